@@ -1,0 +1,14 @@
+"""HTTP edge: one blueprint per resource. Handlers own the session (one per
+request), call a service, commit, then publish live events."""
+
+from handoff.api.auth import bp as auth_bp
+from handoff.api.console import bp as console_bp
+from handoff.api.docs import bp as docs_bp
+from handoff.api.handoffs import bp as handoffs_bp
+from handoff.api.live import bp as live_bp
+from handoff.api.stats import bp as stats_bp
+from handoff.api.tickets import bp as tickets_bp
+
+__all__ = ["BLUEPRINTS"]
+
+BLUEPRINTS = (handoffs_bp, auth_bp, tickets_bp, stats_bp, live_bp, docs_bp, console_bp)

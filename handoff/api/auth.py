@@ -1,0 +1,56 @@
+"""Agent log-in and log-out. The session token is set as an HttpOnly,
+SameSite=Strict cookie and also returned for API clients (Bearer)."""
+
+from __future__ import annotations
+
+from sanic import Blueprint, Request, json
+from sanic.response import HTTPResponse
+
+from handoff.api.common import SESSION_COOKIE, body, client_address, require_agent, transaction
+from handoff.schemas import LOGIN
+from handoff.services import agents as svc
+
+bp = Blueprint("auth", url_prefix="/api/v1/auth")
+
+
+@bp.post("/login")
+async def login(request: Request) -> HTTPResponse:
+    data = body(request, LOGIN, max_bytes=4096)
+    async with transaction(request) as session:
+        agent, token = await svc.login(
+            session=session,
+            username=data["username"],
+            password=data["password"],
+            address=client_address(request),
+            signer=request.app.ctx.signer,
+            limiter=request.app.ctx.login_limiter,
+        )
+        payload = {"agent": svc.agent_json(agent), "token": token}
+    response = json(payload)
+    response.add_cookie(
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="Strict",
+        secure=request.app.ctx.settings.cookie_secure,
+        path="/",
+        max_age=request.app.ctx.settings.session_max_age_seconds,
+    )
+    return response
+
+
+@bp.post("/logout")
+async def logout(request: Request) -> HTTPResponse:
+    async with transaction(request) as session:
+        agent = await require_agent(request, session)
+        await svc.logout(session=session, agent=agent)
+    response = json({"logged_out": True})
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@bp.get("/me")
+async def me(request: Request) -> HTTPResponse:
+    async with transaction(request) as session:
+        agent = await require_agent(request, session)
+        return json({"agent": svc.agent_json(agent)})

@@ -1,0 +1,70 @@
+"""Helpers shared by the blueprints: sessions, authentication, bodies."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sanic import Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handoff.errors import Forbidden, Unauthorized
+from handoff.models import Agent
+from handoff.schemas import Field, parse_body, parse_json
+from handoff.security import tokens_equal
+from handoff.services.agents import agent_from_token
+
+__all__ = ["SESSION_COOKIE", "transaction", "require_service", "require_agent", "require_supervisor", "body", "client_address"]
+
+SESSION_COOKIE = "handoff_session"
+
+
+@asynccontextmanager
+async def transaction(request: Request) -> AsyncIterator[AsyncSession]:
+    """One session and transaction for the request; committed on success."""
+    async with request.app.ctx.sessionmaker() as session:
+        async with session.begin():
+            yield session
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip()
+    return None
+
+
+def require_service(request: Request) -> None:
+    token = _bearer(request)
+    if not token or not tokens_equal(token, request.app.ctx.settings.service_token):
+        raise Unauthorized("service token required", code="unauthorized")
+
+
+async def require_agent(request: Request, session: AsyncSession) -> Agent:
+    token = request.cookies.get(SESSION_COOKIE) or _bearer(request)
+    agent = None
+    if token:
+        agent = await agent_from_token(session=session, token=token, signer=request.app.ctx.signer)
+    if agent is None:
+        raise Unauthorized("log in first", code="unauthorized")
+    return agent
+
+
+async def require_supervisor(request: Request, session: AsyncSession) -> Agent:
+    agent = await require_agent(request, session)
+    if not agent.sees_all:
+        raise Forbidden("supervisors only", code="forbidden")
+    return agent
+
+
+def body(request: Request, spec: Mapping[str, Field], *, max_bytes: int, optional: bool = False) -> dict[str, Any]:
+    """Decode and check a JSON body; an empty body is ``{}`` when ``optional``."""
+    raw = request.body
+    if optional and not raw:
+        return parse_body({}, spec)
+    return parse_body(parse_json(raw, max_bytes=max_bytes), spec)
+
+
+def client_address(request: Request) -> str:
+    return request.client_ip or "unknown"

@@ -1,0 +1,38 @@
+"""The agent console: static files, no build step."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sanic import Blueprint, Request, redirect
+
+from handoff.errors import NotFound
+from sanic.response import HTTPResponse, file
+
+bp = Blueprint("console")
+
+CONSOLE_DIR = Path(__file__).resolve().parent.parent / "console"
+_SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+@bp.get("/")
+async def root(request: Request) -> HTTPResponse:
+    return redirect("/console/")
+
+
+@bp.get("/console/")
+async def index(request: Request) -> HTTPResponse:
+    return await file(CONSOLE_DIR / "index.html", headers=_SECURITY_HEADERS, mime_type="text/html; charset=utf-8")
+
+
+@bp.get("/console/<name:str>")
+async def asset(request: Request, name: str) -> HTTPResponse:
+    allowed = {"console.js": "text/javascript; charset=utf-8", "console.css": "text/css; charset=utf-8", "i18n.js": "text/javascript; charset=utf-8"}
+    if name not in allowed:
+        raise NotFound("no such file")
+    return await file(CONSOLE_DIR / name, headers=_SECURITY_HEADERS, mime_type=allowed[name])

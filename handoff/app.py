@@ -1,0 +1,96 @@
+"""Application factory: ``create_app(settings) -> Sanic``.
+
+Nothing connects here; the engine and other resources are created in a
+``before_server_start`` listener and kept on ``app.ctx``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sanic import Request, Sanic, json
+from sanic.exceptions import SanicException
+from sanic.response import HTTPResponse
+
+from handoff.api import BLUEPRINTS
+from handoff.db import make_engine, make_sessionmaker
+from handoff.errors import ApiError
+from handoff.events import EventBus, InMemoryEventBus
+from handoff.schemas import SummaryValidator
+from handoff.security import LoginRateLimiter, SessionSigner
+from handoff.services.channel import CustomerChannel, RecordingChannel
+from handoff.services.handoffs import QueueRules
+from handoff.settings import Settings
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("handoff")
+
+_SANIC_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed", 408: "request_timeout", 413: "payload_too_large", 416: "range_not_satisfiable", 503: "unavailable"}
+
+
+def _error(status: int, code: str, message: str) -> HTTPResponse:
+    return json({"error": {"code": code, "message": message}}, status=status)
+
+
+def setup_errors(app: Sanic) -> None:
+    """One JSON error shape everywhere; no stack trace leaves the service."""
+
+    async def handle(request: Request, exc: Exception) -> HTTPResponse:
+        if isinstance(exc, ApiError):
+            return _error(exc.status, exc.code, exc.message)
+        if isinstance(exc, SanicException) and 400 <= exc.status_code < 500:
+            code = _SANIC_CODES.get(exc.status_code, "bad_request")
+            message = {413: "request body too large", 404: "not found", 405: "method not allowed"}.get(exc.status_code, "bad request")
+            return _error(exc.status_code, code, message)
+        log.exception("unhandled error on %s %s", request.method if request else "?", request.path if request else "?")
+        return _error(500, "internal_error", "internal error")
+
+    app.error_handler.add(Exception, handle)
+
+
+def setup_resources(app: Sanic, settings: Settings, channel: CustomerChannel | None, bus: EventBus | None) -> None:
+    app.ctx.settings = settings
+    app.ctx.channel = channel or RecordingChannel()
+    app.ctx.bus = bus or InMemoryEventBus()
+
+    @app.before_server_start
+    async def _open(app: Sanic, _loop: Any = None) -> None:
+        app.ctx.engine = make_engine(settings.database_url)
+        app.ctx.sessionmaker = make_sessionmaker(app.ctx.engine)
+        app.ctx.summary_validator = SummaryValidator(settings.summary_schema_path)
+        app.ctx.signer = SessionSigner(settings.secret_key, settings.session_max_age_seconds)
+        app.ctx.login_limiter = LoginRateLimiter(settings.login_max_failures, settings.login_window_seconds)
+        app.ctx.queue_rules = QueueRules(settings.rate_window_seconds, settings.default_handle_seconds)
+
+    @app.after_server_stop
+    async def _close(app: Sanic, _loop: Any = None) -> None:
+        await app.ctx.engine.dispose()
+
+
+def setup_headers(app: Sanic) -> None:
+    @app.on_response
+    async def _no_sniff(request: Request, response: HTTPResponse) -> None:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+
+
+def create_app(
+    settings: Settings,
+    *,
+    channel: CustomerChannel | None = None,
+    bus: EventBus | None = None,
+    name: str = "handoff",
+) -> Sanic:
+    app = Sanic(name)
+    app.config.REQUEST_MAX_SIZE = settings.max_body_bytes
+    app.config.FALLBACK_ERROR_FORMAT = "json"
+    app.config.GRACEFUL_SHUTDOWN_TIMEOUT = 1.0
+    app.config.RESPONSE_TIMEOUT = 3600
+    app.config.KEEP_ALIVE_TIMEOUT = 30
+    setup_resources(app, settings, channel, bus)
+    setup_errors(app)
+    setup_headers(app)
+    for bp in BLUEPRINTS:
+        app.blueprint(bp)
+    return app

@@ -1,0 +1,122 @@
+"""Commands: ``python -m handoff serve|bootstrap|migrate|retention|create-agent``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import sys
+from collections.abc import Sequence
+
+from handoff.db import make_engine, make_sessionmaker
+from handoff.migrate import upgrade
+from handoff.settings import Settings, SettingsError, load_settings
+
+__all__ = ["main"]
+
+
+def _serve(settings: Settings) -> int:
+    from handoff.app import create_app
+
+    app = create_app(settings)
+    # one process: the live-update bus is in-process (see handoff/events.py)
+    app.run(host=settings.host, port=settings.port, single_process=True, motd=False, access_log=False)
+    return 0
+
+
+async def _migrate(settings: Settings) -> None:
+    engine = make_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+async def _bootstrap(settings: Settings) -> int:
+    from handoff.services.bootstrap import ensure_demo_agents, sync_departments
+
+    if not settings.demo_agent_password:
+        print("DEMO_AGENT_PASSWORD is not set (make run generates it in .env.local)", file=sys.stderr)
+        return 2
+    engine = make_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+        async with make_sessionmaker(engine)() as session, session.begin():
+            departments = await sync_departments(session=session, catalogue_path=settings.catalogue_path)
+            agents = await ensure_demo_agents(session=session, departments=departments, password=settings.demo_agent_password)
+    finally:
+        await engine.dispose()
+    print(f"Handoff console:  http://{settings.host}:{settings.port}/console/")
+    print(f"Departments:      {', '.join(departments)}")
+    print("Demo agents (password: DEMO_AGENT_PASSWORD from .env.local):")
+    for a in agents:
+        note = "created" if a.created else "exists"
+        print(f"  {a.username:<20} {a.role:<11} {','.join(a.departments):<30} {note}")
+    print(f"  password: {settings.demo_agent_password}")
+    return 0
+
+
+async def _retention(settings: Settings, archive_days: int, purge_days: int) -> int:
+    from handoff.services.retention import apply_retention
+
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_sessionmaker(engine)() as session, session.begin():
+            result = await apply_retention(session=session, archive_after_days=archive_days, purge_after_days=purge_days)
+    finally:
+        await engine.dispose()
+    print(f"archived {result.archived} ticket(s), purged {result.purged} ticket(s)")
+    return 0
+
+
+async def _create_agent(settings: Settings, args: argparse.Namespace) -> int:
+    from handoff.services.agents import create_agent
+
+    password = getpass.getpass("password: ") if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_sessionmaker(engine)() as session, session.begin():
+            await create_agent(
+                session=session, username=args.username, password=password, display_name=args.display_name or args.username,
+                role=args.role, departments=args.departments.split(",") if args.departments else [],
+            )
+    finally:
+        await engine.dispose()
+    print(f"created {args.username}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m handoff")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("serve", help="run the HTTP service and the agent console")
+    sub.add_parser("migrate", help="apply database migrations")
+    sub.add_parser("bootstrap", help="migrate, create departments and demo agents, print credentials")
+    ret = sub.add_parser("retention", help="archive and purge old closed tickets")
+    ret.add_argument("--archive-after-days", type=int, default=None)
+    ret.add_argument("--purge-after-days", type=int, default=None)
+    ca = sub.add_parser("create-agent", help="create an agent (password read from stdin)")
+    ca.add_argument("username")
+    ca.add_argument("--display-name")
+    ca.add_argument("--role", default="agent")
+    ca.add_argument("--departments", default="")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = load_settings(require_secrets=args.command == "serve")
+    except SettingsError as exc:
+        print(f"handoff: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "serve":
+        return _serve(settings)
+    if args.command == "migrate":
+        asyncio.run(_migrate(settings))
+        return 0
+    if args.command == "bootstrap":
+        return asyncio.run(_bootstrap(settings))
+    if args.command == "retention":
+        archive = settings.archive_after_days if args.archive_after_days is None else args.archive_after_days
+        purge = settings.purge_after_days if args.purge_after_days is None else args.purge_after_days
+        return asyncio.run(_retention(settings, archive, purge))
+    return asyncio.run(_create_agent(settings, args))

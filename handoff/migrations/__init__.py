@@ -1,0 +1,1 @@
+"""Alembic migrations of the handoff service (run with ``python -m handoff migrate``)."""

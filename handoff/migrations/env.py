@@ -1,0 +1,44 @@
+"""Alembic environment. Runs on a connection handed in by ``handoff.migrate``,
+or on ``DATABASE_URL`` when invoked by the ``alembic`` command itself."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+from alembic import context
+from sqlalchemy.engine import Connection
+
+from handoff.db import make_engine
+from handoff.models import Base
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def _run(connection: Connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def _run_online() -> None:
+    url = config.get_main_option("sqlalchemy.url") or os.environ.get(
+        "DATABASE_URL", "sqlite+aiosqlite:///handoff.db"
+    )
+    engine = make_engine(url)
+    async with engine.begin() as conn:
+        await conn.run_sync(_run)
+    await engine.dispose()
+
+
+connection = config.attributes.get("connection")
+if connection is not None:
+    _run(connection)
+else:
+    asyncio.run(_run_online())

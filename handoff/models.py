@@ -1,0 +1,199 @@
+"""Tables of the handoff service.
+
+Ticket numbers are derived from the primary key (``T-000123``) so there is
+nothing to keep in step. Departments mirror ``data/catalogue.yml``; the
+catalogue stays the one place where they are defined.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+__all__ = [
+    "Base",
+    "Department",
+    "Agent",
+    "AgentDepartment",
+    "Ticket",
+    "Message",
+    "AuditEntry",
+    "utcnow",
+    "format_ticket_number",
+    "parse_ticket_number",
+    "TICKET_STATUSES",
+    "OPEN_STATUSES",
+    "CLOSED_STATUSES",
+    "PRIORITY_RANK",
+    "ROLES",
+    "SENDERS",
+]
+
+TICKET_STATUSES = ("queued", "assigned", "resolved", "handed_back", "abandoned")
+OPEN_STATUSES = ("queued", "assigned")
+CLOSED_STATUSES = ("resolved", "handed_back", "abandoned")
+PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
+ROLES = ("agent", "supervisor", "admin")
+SENDERS = ("customer", "bot", "agent", "system")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def format_ticket_number(ticket_id: int) -> str:
+    return f"T-{ticket_id:06d}"
+
+
+def parse_ticket_number(number: str) -> int | None:
+    """The ticket id for ``T-000123``, or None for anything else."""
+    if not number.startswith("T-") or not number[2:].isdigit() or len(number) > 20:
+        return None
+    return int(number[2:])
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend (SQLite drops the offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Department(Base):
+    __tablename__ = "departments"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name_en: Mapped[str] = mapped_column(String(200))
+    name_tr: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class AgentDepartment(Base):
+    __tablename__ = "agent_departments"
+
+    agent_id: Mapped[int] = mapped_column(
+        ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True
+    )
+    department_id: Mapped[str] = mapped_column(ForeignKey("departments.id"), primary_key=True)
+
+
+class Agent(Base):
+    __tablename__ = "agents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    display_name: Mapped[str] = mapped_column(String(128))
+    role: Mapped[str] = mapped_column(String(16), default="agent")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    department_links: Mapped[list[AgentDepartment]] = relationship(
+        lazy="selectin", cascade="all, delete-orphan"
+    )
+
+    @property
+    def department_ids(self) -> list[str]:
+        return sorted(link.department_id for link in self.department_links)
+
+    @property
+    def sees_all(self) -> bool:
+        return self.role in ("supervisor", "admin")
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "idempotency_key", name="uq_tickets_conversation_key"),
+        Index("ix_tickets_queue", "status", "department_id", "priority_rank", "created_at"),
+        Index("ix_tickets_username", "username"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(String(255), index=True)
+    idempotency_key: Mapped[str] = mapped_column(String(255))
+    channel: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(2))
+    username: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    department_id: Mapped[str] = mapped_column(ForeignKey("departments.id"))
+    topic_id: Mapped[str] = mapped_column(String(32))
+    priority: Mapped[str] = mapped_column(String(16))
+    priority_rank: Mapped[int] = mapped_column(Integer)
+    priority_reason: Mapped[str] = mapped_column(String(500))
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"), nullable=True)
+    resolution_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    handed_back_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    abandoned_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    @property
+    def number(self) -> str:
+        return format_ticket_number(self.id)
+
+
+class Message(Base):
+    __tablename__ = "messages"
+    __table_args__ = (UniqueConstraint("ticket_id", "source_id", name="uq_messages_source"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    source_id: Mapped[str] = mapped_column(String(255))
+    sender: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class AuditEntry(Base):
+    """Who did what to which ticket. Kept after a ticket is purged."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    agent_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    action: Mapped[str] = mapped_column(String(32))
+    ticket_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)

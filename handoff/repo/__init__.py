@@ -1,0 +1,1 @@
+"""Queries only. Every function takes ``session`` keyword-only and never commits."""

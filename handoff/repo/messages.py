@@ -1,0 +1,47 @@
+"""Transcript queries. A message delivered twice (same source id) is stored once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handoff.models import Message
+
+__all__ = ["add_message", "list_messages"]
+
+
+async def add_message(
+    *,
+    session: AsyncSession,
+    ticket_id: int,
+    source_id: str,
+    sender: str,
+    text: str,
+    created_at: datetime,
+    agent_id: int | None = None,
+) -> bool:
+    """Insert unless ``(ticket_id, source_id)`` exists; True when inserted."""
+    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    stmt = (
+        insert(Message)
+        .values(
+            ticket_id=ticket_id,
+            source_id=source_id,
+            sender=sender,
+            text=text,
+            agent_id=agent_id,
+            created_at=created_at,
+        )
+        .on_conflict_do_nothing(index_elements=["ticket_id", "source_id"])
+        .returning(Message.id)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none() is not None
+
+
+async def list_messages(*, session: AsyncSession, ticket_id: int) -> list[Message]:
+    stmt = select(Message).where(Message.ticket_id == ticket_id).order_by(Message.created_at, Message.id)
+    return list((await session.execute(stmt)).scalars())

@@ -1,0 +1,244 @@
+"""Ticket queries, including the one-statement claim."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handoff.models import CLOSED_STATUSES, Message, Ticket
+
+__all__ = [
+    "insert_ticket",
+    "get_ticket",
+    "find_by_idempotency",
+    "queue_position",
+    "claims_since",
+    "claim_next",
+    "claim_ticket",
+    "list_queue",
+    "search_tickets",
+    "transition",
+    "queue_lengths",
+    "claimed_since",
+    "handled_since",
+    "archive_closed_before",
+    "purge_archived_before",
+]
+
+
+async def insert_ticket(*, session: AsyncSession, **values: Any) -> Ticket:
+    ticket = Ticket(**values)
+    session.add(ticket)
+    await session.flush()
+    return ticket
+
+
+async def get_ticket(*, session: AsyncSession, ticket_id: int) -> Ticket | None:
+    return await session.get(Ticket, ticket_id, populate_existing=True)
+
+
+async def find_by_idempotency(*, session: AsyncSession, conversation_id: str, key: str) -> Ticket | None:
+    stmt = select(Ticket).where(Ticket.conversation_id == conversation_id, Ticket.idempotency_key == key)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+def _ahead_of(ticket: Ticket) -> Any:
+    """Queued tickets of the same department served before ``ticket``."""
+    return and_(
+        Ticket.status == "queued",
+        Ticket.department_id == ticket.department_id,
+        or_(
+            Ticket.priority_rank < ticket.priority_rank,
+            and_(Ticket.priority_rank == ticket.priority_rank, Ticket.created_at < ticket.created_at),
+            and_(
+                Ticket.priority_rank == ticket.priority_rank,
+                Ticket.created_at == ticket.created_at,
+                Ticket.id < ticket.id,
+            ),
+        ),
+    )
+
+
+async def queue_position(*, session: AsyncSession, ticket: Ticket) -> int:
+    """1 for the next ticket to be claimed in its department."""
+    ahead = await session.scalar(select(func.count()).select_from(Ticket).where(_ahead_of(ticket)))
+    return int(ahead or 0) + 1
+
+
+async def claims_since(*, session: AsyncSession, department_id: str, since: datetime) -> int:
+    stmt = select(func.count()).select_from(Ticket).where(
+        Ticket.department_id == department_id, Ticket.assigned_at >= since
+    )
+    return int(await session.scalar(stmt) or 0)
+
+
+def _visible(departments: Sequence[str] | None) -> Any:
+    return True if departments is None else Ticket.department_id.in_(list(departments))
+
+
+async def claim_next(
+    *, session: AsyncSession, agent_id: int, departments: Sequence[str] | None, now: datetime
+) -> int | None:
+    """Assign the first queued ticket (priority, then age) in one statement.
+
+    PostgreSQL locks the chosen row with ``FOR UPDATE SKIP LOCKED`` so
+    concurrent claimers pick different rows; SQLite runs the whole UPDATE
+    under its single writer lock. The outer ``status = 'queued'`` re-check
+    makes a lost race return nothing instead of stealing a ticket.
+    """
+    if departments is not None and not departments:
+        return None
+    candidate = (
+        select(Ticket.id)
+        .where(Ticket.status == "queued", Ticket.archived_at.is_(None), _visible(departments))
+        .order_by(Ticket.priority_rank, Ticket.created_at, Ticket.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    stmt = (
+        update(Ticket)
+        .where(Ticket.id == candidate, Ticket.status == "queued")
+        .values(status="assigned", assignee_id=agent_id, assigned_at=now, updated_at=now)
+        .returning(Ticket.id)
+        .execution_options(synchronize_session=False)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def claim_ticket(
+    *, session: AsyncSession, ticket_id: int, agent_id: int, departments: Sequence[str] | None, now: datetime
+) -> bool:
+    stmt = (
+        update(Ticket)
+        .where(
+            Ticket.id == ticket_id,
+            Ticket.status == "queued",
+            Ticket.archived_at.is_(None),
+            _visible(departments),
+        )
+        .values(status="assigned", assignee_id=agent_id, assigned_at=now, updated_at=now)
+        .returning(Ticket.id)
+        .execution_options(synchronize_session=False)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none() is not None
+
+
+async def transition(
+    *,
+    session: AsyncSession,
+    ticket_id: int,
+    from_status: str,
+    assignee_id: int | None,
+    values: dict[str, Any],
+) -> bool:
+    """Change a ticket only if it is still in ``from_status`` (and owned by
+    ``assignee_id`` when given): a compare-and-set, safe under races."""
+    conds = [Ticket.id == ticket_id, Ticket.status == from_status, Ticket.archived_at.is_(None)]
+    if assignee_id is not None:
+        conds.append(Ticket.assignee_id == assignee_id)
+    stmt = (
+        update(Ticket)
+        .where(*conds)
+        .values(**values)
+        .returning(Ticket.id)
+        .execution_options(synchronize_session=False)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none() is not None
+
+
+async def list_queue(
+    *, session: AsyncSession, departments: Sequence[str] | None, limit: int = 200
+) -> list[Ticket]:
+    stmt = (
+        select(Ticket)
+        .where(Ticket.status == "queued", _visible(departments))
+        .order_by(Ticket.priority_rank, Ticket.created_at, Ticket.id)
+        .limit(limit)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def list_assigned(*, session: AsyncSession, agent_id: int) -> list[Ticket]:
+    stmt = (
+        select(Ticket)
+        .where(Ticket.status == "assigned", Ticket.assignee_id == agent_id)
+        .order_by(Ticket.assigned_at)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def search_tickets(
+    *,
+    session: AsyncSession,
+    departments: Sequence[str] | None,
+    username: str | None = None,
+    ticket_id: int | None = None,
+    created_from: datetime | None = None,
+    created_to: datetime | None = None,
+    limit: int = 100,
+) -> list[Ticket]:
+    conds: list[Any] = [_visible(departments)]
+    if username:
+        conds.append(Ticket.username == username)
+    if ticket_id is not None:
+        conds.append(Ticket.id == ticket_id)
+    if created_from is not None:
+        conds.append(Ticket.created_at >= created_from)
+    if created_to is not None:
+        conds.append(Ticket.created_at < created_to)
+    stmt = select(Ticket).where(*conds).order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(limit)
+    return list((await session.execute(stmt)).scalars())
+
+
+async def queue_lengths(*, session: AsyncSession) -> dict[str, int]:
+    stmt = (
+        select(Ticket.department_id, func.count())
+        .where(Ticket.status == "queued")
+        .group_by(Ticket.department_id)
+    )
+    return {dept: int(n) for dept, n in (await session.execute(stmt)).all()}
+
+
+async def claimed_since(*, session: AsyncSession, since: datetime) -> list[tuple[str, datetime, datetime]]:
+    """(department, created, assigned) of tickets first claimed since ``since``."""
+    stmt = select(Ticket.department_id, Ticket.created_at, Ticket.assigned_at).where(
+        Ticket.assigned_at >= since
+    )
+    return [(d, c, a) for d, c, a in (await session.execute(stmt)).all()]
+
+
+async def handled_since(*, session: AsyncSession, since: datetime) -> dict[str, int]:
+    stmt = (
+        select(Ticket.department_id, func.count())
+        .where(Ticket.status.in_(("resolved", "handed_back")), Ticket.closed_at >= since)
+        .group_by(Ticket.department_id)
+    )
+    return {dept: int(n) for dept, n in (await session.execute(stmt)).all()}
+
+
+async def archive_closed_before(*, session: AsyncSession, cutoff: datetime, now: datetime) -> int:
+    stmt = (
+        update(Ticket)
+        .where(Ticket.status.in_(CLOSED_STATUSES), Ticket.closed_at < cutoff, Ticket.archived_at.is_(None))
+        .values(archived_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int((await session.execute(stmt)).rowcount or 0)
+
+
+async def purge_archived_before(*, session: AsyncSession, cutoff: datetime) -> int:
+    doomed = select(Ticket.id).where(Ticket.archived_at.is_not(None), Ticket.closed_at < cutoff)
+    await session.execute(
+        delete(Message).where(Message.ticket_id.in_(doomed)).execution_options(synchronize_session=False)
+    )
+    result = await session.execute(
+        delete(Ticket)
+        .where(Ticket.archived_at.is_not(None), Ticket.closed_at < cutoff)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)

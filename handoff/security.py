@@ -1,0 +1,103 @@
+"""Password hashing, signed agent session tokens and the login rate limiter.
+
+Session tokens are stateless: ``base64(json).hmac``. Logging out bumps the
+agent's ``session_epoch``, which invalidates every token issued before.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+__all__ = ["hash_password", "verify_password", "SessionSigner", "SessionClaims", "LoginRateLimiter", "tokens_equal"]
+
+_hasher = PasswordHasher()
+# verified against when the username is unknown, so timing does not tell
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def tokens_equal(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+@dataclass(frozen=True)
+class SessionClaims:
+    agent_id: int
+    epoch: int
+    expires_at: int
+
+
+class SessionSigner:
+    def __init__(self, secret_key: str, max_age_seconds: int) -> None:
+        self._key = hashlib.sha256(("handoff-session:" + secret_key).encode()).digest()
+        self.max_age_seconds = max_age_seconds
+
+    def _sign(self, payload: bytes) -> str:
+        return base64.urlsafe_b64encode(hmac.new(self._key, payload, hashlib.sha256).digest()).decode().rstrip("=")
+
+    def issue(self, agent_id: int, epoch: int, *, now: float | None = None) -> str:
+        now = time.time() if now is None else now
+        body = json.dumps({"a": agent_id, "e": epoch, "x": int(now) + self.max_age_seconds}).encode()
+        payload = base64.urlsafe_b64encode(body).decode().rstrip("=")
+        return f"{payload}.{self._sign(payload.encode())}"
+
+    def verify(self, token: str, *, now: float | None = None) -> SessionClaims | None:
+        now = time.time() if now is None else now
+        try:
+            payload, signature = token.split(".", 1)
+            if not hmac.compare_digest(signature, self._sign(payload.encode())):
+                return None
+            data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+            claims = SessionClaims(int(data["a"]), int(data["e"]), int(data["x"]))
+        except (ValueError, KeyError, TypeError):
+            return None
+        return claims if claims.expires_at > now else None
+
+
+class LoginRateLimiter:
+    """At most ``max_failures`` failed logins per username and per client
+    address within ``window_seconds``. In-process; one replica's view."""
+
+    def __init__(self, max_failures: int, window_seconds: int) -> None:
+        self.max_failures = max_failures
+        self.window_seconds = window_seconds
+        self._failures: dict[str, deque[float]] = defaultdict(deque)
+
+    def _recent(self, key: str, now: float) -> deque[float]:
+        q = self._failures[key]
+        while q and q[0] <= now - self.window_seconds:
+            q.popleft()
+        return q
+
+    def blocked(self, username: str, address: str, *, now: float | None = None) -> bool:
+        now = time.monotonic() if now is None else now
+        return any(
+            len(self._recent(k, now)) >= self.max_failures for k in (f"u:{username.lower()}", f"a:{address}")
+        )
+
+    def failed(self, username: str, address: str, *, now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
+        for key in (f"u:{username.lower()}", f"a:{address}"):
+            self._recent(key, now).append(now)
+
+    def succeeded(self, username: str) -> None:
+        self._failures.pop(f"u:{username.lower()}", None)

@@ -1,0 +1,184 @@
+"""Use cases for the bot: create a handoff, relay a message, ticket status."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handoff.errors import Conflict, NotFound, Unprocessable
+from handoff.models import PRIORITY_RANK, Ticket, format_ticket_number, parse_ticket_number, utcnow
+from handoff.repo import agents as agents_repo
+from handoff.repo import messages as messages_repo
+from handoff.repo import tickets as tickets_repo
+from handoff.schemas import SummaryValidator
+from handoff.services.queue import expected_wait_seconds
+
+__all__ = ["QueueRules", "HandoffResult", "create_handoff", "add_bot_message", "ticket_status", "queue_info"]
+
+
+@dataclass(frozen=True)
+class QueueRules:
+    rate_window_seconds: int = 3600
+    default_handle_seconds: int = 300
+
+
+@dataclass(frozen=True)
+class HandoffResult:
+    ticket: Ticket
+    created: bool
+    queue_position: int | None
+    expected_wait_seconds: int | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "ticket_number": self.ticket.number,
+            "status": self.ticket.status,
+            "department": self.ticket.department_id,
+            "queue_position": self.queue_position,
+            "expected_wait_seconds": self.expected_wait_seconds,
+        }
+
+
+async def queue_info(
+    *, session: AsyncSession, ticket: Ticket, rules: QueueRules, now: datetime | None = None
+) -> tuple[int | None, int | None]:
+    if ticket.status != "queued":
+        return None, None
+    now = now or utcnow()
+    position = await tickets_repo.queue_position(session=session, ticket=ticket)
+    claims = await tickets_repo.claims_since(
+        session=session,
+        department_id=ticket.department_id,
+        since=now - timedelta(seconds=rules.rate_window_seconds),
+    )
+    return position, expected_wait_seconds(position, claims, rules.rate_window_seconds, rules.default_handle_seconds)
+
+
+def _parse_ts(value: str | None, default: datetime) -> datetime:
+    if not value:
+        return default
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise Unprocessable("timestamp must be ISO 8601", code="invalid_timestamp") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=default.tzinfo)
+
+
+async def create_handoff(
+    *,
+    session: AsyncSession,
+    summary: Any,
+    idempotency_key: str,
+    validator: SummaryValidator,
+    rules: QueueRules,
+    now: datetime | None = None,
+) -> HandoffResult:
+    """Queue a ticket for the summary, or return the one already created for
+    the same conversation and idempotency key."""
+    validator.validate(summary)
+    now = now or utcnow()
+    conversation_id = summary["conversation_id"]
+    existing = await tickets_repo.find_by_idempotency(session=session, conversation_id=conversation_id, key=idempotency_key)
+    if existing is None:
+        departments = {d.id for d in await agents_repo.list_departments(session=session)}
+        if summary["department"] not in departments:
+            raise Unprocessable(f"unknown department: {summary['department']}", code="unknown_department")
+        stored = copy.deepcopy(summary)
+        try:
+            async with session.begin_nested():
+                ticket = await tickets_repo.insert_ticket(
+                    session=session,
+                    conversation_id=conversation_id,
+                    idempotency_key=idempotency_key,
+                    channel=summary["channel"],
+                    language=summary["language"],
+                    username=summary.get("username"),
+                    department_id=summary["department"],
+                    topic_id=summary["topic"]["id"],
+                    priority=summary["priority"]["level"],
+                    priority_rank=PRIORITY_RANK[summary["priority"]["level"]],
+                    priority_reason=summary["priority"]["reason"],
+                    summary=stored,
+                    status="queued",
+                    created_at=now,
+                    updated_at=now,
+                )
+                ticket.summary = {**stored, "ticket_number": format_ticket_number(ticket.id)}
+                for i, item in enumerate(summary["transcript"]):
+                    await messages_repo.add_message(
+                        session=session,
+                        ticket_id=ticket.id,
+                        source_id=f"summary:{i}",
+                        sender=item["sender"],
+                        text=item["text"],
+                        created_at=_parse_ts(item["timestamp"], now),
+                    )
+                await session.flush()
+            created = True
+        except IntegrityError:
+            # a concurrent request with the same key won the insert
+            existing = await tickets_repo.find_by_idempotency(
+                session=session, conversation_id=conversation_id, key=idempotency_key
+            )
+            if existing is None:
+                raise
+            ticket, created = existing, False
+    else:
+        ticket, created = existing, False
+    position, wait = await queue_info(session=session, ticket=ticket, rules=rules, now=now)
+    return HandoffResult(ticket, created, position, wait)
+
+
+async def _ticket_by_number(session: AsyncSession, number: str) -> Ticket:
+    ticket_id = parse_ticket_number(number)
+    ticket = None if ticket_id is None else await tickets_repo.get_ticket(session=session, ticket_id=ticket_id)
+    if ticket is None:
+        raise NotFound("no such ticket", code="ticket_not_found")
+    return ticket
+
+
+async def add_bot_message(
+    *,
+    session: AsyncSession,
+    number: str,
+    source_id: str,
+    sender: str,
+    text: str,
+    timestamp: str | None,
+    now: datetime | None = None,
+) -> tuple[Ticket, bool]:
+    """Append a relayed message to an open ticket's transcript (idempotent)."""
+    now = now or utcnow()
+    ticket = await _ticket_by_number(session, number)
+    if ticket.status not in ("queued", "assigned"):
+        raise Conflict("ticket is closed", code="ticket_closed")
+    inserted = await messages_repo.add_message(
+        session=session,
+        ticket_id=ticket.id,
+        source_id=source_id,
+        sender=sender,
+        text=text,
+        created_at=_parse_ts(timestamp, now),
+    )
+    return ticket, inserted
+
+
+async def ticket_status(
+    *, session: AsyncSession, number: str, rules: QueueRules, now: datetime | None = None
+) -> dict[str, Any]:
+    """What a customer may see: no summary, no transcript, no agent."""
+    ticket = await _ticket_by_number(session, number)
+    position, wait = await queue_info(session=session, ticket=ticket, rules=rules, now=now)
+    return {
+        "ticket_number": ticket.number,
+        "status": ticket.status,
+        "department": ticket.department_id,
+        "queue_position": position,
+        "expected_wait_seconds": wait,
+        "updated_at": ticket.updated_at.isoformat(),
+    }

@@ -1,0 +1,105 @@
+"""Settings for the handoff service, read once from the environment.
+
+Defaults run on one machine with nothing installed (a SQLite file next to
+the working directory). Secrets have no default: the service refuses to
+start without them unless ``HANDOFF_DEV_INSECURE=1`` is set, which then
+uses fixed, clearly insecure development values.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+__all__ = ["Settings", "SettingsError", "load_settings", "REPO_ROOT"]
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+_DEV_SECRET = "insecure-development-secret"
+
+
+class SettingsError(RuntimeError):
+    """A required setting is missing or malformed."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite+aiosqlite:///handoff.db"
+    host: str = "127.0.0.1"
+    port: int = 8080
+    service_token: str = field(default="", repr=False)
+    secret_key: str = field(default="", repr=False)
+    demo_agent_password: str = field(default="", repr=False)
+    repo_root: Path = REPO_ROOT
+    catalogue_path: Path = REPO_ROOT / "data" / "catalogue.yml"
+    summary_schema_path: Path = REPO_ROOT / "schemas" / "handoff_summary.schema.json"
+    session_max_age_seconds: int = 12 * 3600
+    login_max_failures: int = 5
+    login_window_seconds: int = 300
+    rate_window_seconds: int = 3600
+    default_handle_seconds: int = 300
+    archive_after_days: int = 30
+    purge_after_days: int = 365
+    max_body_bytes: int = 64 * 1024
+    max_message_bytes: int = 4 * 1024
+    cookie_secure: bool = False
+    dev_insecure: bool = False
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def _bool(env: Mapping[str, str], name: str) -> bool:
+    return env.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load_settings(env: Mapping[str, str] | None = None, *, require_secrets: bool = True) -> Settings:
+    """Build settings from ``env`` (default ``os.environ``).
+
+    ``require_secrets`` is false for commands that never serve requests
+    (migrations, retention).
+    """
+    env = os.environ if env is None else env
+    dev = _bool(env, "HANDOFF_DEV_INSECURE")
+    token = env.get("HANDOFF_SERVICE_TOKEN", "")
+    secret = env.get("HANDOFF_SECRET_KEY", "")
+    if require_secrets and not (token and secret):
+        if not dev:
+            raise SettingsError(
+                "HANDOFF_SERVICE_TOKEN and HANDOFF_SECRET_KEY must be set "
+                "(or HANDOFF_DEV_INSECURE=1 for a throwaway development run)"
+            )
+    token = token or (_DEV_SECRET if dev else "")
+    secret = secret or (_DEV_SECRET if dev else "")
+    root = Path(env.get("HANDOFF_REPO_ROOT", str(REPO_ROOT)))
+    return Settings(
+        database_url=env.get("DATABASE_URL") or "sqlite+aiosqlite:///handoff.db",
+        host=env.get("HANDOFF_HOST", "127.0.0.1"),
+        port=_int(env, "HANDOFF_PORT", 8080),
+        service_token=token,
+        secret_key=secret,
+        demo_agent_password=env.get("DEMO_AGENT_PASSWORD", ""),
+        repo_root=root,
+        catalogue_path=Path(env.get("HANDOFF_CATALOGUE", str(root / "data" / "catalogue.yml"))),
+        summary_schema_path=Path(
+            env.get("HANDOFF_SUMMARY_SCHEMA", str(root / "schemas" / "handoff_summary.schema.json"))
+        ),
+        session_max_age_seconds=_int(env, "HANDOFF_SESSION_MAX_AGE", 12 * 3600),
+        login_max_failures=_int(env, "HANDOFF_LOGIN_MAX_FAILURES", 5),
+        login_window_seconds=_int(env, "HANDOFF_LOGIN_WINDOW", 300),
+        rate_window_seconds=_int(env, "HANDOFF_RATE_WINDOW", 3600),
+        default_handle_seconds=_int(env, "HANDOFF_DEFAULT_HANDLE_SECONDS", 300),
+        archive_after_days=_int(env, "HANDOFF_ARCHIVE_AFTER_DAYS", 30),
+        purge_after_days=_int(env, "HANDOFF_PURGE_AFTER_DAYS", 365),
+        cookie_secure=_bool(env, "HANDOFF_COOKIE_SECURE"),
+        dev_insecure=dev,
+    )
