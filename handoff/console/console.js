@@ -1,0 +1,191 @@
+// Agent console. All data is written with textContent, never innerHTML:
+// customer text is shown as text and can run nothing.
+"use strict";
+(function () {
+  const $ = (id) => document.getElementById(id);
+  const I18N = window.HANDOFF_I18N;
+  const state = { lang: localStorage.getItem("handoff.lang") || "en", me: null, current: null, events: null, departments: [] };
+
+  const t = (key) => (I18N[state.lang] && I18N[state.lang][key]) || I18N.en[key] || key;
+
+  function applyLabels() {
+    document.documentElement.lang = state.lang;
+    document.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = t(el.dataset.i18n); });
+    document.querySelectorAll("[data-i18n-placeholder]").forEach((el) => { el.placeholder = t(el.dataset.i18nPlaceholder); });
+    $("lang-toggle").textContent = state.lang === "en" ? "TR" : "EN";
+  }
+
+  function el(tag, text, cls) {
+    const node = document.createElement(tag);
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    if (cls) node.className = cls;
+    return node;
+  }
+
+  async function api(method, path, body) {
+    const opts = { method, credentials: "same-origin", headers: {} };
+    if (body !== undefined) { opts.headers["Content-Type"] = "application/json"; opts.body = JSON.stringify(body); }
+    const res = await fetch(path, opts);
+    let data = null;
+    try { data = await res.json(); } catch (e) { data = null; }
+    if (res.status === 401 && path !== "/api/v1/auth/login") { showLogin(); }
+    if (!res.ok) {
+      const err = new Error((data && data.error && data.error.message) || res.statusText);
+      err.status = res.status; err.code = data && data.error && data.error.code;
+      throw err;
+    }
+    return data;
+  }
+
+  function showLogin() {
+    $("login-view").hidden = false; $("main-view").hidden = true; $("logout").hidden = true;
+    $("whoami").textContent = "";
+    if (state.events) { state.events.close(); state.events = null; }
+  }
+
+  async function showMain(agent) {
+    state.me = agent;
+    $("login-view").hidden = true; $("main-view").hidden = false; $("logout").hidden = false;
+    $("whoami").textContent = agent.display_name + " (" + agent.departments.join(", ") + ")";
+    $("stats-panel").hidden = agent.role === "agent";
+    const deps = await api("GET", "/api/v1/departments");
+    state.departments = deps.departments;
+    const select = $("transfer-dept");
+    select.replaceChildren();
+    deps.departments.forEach((d) => { const o = el("option", d.name[state.lang] || d.id); o.value = d.id; select.appendChild(o); });
+    connectEvents();
+    await refreshQueue();
+  }
+
+  function ticketItem(ticket) {
+    const li = el("li", null, "prio-" + ticket.priority.level);
+    li.dataset.number = ticket.ticket_number;
+    li.appendChild(el("strong", ticket.ticket_number));
+    li.appendChild(el("span", ticket.topic ? ticket.topic.label : ticket.department));
+    li.appendChild(el("span", ticket.username || "", "muted"));
+    li.addEventListener("click", () => openTicket(ticket.ticket_number));
+    return li;
+  }
+
+  async function refreshQueue() {
+    const data = await api("GET", "/api/v1/queue");
+    $("queue").replaceChildren(...data.queued.map(ticketItem));
+    $("mine").replaceChildren(...data.mine.map(ticketItem));
+    $("queue-empty").hidden = data.queued.length > 0;
+    if (state.me && state.me.role !== "agent") refreshStats().catch(() => {});
+  }
+
+  async function refreshStats() {
+    const s = await api("GET", "/api/v1/stats");
+    const fmt = (v) => (v === null || v === undefined ? t("none") : Math.round(v) + "s");
+    $("stats").querySelector("tbody").replaceChildren(...s.departments.map((d) => {
+      const tr = el("tr");
+      [d.department, d.queue_length, fmt(d.wait_seconds.p50), fmt(d.wait_seconds.p90), d.handled_today].forEach((v) => tr.appendChild(el("td", v)));
+      return tr;
+    }));
+  }
+
+  function label(ref) { return ref ? ref.label + " (" + ref.id + ")" : t("none"); }
+
+  function renderTicket(data) {
+    state.current = data;
+    const s = data.summary || {};
+    $("ticket-view").hidden = false;
+    $("ticket-number").textContent = data.ticket_number;
+    $("ticket-status").textContent = t("status_" + data.status);
+    $("card-username").textContent = s.username || t("none");
+    $("card-topic").textContent = label(s.topic);
+    $("card-department").textContent = data.department;
+    $("card-priority").textContent = data.priority.level + " — " + data.priority.reason;
+    $("card-transaction").textContent = label(s.transaction_type) + ", " + (s.transaction_date || t("none"));
+    $("card-age").textContent = s.age_check ? t(s.age_check.result) + " (" + t(s.age_check.method) + ")" : t("none");
+    $("card-faq").textContent = (s.faq_tried || []).map((f) => f.id + ": " + (f.solved ? t("solved") : t("notSolved"))).join("; ") || t("none");
+    $("card-description").textContent = s.description || t("none");
+    $("transcript").replaceChildren(...data.transcript.map((m) => {
+      const li = el("li", null, m.sender);
+      li.appendChild(el("span", t("sender_" + m.sender), "who"));
+      li.appendChild(el("span", m.text, "text"));
+      return li;
+    }));
+    const list = $("transcript"); list.scrollTop = list.scrollHeight;
+    const mine = data.status === "assigned" && state.me && data.assignee_id === state.me.id;
+    $("claim-this").hidden = data.status !== "queued";
+    $("reply-form").hidden = !mine;
+    $("resolve").disabled = $("hand-back").disabled = $("transfer").disabled = !mine;
+  }
+
+  async function openTicket(number) {
+    $("notice").hidden = true; $("action-error").textContent = "";
+    try { renderTicket(await api("GET", "/api/v1/tickets/" + encodeURIComponent(number))); }
+    catch (e) { $("action-error").textContent = e.message; }
+  }
+
+  async function act(fn) {
+    $("action-error").textContent = "";
+    try { await fn(); } catch (e) { $("action-error").textContent = e.message; }
+    await refreshQueue().catch(() => {});
+  }
+
+  function connectEvents() {
+    if (state.events) state.events.close();
+    const es = new EventSource("/api/v1/events");
+    state.events = es;
+    es.onopen = () => { $("live-status").textContent = t("live"); $("live-status").dataset.state = "live"; };
+    es.onerror = () => { $("live-status").textContent = t("offline"); $("live-status").dataset.state = "offline"; };
+    const onTicketEvent = (ev) => {
+      const data = JSON.parse(ev.data);
+      refreshQueue().catch(() => {});
+      const cur = state.current;
+      if (cur && data.ticket_number === cur.ticket_number) {
+        if (ev.type === "ticket.claimed" && data.assignee_id !== state.me.id) {
+          $("notice").textContent = t("takenByOther"); $("notice").hidden = false;
+        }
+        if (ev.type === "message.new" || ev.type === "ticket.claimed") openTicketQuiet(cur.ticket_number);
+      }
+    };
+    ["ticket.queued", "ticket.claimed", "ticket.closed", "ticket.transferred", "message.new"].forEach((name) => es.addEventListener(name, onTicketEvent));
+  }
+
+  async function openTicketQuiet(number) {
+    try { renderTicket(await api("GET", "/api/v1/tickets/" + encodeURIComponent(number))); } catch (e) { /* gone */ }
+  }
+
+  document.addEventListener("DOMContentLoaded", async () => {
+    applyLabels();
+    $("lang-toggle").addEventListener("click", () => {
+      state.lang = state.lang === "en" ? "tr" : "en";
+      localStorage.setItem("handoff.lang", state.lang);
+      applyLabels();
+      if (state.current) renderTicket(state.current);
+    });
+    $("login-form").addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      $("login-error").textContent = "";
+      try {
+        const data = await api("POST", "/api/v1/auth/login", { username: $("login-username").value, password: $("login-password").value });
+        $("login-password").value = "";
+        await showMain(data.agent);
+      } catch (e) { $("login-error").textContent = t("loginFailed") + ": " + e.message; }
+    });
+    $("logout").addEventListener("click", async () => { await api("POST", "/api/v1/auth/logout").catch(() => {}); state.current = null; $("ticket-view").hidden = true; showLogin(); });
+    $("claim-next").addEventListener("click", () => act(async () => { const tk = await api("POST", "/api/v1/queue/claim"); await openTicket(tk.ticket_number); }));
+    $("claim-this").addEventListener("click", () => act(async () => { await api("POST", "/api/v1/tickets/" + state.current.ticket_number + "/claim"); await openTicket(state.current.ticket_number); }));
+    $("reply-form").addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      const text = $("reply-text").value;
+      if (!text.trim()) return;
+      act(async () => { await api("POST", "/api/v1/tickets/" + state.current.ticket_number + "/reply", { text }); $("reply-text").value = ""; await openTicket(state.current.ticket_number); });
+    });
+    $("resolve").addEventListener("click", () => act(async () => {
+      const note = $("resolve-note").value;
+      await api("POST", "/api/v1/tickets/" + state.current.ticket_number + "/resolve", note ? { note } : {});
+      $("resolve-note").value = ""; await openTicket(state.current.ticket_number);
+    }));
+    $("hand-back").addEventListener("click", () => act(async () => { await api("POST", "/api/v1/tickets/" + state.current.ticket_number + "/hand-back"); await openTicket(state.current.ticket_number); }));
+    $("transfer").addEventListener("click", () => act(async () => {
+      await api("POST", "/api/v1/tickets/" + state.current.ticket_number + "/transfer", { department: $("transfer-dept").value });
+      $("ticket-view").hidden = true; state.current = null;
+    }));
+    try { const me = await api("GET", "/api/v1/auth/me"); await showMain(me.agent); } catch (e) { showLogin(); }
+  });
+})();

@@ -1,0 +1,191 @@
+"""Fixtures: every database test runs on SQLite and on the local PostgreSQL.
+
+PostgreSQL: one fresh, uniquely named database per run (created from
+``HANDOFF_TEST_PG_URL``, default ``postgresql://postgres@127.0.0.1:5432/test``),
+migrated once, emptied before each test and dropped at the end.
+SQLite: a migrated template file copied for each test.
+``HANDOFF_TEST_BACKENDS=sqlite`` limits a run to SQLite.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+from sanic import Sanic
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from handoff.app import create_app
+from handoff.db import make_engine, make_sessionmaker
+from handoff.migrate import upgrade
+from handoff.models import Agent, Base
+from handoff.repo.agents import insert_agent
+from handoff.security import hash_password
+from handoff.services.bootstrap import sync_departments
+from handoff.services.channel import RecordingChannel
+from handoff.settings import REPO_ROOT
+from tests.handoff.helpers import PASSWORD, free_port, make_settings
+
+Sanic.test_mode = True
+
+PG_ADMIN_URL = os.environ.get("HANDOFF_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+BACKENDS = [b for b in os.environ.get("HANDOFF_TEST_BACKENDS", "sqlite,postgres").split(",") if b]
+def _run(coro):  # type: ignore[no-untyped-def]
+    return asyncio.run(coro)
+
+
+def _with_db(url: str, name: str) -> str:
+    base, _, _ = url.rpartition("/")
+    return f"{base}/{name}"
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    name = f"handoff_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+
+    async def create() -> None:
+        conn = await asyncpg.connect(PG_ADMIN_URL)
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+        engine = make_engine(_with_db(PG_ADMIN_URL, name))
+        await upgrade(engine)
+        await engine.dispose()
+
+    async def drop() -> None:
+        conn = await asyncpg.connect(PG_ADMIN_URL)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+    _run(create())
+    try:
+        yield _with_db(PG_ADMIN_URL, name)
+    finally:
+        _run(drop())
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+
+    async def create() -> None:
+        engine = make_engine(f"sqlite+aiosqlite:///{path}")
+        await upgrade(engine)
+        async with engine.connect() as conn:
+            await conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+        await engine.dispose()
+
+    _run(create())
+    return path
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        template = request.getfixturevalue("sqlite_template")
+        target = tmp_path / "handoff.db"
+        shutil.copy(template, target)
+        return f"sqlite+aiosqlite:///{target}"
+    return request.getfixturevalue("pg_url")
+
+
+async def _empty(engine: AsyncEngine) -> None:
+    async with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            names = ", ".join(t.name for t in Base.metadata.sorted_tables)
+            await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(Base.metadata.sorted_tables):
+                await conn.execute(table.delete())
+
+
+@pytest.fixture
+async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
+    eng = make_engine(db_url, pool_size=60)
+    await _empty(eng)
+    yield eng
+    await eng.dispose()
+
+
+@pytest.fixture
+def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return make_sessionmaker(engine)
+
+
+@dataclass
+class Seed:
+    agents: dict[str, Agent]
+
+
+@pytest.fixture(scope="session")
+def password_hash() -> str:
+    """Hashed once: argon2 is slow on purpose."""
+    return hash_password(PASSWORD)
+
+
+@pytest.fixture
+async def seed(sessionmaker: async_sessionmaker[AsyncSession], password_hash: str) -> Seed:
+    """Departments from the catalogue; agents for finance, account, and a supervisor."""
+    people = {
+        "fin": ("Fatma Finans", "agent", ["finance"]),
+        "acc": ("Ahmet Account", "agent", ["account"]),
+        "boss": ("Selin Supervisor", "supervisor", ["finance", "account", "technical", "other"]),
+    }
+    async with sessionmaker() as session, session.begin():
+        await sync_departments(session=session, catalogue_path=REPO_ROOT / "data" / "catalogue.yml")
+        agents = {
+            name: await insert_agent(
+                session=session, username=name, password_hash=password_hash, display_name=display, role=role, departments=depts
+            )
+            for name, (display, role, depts) in people.items()
+        }
+    return Seed(agents)
+
+
+@dataclass
+class Running:
+    app: Sanic
+    base_url: str
+    channel: RecordingChannel
+
+
+@pytest.fixture
+async def server(db_url: str, seed: Seed) -> AsyncIterator[Running]:
+    """The real app on a real socket, in the test's event loop."""
+    channel = RecordingChannel()
+    app = create_app(make_settings(db_url, login_max_failures=3), channel=channel, name=f"handoff_{uuid.uuid4().hex[:8]}")
+    port = free_port()
+    srv = await app.create_server(
+        host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False,
+        asyncio_server_kwargs={"start_serving": False},
+    )
+    assert srv is not None
+    await srv.startup()
+    await srv.before_start()
+    await srv.start_serving()
+    await srv.after_start()
+    try:
+        yield Running(app, f"http://127.0.0.1:{port}", channel)
+    finally:
+        await srv.before_stop()
+        srv.close()
+        await srv.wait_closed()
+        await srv.after_stop()
+
+
+@pytest.fixture
+async def client(server: Running) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as c:
+        yield c
