@@ -1,0 +1,37 @@
+# One entry point. `make run` and `make test` set everything up from nothing.
+# The pieces live in mk/: common.mk (settings and secrets), bot.mk (Rasa,
+# actions, NLU), handoff.mk (the handoff service and its console).
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+include mk/common.mk
+include mk/bot.mk
+include mk/handoff.mk
+
+.PHONY: help setup run test shell clean
+
+help:
+	@echo "make run    set up, train if needed, start bot, actions, handoff service and console"
+	@echo "make test   set up and run every test"
+	@echo "make shell  talk to the bot in this terminal (needs 'make run' in another terminal)"
+
+setup: bot-setup handoff-setup
+
+run: setup $(MODEL_STAMP) $(ENV_FILE)
+	@$(HANDOFF_PY) -m handoff.cli bootstrap
+	@echo "Rasa:            http://127.0.0.1:$(RASA_PORT)"
+	@echo "Action server:   http://127.0.0.1:$(ACTIONS_PORT)"
+	@echo "Agent console:   http://127.0.0.1:$(HANDOFF_PORT)/console/"
+	@echo "Ctrl-C stops everything."
+	@$(HONCHO) -f Procfile start
+
+test: setup
+	$(MAKE) test-bot
+	$(MAKE) test-handoff
+
+shell: bot-setup $(MODEL_STAMP) $(ENV_FILE)
+	$(RASA) shell --connector rest --endpoints endpoints.yml -m models
+
+clean:
+	rm -rf $(VENV_ROOT) models/*.tar.gz .rasa build

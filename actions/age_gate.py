@@ -1,0 +1,62 @@
+"""validate_age_form: the age check before any help is given."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from .base import ServiceAction
+from .core.dates import check_birth_date
+from .core.routing import MAX_AGE_ATTEMPTS
+
+# Outcome of a check that asks again -> the response that says why.
+_RETRY_RESPONSES = {
+    "unparsed": "utter_birth_date_unreadable",
+    "invalid": "utter_birth_date_invalid",
+    "future": "utter_birth_date_future",
+    "implausible": "utter_birth_date_implausible",
+}
+
+
+class ValidateAgeForm(FormValidationAction, ServiceAction):
+    def __init__(self, services=None) -> None:  # type: ignore[no-untyped-def]
+        ServiceAction.__init__(self, services)
+
+    def name(self) -> Text:
+        return "validate_age_form"
+
+    async def required_slots(
+        self,
+        domain_slots: List[Text],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> List[Text]:
+        """Done once there is an outcome, or after too many unreadable dates."""
+        attempts = int(tracker.get_slot("age_attempts") or 0)
+        if tracker.get_slot("age_status") or attempts >= MAX_AGE_ATTEMPTS:
+            return []
+        return domain_slots
+
+    async def extract_birth_date(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        if tracker.get_slot("requested_slot") != "birth_date":
+            return {}
+        message = tracker.latest_message or {}
+        if (message.get("intent") or {}).get("name") == "cancel":
+            return {}  # the form steps aside and the cancel rule runs
+        check = check_birth_date(message.get("text") or "", self.services.today())
+        if check.outcome in ("over_18", "under_18"):
+            return {"birth_date": None, "age_status": check.outcome, "age_method": "birth_date"}
+        attempts = int(tracker.get_slot("age_attempts") or 0) + 1
+        if attempts < MAX_AGE_ATTEMPTS:
+            dispatcher.utter_message(response=_RETRY_RESPONSES[check.outcome])
+        return {"birth_date": None, "age_attempts": attempts}
+
+    async def validate_birth_date(
+        self, value: Optional[Text], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        return {"birth_date": None}

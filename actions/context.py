@@ -1,0 +1,41 @@
+"""action_extract_context: runs on every customer message (slot mapping).
+
+Keeps the conversation's language up to date and accepts what a signed
+customer token proves (username, verified age).
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from .base import ServiceAction
+from .core.customer_token import token_from_metadata, verify_customer_token
+from .core.language import detect_language
+
+DEFAULT_LANGUAGE = "tr"
+
+
+class ActionExtractContext(ServiceAction):
+    def name(self) -> Text:
+        return "action_extract_context"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        message = tracker.latest_message or {}
+        events: List[EventType] = []
+        language = detect_language(message.get("text") or "") or tracker.get_slot("language")
+        language = language or DEFAULT_LANGUAGE
+        if language != tracker.get_slot("language"):
+            events.append(SlotSet("language", language))
+        token = token_from_metadata(message.get("metadata"))
+        customer = verify_customer_token(token, self.services.settings.customer_token_secret)
+        if customer is not None:
+            if customer.age_verified and tracker.get_slot("age_status") != "over_18":
+                events += [SlotSet("age_status", "over_18"), SlotSet("age_method", "verified_token")]
+            if customer.username and customer.username != tracker.get_slot("username"):
+                events.append(SlotSet("username", customer.username))
+        return events

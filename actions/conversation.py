@@ -1,0 +1,89 @@
+"""Reading a rasa_sdk tracker into plain values the business rules take."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Optional
+
+from rasa_sdk import Tracker
+
+from .core.summary import TranscriptLine
+
+__all__ = ["CustomerMessage", "session_events", "customer_messages", "transcript", "BIRTH_DATE_MASK"]
+
+# What agents see instead of the customer's answer to the age question.
+BIRTH_DATE_MASK = "***"
+
+
+@dataclass(frozen=True)
+class CustomerMessage:
+    text: str
+    intent: Optional[str]
+    confidence: float
+    timestamp: datetime
+    answered_slot: Optional[str]
+    parse_data: dict[str, Any]
+
+
+def _moment(event: dict[str, Any]) -> datetime:
+    return datetime.fromtimestamp(float(event.get("timestamp") or 0), tz=timezone.utc)
+
+
+def session_events(tracker: Tracker) -> list[dict[str, Any]]:
+    """Events since the current session started."""
+    events = tracker.events or []
+    start = 0
+    for index, event in enumerate(events):
+        if event.get("event") == "session_started":
+            start = index
+    return events[start:]
+
+
+def customer_messages(tracker: Tracker) -> list[CustomerMessage]:
+    messages: list[CustomerMessage] = []
+    requested: Optional[str] = None
+    for event in session_events(tracker):
+        kind = event.get("event")
+        if kind == "slot" and event.get("name") == "requested_slot":
+            requested = event.get("value")
+        elif kind == "active_loop" and not event.get("name"):
+            requested = None
+        elif kind == "user":
+            parse = event.get("parse_data") or {}
+            intent = parse.get("intent") or {}
+            messages.append(
+                CustomerMessage(
+                    text=event.get("text") or "",
+                    intent=intent.get("name"),
+                    confidence=float(intent.get("confidence") or 0.0),
+                    timestamp=_moment(event),
+                    answered_slot=requested,
+                    parse_data=parse,
+                )
+            )
+    return messages
+
+
+def transcript(tracker: Tracker) -> list[TranscriptLine]:
+    """Customer and bot lines of this session; age answers are masked."""
+    lines: list[TranscriptLine] = []
+    requested: Optional[str] = None
+    for event in session_events(tracker):
+        kind = event.get("event")
+        if kind == "slot" and event.get("name") == "requested_slot":
+            requested = event.get("value")
+        elif kind == "active_loop" and not event.get("name"):
+            requested = None
+        elif kind == "user" and event.get("text"):
+            text = BIRTH_DATE_MASK if requested == "birth_date" else event["text"]
+            lines.append(TranscriptLine("customer", text, _moment(event)))
+        elif kind == "bot" and event.get("text"):
+            lines.append(TranscriptLine("bot", event["text"], _moment(event)))
+    return lines
+
+
+def faq_id(parse_data: dict[str, Any]) -> Optional[str]:
+    """The FAQ answer the ResponseSelector chose for a message, if any."""
+    selector = (parse_data.get("response_selector") or {}).get("faq") or {}
+    key = (selector.get("response") or {}).get("intent_response_key") or ""
+    return key.split("/", 1)[1] if "/" in key else None

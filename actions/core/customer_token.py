@@ -1,0 +1,43 @@
+"""The signed token an authenticated channel puts in message metadata.
+
+HS256, signed with the configured secret. Claims: ``sub`` or ``username``,
+``age_verified`` (bool) and ``exp``. A token with a bad signature, expired,
+or missing the claims proves nothing and is ignored.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping, Optional
+
+import jwt
+
+__all__ = ["VerifiedCustomer", "verify_customer_token", "token_from_metadata"]
+
+METADATA_KEY = "customer_token"
+
+
+@dataclass(frozen=True)
+class VerifiedCustomer:
+    username: Optional[str]
+    age_verified: bool
+
+
+def token_from_metadata(metadata: Optional[Mapping[str, Any]]) -> Optional[str]:
+    if not metadata:
+        return None
+    token = metadata.get(METADATA_KEY)
+    return token if isinstance(token, str) and token else None
+
+
+def verify_customer_token(token: Optional[str], secret: Optional[str]) -> Optional[VerifiedCustomer]:
+    if not token or not secret:
+        return None
+    try:
+        claims = jwt.decode(token, secret, algorithms=["HS256"], options={"require": ["exp"]})
+    except jwt.PyJWTError:
+        return None
+    username = claims.get("username") or claims.get("sub")
+    return VerifiedCustomer(
+        username=username if isinstance(username, str) else None,
+        age_verified=claims.get("age_verified") is True,
+    )

@@ -1,0 +1,45 @@
+"""Usernames and ticket numbers found in what customers write."""
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+__all__ = ["find_username", "find_ticket_number", "format_ticket_number"]
+
+_TICKET_RE = re.compile(r"\b[Tt]\s*[-#]?\s*(\d{1,9})\b")
+# Words that introduce a username; the candidate is the token after them.
+_USERNAME_INTRO = re.compile(
+    r"(?:kullan[ıi]c[ıi]\s*ad[ıi]m?(?:\s*[:=])?\s*|kullan[ıi]c[ıi]\s*ad[ıi]m[ıi]z?\s*|nick(?:name)?(?:im)?\s*[:=]?\s*"
+    r"|user\s*name(?:\s+is)?\s*[:=]?\s*|username(?:\s+is)?\s*[:=]?\s*|user\s*id\s*[:=]?\s*)"
+    r"(?P<name>\S+)",
+    re.IGNORECASE,
+)
+_TRAILING = ".,;:!?\"')("
+
+
+def format_ticket_number(number: int) -> str:
+    return f"T-{number:06d}"
+
+
+def find_ticket_number(text: str) -> Optional[str]:
+    """"T-123", "t 000123", "T123" -> "T-000123"."""
+    match = _TICKET_RE.search(text or "")
+    return format_ticket_number(int(match.group(1))) if match else None
+
+
+def find_username(text: str, pattern: str, bare: bool = True) -> Optional[str]:
+    """A username that fits the platform's pattern.
+
+    Either introduced ("kullanıcı adım ayse_k", "my username is mark_77") or,
+    with ``bare``, the whole message when the bot has just asked for it.
+    """
+    compiled = re.compile(pattern)
+    text = (text or "").strip()
+    match = _USERNAME_INTRO.search(text)
+    candidates = [match.group("name").strip(_TRAILING)] if match else []
+    if bare:
+        candidates.append(text.strip(_TRAILING))
+    for candidate in candidates:
+        if candidate and compiled.fullmatch(candidate):
+            return candidate
+    return None

@@ -1,0 +1,54 @@
+"""Settings of the action server, read once from the environment.
+
+Every default runs on one machine with nothing installed.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Optional
+
+__all__ = ["Settings", "get_settings"]
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Settings:
+    handoff_url: str
+    handoff_service_token: Optional[str]
+    handoff_timeout_seconds: float
+    customer_token_secret: Optional[str]
+    catalogue_path: Path
+    summary_schema_path: Path
+    outbox_path: Path
+    username_pattern: str
+    transaction_max_age_days: int
+    timezone: str
+
+    @classmethod
+    def from_env(cls, env: Optional[dict] = None) -> "Settings":
+        env = dict(os.environ if env is None else env)
+        return cls(
+            handoff_url=env.get("HANDOFF_URL", "http://127.0.0.1:8080").rstrip("/"),
+            handoff_service_token=env.get("HANDOFF_SERVICE_TOKEN") or None,
+            handoff_timeout_seconds=float(env.get("HANDOFF_TIMEOUT_SECONDS", "5")),
+            customer_token_secret=env.get("CUSTOMER_TOKEN_SECRET") or None,
+            catalogue_path=Path(env.get("CATALOGUE_PATH", ROOT / "data" / "catalogue.yml")),
+            summary_schema_path=Path(
+                env.get("SUMMARY_SCHEMA_PATH", ROOT / "schemas" / "handoff_summary.schema.json")
+            ),
+            outbox_path=Path(env.get("OUTBOX_PATH", ROOT / "outbox.db")),
+            # Platform usernames: 3-20 characters, a letter first, then letters,
+            # digits, "_" or ".".
+            username_pattern=env.get("USERNAME_PATTERN", r"[A-Za-z][A-Za-z0-9_.]{2,19}"),
+            transaction_max_age_days=int(env.get("TRANSACTION_MAX_AGE_DAYS", "180")),
+            timezone=env.get("SUPPORT_TIMEZONE", "Europe/Istanbul"),
+        )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings.from_env()

@@ -1,0 +1,117 @@
+"""The handoff summary: the contract between the bot and the agents.
+
+Built from plain values (no Rasa types), masked, then validated against
+schemas/handoff_summary.schema.json, the file the handoff service validates
+against too.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Optional, Sequence
+
+from jsonschema import Draft202012Validator
+
+from .catalogue import Entry
+from .masking import mask_secrets
+from .priority import decide_priority
+
+__all__ = ["TriageCase", "TranscriptLine", "build_summary", "validate_summary", "SummaryInvalid"]
+
+_MAX_TRANSCRIPT = 200
+_MAX_TEXT = 4096
+
+
+class SummaryInvalid(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class TranscriptLine:
+    sender: str  # customer | bot | agent | system
+    text: str
+    timestamp: datetime
+
+
+@dataclass
+class TriageCase:
+    conversation_id: str
+    channel: str
+    language: str
+    username: Optional[str]
+    topic: Entry
+    transaction_type: Optional[Entry]
+    transaction_date: Optional[date]
+    age_method: str  # birth_date | verified_token
+    description: str
+    today: date
+    faq_tried: Sequence[str] = ()
+    intents: Sequence[tuple[str, float]] = ()
+    transcript: Sequence[TranscriptLine] = ()
+    asked_for_human: bool = False
+    created_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+
+
+def _iso(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.isoformat()
+
+
+def build_summary(case: TriageCase) -> dict[str, Any]:
+    description = mask_secrets(case.description)[:4000]
+    department = case.topic.department or "other"
+    priority = decide_priority(
+        description=description,
+        department=department,
+        topic_id=case.topic.id,
+        transaction_date=case.transaction_date,
+        today=case.today,
+        faq_tried=len(case.faq_tried),
+        asked_for_human=case.asked_for_human,
+    )
+    lines = [line for line in case.transcript if line.text][-_MAX_TRANSCRIPT:]
+    return {
+        "schema_version": 1,
+        "ticket_number": None,
+        "conversation_id": case.conversation_id,
+        "channel": case.channel or "unknown",
+        "language": case.language if case.language in ("tr", "en") else "tr",
+        "username": case.username,
+        "topic": {"id": case.topic.id, "label": case.topic.label(case.language)},
+        "department": department,
+        "transaction_type": (
+            {"id": case.transaction_type.id, "label": case.transaction_type.label(case.language)}
+            if case.transaction_type
+            else None
+        ),
+        "transaction_date": case.transaction_date.isoformat() if case.transaction_date else None,
+        "age_check": {"result": "over_18", "method": case.age_method},
+        "description": description,
+        "faq_tried": [{"id": faq_id, "solved": False} for faq_id in dict.fromkeys(case.faq_tried)],
+        "intents": [
+            {"name": name, "confidence": round(min(max(float(conf), 0.0), 1.0), 4)}
+            for name, conf in list(case.intents)[-50:]
+        ],
+        "priority": {"level": priority.level, "reason": priority.reason},
+        "created_at": _iso(case.created_at),
+        "transcript": [
+            {"sender": line.sender, "text": mask_secrets(line.text)[:_MAX_TEXT], "timestamp": _iso(line.timestamp)}
+            for line in lines
+        ],
+    }
+
+
+@lru_cache(maxsize=4)
+def _validator(schema_path: str) -> Draft202012Validator:
+    schema = json.loads(Path(schema_path).read_text(encoding="utf-8"))
+    return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def validate_summary(summary: dict[str, Any], schema_path: str | Path) -> None:
+    errors = sorted(_validator(str(schema_path)).iter_errors(summary), key=lambda e: list(e.path))
+    if errors:
+        raise SummaryInvalid("; ".join(f"{'/'.join(map(str, e.path)) or '<root>'}: {e.message}" for e in errors))

@@ -1,0 +1,44 @@
+"""action_handle_unclear and action_cancel."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from .base import ServiceAction
+from .core.triage import TRIAGE_SLOTS
+
+
+class ActionHandleUnclear(ServiceAction):
+    """Low confidence: ask to rephrase once, then offer a person."""
+
+    def name(self) -> Text:
+        return "action_handle_unclear"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        if tracker.get_slot("clarified"):
+            dispatcher.utter_message(response="utter_offer_human")
+            return [SlotSet("clarified", False)]
+        dispatcher.utter_message(response="utter_please_rephrase")
+        return [SlotSet("clarified", True)]
+
+
+class ActionCancel(ServiceAction):
+    """Stop whatever is being asked and forget the half-collected answers."""
+
+    def name(self) -> Text:
+        return "action_cancel"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        dispatcher.utter_message(response="utter_cancelled")
+        events: List[EventType] = [SlotSet("requested_slot", None), SlotSet("age_attempts", 0)]
+        events += [SlotSet(slot, None) for slot in TRIAGE_SLOTS if slot != "username"]
+        if tracker.active_loop.get("name"):
+            events.insert(0, ActiveLoop(None))
+        return events

@@ -1,0 +1,91 @@
+"""action_handoff: the structured summary goes to the agents' queue.
+
+The summary is kept in the durable outbox before it is posted, so a service
+that is down loses nothing: the outbox worker retries it. Either way the
+conversation is paused, and from then on Rasa keeps the bot silent.
+"""
+from __future__ import annotations
+
+import logging
+import math
+from datetime import date
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import ConversationPaused, EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from .base import ServiceAction
+from .conversation import customer_messages, transcript
+from .core.handoff_client import HandoffError, HandoffUnavailable
+from .core.summary import SummaryInvalid, TriageCase, build_summary, validate_summary
+from .routing import DESCRIBING_INTENTS
+
+logger = logging.getLogger(__name__)
+
+
+def wait_minutes(seconds: Optional[int]) -> int:
+    return max(1, math.ceil((seconds or 0) / 60))
+
+
+class ActionHandoff(ServiceAction):
+    def name(self) -> Text:
+        return "action_handoff"
+
+    def _summary(self, tracker: Tracker) -> Dict[str, Any]:
+        catalogue = self.services.catalogue
+        messages = customer_messages(tracker)
+        own_words = [m.text for m in messages if m.answered_slot is None and m.intent in DESCRIBING_INTENTS]
+        topic = catalogue.topic(tracker.get_slot("topic") or "") or catalogue.topic("other")
+        iso_date = tracker.get_slot("transaction_date")
+        case = TriageCase(
+            conversation_id=tracker.sender_id,
+            channel=tracker.get_latest_input_channel() or "unknown",
+            language=tracker.get_slot("language") or "tr",
+            username=tracker.get_slot("username"),
+            topic=topic,
+            transaction_type=catalogue.transaction_type(tracker.get_slot("transaction_type") or ""),
+            transaction_date=date.fromisoformat(iso_date) if iso_date else None,
+            age_method=tracker.get_slot("age_method") or "birth_date",
+            description="\n".join(own_words),
+            today=self.services.today(),
+            faq_tried=tracker.get_slot("faq_tried") or [],
+            intents=[(m.intent, m.confidence) for m in messages if m.intent],
+            transcript=transcript(tracker),
+            asked_for_human=any(m.intent == "request_human" for m in messages),
+        )
+        return build_summary(case)
+
+    @staticmethod
+    def _idempotency_key(tracker: Tracker) -> str:
+        latest = tracker.latest_message or {}
+        marker = latest.get("message_id") or str(len(tracker.events or []))
+        return f"{tracker.sender_id}:{marker}"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        summary = self._summary(tracker)
+        try:
+            validate_summary(summary, self.services.settings.summary_schema_path)
+        except SummaryInvalid:
+            logger.exception("handoff summary of %s does not match the schema", tracker.sender_id)
+        key = self._idempotency_key(tracker)
+        outbox = self.services.outbox
+        outbox.add(key, tracker.sender_id, summary)
+        try:
+            receipt = await self.services.handoff_client.create_handoff(summary, key)
+        except HandoffError as exc:
+            outbox.mark_failed(key, str(exc))
+            level = logging.WARNING if isinstance(exc, HandoffUnavailable) else logging.ERROR
+            logger.log(level, "handoff of %s kept in the outbox: %s", tracker.sender_id, exc)
+            dispatcher.utter_message(response="utter_handoff_delayed")
+            return [ConversationPaused()]
+        outbox.mark_delivered(key, receipt.__dict__)
+        dispatcher.utter_message(
+            response="utter_handoff_created",
+            ticket_number=receipt.ticket_number,
+            queue_position=receipt.queue_position or 1,
+            wait_minutes=wait_minutes(receipt.expected_wait_seconds),
+        )
+        return [SlotSet("ticket_number", receipt.ticket_number), ConversationPaused()]

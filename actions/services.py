@@ -1,0 +1,66 @@
+"""What the actions use from outside: settings, catalogue, outbox, client.
+
+Built on first use, never at import time, and replaceable in tests: every
+action takes an optional ``Services`` in its constructor.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import cached_property
+from typing import Callable, Optional
+from zoneinfo import ZoneInfo
+
+from .core.catalogue import Catalogue, load_catalogue
+from .core.handoff_client import HandoffClient
+from .core.outbox import Outbox
+from .core.settings import Settings, get_settings
+from .core.triage import TriageRules
+
+__all__ = ["Services", "default_services"]
+
+
+@dataclass
+class Services:
+    settings: Settings
+    clock: Optional[Callable[[], date]] = None
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    def today(self) -> date:
+        if self.clock is not None:
+            return self.clock()
+        return datetime.now(ZoneInfo(self.settings.timezone)).date()
+
+    @cached_property
+    def catalogue(self) -> Catalogue:
+        return load_catalogue(self.settings.catalogue_path)
+
+    @cached_property
+    def outbox(self) -> Outbox:
+        return Outbox(self.settings.outbox_path)
+
+    @cached_property
+    def handoff_client(self) -> HandoffClient:
+        return HandoffClient(
+            self.settings.handoff_url,
+            self.settings.handoff_service_token,
+            self.settings.handoff_timeout_seconds,
+        )
+
+    def triage_rules(self) -> TriageRules:
+        return TriageRules(
+            catalogue=self.catalogue,
+            today=self.today(),
+            max_age_days=self.settings.transaction_max_age_days,
+            username_pattern=self.settings.username_pattern,
+        )
+
+
+_default: Optional[Services] = None
+
+
+def default_services() -> Services:
+    global _default
+    if _default is None:
+        _default = Services(get_settings())
+    return _default

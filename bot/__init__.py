@@ -1,0 +1,1 @@
+"""Rasa glue: custom graph components and channel code (no business rules)."""

@@ -1,0 +1,51 @@
+# The bot: Rasa server and action server on Python 3.10, the spaCy pipelines
+# and the trained model. The model is retrained only when data, domain or
+# config changed (the fingerprint below covers exactly those inputs).
+
+BOT_VENV := $(VENV_ROOT)/bot
+BOT_PY := $(BOT_VENV)/bin/python
+RASA := $(BOT_VENV)/bin/rasa
+BOT_STAMP := $(BOT_VENV)/.installed
+SPACY_DIR := build/spacy
+SPACY_STAMP := $(SPACY_DIR)/.built
+MODEL_STAMP := models/.trained
+TRAINING_INPUTS := config.yml $(shell find domain data -name '*.yml' 2>/dev/null | sort) bot/components/bilingual_tokenizer.py
+
+.PHONY: bot-setup train test-bot nlu-report validate
+
+bot-setup: $(BOT_STAMP) $(SPACY_STAMP)
+
+$(BOT_STAMP): requirements/bot.txt
+	@test -n "$(PYTHON310)" || { echo "Python 3.10 is needed for Rasa 3.6 (python3.10 or pyenv's 3.10)"; exit 1; }
+	$(PYTHON310) -m venv $(BOT_VENV)
+	$(BOT_PY) -m pip install -q --upgrade "pip==24.0"
+	$(BOT_PY) -m pip install -q -r requirements/bot.txt
+	touch $@
+
+$(SPACY_STAMP): $(BOT_STAMP) bot/spacy_pipelines.py
+	$(BOT_PY) -m bot.spacy_pipelines $(SPACY_DIR)
+	touch $@
+
+# Trains only when an input changed; `rasa train` itself also skips work when
+# its fingerprint matches.
+$(MODEL_STAMP): $(BOT_STAMP) $(SPACY_STAMP) $(TRAINING_INPUTS)
+	$(RASA) train --domain domain --data data --config config.yml --out models --fixed-model-name triage
+	touch $@
+
+train: $(MODEL_STAMP)
+
+validate: bot-setup
+	$(RASA) data validate --domain domain --data data --config config.yml --fail-on-warnings
+
+# Intent F1 per language on the held-out sets (never in training data).
+nlu-report: $(MODEL_STAMP)
+	@for lang in tr en; do \
+	  $(RASA) test nlu --nlu tests/nlu/$$lang.yml --model models/triage.tar.gz --out results/nlu-$$lang >/dev/null 2>&1; \
+	  $(BOT_PY) -c "import json,sys; r=json.load(open('results/nlu-$$lang/intent_report.json')); w=r['weighted avg']; print(f'$$lang: intent F1 {w[\"f1-score\"]:.3f}  accuracy {r[\"accuracy\"]:.3f}')"; \
+	done
+
+test-bot: bot-setup $(MODEL_STAMP) $(ENV_FILE)
+	$(BOT_PY) -m pytest -q tests/actions tests/bot
+	$(RASA) data validate --domain domain --data data --config config.yml --fail-on-warnings
+	$(RASA) test core --stories tests/stories --model models/triage.tar.gz --endpoints endpoints.yml --fail-on-prediction-errors --out results/core
+	$(MAKE) --no-print-directory nlu-report

@@ -1,0 +1,32 @@
+# Settings shared by every process. Secrets are generated once per checkout
+# into .env.local (git-ignored) and exported to every recipe; an operator
+# overrides any of them through the environment.
+
+VENV_ROOT ?= .venv
+ENV_FILE := .env.local
+
+# Rasa 3.6 needs Python 3.10; the handoff service runs on the default Python.
+PYTHON310 ?= $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python3.10 /usr/bin/python3.10; do \
+	  $$p -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null && { echo $$p; break; }; done)
+PYTHON3 ?= python3
+
+RASA_PORT ?= 5005
+ACTIONS_PORT ?= 5055
+HANDOFF_PORT ?= 8080
+export RASA_PORT ACTIONS_PORT HANDOFF_PORT
+export RASA_TELEMETRY_ENABLED := false
+export HANDOFF_URL ?= http://127.0.0.1:$(HANDOFF_PORT)
+export RASA_URL ?= http://127.0.0.1:$(RASA_PORT)
+export ACTION_ENDPOINT_URL ?= http://127.0.0.1:$(ACTIONS_PORT)/webhook
+
+$(ENV_FILE):
+	@umask 077; { \
+	  echo "HANDOFF_SERVICE_TOKEN=$$($(PYTHON3) -c 'import secrets;print(secrets.token_urlsafe(32))')"; \
+	  echo "HANDOFF_SECRET_KEY=$$($(PYTHON3) -c 'import secrets;print(secrets.token_urlsafe(32))')"; \
+	  echo "RASA_AUTH_TOKEN=$$($(PYTHON3) -c 'import secrets;print(secrets.token_urlsafe(32))')"; \
+	  echo "CUSTOMER_TOKEN_SECRET=$$($(PYTHON3) -c 'import secrets;print(secrets.token_urlsafe(32))')"; \
+	} > $@
+	@echo "Generated $@ with fresh secrets (not committed)."
+
+-include $(ENV_FILE)
+export HANDOFF_SERVICE_TOKEN HANDOFF_SECRET_KEY RASA_AUTH_TOKEN CUSTOMER_TOKEN_SECRET
