@@ -1,0 +1,110 @@
+"""The HTTP contract with the bot (schemas/README.md), over a real socket."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+
+from tests.handoff.factories import summary
+from tests.handoff.helpers import bot_headers, login
+
+
+async def post_handoff(client: httpx.AsyncClient, key: str = "k1", **kw) -> httpx.Response:  # type: ignore[no-untyped-def]
+    return await client.post("/api/v1/handoffs", content=json.dumps(summary(**kw)), headers=bot_headers(key))
+
+
+def assert_error(res: httpx.Response, status: int, code: str | None = None) -> None:
+    assert res.status_code == status, res.text
+    body = res.json()
+    assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}
+    if code:
+        assert body["error"]["code"] == code
+    assert "Traceback" not in res.text
+
+
+async def test_create_then_replay_returns_same_ticket(client: httpx.AsyncClient) -> None:
+    body = json.dumps(summary(conversation_id="conv-a", priority="high"))
+    first = await client.post("/api/v1/handoffs", content=body, headers=bot_headers("key-1"))
+    again = await client.post("/api/v1/handoffs", content=body, headers=bot_headers("key-1"))
+    assert first.status_code == 201 and again.status_code == 200
+    assert first.json() == again.json()
+    data = first.json()
+    assert set(data) == {"ticket_number", "status", "department", "queue_position", "expected_wait_seconds"}
+    assert data["status"] == "queued" and data["department"] == "finance" and data["queue_position"] == 1
+    assert data["ticket_number"].startswith("T-")
+    second = await post_handoff(client, "key-2", priority="urgent")
+    assert second.status_code == 201 and second.json()["queue_position"] == 1
+
+
+async def test_status_shows_only_customer_fields(client: httpx.AsyncClient) -> None:
+    number = (await post_handoff(client)).json()["ticket_number"]
+    res = await client.get(f"/api/v1/tickets/{number}/status", headers=bot_headers())
+    assert res.status_code == 200
+    data = res.json()
+    assert set(data) == {"ticket_number", "status", "department", "queue_position", "expected_wait_seconds", "updated_at"}
+    assert data["queue_position"] == 1 and data["expected_wait_seconds"] == 300
+    assert_error(await client.get("/api/v1/tickets/T-999999/status", headers=bot_headers()), 404, "ticket_not_found")
+    assert_error(await client.get("/api/v1/tickets/nonsense/status", headers=bot_headers()), 404)
+
+
+async def test_service_token_required(client: httpx.AsyncClient) -> None:
+    body = json.dumps(summary())
+    assert_error(await client.post("/api/v1/handoffs", content=body, headers={"Idempotency-Key": "x"}), 401)
+    wrong = {"Authorization": "Bearer nope", "Idempotency-Key": "x"}
+    assert_error(await client.post("/api/v1/handoffs", content=body, headers=wrong), 401)
+    agent = await login(client, "boss")
+    assert_error(await client.post("/api/v1/handoffs", content=body, headers={**agent, "Idempotency-Key": "x"}), 401)
+    assert_error(await client.get("/api/v1/tickets/T-000001/status"), 401)
+
+
+async def test_bad_handoff_bodies(client: httpx.AsyncClient) -> None:
+    body = json.dumps(summary())
+    assert_error(await client.post("/api/v1/handoffs", content=body, headers=bot_headers()), 400, "idempotency_key_required")
+    assert_error(await client.post("/api/v1/handoffs", content=b"{oops", headers=bot_headers("a")), 400, "invalid_json")
+    extra = json.dumps({**summary(), "is_admin": True})
+    assert_error(await client.post("/api/v1/handoffs", content=extra, headers=bot_headers("b")), 422, "invalid_summary")
+    wrong_type = json.dumps({**summary(), "faq_tried": "yes"})
+    assert_error(await client.post("/api/v1/handoffs", content=wrong_type, headers=bot_headers("c")), 422, "invalid_summary")
+    unknown_dept = json.dumps({**summary(), "department": "legal"})
+    assert_error(await client.post("/api/v1/handoffs", content=unknown_dept, headers=bot_headers("d")), 422, "unknown_department")
+
+
+async def test_oversized_summary_is_413(client: httpx.AsyncClient) -> None:
+    big = summary(description="x" * 3000)
+    big["transcript"] = [{"sender": "customer", "text": "y" * 4000, "timestamp": big["created_at"]}] * 20
+    raw = json.dumps(big).encode()
+    assert len(raw) > 64 * 1024
+    assert_error(await client.post("/api/v1/handoffs", content=raw, headers=bot_headers("big")), 413, "payload_too_large")
+
+
+async def test_relay_message_idempotent_and_limited(client: httpx.AsyncClient) -> None:
+    number = (await post_handoff(client)).json()["ticket_number"]
+    url = f"/api/v1/tickets/{number}/messages"
+    msg = {"source_id": "evt-9", "sender": "customer", "text": "Hâlâ bekliyorum", "timestamp": "2026-11-22T06:00:00Z"}
+    first = await client.post(url, json=msg, headers=bot_headers())
+    dup = await client.post(url, json=msg, headers=bot_headers())
+    assert (first.status_code, first.json()["stored"]) == (201, True)
+    assert (dup.status_code, dup.json()["stored"]) == (200, False)
+    assert_error(await client.post(url, json={**msg, "source_id": "b", "text": "z" * 4097}, headers=bot_headers()), 413)
+    assert_error(await client.post(url, json={**msg, "source_id": "c", "mood": "angry"}, headers=bot_headers()), 400, "unknown_field")
+    assert_error(await client.post(url, json={**msg, "source_id": 5}, headers=bot_headers()), 400, "wrong_type")
+    assert_error(await client.post(url, json={**msg, "sender": "agent"}, headers=bot_headers()), 400, "invalid_choice")
+    assert_error(await client.post("/api/v1/tickets/T-999999/messages", json=msg, headers=bot_headers()), 404)
+    boss = await login(client, "boss")
+    transcript = (await client.get(f"/api/v1/tickets/{number}", headers=boss)).json()["transcript"]
+    assert [m["text"] for m in transcript].count("Hâlâ bekliyorum") == 1
+
+
+async def test_unknown_routes_and_methods_answer_json(client: httpx.AsyncClient) -> None:
+    assert_error(await client.get("/api/v1/nothing-here"), 404)
+    assert_error(await client.delete("/api/v1/handoffs", headers=bot_headers()), 405)
+
+
+async def test_openapi_document(client: httpx.AsyncClient) -> None:
+    res = await client.get("/api/v1/openapi.json")
+    assert res.status_code == 200
+    doc = res.json()
+    assert doc["openapi"].startswith("3.")
+    for path in ("/api/v1/handoffs", "/api/v1/tickets/{number}/status", "/api/v1/queue/claim", "/api/v1/events", "/api/v1/stats"):
+        assert path in doc["paths"]
