@@ -166,6 +166,7 @@ async def server(db_url: str, seed: Seed) -> AsyncIterator[Running]:
     """The real app on a real socket, in the test's event loop."""
     channel = RecordingChannel()
     app = create_app(make_settings(db_url, login_max_failures=3), channel=channel, name=f"handoff_{uuid.uuid4().hex[:8]}")
+    app.config.MOTD = False
     port = free_port()
     srv = await app.create_server(
         host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False,
