@@ -1,0 +1,90 @@
+"""The agent console in headless Chromium (Debian's package, driven by
+Playwright; Playwright never downloads a browser here)."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from playwright.async_api import Browser, Page, async_playwright, expect
+
+from tests.handoff.factories import summary
+from tests.handoff.helpers import PASSWORD, bot_headers
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+XSS = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">'
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as pw:
+        b = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            yield b
+        finally:
+            await b.close()
+
+
+async def _log_in(page: Page, base_url: str, username: str) -> None:
+    await page.goto(f"{base_url}/console/")
+    await page.fill("#login-username", username)
+    await page.fill("#login-password", PASSWORD)
+    await page.click("#login-submit")
+    await expect(page.locator("#main-view")).to_be_visible()
+    await expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_agent_handles_a_ticket_live(browser: Browser, server, client: httpx.AsyncClient) -> None:  # type: ignore[no-untyped-def]
+    page = await browser.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: dialogs.append(d.message))
+    await _log_in(page, server.base_url, "fin")
+    await page.evaluate("window.__sameDocument = true")
+    await expect(page.locator("#queue-empty")).to_be_visible()
+
+    # a new ticket arrives while the page is open
+    body = summary("finance", conversation_id="conv-browser", description="Param gelmedi " + XSS, username="zeynep_34")
+    res = await client.post("/api/v1/handoffs", content=json.dumps(body), headers=bot_headers("k-browser"))
+    number = res.json()["ticket_number"]
+    item = page.locator(f'#queue li[data-number="{number}"]')
+    await expect(item).to_be_visible(timeout=10_000)
+    assert await page.evaluate("window.__sameDocument") is True  # no reload happened
+
+    await item.click()
+    await expect(page.locator("#ticket-number")).to_have_text(number)
+    await expect(page.locator("#card-username")).to_have_text("zeynep_34")
+    await expect(page.locator("#card-description")).to_have_text("Param gelmedi " + XSS)
+    await page.click("#claim-this")
+    await expect(page.locator("#reply-form")).to_be_visible()
+
+    # a customer message with markup shows up live, as text
+    msg = {"source_id": "evt-x", "sender": "customer", "text": "Bakın: " + XSS}
+    assert (await client.post(f"/api/v1/tickets/{number}/messages", json=msg, headers=bot_headers())).status_code == 201
+    await expect(page.locator("#transcript li.customer").last).to_contain_text("Bakın: " + XSS)
+    assert await page.locator("#transcript script, #transcript img, #summary-card img, #summary-card script").count() == 0
+
+    await page.fill("#reply-text", "Merhaba Zeynep, hemen kontrol ediyorum.")
+    await page.click("#reply-send")
+    await expect(page.locator("#transcript li.agent").last).to_contain_text("hemen kontrol ediyorum")
+    assert [m.text for m in server.channel.sent] == ["Merhaba Zeynep, hemen kontrol ediyorum."]
+
+    await page.fill("#resolve-note", "credited manually")
+    await page.click("#resolve")
+    await expect(page.locator("#ticket-status")).to_have_text("resolved")
+
+    await page.click("#lang-toggle")
+    await expect(page.locator("h1")).to_have_text("Temsilci konsolu")
+    await expect(page.locator("#ticket-status")).to_have_text("çözüldü")
+
+    assert await page.evaluate("window.__pwned") is None
+    assert dialogs == []
+    status = (await client.get(f"/api/v1/tickets/{number}/status", headers=bot_headers())).json()
+    assert status["status"] == "resolved"
