@@ -19,7 +19,7 @@ help:
 setup: bot-setup handoff-setup
 
 run: setup $(MODEL_STAMP) $(ENV_FILE)
-	@$(HANDOFF_PY) -m handoff.cli bootstrap
+	@$(HANDOFF_PY) -m handoff bootstrap
 	@echo "Rasa:            http://127.0.0.1:$(RASA_PORT)"
 	@echo "Action server:   http://127.0.0.1:$(ACTIONS_PORT)"
 	@echo "Agent console:   http://127.0.0.1:$(HANDOFF_PORT)/console/"

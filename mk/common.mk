@@ -25,8 +25,9 @@ $(ENV_FILE):
 	  echo "HANDOFF_SECRET_KEY=$$($(PYTHON3) -c 'import secrets;print(secrets.token_urlsafe(32))')"; \
 	  echo "RASA_AUTH_TOKEN=$$($(PYTHON3) -c 'import secrets;print(secrets.token_urlsafe(32))')"; \
 	  echo "CUSTOMER_TOKEN_SECRET=$$($(PYTHON3) -c 'import secrets;print(secrets.token_urlsafe(32))')"; \
+	  echo "DEMO_AGENT_PASSWORD=$$($(PYTHON3) -c 'import secrets;print(secrets.token_urlsafe(12))')"; \
 	} > $@
 	@echo "Generated $@ with fresh secrets (not committed)."
 
 -include $(ENV_FILE)
-export HANDOFF_SERVICE_TOKEN HANDOFF_SECRET_KEY RASA_AUTH_TOKEN CUSTOMER_TOKEN_SECRET
+export HANDOFF_SERVICE_TOKEN HANDOFF_SECRET_KEY RASA_AUTH_TOKEN CUSTOMER_TOKEN_SECRET DEMO_AGENT_PASSWORD
