@@ -87,6 +87,17 @@ async def _create_agent(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _setup_logging() -> None:
+    """Our own loggers only: Sanic configures its own, alembic stays quiet."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    ours = logging.getLogger("handoff")
+    ours.addHandler(handler)
+    ours.setLevel(logging.INFO)
+    ours.propagate = False
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m handoff")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -102,7 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ca.add_argument("--role", default="agent")
     ca.add_argument("--departments", default="")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _setup_logging()
     try:
         settings = load_settings(require_secrets=args.command == "serve")
     except SettingsError as exc:

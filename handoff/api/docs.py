@@ -60,6 +60,7 @@ OPENAPI: dict[str, Any] = {
             body=_obj(source_id={"type": "string"}, sender={"enum": ["customer", "bot", "system"]}, text={"type": "string", "maxLength": 4096}, timestamp={"type": "string", "format": "date-time"}),
             ok=201, params=[_NUMBER], errors=(400, 401, 404, 409, 413),
         )},
+        "/api/v1/tickets/{number}/abandon": {"post": _op("The customer left before the ticket was closed", "serviceToken", params=[_NUMBER], errors=(401, 404, 409))},
         "/api/v1/auth/login": {"post": _op("Log in (rate-limited)", "", body=_obj(username={"type": "string"}, password={"type": "string"}), errors=(400, 401, 429))},
         "/api/v1/auth/logout": {"post": _op("Log out (invalidates this agent's sessions)", "agentSession", errors=(401,))},
         "/api/v1/auth/me": {"get": _op("The logged-in agent", "agentSession", errors=(401,))},

@@ -7,7 +7,7 @@ from sanic.response import HTTPResponse
 
 from handoff.api.common import body, require_service, transaction
 from handoff.errors import BadRequest
-from handoff.schemas import BOT_MESSAGE, parse_json
+from handoff.schemas import BOT_MESSAGE, EMPTY, parse_json
 from handoff.services import handoffs as svc
 
 bp = Blueprint("handoffs", url_prefix="/api/v1")
@@ -68,3 +68,16 @@ async def relay_message(request: Request, number: str) -> HTTPResponse:
             }
         )
     return json({"ticket_number": ticket.number, "stored": inserted}, status=201 if inserted else 200)
+
+
+@bp.post("/tickets/<number:str>/abandon")
+async def abandon(request: Request, number: str) -> HTTPResponse:
+    """The customer left the conversation before it was closed."""
+    require_service(request)
+    body(request, EMPTY, max_bytes=1024, optional=True)
+    async with transaction(request) as session:
+        ticket = await svc.abandon(session=session, number=number)
+    await request.app.ctx.bus.publish(
+        {"type": "ticket.closed", "ticket_number": ticket.number, "department": ticket.department_id, "assignee_id": ticket.assignee_id}
+    )
+    return json({"ticket_number": ticket.number, "status": ticket.status})

@@ -18,7 +18,7 @@ from handoff.repo import tickets as tickets_repo
 from handoff.schemas import SummaryValidator
 from handoff.services.queue import expected_wait_seconds
 
-__all__ = ["QueueRules", "HandoffResult", "create_handoff", "add_bot_message", "ticket_status", "queue_info"]
+__all__ = ["QueueRules", "HandoffResult", "create_handoff", "add_bot_message", "abandon", "ticket_status", "queue_info"]
 
 
 @dataclass(frozen=True)
@@ -166,6 +166,20 @@ async def add_bot_message(
         created_at=_parse_ts(timestamp, now),
     )
     return ticket, inserted
+
+
+async def abandon(*, session: AsyncSession, number: str, now: datetime | None = None) -> Ticket:
+    """The customer left before the ticket was closed (told by the bot)."""
+    now = now or utcnow()
+    ticket = await _ticket_by_number(session, number)
+    values = {"status": "abandoned", "abandoned_at": now, "closed_at": now, "updated_at": now}
+    if ticket.status not in ("queued", "assigned") or not await tickets_repo.transition(
+        session=session, ticket_id=ticket.id, from_status=ticket.status, assignee_id=None, values=values
+    ):
+        raise Conflict("ticket is closed", code="ticket_closed")
+    refreshed = await tickets_repo.get_ticket(session=session, ticket_id=ticket.id)
+    assert refreshed is not None
+    return refreshed
 
 
 async def ticket_status(

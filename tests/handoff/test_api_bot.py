@@ -108,3 +108,15 @@ async def test_openapi_document(client: httpx.AsyncClient) -> None:
     assert doc["openapi"].startswith("3.")
     for path in ("/api/v1/handoffs", "/api/v1/tickets/{number}/status", "/api/v1/queue/claim", "/api/v1/events", "/api/v1/stats"):
         assert path in doc["paths"]
+
+
+async def test_abandon_closes_an_open_ticket_once(client: httpx.AsyncClient) -> None:
+    number = (await post_handoff(client)).json()["ticket_number"]
+    res = await client.post(f"/api/v1/tickets/{number}/abandon", headers=bot_headers())
+    assert res.status_code == 200 and res.json()["status"] == "abandoned"
+    status = (await client.get(f"/api/v1/tickets/{number}/status", headers=bot_headers())).json()
+    assert status["status"] == "abandoned" and status["queue_position"] is None
+    assert_error(await client.post(f"/api/v1/tickets/{number}/abandon", headers=bot_headers()), 409, "ticket_closed")
+    assert_error(await client.post("/api/v1/tickets/T-999999/abandon", headers=bot_headers()), 404)
+    msg = {"source_id": "late", "sender": "customer", "text": "hello?"}
+    assert_error(await client.post(f"/api/v1/tickets/{number}/messages", json=msg, headers=bot_headers()), 409, "ticket_closed")
