@@ -69,7 +69,7 @@ class _Index:
             ):
                 if len(span) < _MIN_FUZZY_LEN and span != phrase:
                     continue
-                if not answer and (self.owners[idx].ask_only or len(phrase) < _MIN_FUZZY_LEN):
+                if not answer and self.owners[idx].ask_only:
                     continue
                 if score >= _MIN_SCORE:
                     # Longer matched phrases are more specific: prefer them on ties.

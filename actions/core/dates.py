@@ -64,7 +64,8 @@ _NUMBER_WORDS = {
     "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
 }
 _ORDINAL_DAY = re.compile(
-    r"(?:\bayin\s+)?\b(\d{1,2})(?:\s*'\s*|\.)?(?:st|nd|rd|th|si|sinde|siydi|sydi|inci|nci|unci|uncu|ncu|ydi|idi|di)\b"
+    r"\b(\d{1,2})\s*'\s*[a-z]{1,8}\b"  # Turkish case ending after an apostrophe: 12'si, 25'i
+    r"|\b(\d{1,2})(?:st|nd|rd|th|si|sinde|siydi|inci|nci|unci|uncu|ncu)\b"
     r"|\bthe\s+(\d{1,2})(?:st|nd|rd|th)?\b|\bayin\s+(\d{1,2})\b"
 )
 

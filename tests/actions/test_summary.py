@@ -1,0 +1,95 @@
+from datetime import date, datetime, timezone
+
+import pytest
+
+from actions.core.priority import decide_priority
+from actions.core.settings import ROOT
+from actions.core.summary import SummaryInvalid, TranscriptLine, TriageCase, build_summary, validate_summary
+
+SCHEMA = ROOT / "schemas" / "handoff_summary.schema.json"
+TODAY = date(2026, 11, 22)
+MOMENT = datetime(2026, 11, 22, 10, 0, tzinfo=timezone.utc)
+
+
+def _case(catalogue, **overrides) -> TriageCase:
+    values = dict(
+        conversation_id="c-1",
+        channel="socketio",
+        language="tr",
+        username="ayse_k",
+        topic=catalogue.topic("withdrawal"),
+        transaction_type=catalogue.transaction_type("withdrawal"),
+        transaction_date=date(2026, 11, 21),
+        age_method="birth_date",
+        description="dün 4111 1111 1111 1111 kartımla çektiğim para gelmedi",
+        today=TODAY,
+        faq_tried=["withdrawal_pending"],
+        intents=[("faq", 0.93), ("deny", 0.99)],
+        transcript=[
+            TranscriptLine("customer", "şifrem Abc12345", MOMENT),
+            TranscriptLine("bot", "Talep numaranız...", MOMENT),
+        ],
+        created_at=MOMENT,
+    )
+    values.update(overrides)
+    return TriageCase(**values)
+
+
+def test_a_summary_matches_the_shared_schema(services) -> None:
+    summary = build_summary(_case(services.catalogue))
+    validate_summary(summary, SCHEMA)
+    assert summary["department"] == "finance"
+    assert summary["topic"] == {"id": "withdrawal", "label": "Para çekme"}
+    assert summary["transaction_date"] == "2026-11-21"
+    assert summary["age_check"] == {"result": "over_18", "method": "birth_date"}
+    assert summary["faq_tried"] == [{"id": "withdrawal_pending", "solved": False}]
+    assert summary["priority"]["level"] == "high"
+
+
+def test_secrets_are_masked_in_description_and_transcript(services) -> None:
+    summary = build_summary(_case(services.catalogue))
+    assert "4111 1111 1111 1111" not in summary["description"]
+    assert "**** **** **** 1111" in summary["description"]
+    assert "Abc12345" not in summary["transcript"][0]["text"]
+
+
+def test_an_english_summary_without_transaction(services) -> None:
+    summary = build_summary(
+        _case(services.catalogue, language="en", topic=services.catalogue.topic("other"),
+              transaction_type=None, transaction_date=None, faq_tried=[], description="question")
+    )
+    validate_summary(summary, SCHEMA)
+    assert summary["topic"]["label"] == "Other"
+    assert summary["priority"]["level"] == "low"
+
+
+def test_the_schema_refuses_what_it_should(services) -> None:
+    summary = build_summary(_case(services.catalogue))
+    for broken in (
+        {**summary, "birth_date": "1990-05-04"},
+        {**summary, "language": "de"},
+        {**summary, "transaction_date": "21.11.2026"},
+        {k: v for k, v in summary.items() if k != "username"},
+    ):
+        with pytest.raises(SummaryInvalid):
+            validate_summary(broken, SCHEMA)
+
+
+@pytest.mark.parametrize(
+    "description,department,topic,tx_date,level",
+    [
+        ("hesabım hacklendi acil", "account", "password", None, "urgent"),
+        ("someone made an unauthorized withdrawal", "finance", "withdrawal", None, "urgent"),
+        ("para gelmedi", "finance", "withdrawal", date(2026, 11, 20), "high"),
+        ("para gelmedi", "finance", "withdrawal", date(2026, 11, 1), "normal"),
+        ("giremiyorum", "technical", "login", None, "high"),
+        ("bir sorum var", "other", "other", None, "low"),
+    ],
+)
+def test_priority_rules(description, department, topic, tx_date, level) -> None:
+    priority = decide_priority(
+        description=description, department=department, topic_id=topic,
+        transaction_date=tx_date, today=TODAY,
+    )
+    assert priority.level == level
+    assert priority.reason
