@@ -49,9 +49,9 @@ async def queue(request: Request) -> HTTPResponse:
 
 @bp.post("/queue/claim")
 async def claim_next(request: Request) -> HTTPResponse:
-    body(request, EMPTY, max_bytes=1024, optional=True)
     async with transaction(request) as session:
         agent = await require_agent(request, session)
+        body(request, EMPTY, max_bytes=1024, optional=True)
         ticket = await svc.claim_next(session=session, agent=agent)
     if ticket is None:
         return json({"error": {"code": "queue_empty", "message": "no ticket waiting in your departments"}}, status=404)
@@ -91,9 +91,9 @@ async def export(request: Request, number: str) -> HTTPResponse:
 
 @bp.post("/tickets/<number:str>/claim")
 async def claim(request: Request, number: str) -> HTTPResponse:
-    body(request, EMPTY, max_bytes=1024, optional=True)
     async with transaction(request) as session:
         agent = await require_agent(request, session)
+        body(request, EMPTY, max_bytes=1024, optional=True)
         ticket = await svc.claim(session=session, agent=agent, number=number)
     await request.app.ctx.bus.publish(_event("ticket.claimed", ticket))
     return json(svc.ticket_json(ticket))
@@ -101,9 +101,9 @@ async def claim(request: Request, number: str) -> HTTPResponse:
 
 @bp.post("/tickets/<number:str>/reply")
 async def reply(request: Request, number: str) -> HTTPResponse:
-    data = body(request, REPLY, max_bytes=_limit(request))
     async with transaction(request) as session:
         agent = await require_agent(request, session)
+        data = body(request, REPLY, max_bytes=_limit(request))
         ticket, message = await svc.reply(
             session=session, agent=agent, number=number, text=data["text"], source_id=f"agent:{uuid.uuid4()}"
         )
@@ -119,9 +119,9 @@ async def reply(request: Request, number: str) -> HTTPResponse:
 
 @bp.post("/tickets/<number:str>/resolve")
 async def resolve(request: Request, number: str) -> HTTPResponse:
-    data = body(request, RESOLVE, max_bytes=_limit(request), optional=True)
     async with transaction(request) as session:
         agent = await require_agent(request, session)
+        data = body(request, RESOLVE, max_bytes=_limit(request), optional=True)
         ticket = await svc.resolve(session=session, agent=agent, number=number, note=data.get("note"))
     await request.app.ctx.bus.publish(_event("ticket.closed", ticket))
     return json(svc.ticket_json(ticket))
@@ -129,9 +129,9 @@ async def resolve(request: Request, number: str) -> HTTPResponse:
 
 @bp.post("/tickets/<number:str>/hand-back")
 async def hand_back(request: Request, number: str) -> HTTPResponse:
-    body(request, EMPTY, max_bytes=1024, optional=True)
     async with transaction(request) as session:
         agent = await require_agent(request, session)
+        body(request, EMPTY, max_bytes=1024, optional=True)
         ticket = await svc.hand_back(session=session, agent=agent, number=number)
     await request.app.ctx.bus.publish(_event("ticket.closed", ticket))
     try:
@@ -144,9 +144,9 @@ async def hand_back(request: Request, number: str) -> HTTPResponse:
 
 @bp.post("/tickets/<number:str>/transfer")
 async def transfer(request: Request, number: str) -> HTTPResponse:
-    data = body(request, TRANSFER, max_bytes=_limit(request))
     async with transaction(request) as session:
         agent = await require_agent(request, session)
+        data = body(request, TRANSFER, max_bytes=_limit(request))
         ticket, previous = await svc.transfer(
             session=session, agent=agent, number=number, department=data["department"], note=data.get("note")
         )

@@ -1,0 +1,94 @@
+"""The commands: bootstrap, retention, and serve's refusal without secrets."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, text
+
+from handoff.cli import main
+from handoff.db import make_engine, make_sessionmaker
+from handoff.models import Agent, Department, Ticket, utcnow
+from handoff.security import verify_password
+
+
+def _env(monkeypatch: pytest.MonkeyPatch, db_url: str) -> None:
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.setenv("DEMO_AGENT_PASSWORD", "demo-password-123")
+    monkeypatch.delenv("HANDOFF_DEV_INSECURE", raising=False)
+
+
+async def _reset(db_url: str) -> None:
+    """The PostgreSQL database is shared by the run: start from no tables."""
+    engine = make_engine(db_url)
+    async with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            await conn.execute(text("DROP SCHEMA public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+        else:
+            for table in ("messages", "audit_log", "tickets", "agent_departments", "agents", "departments", "alembic_version"):
+                await conn.execute(text(f"DROP TABLE IF EXISTS {table}"))
+    await engine.dispose()
+
+
+async def _agents(db_url: str) -> tuple[list[Agent], list[str]]:
+    engine = make_engine(db_url)
+    async with make_sessionmaker(engine)() as s:
+        agents = list((await s.execute(select(Agent).order_by(Agent.username))).scalars())
+        depts = list((await s.execute(select(Department.id).order_by(Department.id))).scalars())
+    await engine.dispose()
+    return agents, depts
+
+
+def test_bootstrap_creates_once_and_prints_credentials(db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    asyncio.run(_reset(db_url))
+    _env(monkeypatch, db_url)
+    assert main(["bootstrap"]) == 0
+    out = capsys.readouterr().out
+    assert "/console/" in out and "demo-password-123" in out and "agent_finance" in out and "created" in out
+    agents, depts = asyncio.run(_agents(db_url))
+    assert {"account", "finance", "technical", "other"} <= set(depts)
+    assert {a.username for a in agents} == {f"agent_{d}" for d in depts} | {"supervisor"}
+    supervisor = next(a for a in agents if a.username == "supervisor")
+    assert supervisor.role == "supervisor" and verify_password(supervisor.password_hash, "demo-password-123")
+    assert main(["bootstrap"]) == 0
+    assert "exists" in capsys.readouterr().out
+    assert len(asyncio.run(_agents(db_url))[0]) == len(agents)
+
+
+def test_bootstrap_needs_demo_password(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    _env(monkeypatch, db_url)
+    monkeypatch.delenv("DEMO_AGENT_PASSWORD")
+    assert main(["bootstrap"]) == 2
+
+
+def test_serve_refuses_without_secrets(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    for name in ("HANDOFF_SERVICE_TOKEN", "HANDOFF_SECRET_KEY", "HANDOFF_DEV_INSECURE"):
+        monkeypatch.delenv(name, raising=False)
+    assert main(["serve"]) == 2
+    assert "HANDOFF_SERVICE_TOKEN" in capsys.readouterr().err
+
+
+def test_retention_command(db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    asyncio.run(_reset(db_url))
+    _env(monkeypatch, db_url)
+    assert main(["bootstrap"]) == 0
+
+    async def add_closed(age_days: int) -> None:
+        engine = make_engine(db_url)
+        closed = utcnow() - timedelta(days=age_days)
+        async with make_sessionmaker(engine)() as s, s.begin():
+            s.add(Ticket(
+                conversation_id=f"c{age_days}", idempotency_key="k", channel="web", language="en", username=None,
+                department_id="finance", topic_id="deposit", priority="normal", priority_rank=2, priority_reason="r",
+                summary={}, status="resolved", created_at=closed, updated_at=closed, resolved_at=closed, closed_at=closed,
+            ))
+        await engine.dispose()
+
+    for age in (5, 50, 500):
+        asyncio.run(add_closed(age))
+    capsys.readouterr()
+    assert main(["retention", "--archive-after-days", "30", "--purge-after-days", "365"]) == 0
+    assert "archived 2 ticket(s), purged 1 ticket(s)" in capsys.readouterr().out
