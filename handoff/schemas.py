@@ -127,7 +127,7 @@ MESSAGE_BYTES = 4 * 1024
 
 EMPTY: dict[str, Field] = {}
 LOGIN = {"username": Field(str, max_len=64), "password": Field(str, max_len=256)}
-REPLY = {"text": Field(str, max_bytes=MESSAGE_BYTES)}
+REPLY = {"text": Field(str, max_bytes=MESSAGE_BYTES), "client_id": Field(str, required=False, max_len=64)}
 RESOLVE = {"note": Field(str, required=False, max_bytes=MESSAGE_BYTES)}
 TRANSFER = {"department": Field(str, max_len=32), "note": Field(str, required=False, max_bytes=MESSAGE_BYTES)}
 BOT_MESSAGE = {

@@ -72,7 +72,7 @@ OPENAPI: dict[str, Any] = {
         "/api/v1/tickets/{number}": {"get": _op("Summary and transcript (audit-logged)", "agentSession", params=[_NUMBER])},
         "/api/v1/tickets/{number}/export": {"get": _op("Download the ticket as JSON (audit-logged)", "agentSession", params=[_NUMBER])},
         "/api/v1/tickets/{number}/claim": {"post": _op("Claim a given ticket", "agentSession", params=[_NUMBER], errors=(401, 404, 409))},
-        "/api/v1/tickets/{number}/reply": {"post": _op("Reply to the customer", "agentSession", body=_obj(text={"type": "string"}), ok=201, params=[_NUMBER], errors=(400, 401, 404, 409, 413, 502))},
+        "/api/v1/tickets/{number}/reply": {"post": _op("Reply to the customer", "agentSession", body=_obj(text={"type": "string", "maxLength": 4096}, client_id={"type": "string", "maxLength": 64}), ok=201, params=[_NUMBER], errors=(400, 401, 404, 409, 413, 502))},
         "/api/v1/tickets/{number}/resolve": {"post": _op("Resolve with a note", "agentSession", body=_obj(note={"type": "string"}), params=[_NUMBER], errors=(400, 401, 404, 409))},
         "/api/v1/tickets/{number}/hand-back": {"post": _op("Hand the conversation back to the bot", "agentSession", params=[_NUMBER], errors=(401, 404, 409, 502))},
         "/api/v1/tickets/{number}/transfer": {"post": _op("Transfer to another department", "agentSession", body=_obj(department={"type": "string"}, note={"type": "string"}), params=[_NUMBER], errors=(400, 401, 404, 409))},

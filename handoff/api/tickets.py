@@ -101,16 +101,20 @@ async def claim(request: Request, number: str) -> HTTPResponse:
 
 @bp.post("/tickets/<number:str>/reply")
 async def reply(request: Request, number: str) -> HTTPResponse:
+    """``client_id`` (optional) makes a retried reply count once."""
     async with transaction(request) as session:
         agent = await require_agent(request, session)
         data = body(request, REPLY, max_bytes=_limit(request))
-        ticket, message = await svc.reply(
-            session=session, agent=agent, number=number, text=data["text"], source_id=f"agent:{uuid.uuid4()}"
+        client_id = data.get("client_id") or uuid.uuid4().hex
+        ticket, message, inserted = await svc.reply(
+            session=session, agent=agent, number=number, text=data["text"], source_id=f"agent:{agent.id}:{client_id}"
         )
         display_name = agent.display_name
+    if not inserted:
+        return json(svc.message_json(message), status=200)
     await request.app.ctx.bus.publish(_event("message.new", ticket, sender="agent"))
     try:
-        await request.app.ctx.channel.send(ticket.conversation_id, data["text"], display_name)
+        await request.app.ctx.channel.send(ticket.conversation_id, message.text, display_name)
     except Exception:
         log.exception("could not deliver reply on %s", ticket.number)
         raise DeliveryFailed("reply stored but not delivered to the customer") from None

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.models import Message
 
-__all__ = ["add_message", "list_messages"]
+__all__ = ["add_message", "get_message", "list_messages"]
 
 
 async def add_message(
@@ -45,3 +45,8 @@ async def add_message(
 async def list_messages(*, session: AsyncSession, ticket_id: int) -> list[Message]:
     stmt = select(Message).where(Message.ticket_id == ticket_id).order_by(Message.created_at, Message.id)
     return list((await session.execute(stmt)).scalars())
+
+
+async def get_message(*, session: AsyncSession, ticket_id: int, source_id: str) -> Message | None:
+    stmt = select(Message).where(Message.ticket_id == ticket_id, Message.source_id == source_id)
+    return (await session.execute(stmt)).scalar_one_or_none()

@@ -176,15 +176,19 @@ async def _owned(session: AsyncSession, agent: Agent, number: str) -> Ticket:
 
 async def reply(
     *, session: AsyncSession, agent: Agent, number: str, text: str, source_id: str, now: datetime | None = None
-) -> tuple[Ticket, Message]:
+) -> tuple[Ticket, Message, bool]:
+    """Store an agent's reply; False when this ``source_id`` was stored before
+    (a retried request), so the caller does not send it twice."""
     now = now or utcnow()
     ticket = await _owned(session, agent, number)
-    await messages_repo.add_message(
+    inserted = await messages_repo.add_message(
         session=session, ticket_id=ticket.id, source_id=source_id, sender="agent", text=text, agent_id=agent.id, created_at=now
     )
-    stored = [m for m in await messages_repo.list_messages(session=session, ticket_id=ticket.id) if m.source_id == source_id]
-    await _audit(session, agent, "reply", ticket, now)
-    return ticket, stored[0]
+    stored = await messages_repo.get_message(session=session, ticket_id=ticket.id, source_id=source_id)
+    assert stored is not None
+    if inserted:
+        await _audit(session, agent, "reply", ticket, now)
+    return ticket, stored, inserted
 
 
 async def _close(

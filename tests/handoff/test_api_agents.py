@@ -123,6 +123,9 @@ async def test_full_flow_reply_resolve_audit(client: httpx.AsyncClient, server, 
     res = await client.post(f"/api/v1/tickets/{number}/reply", json={"text": "Merhaba, bakıyorum."}, headers=fin)
     assert res.status_code == 201 and res.json()["sender"] == "agent"
     assert [(m.conversation_id, m.text, m.agent_display_name) for m in server.channel.sent] == [("conv-flow", "Merhaba, bakıyorum.", "Fatma Finans")]
+    retried = [await client.post(f"/api/v1/tickets/{number}/reply", json={"text": "Tamam", "client_id": "r1"}, headers=fin) for _ in range(2)]
+    assert [r.status_code for r in retried] == [201, 200] and retried[0].json()["id"] == retried[1].json()["id"]
+    assert [m.text for m in server.channel.sent].count("Tamam") == 1
     assert_error(await client.post(f"/api/v1/tickets/{number}/reply", json={"text": "a" * 4097}, headers=fin), 413)
     assert_error(await client.post(f"/api/v1/tickets/{number}/reply", json={"text": "x", "html": True}, headers=fin), 400, "unknown_field")
     assert_error(await client.post(f"/api/v1/tickets/{number}/reply", json={"text": 42}, headers=fin), 400, "wrong_type")
@@ -135,7 +138,7 @@ async def test_full_flow_reply_resolve_audit(client: httpx.AsyncClient, server, 
     assert_error(await client.get(f"/api/v1/tickets/{number}", headers=acc), 404)
     async with sessionmaker() as s:
         rows = (await s.execute(select(AuditEntry.actor, AuditEntry.action).where(AuditEntry.ticket_id.is_not(None)).order_by(AuditEntry.id))).all()
-    assert [tuple(r) for r in rows] == [("fin", "claim"), ("fin", "view"), ("fin", "reply"), ("fin", "resolve"), ("boss", "export")]
+    assert [tuple(r) for r in rows] == [("fin", "claim"), ("fin", "view"), ("fin", "reply"), ("fin", "reply"), ("fin", "resolve"), ("boss", "export")]
 
 
 async def test_hand_back_and_transfer(client: httpx.AsyncClient, server) -> None:  # type: ignore[no-untyped-def]

@@ -124,7 +124,9 @@ async def test_lifecycle_reply_resolve_and_audit(sessionmaker: Maker, seed) -> N
     number = r.ticket.number
     async with sessionmaker() as s, s.begin():
         await tickets.claim(session=s, agent=fin, number=number)
-        await tickets.reply(session=s, agent=fin, number=number, text="Kontrol ediyorum", source_id="agent:1")
+        _, _, first = await tickets.reply(session=s, agent=fin, number=number, text="Kontrol ediyorum", source_id="agent:1")
+        _, _, again = await tickets.reply(session=s, agent=fin, number=number, text="Kontrol ediyorum", source_id="agent:1")
+        assert first and not again
         with pytest.raises(NotFound):  # other department: looks like nothing
             await tickets.resolve(session=s, agent=acc, number=number, note=None)
         resolved = await tickets.resolve(session=s, agent=fin, number=number, note="credited manually")
