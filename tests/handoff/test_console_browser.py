@@ -12,7 +12,7 @@ import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from tests.handoff.factories import summary
-from tests.handoff.helpers import PASSWORD, bot_headers
+from tests.handoff.helpers import PASSWORD, bot_headers, login
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ARGS = [
@@ -88,3 +88,41 @@ async def test_agent_handles_a_ticket_live(browser: Browser, server, client: htt
     assert dialogs == []
     status = (await client.get(f"/api/v1/tickets/{number}/status", headers=bot_headers())).json()
     assert status["status"] == "resolved"
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_transfer_hand_back_and_taken_by_someone_else(browser: Browser, server, client: httpx.AsyncClient) -> None:  # type: ignore[no-untyped-def]
+    page = await browser.new_page()
+    await _log_in(page, server.base_url, "fin")
+    numbers = []
+    for i in range(3):
+        body = summary("finance", conversation_id=f"conv-{i}")
+        numbers.append((await client.post("/api/v1/handoffs", content=json.dumps(body), headers=bot_headers(f"k{i}"))).json()["ticket_number"])
+    for number in numbers:
+        await expect(page.locator(f'#queue li[data-number="{number}"]')).to_be_visible(timeout=10_000)
+
+    # claim next takes the oldest; transfer sends it to another department
+    await page.click("#claim-next")
+    await expect(page.locator("#ticket-number")).to_have_text(numbers[0])
+    await page.select_option("#transfer-dept", "account")
+    await page.click("#transfer")
+    await expect(page.locator("#ticket-view")).to_be_hidden()
+    boss = await login(client, "boss")
+    moved = (await client.get(f"/api/v1/tickets/{numbers[0]}", headers=boss)).json()
+    assert (moved["department"], moved["status"]) == ("account", "queued")
+
+    # hand back to the bot
+    await page.click(f'#queue li[data-number="{numbers[1]}"]')
+    await page.click("#claim-this")
+    await expect(page.locator("#reply-form")).to_be_visible()
+    await page.click("#hand-back")
+    await expect(page.locator("#ticket-status")).to_have_text("handed back")
+    assert server.channel.handed_back == ["conv-1"]
+
+    # someone else takes the ticket being looked at
+    await page.click(f'#queue li[data-number="{numbers[2]}"]')
+    await expect(page.locator("#claim-this")).to_be_visible()
+    assert (await client.post(f"/api/v1/tickets/{numbers[2]}/claim", headers=boss)).status_code == 200
+    await expect(page.locator("#notice")).to_be_visible()
+    await expect(page.locator(f'#queue li[data-number="{numbers[2]}"]')).to_have_count(0)
+    await expect(page.locator("#claim-this")).to_be_hidden()
