@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import CursorResult, and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.models import CLOSED_STATUSES, Message, Ticket
@@ -20,6 +20,7 @@ __all__ = [
     "claim_next",
     "claim_ticket",
     "list_queue",
+    "list_assigned",
     "search_tickets",
     "transition",
     "queue_lengths",
@@ -228,7 +229,8 @@ async def archive_closed_before(*, session: AsyncSession, cutoff: datetime, now:
         .values(archived_at=now)
         .execution_options(synchronize_session=False)
     )
-    return int((await session.execute(stmt)).rowcount or 0)
+    result = cast(CursorResult[Any], await session.execute(stmt))
+    return int(result.rowcount or 0)
 
 
 async def purge_archived_before(*, session: AsyncSession, cutoff: datetime) -> int:
@@ -236,9 +238,9 @@ async def purge_archived_before(*, session: AsyncSession, cutoff: datetime) -> i
     await session.execute(
         delete(Message).where(Message.ticket_id.in_(doomed)).execution_options(synchronize_session=False)
     )
-    result = await session.execute(
+    result = cast(CursorResult[Any], await session.execute(
         delete(Ticket)
         .where(Ticket.archived_at.is_not(None), Ticket.closed_at < cutoff)
         .execution_options(synchronize_session=False)
-    )
+    ))
     return int(result.rowcount or 0)

@@ -22,9 +22,9 @@ async def sync_departments(*, session: AsyncSession, catalogue_path: Path) -> li
             session=session, dept_id=dept.id, name_en=dept.name_en, name_tr=dept.name_tr, active=True
         )
     ids = {d.id for d in listed}
-    for dept in await agents_repo.list_departments(session=session, active_only=False):
-        if dept.id not in ids:
-            dept.active = False
+    for stored in await agents_repo.list_departments(session=session, active_only=False):
+        if stored.id not in ids:
+            stored.active = False
     await session.flush()
     return sorted(ids)
 

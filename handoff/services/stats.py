@@ -23,8 +23,8 @@ async def supervisor_stats(*, session: AsyncSession, now: datetime | None = None
     lengths = await tickets_repo.queue_lengths(session=session)
     handled = await tickets_repo.handled_since(session=session, since=midnight)
     waits: dict[str, list[float]] = {}
-    for dept, created, assigned in await tickets_repo.claimed_since(session=session, since=midnight):
-        waits.setdefault(dept, []).append(max(0.0, (assigned - created).total_seconds()))
+    for dept_id, created, assigned in await tickets_repo.claimed_since(session=session, since=midnight):
+        waits.setdefault(dept_id, []).append(max(0.0, (assigned - created).total_seconds()))
     departments = []
     all_waits: list[float] = []
     for dept in await agents_repo.list_departments(session=session, active_only=False):

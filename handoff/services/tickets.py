@@ -134,10 +134,10 @@ async def claim(*, session: AsyncSession, agent: Agent, number: str, now: dateti
     )
     if not ok:
         raise Conflict("ticket is not waiting in the queue", code="not_queued")
-    ticket = await tickets_repo.get_ticket(session=session, ticket_id=ticket.id)
-    assert ticket is not None
-    await _audit(session, agent, "claim", ticket, now)
-    return ticket
+    claimed = await tickets_repo.get_ticket(session=session, ticket_id=ticket.id)
+    assert claimed is not None
+    await _audit(session, agent, "claim", claimed, now)
+    return claimed
 
 
 @dataclass(frozen=True)
