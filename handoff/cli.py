@@ -10,15 +10,26 @@ import sys
 from collections.abc import Sequence
 
 from handoff.db import make_engine, make_sessionmaker
-from handoff.migrate import upgrade
+from handoff.migrate import is_current, upgrade
 from handoff.settings import Settings, SettingsError, load_settings
 
 __all__ = ["main"]
 
 
+async def _schema_ready(settings: Settings) -> bool:
+    engine = make_engine(settings.database_url)
+    try:
+        return await is_current(engine)
+    finally:
+        await engine.dispose()
+
+
 def _serve(settings: Settings) -> int:
     from handoff.app import create_app
 
+    if not asyncio.run(_schema_ready(settings)):
+        print("handoff: the database is not migrated; run `python -m handoff bootstrap` (or `migrate`) first", file=sys.stderr)
+        return 2
     app = create_app(settings)
     # one process: the live-update bus is in-process (see handoff/events.py)
     app.run(host=settings.host, port=settings.port, single_process=True, motd=False, access_log=False)

@@ -92,3 +92,11 @@ def test_retention_command(db_url: str, monkeypatch: pytest.MonkeyPatch, capsys:
     capsys.readouterr()
     assert main(["retention", "--archive-after-days", "30", "--purge-after-days", "365"]) == 0
     assert "archived 2 ticket(s), purged 1 ticket(s)" in capsys.readouterr().out
+
+
+def test_serve_refuses_an_unmigrated_database(tmp_path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}")
+    monkeypatch.setenv("HANDOFF_SERVICE_TOKEN", "t")
+    monkeypatch.setenv("HANDOFF_SECRET_KEY", "k")
+    assert main(["serve"]) == 2
+    assert "not migrated" in capsys.readouterr().err
