@@ -16,7 +16,6 @@ from handoff.events import Event
 from handoff.models import Ticket
 from handoff.schemas import EMPTY, REPLY, RESOLVE, TRANSFER
 from handoff.services import tickets as svc
-from handoff.services.handoffs import queue_info
 
 bp = Blueprint("tickets", url_prefix="/api/v1")
 log = logging.getLogger("handoff.api")
@@ -39,12 +38,7 @@ async def queue(request: Request) -> HTTPResponse:
     """Queued tickets of my departments (priority, then age) and my open tickets."""
     async with transaction(request) as session:
         agent = await require_agent(request, session)
-        lists = await svc.queue_for(session=session, agent=agent)
-        queued = []
-        for t in lists["queued"]:
-            position, wait = await queue_info(session=session, ticket=t, rules=request.app.ctx.queue_rules)
-            queued.append({**svc.ticket_json(t), "queue_position": position, "expected_wait_seconds": wait})
-        return json({"queued": queued, "mine": [svc.ticket_json(t) for t in lists["mine"]]})
+        return json(await svc.queue_for(session=session, agent=agent, rules=request.app.ctx.queue_rules))
 
 
 @bp.post("/queue/claim")

@@ -19,6 +19,8 @@ from handoff.repo import agents as agents_repo
 from handoff.repo import audit as audit_repo
 from handoff.repo import messages as messages_repo
 from handoff.repo import tickets as tickets_repo
+from handoff.services.handoffs import QueueRules
+from handoff.services.queue import expected_wait_seconds
 
 __all__ = [
     "visible_departments",
@@ -106,11 +108,27 @@ async def _audit(session: AsyncSession, agent: Agent, action: str, ticket: Ticke
     )
 
 
-async def queue_for(*, session: AsyncSession, agent: Agent) -> dict[str, list[Ticket]]:
-    return {
-        "queued": await tickets_repo.list_queue(session=session, departments=visible_departments(agent)),
-        "mine": await tickets_repo.list_assigned(session=session, agent_id=agent.id),
-    }
+async def queue_for(
+    *, session: AsyncSession, agent: Agent, rules: QueueRules, now: datetime | None = None
+) -> dict[str, Any]:
+    """Queued tickets of the agent's departments with position and expected
+    wait (the list is already in claim order, so a ticket's position is its
+    rank within its department), and the agent's own open tickets."""
+    now = now or utcnow()
+    queued = await tickets_repo.list_queue(session=session, departments=visible_departments(agent))
+    ranks: dict[str, int] = {}
+    claims: dict[str, int] = {}
+    items = []
+    for t in queued:
+        ranks[t.department_id] = position = ranks.get(t.department_id, 0) + 1
+        if t.department_id not in claims:
+            claims[t.department_id] = await tickets_repo.claims_since(
+                session=session, department_id=t.department_id, since=now - timedelta(seconds=rules.rate_window_seconds)
+            )
+        wait = expected_wait_seconds(position, claims[t.department_id], rules.rate_window_seconds, rules.default_handle_seconds)
+        items.append({**ticket_json(t), "queue_position": position, "expected_wait_seconds": wait})
+    mine = await tickets_repo.list_assigned(session=session, agent_id=agent.id)
+    return {"queued": items, "mine": [ticket_json(t) for t in mine]}
 
 
 async def claim_next(*, session: AsyncSession, agent: Agent, now: datetime | None = None) -> Ticket | None:

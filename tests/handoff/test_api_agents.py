@@ -61,7 +61,12 @@ async def test_queue_is_scoped_and_ordered(client: httpx.AsyncClient) -> None:
     assert [t["ticket_number"] for t in queued] == [urgent, normal, low]
     assert [t["queue_position"] for t in queued] == [1, 2, 3]
     boss = await login(client, "boss")
-    assert acc in [t["ticket_number"] for t in (await client.get("/api/v1/queue", headers=boss)).json()["queued"]]
+    everything = (await client.get("/api/v1/queue", headers=boss)).json()["queued"]
+    positions = {t["ticket_number"]: t["queue_position"] for t in everything}
+    assert positions == {urgent: 1, normal: 2, low: 3, acc: 1}
+    for number, position in positions.items():  # the same figure the customer is told
+        status = (await client.get(f"/api/v1/tickets/{number}/status", headers=bot_headers())).json()
+        assert status["queue_position"] == position
 
 
 async def test_claim_next_then_empty(client: httpx.AsyncClient) -> None:
