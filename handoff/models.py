@@ -60,8 +60,9 @@ def format_ticket_number(ticket_id: int) -> str:
 
 
 def parse_ticket_number(number: str) -> int | None:
-    """The ticket id for ``T-000123``, or None for anything else."""
-    if not number.startswith("T-") or not number[2:].isdigit() or len(number) > 20:
+    """The ticket id for ``T-000123`` (any case), or None for anything else."""
+    number = number.strip().upper()
+    if not number.startswith("T-") or not number[2:].isascii() or not number[2:].isdigit() or len(number) > 20:
         return None
     return int(number[2:])
 
