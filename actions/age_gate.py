@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text
 
-from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from .base import ServiceAction
+from .base import ServiceFormValidation
 from .core.dates import check_birth_date
 from .core.routing import MAX_AGE_ATTEMPTS
 
@@ -20,10 +20,7 @@ _RETRY_RESPONSES = {
 }
 
 
-class ValidateAgeForm(FormValidationAction, ServiceAction):
-    def __init__(self, services=None) -> None:  # type: ignore[no-untyped-def]
-        ServiceAction.__init__(self, services)
-
+class ValidateAgeForm(ServiceFormValidation):
     def name(self) -> Text:
         return "validate_age_form"
 

@@ -37,8 +37,5 @@ class ActionCancel(ServiceAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
         dispatcher.utter_message(response="utter_cancelled")
-        events: List[EventType] = [SlotSet("requested_slot", None), SlotSet("age_attempts", 0)]
-        events += [SlotSet(slot, None) for slot in TRIAGE_SLOTS if slot != "username"]
-        if tracker.active_loop.get("name"):
-            events.insert(0, ActiveLoop(None))
-        return events
+        events: List[EventType] = [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("age_attempts", 0)]
+        return events + [SlotSet(slot, None) for slot in TRIAGE_SLOTS if slot != "username"]

@@ -10,12 +10,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Dict, List, Optional, Text
 
-from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from .base import ServiceAction
+from .base import ServiceAction, ServiceFormValidation
 from .core.triage import TRIAGE_SLOTS, read_answer, read_mentions
 
 # Why a value could not be read -> the response that says so.
@@ -32,10 +32,7 @@ ERROR_RESPONSES = {
 _CORRECTION_ORDER = ("transaction_date", "transaction_type", "topic", "username")
 
 
-class ValidateTriageForm(FormValidationAction, ServiceAction):
-    def __init__(self, services=None) -> None:  # type: ignore[no-untyped-def]
-        ServiceAction.__init__(self, services)
-
+class ValidateTriageForm(ServiceFormValidation):
     def name(self) -> Text:
         return "validate_triage_form"
 
@@ -59,6 +56,8 @@ class ValidateTriageForm(FormValidationAction, ServiceAction):
     ) -> List[EventType]:
         """All values come from one message, so they are read once here
         rather than in one extract_<slot> method each."""
+        if tracker.latest_action_name != "action_listen":
+            return []  # the form is starting with values already known: nothing new to read
         message = tracker.latest_message or {}
         intent = (message.get("intent") or {}).get("name")
         if intent == "cancel":

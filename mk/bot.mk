@@ -15,11 +15,10 @@ TRAINING_INPUTS := config.yml $(shell find domain data -name '*.yml' 2>/dev/null
 
 bot-setup: $(BOT_STAMP) $(SPACY_STAMP)
 
-$(BOT_STAMP): requirements/bot.txt
+$(BOT_STAMP): requirements/bot.txt requirements/bot-constraints.txt
 	@test -n "$(PYTHON310)" || { echo "Python 3.10 is needed for Rasa 3.6 (python3.10 or pyenv's 3.10)"; exit 1; }
 	$(PYTHON310) -m venv $(BOT_VENV)
-	$(BOT_PY) -m pip install -q --upgrade "pip==24.0"
-	$(BOT_PY) -m pip install -q -r requirements/bot.txt
+	$(BOT_PY) -m pip install -q -r requirements/bot.txt -c requirements/bot-constraints.txt
 	touch $@
 
 $(SPACY_STAMP): $(BOT_STAMP) bot/spacy_pipelines.py

@@ -1,0 +1,73 @@
+"""Birth dates never reach the tracker store, on SQLite and on PostgreSQL."""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import uuid
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+import sqlalchemy as sa
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, ActiveLoop, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.tracker_store import MASK, RedactingSQLTrackerStore
+
+PG_URL = os.environ.get("BOT_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def _conversation() -> DialogueStateTracker:
+    tracker = DialogueStateTracker("customer-1", slots=[])
+    for event in (
+        UserUttered("merhaba", {"name": "greet", "confidence": 0.9}),
+        ActionExecuted("age_form"),
+        ActiveLoop("age_form"),
+        SlotSet("requested_slot", "birth_date"),
+        ActionExecuted("action_listen"),
+        UserUttered("04.05.1990", {"name": "inform", "confidence": 0.9}, parse_data={"text": "04.05.1990"}),
+        SlotSet("requested_slot", None),
+        ActiveLoop(None),
+        ActionExecuted("action_listen"),
+        UserUttered("12.11.2026 tarihli yatırımım", {"name": "report_problem", "confidence": 0.9}),
+    ):
+        tracker.update(event)
+    return tracker
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request, tmp_path: Path) -> Iterator[tuple[RedactingSQLTrackerStore, sa.engine.Engine]]:
+    domain = Domain.empty()
+    if request.param == "sqlite":
+        db = tmp_path / "tracker.db"
+        yield RedactingSQLTrackerStore(domain, dialect="sqlite", db=str(db)), sa.create_engine(f"sqlite:///{db}")
+        return
+    admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    name = f"bot_tracker_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = sa.engine.make_url(PG_URL)
+    store = RedactingSQLTrackerStore(
+        domain, dialect="postgresql", host=url.host, port=url.port, db=name, username=url.username
+    )
+    engine = sa.create_engine(url.set(database=name))
+    yield store, engine
+    engine.dispose()
+    store.engine.dispose()
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def test_the_birth_date_answer_is_masked_and_nothing_else(store) -> None:
+    tracker_store, engine = store
+    asyncio.run(tracker_store.save(_conversation()))
+    with engine.connect() as conn:
+        rows = [json.loads(r[0]) for r in conn.execute(sa.text("SELECT data FROM events ORDER BY id"))]
+    texts = [row.get("text") for row in rows if row.get("event") == "user"]
+    assert texts == ["merhaba", MASK, "12.11.2026 tarihli yatırımım"]
+    assert "1990" not in json.dumps(rows)
+    restored = asyncio.run(tracker_store.retrieve("customer-1"))
+    assert [e.text for e in restored.events if isinstance(e, UserUttered)][1] == MASK
