@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
 from rasa_sdk import Tracker
 
@@ -39,8 +39,8 @@ def session_events(tracker: Tracker) -> list[dict[str, Any]]:
     return events[start:]
 
 
-def customer_messages(tracker: Tracker) -> list[CustomerMessage]:
-    messages: list[CustomerMessage] = []
+def _with_open_question(tracker: Tracker) -> Iterator[tuple[dict[str, Any], Optional[str]]]:
+    """Each event of the session with the slot the bot was asking for then."""
     requested: Optional[str] = None
     for event in session_events(tracker):
         kind = event.get("event")
@@ -48,37 +48,39 @@ def customer_messages(tracker: Tracker) -> list[CustomerMessage]:
             requested = event.get("value")
         elif kind == "active_loop" and not event.get("name"):
             requested = None
-        elif kind == "user":
-            parse = event.get("parse_data") or {}
-            intent = parse.get("intent") or {}
-            messages.append(
-                CustomerMessage(
-                    text=event.get("text") or "",
-                    intent=intent.get("name"),
-                    confidence=float(intent.get("confidence") or 0.0),
-                    timestamp=_moment(event),
-                    answered_slot=requested,
-                    parse_data=parse,
-                )
+        yield event, requested
+
+
+def customer_messages(tracker: Tracker) -> list[CustomerMessage]:
+    messages: list[CustomerMessage] = []
+    for event, requested in _with_open_question(tracker):
+        if event.get("event") != "user":
+            continue
+        parse = event.get("parse_data") or {}
+        intent = parse.get("intent") or {}
+        messages.append(
+            CustomerMessage(
+                text=event.get("text") or "",
+                intent=intent.get("name"),
+                confidence=float(intent.get("confidence") or 0.0),
+                timestamp=_moment(event),
+                answered_slot=requested,
+                parse_data=parse,
             )
+        )
     return messages
 
 
 def transcript(tracker: Tracker) -> list[TranscriptLine]:
     """Customer and bot lines of this session; age answers are masked."""
     lines: list[TranscriptLine] = []
-    requested: Optional[str] = None
-    for event in session_events(tracker):
-        kind = event.get("event")
-        if kind == "slot" and event.get("name") == "requested_slot":
-            requested = event.get("value")
-        elif kind == "active_loop" and not event.get("name"):
-            requested = None
-        elif kind == "user" and event.get("text"):
-            text = BIRTH_DATE_MASK if requested == "birth_date" else event["text"]
-            lines.append(TranscriptLine("customer", text, _moment(event)))
-        elif kind == "bot" and event.get("text"):
-            lines.append(TranscriptLine("bot", event["text"], _moment(event)))
+    for event, requested in _with_open_question(tracker):
+        kind, text = event.get("event"), event.get("text")
+        if kind == "user" and text:
+            shown = BIRTH_DATE_MASK if requested == "birth_date" else text
+            lines.append(TranscriptLine("customer", shown, _moment(event)))
+        elif kind == "bot" and text:
+            lines.append(TranscriptLine("bot", text, _moment(event)))
     return lines
 
 
