@@ -9,7 +9,10 @@ from rasa_sdk import Tracker
 
 from .core.summary import TranscriptLine
 
-__all__ = ["CustomerMessage", "session_events", "customer_messages", "transcript", "BIRTH_DATE_MASK"]
+__all__ = [
+    "CustomerMessage", "session_events", "customer_messages", "transcript", "is_answering_now",
+    "faq_id", "BIRTH_DATE_MASK",
+]
 
 # What agents see instead of the customer's answer to the age question.
 BIRTH_DATE_MASK = "***"
@@ -82,6 +85,23 @@ def transcript(tracker: Tracker) -> list[TranscriptLine]:
         elif kind == "bot" and text:
             lines.append(TranscriptLine("bot", text, _moment(event)))
     return lines
+
+
+def is_answering_now(tracker: Tracker, form: str) -> bool:
+    """True when a form's validation runs on a fresh customer message.
+
+    Between the message and the validation Rasa logs the form's own run (and
+    in some versions ``action_extract_slots``); any other action in between
+    means the form was started by the dialogue, not by an answer.
+    """
+    passing = {"action_extract_slots", "action_listen", form}
+    for event in reversed(tracker.events or []):
+        kind = event.get("event")
+        if kind == "user":
+            return True
+        if kind == "action" and event.get("name") not in passing:
+            return False
+    return False
 
 
 def faq_id(parse_data: dict[str, Any]) -> Optional[str]:

@@ -16,6 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from .base import ServiceAction, ServiceFormValidation
+from .conversation import is_answering_now
 from .core.triage import TRIAGE_SLOTS, read_answer, read_mentions
 
 # Why a value could not be read -> the response that says so.
@@ -56,7 +57,7 @@ class ValidateTriageForm(ServiceFormValidation):
     ) -> List[EventType]:
         """All values come from one message, so they are read once here
         rather than in one extract_<slot> method each."""
-        if tracker.latest_action_name != "action_listen":
+        if not is_answering_now(tracker, self.form_name()):
             return []  # the form is starting with values already known: nothing new to read
         message = tracker.latest_message or {}
         intent = (message.get("intent") or {}).get("name")

@@ -247,7 +247,9 @@ def test_an_unclear_correction_is_said(services) -> None:
 
 
 def test_a_form_started_by_the_router_reads_no_message_again(services) -> None:
-    tracker = make_tracker([user_event("hayır", "deny")], {"topic": "withdrawal"}, active_loop="triage_form",
+    events = [user_event("hayır", "deny"), action_event("action_extract_slots"),
+              action_event("utter_faq_not_solved"), action_event("action_route_request")]
+    tracker = make_tracker(events, {"topic": "withdrawal"}, active_loop="triage_form",
                            latest_action_name="action_route_request")
     dispatcher, events = run(ValidateTriageForm(services), tracker)
     assert dispatcher.messages == []

@@ -41,6 +41,8 @@ def make_tracker(
     latest_action_name: str = "action_listen",
     sender_id: str = "customer-1",
 ) -> Tracker:
+    if events and events[-1]["event"] == "user" and active_loop:
+        events = events + [action_event(active_loop)]  # Rasa logs the form's run before validating
     latest = next((e for e in reversed(events) if e["event"] == "user"), None)
     latest_message = {**latest["parse_data"], "metadata": latest.get("metadata", {})} if latest else {}
     return Tracker(
