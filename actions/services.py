@@ -5,7 +5,7 @@ action takes an optional ``Services`` in its constructor.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property
 from typing import Callable, Optional
@@ -24,7 +24,6 @@ __all__ = ["Services", "default_services"]
 class Services:
     settings: Settings
     clock: Optional[Callable[[], date]] = None
-    _cache: dict = field(default_factory=dict, repr=False)
 
     def today(self) -> date:
         if self.clock is not None:
