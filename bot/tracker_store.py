@@ -1,9 +1,11 @@
-"""An SQL tracker store that never stores a customer's birth date.
+"""An SQL tracker store that never stores birth dates, card numbers,
+IBANs, passwords or one-time codes.
 
-The age check only needs the outcome. The message that answered "what is
-your date of birth?" is read by the action server during that turn, and is
+The age check only needs the outcome: the message that answered "what is
+your date of birth?" is read by the action server during that turn and is
 replaced by a mask before the tracker is saved or its events are published
-to the event broker. Configured in endpoints.yml as
+to the event broker. Every other customer message is saved with its
+secrets masked (actions.core.masking). Configured in endpoints.yml as
 ``type: bot.tracker_store.RedactingSQLTrackerStore`` with the usual SQL
 tracker store keys.
 """
@@ -15,31 +17,34 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import ActiveLoop, Event, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-__all__ = ["RedactingSQLTrackerStore", "redact_birth_dates", "MASK", "REDACTED_SLOT"]
+from actions.core.masking import mask_secrets
+
+__all__ = ["RedactingSQLTrackerStore", "redact", "MASK", "REDACTED_SLOT"]
 
 MASK = "***"
 REDACTED_SLOT = "birth_date"
 
 
-def redact_birth_dates(events: Iterable[Event]) -> int:
-    """Mask, in place, every customer message sent while the bot was asking
-    for the birth date; returns how many were masked."""
+def _set_text(event: UserUttered, text: str) -> None:
+    event.text = text
+    if isinstance(event.parse_data, dict) and "text" in event.parse_data:
+        event.parse_data["text"] = text
+
+
+def redact(events: Iterable[Event]) -> None:
+    """Mask, in place, the answers to the birth-date question and the
+    secrets in every other customer message."""
     requested: Optional[str] = None
-    masked = 0
     for event in events:
         if isinstance(event, SlotSet) and event.key == "requested_slot":
             requested = event.value
         elif isinstance(event, ActiveLoop) and event.name is None:
             requested = None
-        elif isinstance(event, UserUttered) and requested == REDACTED_SLOT and event.text != MASK:
-            event.text = MASK
-            if isinstance(event.parse_data, dict) and "text" in event.parse_data:
-                event.parse_data["text"] = MASK
-            masked += 1
-    return masked
+        elif isinstance(event, UserUttered) and event.text:
+            _set_text(event, MASK if requested == REDACTED_SLOT else mask_secrets(event.text))
 
 
 class RedactingSQLTrackerStore(SQLTrackerStore):
     async def save(self, tracker: DialogueStateTracker) -> None:
-        redact_birth_dates(tracker.events)
+        redact(tracker.events)
         await super().save(tracker)

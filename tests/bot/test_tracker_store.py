@@ -1,4 +1,5 @@
-"""Birth dates never reach the tracker store, on SQLite and on PostgreSQL."""
+"""Birth dates and secrets never reach the tracker store, on SQLite and on
+PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
@@ -32,6 +33,7 @@ def _conversation() -> DialogueStateTracker:
         ActiveLoop(None),
         ActionExecuted("action_listen"),
         UserUttered("12.11.2026 tarihli yatırımım", {"name": "report_problem", "confidence": 0.9}),
+        UserUttered("kartım 4111 1111 1111 1111, şifrem: Gizli123", {"name": "inform", "confidence": 0.9}),
     ):
         tracker.update(event)
     return tracker
@@ -61,13 +63,16 @@ def store(request, tmp_path: Path) -> Iterator[tuple[RedactingSQLTrackerStore, s
     admin.dispose()
 
 
-def test_the_birth_date_answer_is_masked_and_nothing_else(store) -> None:
+def test_the_birth_date_answer_and_secrets_are_masked_and_nothing_else(store) -> None:
     tracker_store, engine = store
     asyncio.run(tracker_store.save(_conversation()))
     with engine.connect() as conn:
         rows = [json.loads(r[0]) for r in conn.execute(sa.text("SELECT data FROM events ORDER BY id"))]
     texts = [row.get("text") for row in rows if row.get("event") == "user"]
-    assert texts == ["merhaba", MASK, "12.11.2026 tarihli yatırımım"]
-    assert "1990" not in json.dumps(rows)
+    assert texts[:3] == ["merhaba", MASK, "12.11.2026 tarihli yatırımım"]
+    assert "**** **** **** 1111" in texts[3]
+    stored = json.dumps(rows, ensure_ascii=False)
+    for secret in ("1990", "4111 1111 1111 1111", "Gizli123"):
+        assert secret not in stored
     restored = asyncio.run(tracker_store.retrieve("customer-1"))
     assert [e.text for e in restored.events if isinstance(e, UserUttered)][1] == MASK
