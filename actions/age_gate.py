@@ -56,4 +56,5 @@ class ValidateAgeForm(ServiceFormValidation):
     async def validate_birth_date(
         self, value: Optional[Text], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
+        """Whatever filled the slot, the date itself is never kept."""
         return {"birth_date": None}
