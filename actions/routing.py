@@ -8,7 +8,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from .base import ServiceAction
-from .conversation import CustomerMessage, customer_messages, faq_id
+from .conversation import CustomerMessage, customer_messages, faq_id, session_events
 from .core.routing import ENTRY_INTENTS, decide_route
 from .core.triage import TRIAGE_SLOTS, prefill
 
@@ -25,6 +25,10 @@ def _request(messages: List[CustomerMessage], resumed: bool) -> Optional[Custome
         return messages[-1]
     earlier = [m for m in messages if m.answered_slot is None and m.intent in ENTRY_INTENTS]
     return earlier[-1] if earlier else messages[-1]
+
+
+def _bot_spoke(tracker: Tracker) -> bool:
+    return any(event.get("event") == "bot" for event in session_events(tracker))
 
 
 class ActionRouteRequest(ServiceAction):
@@ -45,6 +49,8 @@ class ActionRouteRequest(ServiceAction):
             resumed=resumed,
         )
         events: List[EventType] = [SlotSet("route", route)]
+        if route == "age_gate" and request and request.intent != "greet" and not _bot_spoke(tracker):
+            dispatcher.utter_message(response="utter_greet")  # a first message that was a question
         if route == "age_way_out":
             events.append(SlotSet("age_attempts", 0))
         elif route in ("faq", "faq_answered") and request is not None:

@@ -19,15 +19,15 @@ export HANDOFF_URL ?= http://127.0.0.1:$(HANDOFF_PORT)
 export RASA_URL ?= http://127.0.0.1:$(RASA_PORT)
 export ACTION_ENDPOINT_URL ?= http://127.0.0.1:$(ACTIONS_PORT)/webhook
 
-$(ENV_FILE):
-	@umask 077; { \
-	  echo "HANDOFF_SERVICE_TOKEN=$$($(PYTHON3) -c 'import secrets;print(secrets.token_urlsafe(32))')"; \
-	  echo "HANDOFF_SECRET_KEY=$$($(PYTHON3) -c 'import secrets;print(secrets.token_urlsafe(32))')"; \
-	  echo "RASA_AUTH_TOKEN=$$($(PYTHON3) -c 'import secrets;print(secrets.token_urlsafe(32))')"; \
-	  echo "CUSTOMER_TOKEN_SECRET=$$($(PYTHON3) -c 'import secrets;print(secrets.token_urlsafe(32))')"; \
-	  echo "DEMO_AGENT_PASSWORD=$$($(PYTHON3) -c 'import secrets;print(secrets.token_urlsafe(12))')"; \
-	} > $@
-	@echo "Generated $@ with fresh secrets (not committed)."
+SECRETS := HANDOFF_SERVICE_TOKEN HANDOFF_SECRET_KEY RASA_AUTH_TOKEN CUSTOMER_TOKEN_SECRET DEMO_AGENT_PASSWORD
+
+# Generates each secret that the file does not have yet; existing ones are
+# kept, so a checkout made before a secret was added gets just that one.
+$(ENV_FILE): mk/common.mk
+	@umask 077; touch $@; for name in $(SECRETS); do \
+	  grep -q "^$$name=" $@ || { echo "$$name=$$($(PYTHON3) -c 'import secrets;print(secrets.token_urlsafe(24))')" >> $@; \
+	    echo "Generated $$name into $@ (not committed)."; }; \
+	done; touch $@
 
 -include $(ENV_FILE)
-export HANDOFF_SERVICE_TOKEN HANDOFF_SECRET_KEY RASA_AUTH_TOKEN CUSTOMER_TOKEN_SECRET DEMO_AGENT_PASSWORD
+export $(SECRETS)

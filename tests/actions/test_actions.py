@@ -72,8 +72,17 @@ def test_bad_or_expired_tokens_prove_nothing(services, token) -> None:
 # action_route_request --------------------------------------------------------
 
 def test_requests_wait_for_the_age_check(services) -> None:
-    _, events = run(ActionRouteRequest(services), make_tracker([user_event("para çekme sorunu", "report_problem")]))
+    dispatcher, events = run(ActionRouteRequest(services), make_tracker([user_event("para çekme sorunu", "report_problem")]))
     assert slots_of(events) == {"route": "age_gate"}
+    assert responses_of(dispatcher) == ["utter_greet"]  # the first answer of a conversation greets
+
+
+def test_the_greeting_is_not_repeated(services) -> None:
+    events = [user_event("merhaba", "greet", timestamp=1), bot_event("Merhaba!", 2),
+              user_event("şifremi unuttum", "faq", timestamp=3)]
+    dispatcher, result = run(ActionRouteRequest(services), make_tracker(events))
+    assert slots_of(result) == {"route": "age_gate"}
+    assert dispatcher.messages == []
 
 
 def test_after_the_age_check_the_first_request_resumes_with_its_values(services) -> None:
