@@ -26,6 +26,8 @@ class ActionExtractContext(ServiceAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
         message = tracker.latest_message or {}
+        if (message.get("metadata") or {}).get("is_external"):
+            return []  # an intent the handoff service triggered: no customer text
         events: List[EventType] = []
         language = detect_language(message.get("text") or "") or tracker.get_slot("language")
         language = language or DEFAULT_LANGUAGE

@@ -32,12 +32,17 @@ def _moment(event: dict[str, Any]) -> datetime:
     return datetime.fromtimestamp(float(event.get("timestamp") or 0), tz=timezone.utc)
 
 
+# Events after which a conversation starts afresh: a new session, or an agent
+# giving the conversation back to the bot (the handoff service resumes it).
+_FRESH_START = ("session_started", "resume")
+
+
 def session_events(tracker: Tracker) -> list[dict[str, Any]]:
-    """Events since the current session started."""
+    """Events since the current session started or an agent handed back."""
     events = tracker.events or []
     start = 0
     for index, event in enumerate(events):
-        if event.get("event") == "session_started":
+        if event.get("event") in _FRESH_START:
             start = index
     return events[start:]
 
@@ -54,10 +59,15 @@ def _with_open_question(tracker: Tracker) -> Iterator[tuple[dict[str, Any], Opti
         yield event, requested
 
 
+def _is_external(event: dict[str, Any]) -> bool:
+    """An intent the handoff service triggered, not something the customer wrote."""
+    return bool((event.get("metadata") or {}).get("is_external"))
+
+
 def customer_messages(tracker: Tracker) -> list[CustomerMessage]:
     messages: list[CustomerMessage] = []
     for event, requested in _with_open_question(tracker):
-        if event.get("event") != "user":
+        if event.get("event") != "user" or _is_external(event):
             continue
         parse = event.get("parse_data") or {}
         intent = parse.get("intent") or {}
@@ -79,7 +89,7 @@ def transcript(tracker: Tracker) -> list[TranscriptLine]:
     lines: list[TranscriptLine] = []
     for event, requested in _with_open_question(tracker):
         kind, text = event.get("event"), event.get("text")
-        if kind == "user" and text:
+        if kind == "user" and text and not _is_external(event):
             shown = BIRTH_DATE_MASK if requested == "birth_date" else text
             lines.append(TranscriptLine("customer", shown, _moment(event)))
         elif kind == "bot" and text:

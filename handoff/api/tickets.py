@@ -16,6 +16,8 @@ from handoff.events import Event
 from handoff.models import Ticket
 from handoff.schemas import EMPTY, REPLY, RESOLVE, TRANSFER
 from handoff.services import tickets as svc
+from handoff.services.channel import ChannelError
+from handoff.services.queue_notices import notify_agent_joined
 
 bp = Blueprint("tickets", url_prefix="/api/v1")
 log = logging.getLogger("handoff.api")
@@ -27,6 +29,11 @@ class DeliveryFailed(ApiError):
 
 def _event(kind: str, ticket: Ticket, **extra: Any) -> Event:
     return {"type": kind, "ticket_number": ticket.number, "department": ticket.department_id, "assignee_id": ticket.assignee_id, **extra}  # type: ignore[typeddict-item]
+
+
+async def _claimed(request: Request, ticket: Ticket, display_name: str) -> None:
+    await request.app.ctx.bus.publish(_event("ticket.claimed", ticket))
+    await notify_agent_joined(request.app.ctx.channel, request.app.ctx.notices, ticket, display_name)
 
 
 def _limit(request: Request) -> int:
@@ -47,9 +54,10 @@ async def claim_next(request: Request) -> HTTPResponse:
         agent = await require_agent(request, session)
         body(request, EMPTY, max_bytes=1024, optional=True)
         ticket = await svc.claim_next(session=session, agent=agent)
+        display_name = agent.display_name
     if ticket is None:
         return json({"error": {"code": "queue_empty", "message": "no ticket waiting in your departments"}}, status=404)
-    await request.app.ctx.bus.publish(_event("ticket.claimed", ticket))
+    await _claimed(request, ticket, display_name)
     return json(svc.ticket_json(ticket))
 
 
@@ -89,7 +97,8 @@ async def claim(request: Request, number: str) -> HTTPResponse:
         agent = await require_agent(request, session)
         body(request, EMPTY, max_bytes=1024, optional=True)
         ticket = await svc.claim(session=session, agent=agent, number=number)
-    await request.app.ctx.bus.publish(_event("ticket.claimed", ticket))
+        display_name = agent.display_name
+    await _claimed(request, ticket, display_name)
     return json(svc.ticket_json(ticket))
 
 
@@ -122,6 +131,11 @@ async def resolve(request: Request, number: str) -> HTTPResponse:
         data = body(request, RESOLVE, max_bytes=_limit(request), optional=True)
         ticket = await svc.resolve(session=session, agent=agent, number=number, note=data.get("note"))
     await request.app.ctx.bus.publish(_event("ticket.closed", ticket))
+    try:
+        await request.app.ctx.channel.hand_back(ticket.conversation_id, resolved=True)
+    except ChannelError as exc:
+        # resolved stands; the bot resumes at the customer's next session (actions/session.py)
+        log.warning("customer of %s not told about the resolve: %s", ticket.number, exc)
     return json(svc.ticket_json(ticket))
 
 

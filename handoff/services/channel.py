@@ -1,9 +1,9 @@
-"""How agent replies reach the customer.
+"""How agent replies, notices and hand-backs reach the customer.
 
-``CustomerChannel`` is the interface; the Rasa implementation (bot event with
-``output_channel=latest`` over Rasa's HTTP API) comes in a later issue.
-``RecordingChannel`` keeps what it was asked to send; the default run uses it
-with logging.
+``CustomerChannel`` is the interface. ``RasaChannel`` (handoff/services/
+rasa_channel.py) speaks to Rasa's HTTP API, so a message reaches the
+customer on whatever channel they use; ``RecordingChannel`` keeps what it
+was asked to send (tests, and a run without Rasa).
 """
 
 from __future__ import annotations
@@ -12,9 +12,13 @@ import logging
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
-__all__ = ["CustomerChannel", "RecordingChannel", "SentMessage"]
+__all__ = ["CustomerChannel", "RecordingChannel", "SentMessage", "ChannelError"]
 
 log = logging.getLogger("handoff.channel")
+
+
+class ChannelError(RuntimeError):
+    """The customer could not be reached (Rasa down, refused, timed out)."""
 
 
 class CustomerChannel(ABC):
@@ -23,8 +27,15 @@ class CustomerChannel(ABC):
         """Deliver an agent's reply to the customer's conversation."""
 
     @abstractmethod
-    async def hand_back(self, conversation_id: str) -> None:
-        """Give the conversation back to the bot."""
+    async def notify(self, conversation_id: str, text: str) -> None:
+        """Show the customer a short system notice (queue position, agent joined)."""
+
+    @abstractmethod
+    async def hand_back(self, conversation_id: str, *, resolved: bool = False) -> None:
+        """Give the conversation back to the bot (after a resolve, say so)."""
+
+    async def close(self) -> None:
+        """Release connections; nothing by default."""
 
 
 @dataclass(frozen=True)
@@ -39,12 +50,18 @@ class RecordingChannel(CustomerChannel):
     """Records calls in memory and logs them (no customer is reached)."""
 
     sent: list[SentMessage] = field(default_factory=list)
+    notices: list[tuple[str, str]] = field(default_factory=list)
     handed_back: list[str] = field(default_factory=list)
+    resolved: list[str] = field(default_factory=list)
 
     async def send(self, conversation_id: str, text: str, agent_display_name: str) -> None:
         self.sent.append(SentMessage(conversation_id, text, agent_display_name))
         log.info("reply to conversation %s by %s (%d chars)", conversation_id, agent_display_name, len(text))
 
-    async def hand_back(self, conversation_id: str) -> None:
-        self.handed_back.append(conversation_id)
-        log.info("conversation %s handed back to the bot", conversation_id)
+    async def notify(self, conversation_id: str, text: str) -> None:
+        self.notices.append((conversation_id, text))
+        log.info("notice to conversation %s (%d chars)", conversation_id, len(text))
+
+    async def hand_back(self, conversation_id: str, *, resolved: bool = False) -> None:
+        (self.resolved if resolved else self.handed_back).append(conversation_id)
+        log.info("conversation %s given back to the bot (resolved: %s)", conversation_id, resolved)

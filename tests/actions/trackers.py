@@ -40,6 +40,7 @@ def make_tracker(
     active_loop: Optional[str] = None,
     latest_action_name: str = "action_listen",
     sender_id: str = "customer-1",
+    paused: bool = False,
 ) -> Tracker:
     if events and events[-1]["event"] == "user" and active_loop:
         events = events + [action_event(active_loop)]  # Rasa logs the form's run before validating
@@ -50,7 +51,7 @@ def make_tracker(
         slots={**DEFAULT_SLOTS, **(slots or {})},
         latest_message=latest_message,
         events=[{"event": "session_started", "timestamp": 0.5}] + events,
-        paused=False,
+        paused=paused,
         followup_action=None,
         active_loop={"name": active_loop} if active_loop else {},
         latest_action_name=latest_action_name,

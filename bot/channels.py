@@ -1,0 +1,200 @@
+"""Customer channels: Rasa's socket.io and REST channels with our fixes.
+
+``credentials.yml`` names these classes instead of Rasa's own. They keep the
+channel names ``socketio`` and ``rest``, so ``output_channel=latest`` (how
+the handoff service reaches a customer) finds them.
+
+What they change:
+
+- A leading "/" is removed from customer text. Rasa reads ``/intent{...}``
+  as a ready-made intent and ``/restart`` un-pauses a handed-off
+  conversation; a customer must not be able to do either.
+- Text longer than ``CHANNEL_MAX_MESSAGE_CHARS`` (4,000 by default; the web
+  chat page enforces the same limit) is cut there before NLU sees it.
+- socket.io: the room join is awaited (python-socketio >= 5.10 made
+  ``enter_room`` a coroutine, RasaHQ/rasa#13027), a socket may only speak for
+  the session it joined, malformed payloads are dropped, bot messages carry
+  the sender metadata the web chat uses (agent name, notice), and with
+  ``SOCKETIO_REDIS_URL`` set a Redis client manager lets a push handled by one
+  Rasa replica reach a socket held by another (sticky sessions still needed).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import uuid
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+
+import socketio
+from rasa.core.channels.channel import UserMessage, decode_bearer_token
+from rasa.core.channels.rest import RestInput
+from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+__all__ = [
+    "TriageSocketIOInput",
+    "TriageSocketIOOutput",
+    "TriageRestInput",
+    "clean_customer_text",
+    "MESSAGE_METADATA_KEYS",
+]
+
+logger = logging.getLogger(__name__)
+
+# Keys of a bot event's metadata that the web chat may show.
+MESSAGE_METADATA_KEYS = ("sender", "agent_name", "kind")
+_SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+_DEFAULT_MAX_CHARS = 4000
+
+
+def _max_chars() -> int:
+    try:
+        return max(1, int(os.environ.get("CHANNEL_MAX_MESSAGE_CHARS", _DEFAULT_MAX_CHARS)))
+    except ValueError:
+        return _DEFAULT_MAX_CHARS
+
+
+def clean_customer_text(text: Any, max_chars: Optional[int] = None) -> str:
+    """Customer text as NLU may see it: no leading slash, bounded length."""
+    if not isinstance(text, str):
+        return ""
+    cleaned = text.strip()
+    while cleaned.startswith("/"):
+        cleaned = cleaned[1:].lstrip()
+    return cleaned[: max_chars or _max_chars()]
+
+
+def _metadata(raw: Any) -> Dict[Text, Any]:
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            return {}
+    return raw if isinstance(raw, dict) else {}
+
+
+class TriageSocketIOOutput(SocketIOOutput):
+    """Adds the sender metadata (agent name, notice) to each bot message."""
+
+    @staticmethod
+    def _with_metadata(message: Dict[Text, Any], kwargs: Dict[Text, Any]) -> Dict[Text, Any]:
+        shown = {key: kwargs[key] for key in MESSAGE_METADATA_KEYS if kwargs.get(key)}
+        if shown:
+            message["metadata"] = shown
+        return message
+
+    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        for part in text.strip().split("\n\n"):
+            await self._send_message(recipient_id, self._with_metadata({"text": part}, kwargs))
+
+    async def send_text_with_buttons(
+        self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]], **kwargs: Any
+    ) -> None:
+        parts = text.strip().split("\n\n") or [text]
+        messages = [self._with_metadata({"text": part, "quick_replies": []}, kwargs) for part in parts]
+        messages[-1]["quick_replies"] = [
+            {"content_type": "text", "title": b["title"], "payload": b["payload"]} for b in buttons
+        ]
+        for message in messages:
+            await self._send_message(recipient_id, message)
+
+
+class TriageSocketIOInput(SocketIOInput):
+    """Rasa's socket.io channel with the fixes listed in the module docstring."""
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "TriageSocketIOInput":
+        credentials = credentials or {}
+        channel = cls(
+            credentials.get("user_message_evt", "user_uttered"),
+            credentials.get("bot_message_evt", "bot_uttered"),
+            credentials.get("namespace"),
+            credentials.get("session_persistence", True),
+            credentials.get("socketio_path", "/socket.io"),
+            credentials.get("jwt_key"),
+            credentials.get("jwt_method", "HS256"),
+            credentials.get("metadata_key", "customData"),
+        )
+        channel.redis_url = os.environ.get("SOCKETIO_REDIS_URL") or credentials.get("redis_url") or None
+        origins = os.environ.get("WEBCHAT_ORIGINS") or credentials.get("cors_allowed_origins") or ""
+        channel.allowed_origins = [o.strip() for o in str(origins).split(",") if o.strip()]
+        return channel
+
+    redis_url: Optional[str] = None
+    allowed_origins: List[str] = []
+
+    def get_output_channel(self) -> Optional[TriageSocketIOOutput]:
+        if self.sio is None:
+            return None
+        return TriageSocketIOOutput(self.sio, self.bot_message_evt)
+
+    def _server(self) -> socketio.AsyncServer:
+        manager = socketio.AsyncRedisManager(self.redis_url) if self.redis_url else None
+        # An empty list leaves origins unchecked (Rasa's own behaviour).
+        return socketio.AsyncServer(
+            async_mode="sanic", cors_allowed_origins=self.allowed_origins or [], client_manager=manager
+        )
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        sio = self._server()
+        webhook = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
+        self.sio = sio
+        namespace = self.namespace
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @sio.on("connect", namespace=namespace)
+        async def connect(sid: Text, environ: Dict, auth: Optional[Dict] = None) -> bool:
+            if not self.jwt_key:
+                return True
+            token = auth.get("token") if isinstance(auth, dict) else None
+            return bool(token and decode_bearer_token(token, self.jwt_key, self.jwt_algorithm))
+
+        @sio.on("session_request", namespace=namespace)
+        async def session_request(sid: Text, data: Any = None) -> None:
+            requested = data.get("session_id") if isinstance(data, dict) else None
+            session_id = requested if isinstance(requested, str) and _SESSION_ID.match(requested) else uuid.uuid4().hex
+            if self.session_persistence:
+                await sio.enter_room(sid, session_id, namespace=namespace)
+            await sio.save_session(sid, {"session_id": session_id}, namespace=namespace)
+            await sio.emit("session_confirm", session_id, room=sid, namespace=namespace)
+
+        @sio.on(self.user_message_evt, namespace=namespace)
+        async def handle_message(sid: Text, data: Any = None) -> None:
+            if not isinstance(data, dict):
+                return
+            if self.session_persistence:
+                joined = (await sio.get_session(sid, namespace=namespace)).get("session_id")
+                if not joined or data.get("session_id") != joined:
+                    logger.info("socket.io message for a session this socket did not join: dropped")
+                    return
+                sender_id = joined
+            else:
+                sender_id = sid
+            text = clean_customer_text(data.get("message"))
+            if not text:
+                return
+            message = UserMessage(
+                text,
+                TriageSocketIOOutput(sio, self.bot_message_evt),
+                sender_id,
+                input_channel=self.name(),
+                metadata=_metadata(data.get(self.metadata_key)),
+            )
+            await on_new_message(message)
+
+        return webhook
+
+
+class TriageRestInput(RestInput):
+    """Rasa's REST channel without slash commands."""
+
+    def _extract_message(self, req: Request) -> Optional[Text]:
+        body = req.json if isinstance(req.json, dict) else {}
+        return clean_customer_text(body.get("message"))

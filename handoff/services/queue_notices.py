@@ -1,0 +1,140 @@
+"""Tell waiting customers when they move up the queue, and when an agent joins.
+
+``plan_queue_notices`` is the rule (pure): a customer hears about a new
+position only when it is better than the one they were last told, and at
+most once per ``interval`` seconds; a ticket seen for the first time is
+only remembered (the bot told its position at handoff). ``QueueNotifier``
+applies it every few seconds to the whole queue. Its memory is per process:
+after a restart it starts by remembering, so nobody is told twice in a row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from handoff.models import Ticket, utcnow
+from handoff.notices import Notices
+from handoff.repo import tickets as tickets_repo
+from handoff.services.channel import ChannelError, CustomerChannel
+from handoff.services.handoffs import QueueRules
+from handoff.services.queue import expected_wait_seconds
+
+__all__ = ["Told", "plan_queue_notices", "QueueNotifier", "notify_agent_joined", "wait_minutes"]
+
+log = logging.getLogger("handoff.notices")
+
+
+@dataclass(frozen=True)
+class Told:
+    position: int
+    at: datetime
+
+
+def wait_minutes(seconds: int | None) -> int:
+    return max(1, math.ceil((seconds or 0) / 60))
+
+
+def plan_queue_notices(
+    told: Mapping[int, Told], positions: Mapping[int, int], now: datetime, interval_seconds: float
+) -> tuple[list[int], dict[int, Told]]:
+    """Tickets to notify now, and the memory to keep (queued tickets only)."""
+    due: list[int] = []
+    memory: dict[int, Told] = {}
+    for ticket_id, position in positions.items():
+        before = told.get(ticket_id)
+        if before is None:
+            memory[ticket_id] = Told(position, now)
+        elif position < before.position and (now - before.at).total_seconds() >= interval_seconds:
+            due.append(ticket_id)
+            memory[ticket_id] = Told(position, now)
+        elif position > before.position:
+            memory[ticket_id] = Told(position, before.at)  # pushed back: say nothing
+        else:
+            memory[ticket_id] = before
+    return due, memory
+
+
+async def _queue_positions(session: AsyncSession, rules: QueueRules, now: datetime) -> dict[int, tuple[Ticket, int, int]]:
+    queued = await tickets_repo.list_queue(session=session, departments=None, limit=5000)
+    ranks: dict[str, int] = {}
+    claims: dict[str, int] = {}
+    found: dict[int, tuple[Ticket, int, int]] = {}
+    for ticket in queued:
+        ranks[ticket.department_id] = position = ranks.get(ticket.department_id, 0) + 1
+        if ticket.department_id not in claims:
+            claims[ticket.department_id] = await tickets_repo.claims_since(
+                session=session, department_id=ticket.department_id, since=now - timedelta(seconds=rules.rate_window_seconds)
+            )
+        wait = expected_wait_seconds(position, claims[ticket.department_id], rules.rate_window_seconds, rules.default_handle_seconds)
+        found[ticket.id] = (ticket, position, wait)
+    return found
+
+
+class QueueNotifier:
+    def __init__(
+        self,
+        *,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        channel: CustomerChannel,
+        notices: Notices,
+        rules: QueueRules,
+        interval_seconds: float,
+        poll_seconds: float,
+    ) -> None:
+        self._sessionmaker = sessionmaker
+        self._channel = channel
+        self._notices = notices
+        self._rules = rules
+        self._interval = interval_seconds
+        self._poll = poll_seconds
+        self._told: dict[int, Told] = {}
+
+    async def tick(self, now: datetime | None = None) -> list[str]:
+        """One pass over the queue; the ticket numbers told a new position."""
+        now = now or utcnow()
+        async with self._sessionmaker() as session:
+            found = await _queue_positions(session, self._rules, now)
+        due, memory = plan_queue_notices(self._told, {tid: pos for tid, (_, pos, _) in found.items()}, now, self._interval)
+        told: list[str] = []
+        for ticket_id in due:
+            ticket, position, wait = found[ticket_id]
+            text = self._notices.render("queue_position", ticket.language, queue_position=position, wait_minutes=wait_minutes(wait))
+            try:
+                await self._channel.notify(ticket.conversation_id, text)
+                told.append(ticket.number)
+            except ChannelError as exc:
+                log.warning("queue notice for %s not delivered: %s", ticket.number, exc)
+                memory[ticket_id] = self._told[ticket_id]  # try again next pass
+        self._told = memory
+        return told
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self.tick()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a database hiccup must not end the notices
+                log.exception("queue notice pass failed")
+            await asyncio.sleep(self._poll)
+
+
+async def notify_agent_joined(channel: CustomerChannel, notices: Notices, ticket: Ticket, agent_display_name: str) -> bool:
+    """Best effort: the claim stands even when the customer cannot be told."""
+    text = notices.render("agent_joined", ticket.language, agent_name=agent_display_name)
+    try:
+        await channel.notify(ticket.conversation_id, text)
+        return True
+    except ChannelError as exc:
+        log.warning("agent-joined notice for %s not delivered: %s", ticket.number, exc)
+        return False
+
+

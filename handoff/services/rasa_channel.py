@@ -1,0 +1,69 @@
+"""``CustomerChannel`` over Rasa's HTTP API (``rasa run --enable-api``).
+
+- A reply or notice is a ``bot`` event appended with
+  ``output_channel=latest&execute_side_effects=true``: Rasa sends it on the
+  channel the customer last wrote from. The metadata (``sender: agent`` and
+  the display name, or ``kind: notice``) travels with it; the web chat shows
+  it and the transcript keeps it.
+- A hand-back appends ``resume`` and triggers ``agent_handed_back`` (or
+  ``agent_resolved``): a paused conversation ignores triggered intents, so the
+  order matters. The bot then greets the customer again (actions/session.py).
+
+The API is protected by Rasa's ``--auth-token``, passed as ``token``.
+Conversation ids are quoted into the path; failures become ``ChannelError``
+so callers never see a transport exception.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from handoff.services.channel import ChannelError, CustomerChannel
+
+__all__ = ["RasaChannel", "HANDBACK_INTENT", "RESOLVED_INTENT"]
+
+log = logging.getLogger("handoff.rasa")
+
+HANDBACK_INTENT = "agent_handed_back"
+RESOLVED_INTENT = "agent_resolved"
+
+
+class RasaChannel(CustomerChannel):
+    def __init__(self, base_url: str, token: str, *, timeout: float = 10.0, client: httpx.AsyncClient | None = None) -> None:
+        self._base = base_url.rstrip("/")
+        self._token = token
+        self._client = client or httpx.AsyncClient(timeout=timeout)
+
+    def _url(self, conversation_id: str, tail: str) -> str:
+        return f"{self._base}/conversations/{quote(conversation_id, safe='')}/{tail}"
+
+    async def _post(self, conversation_id: str, tail: str, payload: Any) -> None:
+        params = {"output_channel": "latest", "execute_side_effects": "true"}
+        if self._token:
+            params["token"] = self._token
+        try:
+            response = await self._client.post(self._url(conversation_id, tail), params=params, json=payload)
+        except httpx.HTTPError as exc:
+            raise ChannelError(f"Rasa unreachable: {type(exc).__name__}") from None
+        if response.status_code >= 300:
+            raise ChannelError(f"Rasa answered {response.status_code} to {tail}")
+
+    async def send(self, conversation_id: str, text: str, agent_display_name: str) -> None:
+        event = {"event": "bot", "text": text, "metadata": {"sender": "agent", "agent_name": agent_display_name}}
+        await self._post(conversation_id, "tracker/events", event)
+
+    async def notify(self, conversation_id: str, text: str) -> None:
+        event = {"event": "bot", "text": text, "metadata": {"kind": "notice"}}
+        await self._post(conversation_id, "tracker/events", event)
+
+    async def hand_back(self, conversation_id: str, *, resolved: bool = False) -> None:
+        await self._post(conversation_id, "tracker/events", {"event": "resume"})
+        intent = RESOLVED_INTENT if resolved else HANDBACK_INTENT
+        await self._post(conversation_id, "trigger_intent", {"name": intent})
+
+    async def close(self) -> None:
+        await self._client.aclose()

@@ -1,0 +1,207 @@
+"""The customer channels (bot/channels.py), served by a real Sanic app the
+way Rasa serves them, with a real socket.io client."""
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+from typing import Any, Awaitable, Iterator
+
+import pytest
+import socketio
+from rasa.core.channels.channel import UserMessage
+from sanic import Sanic
+
+from bot.channels import TriageRestInput, TriageSocketIOInput, clean_customer_text
+
+
+@pytest.mark.parametrize(
+    ("raw", "cleaned"),
+    [
+        ("/restart", "restart"),
+        ("  //greet{\"x\": 1}", "greet{\"x\": 1}"),
+        ("/ agent please", "agent please"),
+        ("merhaba / selam", "merhaba / selam"),
+        ("", ""),
+        (None, ""),
+        (42, ""),
+    ],
+)
+def test_leading_slashes_are_removed(raw: Any, cleaned: str) -> None:
+    assert clean_customer_text(raw) == cleaned
+
+
+def test_text_is_cut_at_the_limit() -> None:
+    assert clean_customer_text("a" * 5000, max_chars=4000) == "a" * 4000
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Served:
+    def __init__(self, channel: TriageSocketIOInput, port: int, received: list[UserMessage]) -> None:
+        self.channel, self.port, self.received = channel, port, received
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+class _Server:
+    """One Sanic app for the module, on its own loop in a thread (Sanic 21
+    patches its protocol class on first serve, so a second app in the same
+    process fails)."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.received: list[UserMessage] = []
+        self.channel = TriageSocketIOInput.from_credentials(
+            {"user_message_evt": "user_uttered", "bot_message_evt": "bot_uttered",
+             "session_persistence": True, "metadata_key": "customData"}
+        )
+        self.port = _free_port()
+        self.run(self._start())
+
+    def run(self, coroutine: Awaitable[Any]) -> Any:
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(30)
+
+    async def _start(self) -> None:
+        async def on_new_message(message: UserMessage) -> None:
+            self.received.append(message)
+
+        app = Sanic("channels_test")
+        app.blueprint(self.channel.blueprint(on_new_message))
+        app.blueprint(TriageRestInput().blueprint(on_new_message), url_prefix="/webhooks/rest")
+        self.server = await app.create_server(host="127.0.0.1", port=self.port, return_asyncio_server=True)
+        await self.server.startup()
+        await self.server.start_serving()
+
+    def close(self) -> None:
+        self.server.close()
+        self.loop.call_soon_threadsafe(self.loop.stop)
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[_Server]:
+    running = _Server()
+    yield running
+    running.close()
+
+
+async def _client(url: str, session_id: Any = None) -> tuple[socketio.AsyncClient, str, list[dict]]:
+    client = socketio.AsyncClient(reconnection=False)
+    confirmed: asyncio.Future = asyncio.get_running_loop().create_future()
+    messages: list[dict] = []
+    client.on("session_confirm", lambda sid: confirmed.done() or confirmed.set_result(sid))
+    client.on("bot_uttered", lambda data: messages.append(data))
+    await client.connect(url, transports=["polling"], socketio_path="/socket.io")
+    await client.emit("session_request", {"session_id": session_id})
+    return client, await asyncio.wait_for(confirmed, 5), messages
+
+
+@pytest.fixture
+def served(server: _Server) -> Served:
+    server.received.clear()
+    return Served(server.channel, server.port, server.received)
+
+
+async def _close(client: socketio.AsyncClient) -> None:
+    """Drop the connection without waiting for the long-poll to end."""
+    try:
+        await asyncio.wait_for(client.disconnect(), 1)
+    except asyncio.TimeoutError:
+        await client.eio.disconnect(abort=True)
+
+
+async def _until(predicate, seconds: float = 5.0) -> None:
+    for _ in range(int(seconds / 0.05)):
+        if predicate():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+def test_a_customer_joins_the_room_of_their_session_and_gets_pushes(served: Served, server: _Server) -> None:
+    server.run(_test_a_customer_joins_the_room_of_their_session_and_gets_pushes(served))
+
+
+async def _test_a_customer_joins_the_room_of_their_session_and_gets_pushes(served: Served) -> None:
+    client, session_id, messages = await _client(served.url)
+    try:
+        output = served.channel.get_output_channel()
+        await output.send_response(session_id, {"text": "Merhaba, ben Ayşe.", "sender": "agent", "agent_name": "Ayşe", "utter_action": "x"})
+        await output.send_response(session_id, {"text": "Ayşe sohbete katıldı.", "kind": "notice"})
+        await _until(lambda: len(messages) == 2)
+        assert messages[0] == {"text": "Merhaba, ben Ayşe.", "metadata": {"sender": "agent", "agent_name": "Ayşe"}}
+        assert messages[1] == {"text": "Ayşe sohbete katıldı.", "metadata": {"kind": "notice"}}
+    finally:
+        await _close(client)
+
+
+def test_a_reconnecting_customer_keeps_their_session(served: Served, server: _Server) -> None:
+    server.run(_test_a_reconnecting_customer_keeps_their_session(served))
+
+
+async def _test_a_reconnecting_customer_keeps_their_session(served: Served) -> None:
+    first, session_id, _ = await _client(served.url)
+    await _close(first)
+    second, again, messages = await _client(served.url, session_id)
+    try:
+        assert again == session_id
+        await served.channel.get_output_channel().send_response(session_id, {"text": "still here"})
+        await _until(lambda: messages == [{"text": "still here"}])
+    finally:
+        await _close(second)
+
+
+def test_slash_commands_and_foreign_sessions_never_reach_the_bot(served: Served, server: _Server) -> None:
+    server.run(_test_slash_commands_and_foreign_sessions_never_reach_the_bot(served))
+
+
+async def _test_slash_commands_and_foreign_sessions_never_reach_the_bot(served: Served) -> None:
+    client, session_id, _ = await _client(served.url)
+    try:
+        await client.emit("user_uttered", {"message": "/restart", "session_id": session_id, "customData": {"customer_token": "t"}})
+        await client.emit("user_uttered", {"message": "hello", "session_id": "someone-elses-session-id"})
+        await client.emit("user_uttered", "not a dict")
+        await client.emit("user_uttered", {"message": "/", "session_id": session_id})
+        await client.emit("user_uttered", {"message": "merhaba", "session_id": session_id, "customData": "{bad json"})
+        await _until(lambda: len(served.received) == 2)
+        await asyncio.sleep(0.2)
+        assert [(m.text, m.sender_id, m.metadata) for m in served.received] == [
+            ("restart", session_id, {"customer_token": "t"}),
+            ("merhaba", session_id, {}),
+        ]
+        assert served.received[0].input_channel == "socketio"
+    finally:
+        await _close(client)
+
+
+def test_an_invalid_session_id_gets_a_fresh_one(served: Served, server: _Server) -> None:
+    server.run(_test_an_invalid_session_id_gets_a_fresh_one(served))
+
+
+async def _test_an_invalid_session_id_gets_a_fresh_one(served: Served) -> None:
+    client, session_id, _ = await _client(served.url, "../../etc<script>")
+    try:
+        assert session_id != "../../etc<script>" and len(session_id) == 32
+    finally:
+        await _close(client)
+
+
+def test_the_rest_channel_strips_slash_commands_too(served: Served, server: _Server) -> None:
+    server.run(_test_the_rest_channel_strips_slash_commands_too(served))
+
+
+async def _test_the_rest_channel_strips_slash_commands_too(served: Served) -> None:
+    import aiohttp
+
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{served.url}/webhooks/rest/webhook", json={"sender": "s1", "message": "/restart"}) as response:
+            assert response.status == 200
+    assert [(m.text, m.sender_id, m.input_channel) for m in served.received] == [("restart", "s1", "rest")]
