@@ -1,6 +1,7 @@
 # One entry point. `make run` and `make test` set everything up from nothing.
 # The pieces live in mk/: common.mk (settings and secrets), bot.mk (Rasa,
-# actions, NLU), handoff.mk (the handoff service and its console).
+# actions, NLU), handoff.mk (the handoff service and its console), webchat.mk
+# (the socket.io client of the customer web chat page, from npm).
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -8,6 +9,7 @@ SHELL := /bin/bash
 include mk/common.mk
 include mk/bot.mk
 include mk/handoff.mk
+include mk/webchat.mk
 
 .PHONY: help setup run test shell clean
 
@@ -18,13 +20,14 @@ help:
 	@echo "make train  retrain the model after changing data/, domain/ or config.yml"
 	@echo "make nlu-report  intent F1 per language on the held-out test sets"
 
-setup: bot-setup handoff-setup
+setup: bot-setup handoff-setup webchat-setup
 
 run: setup $(MODEL_STAMP) $(ENV_FILE)
 	@$(HANDOFF_PY) -m handoff bootstrap
 	@echo "Rasa:            http://127.0.0.1:$(RASA_PORT)"
 	@echo "Action server:   http://127.0.0.1:$(ACTIONS_PORT)"
 	@echo "Agent console:   http://127.0.0.1:$(HANDOFF_PORT)/console/"
+	@echo "Customer chat:   http://127.0.0.1:$(HANDOFF_PORT)/chat/"
 	@echo "Ctrl-C stops everything."
 	@$(HONCHO) -f Procfile start
 

@@ -12,12 +12,15 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
+from urllib.parse import urlsplit
 
 __all__ = ["Settings", "SettingsError", "load_settings", "REPO_ROOT"]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 _DEV_SECRET = "insecure-development-secret"
+# the socket.io client installed by `make webchat-setup` (mk/webchat.mk)
+_WEBCHAT_VENDOR = Path("build", "webchat", "node_modules", "socket.io-client", "dist", "socket.io.min.js")
 
 
 class SettingsError(RuntimeError):
@@ -46,6 +49,10 @@ class Settings:
     max_message_bytes: int = 4 * 1024
     cookie_secure: bool = False
     dev_insecure: bool = False
+    # customer web chat (/chat/): where the browser reaches Rasa's socket.io channel
+    rasa_public_url: str = "http://127.0.0.1:5005"
+    webchat_vendor_path: Path = REPO_ROOT / _WEBCHAT_VENDOR
+    webchat_default_language: str = "tr"
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -60,6 +67,22 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
 
 def _bool(env: Mapping[str, str], name: str) -> bool:
     return env.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _public_url(env: Mapping[str, str], name: str, default: str) -> str:
+    """An http(s) origin plus optional path; it ends up in a CSP header, so nothing else."""
+    raw = (env.get(name) or default).strip().rstrip("/")
+    parts = urlsplit(raw)
+    if parts.scheme not in {"http", "https"} or not parts.netloc or any(c in raw for c in " ;,'\""):
+        raise SettingsError(f"{name} must be an http(s) URL, got {raw!r}")
+    return raw
+
+
+def _language(env: Mapping[str, str], name: str, default: str) -> str:
+    raw = (env.get(name) or default).strip().lower()
+    if raw not in {"tr", "en"}:
+        raise SettingsError(f"{name} must be tr or en, got {raw!r}")
+    return raw
 
 
 def load_settings(env: Mapping[str, str] | None = None, *, require_secrets: bool = True) -> Settings:
@@ -102,4 +125,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, require_secrets: bool
         purge_after_days=_int(env, "HANDOFF_PURGE_AFTER_DAYS", 365),
         cookie_secure=_bool(env, "HANDOFF_COOKIE_SECURE"),
         dev_insecure=dev,
+        rasa_public_url=_public_url(env, "RASA_PUBLIC_URL", "http://127.0.0.1:5005"),
+        webchat_vendor_path=Path(env.get("HANDOFF_WEBCHAT_VENDOR") or str(root / _WEBCHAT_VENDOR)),
+        webchat_default_language=_language(env, "HANDOFF_WEBCHAT_LANGUAGE", "tr"),
     )

@@ -1,0 +1,368 @@
+// Customer web chat over Rasa's socket.io channel.
+//
+// Protocol (credentials.yml, socketio: user_uttered / bot_uttered with
+// session persistence): on every connect the page sends `session_request`
+// with the stored session id (or null) and the server answers
+// `session_confirm` with the id; messages go out as `user_uttered` and come
+// back as `bot_uttered` ({text, metadata?, quick_replies?|buttons?}).
+//
+// All text from the server or the customer is written with textContent,
+// never innerHTML: a message with markup is shown as text and runs nothing.
+"use strict";
+(function () {
+  const $ = (id) => document.getElementById(id);
+  const I18N = window.WEBCHAT_I18N;
+  const LANGS = ["tr", "en"];
+  const KEYS = {
+    session: "webchat.session_id", token: "webchat.customer_token", log: "webchat.log",
+    outbox: "webchat.outbox", lang: "webchat.lang",
+  };
+  const MAX_LOG = 200;
+  const TOKEN_RE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+
+  const state = {
+    config: null, lang: "tr", socket: null, status: "connecting", ready: false, everConnected: false,
+    sessionId: null, token: null,
+    log: [],     // rendered messages, kept for a reload: {id, kind, text, agent?, buttons?, used?, state?}
+    outbox: [],  // customer messages not yet acknowledged by the server: {id, text}
+  };
+  const inFlight = new Set();  // outbox ids emitted on the current connection
+
+  // sessionStorage and localStorage may be unavailable (privacy modes): the chat still works.
+  function load(area, key) { try { return window[area].getItem(key); } catch (e) { return null; } }
+  function save(area, key, value) {
+    try { if (value === null) window[area].removeItem(key); else window[area].setItem(key, value); } catch (e) { /* not kept */ }
+  }
+  function loadList(key) {
+    try { const v = JSON.parse(load("sessionStorage", key)); return Array.isArray(v) ? v : []; } catch (e) { return []; }
+  }
+
+  // The platform's signed customer token arrives in the fragment (#token=...),
+  // which browsers never send to a server; it is kept for this tab and taken
+  // out of the address bar at once.
+  function takeTokenFromFragment() {
+    const hash = location.hash.replace(/^#/, "");
+    if (!hash) return;
+    const params = new URLSearchParams(hash);
+    if (!params.has("token")) return;
+    const token = params.get("token") || "";
+    if (TOKEN_RE.test(token) && token.length <= 4096) save("sessionStorage", KEYS.token, token);
+    history.replaceState(history.state, "", location.pathname + location.search);
+  }
+  takeTokenFromFragment();
+
+  function t(key, vars) {
+    let s = (I18N[state.lang] && I18N[state.lang][key]) || I18N.en[key] || key;
+    if (vars) Object.keys(vars).forEach((k) => { s = s.split("{" + k + "}").join(String(vars[k])); });
+    return s;
+  }
+
+  function pickLanguage(fallback) {
+    const asked = (new URLSearchParams(location.search).get("lang") || "").toLowerCase();
+    if (LANGS.includes(asked)) return asked;
+    const chosen = load("localStorage", KEYS.lang);
+    if (LANGS.includes(chosen)) return chosen;
+    for (const tag of navigator.languages || [navigator.language || ""]) {
+      const base = String(tag).slice(0, 2).toLowerCase();
+      if (LANGS.includes(base)) return base;
+    }
+    return LANGS.includes(fallback) ? fallback : "tr";
+  }
+
+  function maxChars() { return (state.config && state.config.max_message_chars) || 4000; }
+  function fmt(n) { return Number(n).toLocaleString(state.lang === "tr" ? "tr-TR" : "en-US"); }
+
+  function el(tag, text, cls) {
+    const node = document.createElement(tag);
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    if (cls) node.className = cls;
+    return node;
+  }
+
+  function applyLabels() {
+    document.documentElement.lang = state.lang;
+    document.title = t("title");
+    document.querySelectorAll("[data-i18n]").forEach((n) => { n.textContent = t(n.dataset.i18n); });
+    document.querySelectorAll("[data-i18n-placeholder]").forEach((n) => { n.placeholder = t(n.dataset.i18nPlaceholder); });
+    document.querySelectorAll("[data-i18n-aria-label]").forEach((n) => { n.setAttribute("aria-label", t(n.dataset.i18nAriaLabel)); });
+    const toggle = $("chat-lang");
+    toggle.textContent = state.lang === "tr" ? "EN" : "TR";
+    toggle.setAttribute("aria-label", t("langToggle"));
+    toggle.lang = state.lang === "tr" ? "en" : "tr";
+    $("chat-limit").textContent = t("limitHint", { max: fmt(maxChars()) });
+    $("chat-input").maxLength = maxChars();
+    updateCounter();
+    setStatus(state.status);
+    renderLog();
+  }
+
+  // --- connection state -------------------------------------------------
+
+  function setStatus(status) {
+    state.status = status;
+    const node = $("chat-status");
+    node.dataset.state = status;
+    node.textContent = t("status_" + status);
+    const off = !state.ready;
+    $("chat-input").disabled = off;  // a disabled box keeps what was typed
+    $("chat-send").disabled = off;
+  }
+
+  // --- the conversation on screen ---------------------------------------
+
+  function newId() { return Date.now().toString(36) + Math.random().toString(36).slice(2, 8); }
+
+  function keepLog() {
+    if (state.log.length > MAX_LOG) state.log.splice(0, state.log.length - MAX_LOG);
+    save("sessionStorage", KEYS.log, JSON.stringify(state.log));
+  }
+  function keepOutbox() { save("sessionStorage", KEYS.outbox, JSON.stringify(state.outbox)); }
+
+  function renderEntry(entry) {
+    const node = el("div", null, "msg " + entry.kind);
+    node.dataset.id = entry.id;
+    if (entry.kind === "agent") {
+      const head = el("div", null, "msg-head");
+      head.appendChild(el("span", entry.agent || t("sender_agent"), "agent-name"));
+      if (entry.agent) head.appendChild(el("span", t("sender_agent"), "role"));
+      node.appendChild(head);
+    } else {
+      const sender = { bot: "sender_bot", notice: "sender_notice", customer: "sender_you" }[entry.kind];
+      node.appendChild(el("span", t(sender), entry.kind === "customer" ? "sender visually-hidden" : "sender"));
+    }
+    node.appendChild(el("p", entry.text, "text"));
+    if (entry.buttons && entry.buttons.length) {
+      const box = el("div", null, "buttons");
+      entry.buttons.forEach((title) => {
+        const b = el("button", title, "reply-button");
+        b.type = "button";
+        b.disabled = Boolean(entry.used);
+        b.addEventListener("click", () => {
+          entry.used = true;
+          keepLog();
+          box.querySelectorAll("button").forEach((x) => { x.disabled = true; });
+          send(title);
+        });
+        box.appendChild(b);
+      });
+      node.appendChild(box);
+    }
+    if (entry.kind === "customer") {
+      node.dataset.state = entry.state || "sent";
+      if (entry.state === "queued") node.appendChild(el("span", t("queued"), "state"));
+    }
+    return node;
+  }
+
+  function scrollToEnd() { const log = $("chat-log"); log.scrollTop = log.scrollHeight; }
+
+  function renderLog() {
+    const log = $("chat-log");
+    log.querySelectorAll(".msg").forEach((n) => n.remove());
+    state.log.forEach((entry) => log.appendChild(renderEntry(entry)));
+    $("chat-empty").hidden = state.log.length > 0;
+    scrollToEnd();
+  }
+
+  function addEntry(entry) {
+    state.log.push(entry);
+    keepLog();
+    $("chat-log").appendChild(renderEntry(entry));
+    $("chat-empty").hidden = true;
+    scrollToEnd();
+  }
+
+  function updateEntry(entry) {
+    const old = $("chat-log").querySelector('.msg[data-id="' + CSS.escape(entry.id) + '"]');
+    if (old) old.replaceWith(renderEntry(entry));
+    keepLog();
+  }
+
+  function setCustomerState(id, value) {
+    const entry = state.log.find((e) => e.id === id);
+    if (entry && entry.state !== value) { entry.state = value; updateEntry(entry); }
+  }
+
+  function onBotUttered(msg) {
+    if (!msg || typeof msg !== "object") return;
+    const meta = (msg.metadata && typeof msg.metadata === "object") ? msg.metadata : {};
+    let kind = "bot";
+    if (meta.sender === "agent") kind = "agent";
+    else if (meta.kind === "notice") kind = "notice";
+    const text = typeof msg.text === "string" ? msg.text : "";
+    const raw = Array.isArray(msg.quick_replies) ? msg.quick_replies : (Array.isArray(msg.buttons) ? msg.buttons : []);
+    // a button sends its title: payloads starting with "/" are stripped by the server anyway
+    const buttons = raw.map((b) => (b && typeof b.title === "string" ? b.title : "")).filter((s) => s.trim());
+    if (!text.trim() && !buttons.length) return;  // images, custom JSON: not shown by this page
+    const entry = { id: newId(), kind, text };
+    if (kind === "agent" && typeof meta.agent_name === "string" && meta.agent_name.trim()) entry.agent = meta.agent_name.trim();
+    if (buttons.length) entry.buttons = buttons;
+    addEntry(entry);
+  }
+
+  // --- sending ------------------------------------------------------------
+
+  function customData() {
+    const data = { language: state.lang };
+    if (state.token) data.customer_token = state.token;
+    return data;
+  }
+
+  function emit(item) {
+    if (!state.ready || inFlight.has(item.id)) return;
+    inFlight.add(item.id);
+    setCustomerState(item.id, "sending");
+    // customData becomes the user message's metadata (metadata_key in credentials.yml)
+    const payload = { message: item.text, session_id: state.sessionId, customData: customData() };
+    // the acknowledgement arrives once the server has handled the message
+    state.socket.emit("user_uttered", payload, () => {
+      inFlight.delete(item.id);
+      state.outbox = state.outbox.filter((m) => m.id !== item.id);
+      keepOutbox();
+      setCustomerState(item.id, "sent");
+    });
+  }
+
+  function flushOutbox() { state.outbox.slice().forEach(emit); }
+
+  function send(text) {
+    const item = { id: newId(), text };
+    state.outbox.push(item);
+    keepOutbox();
+    addEntry({ id: item.id, kind: "customer", text, state: state.ready ? "sending" : "queued" });
+    emit(item);
+  }
+
+  function utf8Length(s) { return new TextEncoder().encode(s).length; }
+
+  function showError(message) {
+    const node = $("chat-error");
+    node.textContent = message || "";
+    node.hidden = !message;
+  }
+
+  function updateCounter() {
+    const n = $("chat-input").value.length;
+    const count = $("chat-count");
+    count.textContent = t("counter", { n: fmt(n), max: fmt(maxChars()) });
+    count.classList.toggle("near-limit", n >= maxChars() * 0.9);
+  }
+
+  function submit() {
+    const input = $("chat-input");
+    const text = input.value.trim();
+    if (!text || !state.ready) return;
+    const maxBytes = (state.config && state.config.max_message_bytes) || Infinity;
+    if (text.length > maxChars() || utf8Length(text) > maxBytes) {
+      showError(t("tooLong", { max: fmt(maxChars()) }));
+      return;
+    }
+    showError("");
+    input.value = "";
+    updateCounter();
+    send(text);
+    input.focus();
+  }
+
+  // --- the socket ---------------------------------------------------------
+
+  function connect() {
+    const url = new URL(state.config.rasa_url);
+    const base = url.pathname.replace(/\/+$/, "");
+    const socket = window.io(url.origin, {
+      path: base + (state.config.socketio_path || "/socket.io"),
+      transports: ["websocket", "polling"],
+      tryAllTransports: true,
+      reconnectionDelay: 500,
+      reconnectionDelayMax: 5000,
+    });
+    state.socket = socket;
+    socket.on("connect", () => {
+      state.everConnected = true;
+      socket.emit("session_request", { session_id: state.sessionId });
+    });
+    socket.on("session_confirm", (data) => {
+      const id = typeof data === "string" ? data : (data && data.session_id);
+      if (!id) return;
+      state.sessionId = String(id);
+      save("sessionStorage", KEYS.session, state.sessionId);
+      state.ready = true;
+      setStatus("connected");
+      flushOutbox();
+    });
+    socket.on("bot_uttered", onBotUttered);
+    socket.on("disconnect", (reason) => {
+      state.ready = false;
+      // whatever was not acknowledged goes again after the next session_confirm
+      inFlight.clear();
+      state.outbox.forEach((m) => setCustomerState(m.id, "queued"));
+      setStatus(reason === "io client disconnect" ? "connecting" : "reconnecting");
+      if (reason === "io server disconnect") setTimeout(() => socket.connect(), 1000);
+    });
+    socket.on("connect_error", () => {
+      state.ready = false;
+      setStatus(state.everConnected ? "reconnecting" : "connecting");
+    });
+  }
+
+  function newConversation() {
+    state.sessionId = null;
+    state.log = [];
+    state.outbox = [];
+    inFlight.clear();
+    ["session", "log", "outbox"].forEach((k) => save("sessionStorage", KEYS[k], null));
+    showError("");
+    renderLog();
+    if (state.socket) {
+      // a fresh socket: the old one stays in the old conversation's room
+      state.ready = false;
+      state.socket.disconnect();
+      state.socket.connect();
+    }
+  }
+
+  document.addEventListener("DOMContentLoaded", async () => {
+    state.sessionId = load("sessionStorage", KEYS.session) || null;
+    state.token = load("sessionStorage", KEYS.token) || null;
+    state.log = loadList(KEYS.log);
+    state.outbox = loadList(KEYS.outbox).filter((m) => m && typeof m.id === "string" && typeof m.text === "string");
+    state.outbox.forEach((m) => {
+      const entry = state.log.find((e) => e.id === m.id);
+      if (entry) entry.state = "queued";
+    });
+    state.lang = pickLanguage("tr");
+    applyLabels();
+
+    $("chat-lang").addEventListener("click", () => {
+      state.lang = state.lang === "tr" ? "en" : "tr";
+      save("localStorage", KEYS.lang, state.lang);
+      const params = new URLSearchParams(location.search);
+      if (params.has("lang")) {
+        params.set("lang", state.lang);
+        history.replaceState(history.state, "", location.pathname + "?" + params.toString());
+      }
+      applyLabels();
+    });
+    $("chat-new").addEventListener("click", newConversation);
+    $("chat-form").addEventListener("submit", (ev) => { ev.preventDefault(); submit(); });
+    $("chat-input").addEventListener("keydown", (ev) => {
+      if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) { ev.preventDefault(); submit(); }
+    });
+    $("chat-input").addEventListener("input", () => { updateCounter(); showError(""); });
+
+    try {
+      const res = await fetch("/chat/config.json", { credentials: "omit" });
+      if (!res.ok) throw new Error(String(res.status));
+      state.config = await res.json();
+    } catch (e) {
+      setStatus("unavailable");
+      return;
+    }
+    if (!new URLSearchParams(location.search).get("lang") && !load("localStorage", KEYS.lang)) {
+      state.lang = pickLanguage(state.config.default_language);
+    }
+    applyLabels();
+    if (typeof window.io !== "function") { setStatus("unavailable"); return; }
+    connect();
+  });
+})();

@@ -1,0 +1,184 @@
+"""The customer web chat page as served by the handoff service: files,
+config endpoint, the socket.io client from npm, security headers, settings.
+The page itself runs in Chromium in test_webchat_browser.py."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from html.parser import HTMLParser
+from pathlib import Path
+
+import httpx
+import pytest
+from sanic import Sanic
+
+from handoff.api.webchat import WEBCHAT_DIR
+from handoff.app import create_app
+from handoff.settings import REPO_ROOT, Settings, SettingsError, load_settings
+from tests.handoff.helpers import free_port, make_settings
+
+
+@asynccontextmanager
+async def serve(app: Sanic, port: int) -> AsyncIterator[str]:
+    """A Sanic app on a real socket in the test's event loop (as conftest's ``server``)."""
+    app.config.MOTD = False
+    srv = await app.create_server(
+        host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False,
+        asyncio_server_kwargs={"start_serving": False},
+    )
+    assert srv is not None
+    await srv.startup()
+    await srv.before_start()
+    await srv.start_serving()
+    await srv.after_start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await srv.before_stop()
+        srv.close()
+        await srv.wait_closed()
+        await srv.after_stop()
+
+
+@asynccontextmanager
+async def webchat_client(tmp_path: Path, **overrides: object) -> AsyncIterator[httpx.AsyncClient]:
+    """The handoff service with web chat settings; no database is touched by these routes."""
+    settings = make_settings(f"sqlite+aiosqlite:///{tmp_path / 'unused.db'}", **overrides)
+    app = create_app(settings, name=f"webchat_{uuid.uuid4().hex[:8]}")
+    async with serve(app, free_port()) as base_url, httpx.AsyncClient(base_url=base_url, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture
+def vendor_file(tmp_path: Path) -> Path:
+    path = tmp_path / "socket.io.min.js"
+    path.write_text("/* stand-in for socket.io-client's dist file */ window.io = function () {};\n")
+    return path
+
+
+class _Scripts(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.scripts: list[dict[str, str | None]] = []
+        self.inline_handlers: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "script":
+            self.scripts.append(dict(attrs))
+        self.inline_handlers += [name for name, _ in attrs if name.startswith("on")]
+
+
+async def test_page_is_served_with_a_strict_policy(tmp_path: Path, vendor_file: Path) -> None:
+    async with webchat_client(tmp_path, rasa_public_url="http://rasa.example:5005", webchat_vendor_path=vendor_file) as client:
+        res = await client.get("/chat/")
+        assert res.status_code == 200
+        assert res.headers["content-type"].startswith("text/html")
+        assert res.headers["x-content-type-options"] == "nosniff"
+        csp = dict(part.strip().split(" ", 1) for part in res.headers["content-security-policy"].split(";"))
+        assert csp["script-src"] == "'self'"
+        assert csp["default-src"] == "'self'"
+        assert csp["connect-src"].split() == ["'self'", "http://rasa.example:5005", "ws://rasa.example:5005"]
+        assert "unsafe" not in res.headers["content-security-policy"]
+        # no inline script anywhere: every script has a same-origin src, no on* attributes
+        parser = _Scripts()
+        parser.feed(res.text)
+        assert [s.get("src") for s in parser.scripts] == ["/chat/vendor/socket.io.min.js", "/chat/i18n.js", "/chat/chat.js"]
+        assert parser.inline_handlers == []
+        assert 'name="viewport"' in res.text
+
+        for name, mime in [("chat.js", "text/javascript"), ("chat.css", "text/css"), ("i18n.js", "text/javascript")]:
+            asset = await client.get(f"/chat/{name}")
+            assert asset.status_code == 200, name
+            assert asset.headers["content-type"].startswith(mime)
+            assert asset.text == (WEBCHAT_DIR / name).read_text()
+
+        assert (await client.get("/chat")).status_code == 200  # the slash is optional
+
+
+async def test_https_rasa_gets_wss_in_the_policy(tmp_path: Path, vendor_file: Path) -> None:
+    async with webchat_client(tmp_path, rasa_public_url="https://chat.example.com/rasa", webchat_vendor_path=vendor_file) as client:
+        csp = (await client.get("/chat/")).headers["content-security-policy"]
+        assert "connect-src 'self' https://chat.example.com wss://chat.example.com;" in csp
+
+
+async def test_config_tells_the_page_where_rasa_is(tmp_path: Path) -> None:
+    async with webchat_client(tmp_path, rasa_public_url="http://127.0.0.1:5999", webchat_default_language="en") as client:
+        res = await client.get("/chat/config.json")
+        assert res.status_code == 200
+        assert res.json() == {
+            "rasa_url": "http://127.0.0.1:5999",
+            "socketio_path": "/socket.io",
+            "default_language": "en",
+            "max_message_chars": 4000,
+            "max_message_bytes": 4096,
+        }
+
+
+async def test_vendor_file_is_served_from_the_configured_path(tmp_path: Path, vendor_file: Path) -> None:
+    async with webchat_client(tmp_path, webchat_vendor_path=vendor_file) as client:
+        res = await client.get("/chat/vendor/socket.io.min.js")
+        assert res.status_code == 200
+        assert res.headers["content-type"].startswith("text/javascript")
+        assert res.text == vendor_file.read_text()
+
+
+async def test_missing_vendor_file_is_a_clear_503(tmp_path: Path) -> None:
+    async with webchat_client(tmp_path, webchat_vendor_path=tmp_path / "nope" / "socket.io.min.js") as client:
+        res = await client.get("/chat/vendor/socket.io.min.js")
+        assert res.status_code == 503
+        assert res.json()["error"]["code"] == "webchat_not_installed"
+        assert "make webchat-setup" in res.json()["error"]["message"]
+        # the page itself is still served (it shows "unavailable")
+        assert (await client.get("/chat/")).status_code == 200
+
+
+@pytest.mark.parametrize("name", ["package.json", "package-lock.json", ".npmrc", "index.html", "..%2Fapp.py", "nope.js"])
+async def test_only_the_page_files_are_served(tmp_path: Path, name: str) -> None:
+    async with webchat_client(tmp_path) as client:
+        res = await client.get(f"/chat/{name}")
+        assert res.status_code == 404
+        assert res.json()["error"]["code"] == "not_found"
+
+
+def test_settings_defaults_and_overrides(tmp_path: Path) -> None:
+    defaults = Settings()
+    assert defaults.rasa_public_url == "http://127.0.0.1:5005"
+    assert defaults.webchat_vendor_path == REPO_ROOT / "build/webchat/node_modules/socket.io-client/dist/socket.io.min.js"
+    assert defaults.webchat_default_language == "tr"
+
+    loaded = load_settings({"HANDOFF_REPO_ROOT": str(tmp_path)}, require_secrets=False)
+    assert loaded.rasa_public_url == "http://127.0.0.1:5005"
+    assert loaded.webchat_vendor_path == tmp_path / "build/webchat/node_modules/socket.io-client/dist/socket.io.min.js"
+
+    env = {"RASA_PUBLIC_URL": "https://chat.example.com/", "HANDOFF_WEBCHAT_VENDOR": "/srv/io.js", "HANDOFF_WEBCHAT_LANGUAGE": "EN"}
+    loaded = load_settings(env, require_secrets=False)
+    assert (loaded.rasa_public_url, loaded.webchat_vendor_path, loaded.webchat_default_language) == (
+        "https://chat.example.com", Path("/srv/io.js"), "en",
+    )
+
+
+@pytest.mark.parametrize("url", ["ftp://x", "127.0.0.1:5005", "http://x; script-src *", "http://a'b", "http://"])
+def test_rasa_public_url_must_be_a_plain_http_url(url: str) -> None:
+    with pytest.raises(SettingsError, match="RASA_PUBLIC_URL"):
+        load_settings({"RASA_PUBLIC_URL": url}, require_secrets=False)
+
+
+def test_webchat_language_must_be_tr_or_en() -> None:
+    with pytest.raises(SettingsError, match="HANDOFF_WEBCHAT_LANGUAGE"):
+        load_settings({"HANDOFF_WEBCHAT_LANGUAGE": "de"}, require_secrets=False)
+
+
+def test_npm_lock_is_pinned_and_carries_no_registry_address() -> None:
+    import json
+
+    package = json.loads((WEBCHAT_DIR / "package.json").read_text())
+    version = package["dependencies"]["socket.io-client"]
+    assert re.fullmatch(r"4\.\d+\.\d+", version), "an exact 4.x version"
+    lock_text = (WEBCHAT_DIR / "package-lock.json").read_text()
+    lock = json.loads(lock_text)
+    assert lock["packages"]["node_modules/socket.io-client"]["version"] == version
+    assert "resolved" not in lock_text and "://" not in lock_text
+    assert "omit-lockfile-registry-resolved=true" in (WEBCHAT_DIR / ".npmrc").read_text().splitlines()

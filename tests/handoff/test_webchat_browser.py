@@ -1,0 +1,342 @@
+"""The customer web chat page in headless Chromium (Debian's package, driven by
+Playwright) against a real socket.io server that speaks the protocol of
+Rasa 3.6's socketio channel (session_request / session_confirm,
+user_uttered / bot_uttered with customData, rooms per session id) with the
+changes of bot/channels.py (a socket speaks only for the session it joined;
+sender metadata on bot messages). The socket.io client is the one
+``make webchat-setup`` installed from npm."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import socketio
+from playwright.async_api import Browser, Page, async_playwright, expect
+from sanic import Sanic
+
+from handoff.app import create_app
+from handoff.settings import Settings
+from tests.handoff.helpers import free_port, make_settings
+from tests.handoff.test_webchat import serve
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+XSS = '<img src=x onerror="window.__pwned = 1"><script>window.__pwned = 2</script>'
+VENDOR = Settings().webchat_vendor_path
+
+
+class FakeRasa:
+    """Rasa's socketio channel with session persistence, as a python-socketio server.
+
+    Answers every customer message with ``bot: <text>`` (and quick replies when
+    the text is ``buttons``); the test pushes agent messages and notices with
+    :meth:`push`. Stopped and started again on the same port to act out a
+    Rasa restart.
+    """
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.session_requests: list[Any] = []
+        self.messages: list[dict[str, Any]] = []
+        self.dropped: list[dict[str, Any]] = []
+        self.sio: socketio.AsyncServer | None = None
+        self._server: Any = None  # sanic's AsyncioServer
+
+    async def start(self) -> None:
+        sio = socketio.AsyncServer(async_mode="sanic", cors_allowed_origins=[])
+        app = Sanic(f"fake_rasa_{uuid.uuid4().hex[:8]}")
+        sio.attach(app, "/socket.io")
+
+        @sio.on("session_request")
+        async def session_request(sid: str, data: Any) -> None:
+            self.session_requests.append(data)
+            session_id = (data or {}).get("session_id") or uuid.uuid4().hex
+            await sio.enter_room(sid, session_id)
+            await sio.save_session(sid, {"session_id": session_id})
+            await sio.emit("session_confirm", session_id, room=sid)
+
+        @sio.on("user_uttered")
+        async def user_uttered(sid: str, data: dict[str, Any]) -> None:
+            # like bot/channels.py: a socket speaks only for the session it joined
+            if data.get("session_id") != (await sio.get_session(sid)).get("session_id"):
+                self.dropped.append(data)
+                return
+            self.messages.append(data)
+            reply: dict[str, Any] = {"text": "bot: " + data["message"]}
+            if data["message"] == "buttons":
+                reply = {"text": "Did that help?", "quick_replies": [
+                    {"content_type": "text", "title": "Yes", "payload": "/affirm"},
+                    {"content_type": "text", "title": "No", "payload": "/deny"},
+                ]}
+            await sio.emit("bot_uttered", reply, room=data["session_id"])
+
+        app.config.MOTD = False
+        srv = await app.create_server(
+            host="127.0.0.1", port=self.port, return_asyncio_server=True, access_log=False,
+            asyncio_server_kwargs={"start_serving": False},
+        )
+        assert srv is not None
+        await srv.startup()
+        await srv.before_start()
+        await srv.start_serving()
+        await srv.after_start()
+        self.sio, self._server = sio, srv
+
+    async def stop(self) -> None:
+        """Stops listening and drops every connection, as a dying Rasa would."""
+        assert self.sio is not None and self._server is not None
+        srv, self._server = self._server, None
+        await srv.before_stop()
+        srv.close()
+        await srv.wait_closed()
+        for conn in list(srv.connections):
+            if getattr(conn, "websocket", None) is not None:
+                conn.websocket.fail_connection(code=1001)
+            else:
+                conn.abort()
+        await self.sio.shutdown()
+        await srv.after_stop()
+        self.sio = None
+
+    async def push(self, session_id: str, payload: dict[str, Any]) -> None:
+        assert self.sio is not None
+        await self.sio.emit("bot_uttered", payload, room=session_id)
+
+
+def customer_token(secret: str = "platform-secret-for-tests-only", **claims: Any) -> str:
+    """An HS256 JWT as the platform makes it (the page never reads it)."""
+
+    def b64(raw: bytes) -> str:
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    head = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+    body = b64(json.dumps({"username": "ayse_k", "age_verified": True, "exp": 4102444800, **claims}).encode())
+    sig = b64(hmac.new(secret.encode(), f"{head}.{body}".encode(), hashlib.sha256).digest())
+    return f"{head}.{body}.{sig}"
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as pw:
+        b = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            yield b
+        finally:
+            await b.close()
+
+
+@pytest.fixture
+async def rasa() -> AsyncIterator[FakeRasa]:
+    fake = FakeRasa(free_port())
+    await fake.start()
+    try:
+        yield fake
+    finally:
+        if fake.sio is not None:
+            await fake.stop()
+
+
+@pytest.fixture
+async def chat_url(rasa: FakeRasa, tmp_path: Path) -> AsyncIterator[str]:
+    """The handoff service serving /chat/ with Rasa at the fake server."""
+    if not VENDOR.is_file():
+        pytest.fail(f"{VENDOR} is missing: run `make webchat-setup` (npm ci of handoff/webchat/package.json)")
+    settings = make_settings(f"sqlite+aiosqlite:///{tmp_path / 'unused.db'}", rasa_public_url=f"http://127.0.0.1:{rasa.port}")
+    app = create_app(settings, name=f"webchat_{uuid.uuid4().hex[:8]}")
+    async with serve(app, free_port()) as base_url:
+        yield f"{base_url}/chat/"
+
+
+async def _session_id(page: Page) -> str:
+    return str(await page.evaluate("sessionStorage.getItem('webchat.session_id')"))
+
+
+async def test_customer_chats_with_bot_agent_and_notices(browser: Browser, rasa: FakeRasa, chat_url: str) -> None:
+    page = await browser.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: dialogs.append(d.message))
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    token = customer_token()
+
+    await page.goto(f"{chat_url}?lang=en#token={token}")
+    await expect(page.locator("#chat-status[data-state=connected]")).to_have_text("Connected", timeout=10_000)
+    # the token left the address bar at once and stays in this tab only
+    assert "token" not in page.url and page.url.endswith("/chat/?lang=en")
+    assert await page.evaluate("sessionStorage.getItem('webchat.customer_token')") == token
+    assert rasa.session_requests == [{"session_id": None}]
+    session_id = await _session_id(page)
+    assert len(session_id) == 32
+
+    await page.fill("#chat-input", "Hello, my withdrawal " + XSS)
+    await page.click("#chat-send")
+    await expect(page.locator(".msg.customer .text").last).to_have_text("Hello, my withdrawal " + XSS)
+    await expect(page.locator(".msg.bot .text").last).to_have_text("bot: Hello, my withdrawal " + XSS)
+    await expect(page.locator(".msg.customer").last).to_have_attribute("data-state", "sent")
+    await expect(page.locator("#chat-input")).to_have_value("")
+    sent = rasa.messages[0]
+    assert sent["message"] == "Hello, my withdrawal " + XSS
+    assert sent["session_id"] == session_id
+    assert sent["customData"] == {"customer_token": token, "language": "en"}
+    assert set(sent) == {"message", "session_id", "customData"}
+
+    # quick replies send their title, never the payload
+    await page.fill("#chat-input", "buttons")
+    await page.keyboard.press("Enter")
+    buttons = page.locator(".msg.bot button.reply-button")
+    await expect(buttons).to_have_text(["Yes", "No"])
+    await buttons.first.click()
+    await expect(page.locator(".msg.bot .text").last).to_have_text("bot: Yes")
+    assert rasa.messages[-1]["message"] == "Yes"
+    await expect(buttons.first).to_be_disabled()
+
+    # an agent, a notice and markup from the server: all shown as text
+    await rasa.push(session_id, {"text": "Merhaba, ben Ayşe. " + XSS, "metadata": {"sender": "agent", "agent_name": "Ayşe <b>Y.</b>"}})
+    await rasa.push(session_id, {"text": "An agent has joined the conversation.", "metadata": {"kind": "notice"}})
+    await rasa.push(session_id, {"text": XSS})
+    agent = page.locator(".msg.agent").last
+    await expect(agent.locator(".agent-name")).to_have_text("Ayşe <b>Y.</b>")
+    await expect(agent.locator(".text")).to_have_text("Merhaba, ben Ayşe. " + XSS)
+    await expect(page.locator(".msg.notice .text")).to_have_text("An agent has joined the conversation.")
+    await expect(page.locator(".msg.bot .text").last).to_have_text(XSS)
+    assert await page.locator("#chat-log img, #chat-log script, #chat-log b").count() == 0
+    # the three kinds look different
+    colours = await page.evaluate(
+        "['.msg.bot', '.msg.agent', '.msg.notice', '.msg.customer'].map((s) => getComputedStyle(document.querySelector(s)).backgroundColor)"
+    )
+    assert len(set(colours)) == 4
+
+    # a reload keeps the conversation: same session, same messages
+    await page.reload()
+    await expect(page.locator("#chat-status[data-state=connected]")).to_be_visible(timeout=10_000)
+    assert rasa.session_requests[-1] == {"session_id": session_id}
+    await expect(page.locator(".msg.agent .agent-name")).to_have_text("Ayşe <b>Y.</b>")
+    await page.fill("#chat-input", "still me")
+    await page.click("#chat-send")
+    await expect(page.locator(".msg.bot .text").last).to_have_text("bot: still me")
+    assert rasa.messages[-1]["session_id"] == session_id
+    assert rasa.messages[-1]["customData"]["customer_token"] == token
+
+    # a new conversation forgets the session (the token stays: same customer)
+    await page.click("#chat-new")
+    await expect(page.locator(".msg")).to_have_count(0)
+    await expect(page.locator("#chat-empty")).to_be_visible()
+    await expect(page.locator("#chat-status[data-state=connected]")).to_be_visible(timeout=10_000)
+    assert rasa.session_requests[-1] == {"session_id": None}
+    assert await _session_id(page) != session_id
+
+    assert await page.evaluate("window.__pwned") is None
+    assert dialogs == [] and errors == [] and rasa.dropped == []
+
+
+async def test_survives_a_server_restart_without_losing_messages(browser: Browser, rasa: FakeRasa, chat_url: str) -> None:
+    page = await browser.new_page()
+    await page.goto(f"{chat_url}?lang=tr")
+    status = page.locator("#chat-status")
+    await expect(status).to_have_attribute("data-state", "connected", timeout=10_000)
+    await expect(status).to_have_text("Bağlı")
+    session_id = await _session_id(page)
+    await page.fill("#chat-input", "buttons")
+    await page.click("#chat-send")
+    await expect(page.locator(".msg.bot button.reply-button")).to_have_count(2)
+
+    # typed text stays in the disabled box while the server is away
+    await page.fill("#chat-input", "yarım kalan mesaj")
+    await rasa.stop()
+    await expect(status).to_have_attribute("data-state", "reconnecting", timeout=10_000)
+    await expect(status).to_have_text("Bağlantı koptu, yeniden bağlanılıyor…")
+    await expect(page.locator("#chat-input")).to_be_disabled()
+    await expect(page.locator("#chat-send")).to_be_disabled()
+    await expect(page.locator("#chat-input")).to_have_value("yarım kalan mesaj")
+
+    # a quick reply chosen while offline is queued, not lost
+    await page.locator(".msg.bot button.reply-button", has_text="No").click()
+    queued = page.locator(".msg.customer").last
+    await expect(queued).to_have_attribute("data-state", "queued")
+    await expect(queued.locator(".state")).to_have_text("Bağlantı gelince gönderilecek")
+
+    rasa.messages.clear()
+    await rasa.start()
+    await expect(status).to_have_attribute("data-state", "connected", timeout=15_000)
+    assert rasa.session_requests[-1] == {"session_id": session_id}
+    await expect(page.locator(".msg.bot .text").last).to_have_text("bot: No", timeout=10_000)
+    await expect(queued).to_have_attribute("data-state", "sent")
+    assert [m["message"] for m in rasa.messages] == ["No"]
+    assert rasa.messages[0]["session_id"] == session_id
+    assert rasa.messages[0]["customData"] == {"language": "tr"}  # no token was given
+
+    await page.click("#chat-send")
+    await expect(page.locator(".msg.bot .text").last).to_have_text("bot: yarım kalan mesaj")
+    assert rasa.messages[-1]["session_id"] == session_id
+    assert rasa.dropped == []
+
+
+async def test_languages_and_the_length_limit(browser: Browser, rasa: FakeRasa, chat_url: str) -> None:
+    context = await browser.new_context(locale="tr-TR")
+    page = await context.new_page()
+    await page.goto(chat_url)  # no ?lang=: the browser's language
+    await expect(page.locator("#chat-status[data-state=connected]")).to_have_text("Bağlı", timeout=10_000)
+    await expect(page.locator("h1")).to_have_text("Canlı destek")
+    await expect(page.locator("html")).to_have_attribute("lang", "tr")
+    await expect(page.locator("#chat-limit")).to_have_text("En fazla 4.000 karakter.")
+    assert await page.locator("#chat-input").get_attribute("maxlength") == "4000"
+
+    await page.click("#chat-lang")
+    await expect(page.locator("h1")).to_have_text("Live support")
+    await expect(page.locator("#chat-status")).to_have_text("Connected")
+    await expect(page.locator("#chat-limit")).to_have_text("Up to 4,000 characters.")
+    await page.fill("#chat-input", "hi")
+    await page.click("#chat-send")
+    await expect(page.locator(".msg.bot .text").last).to_have_text("bot: hi")
+    assert rasa.messages[-1]["customData"]["language"] == "en"
+
+    # the box takes at most 4,000 characters; too many UTF-8 bytes are refused with the reason
+    await page.fill("#chat-input", "a" * 4100)
+    assert len(await page.input_value("#chat-input")) == 4000
+    await page.fill("#chat-input", "ş" * 2100)  # 2,100 characters but 4,200 bytes
+    await page.click("#chat-send")
+    await expect(page.locator("#chat-error")).to_contain_text("up to 4,000 characters")
+    await expect(page.locator("#chat-input")).to_have_value("ş" * 2100)
+    assert rasa.messages[-1]["message"] == "hi"
+    await context.close()
+
+
+async def test_phone_screen(browser: Browser, rasa: FakeRasa, chat_url: str, tmp_path: Path) -> None:
+    context = await browser.new_context(viewport={"width": 375, "height": 667}, device_scale_factor=2, is_mobile=True, has_touch=True)
+    page = await context.new_page()
+    await page.goto(f"{chat_url}?lang=tr")
+    await expect(page.locator("#chat-status[data-state=connected]")).to_be_visible(timeout=10_000)
+    session_id = await _session_id(page)
+    await page.fill("#chat-input", "merhaba, dün yaptığım para çekme hâlâ hesabıma gelmedi")
+    await page.click("#chat-send")
+    await page.fill("#chat-input", "buttons")
+    await page.click("#chat-send")
+    await expect(page.locator(".msg.bot button.reply-button")).to_have_count(2)
+    await rasa.push(session_id, {"text": "Müşteri temsilcisi görüşmeye katıldı.", "metadata": {"kind": "notice"}})
+    await rasa.push(session_id, {"text": "Merhaba, ben Ayşe. Çekiminizi kontrol ediyorum.", "metadata": {"sender": "agent", "agent_name": "Ayşe"}})
+    await expect(page.locator(".msg.agent")).to_be_visible()
+
+    sizes = await page.evaluate(
+        "({ scroll: document.documentElement.scrollWidth, width: innerWidth, height: innerHeight,"
+        " send: document.getElementById('chat-send').getBoundingClientRect().toJSON(),"
+        " input: document.getElementById('chat-input').getBoundingClientRect().toJSON() })"
+    )
+    assert sizes["scroll"] <= sizes["width"] == 375  # nothing wider than the phone
+    for box in (sizes["send"], sizes["input"]):  # the compose row is on screen
+        assert 0 <= box["left"] and box["right"] <= 375 and box["bottom"] <= sizes["height"]
+    assert sizes["input"]["width"] >= 200
+    shot = os.environ.get("WEBCHAT_SCREENSHOT") or str(tmp_path / "webchat-375x667.png")
+    await page.screenshot(path=shot)
+    await context.close()
