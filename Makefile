@@ -11,7 +11,7 @@ include mk/bot.mk
 include mk/handoff.mk
 include mk/webchat.mk
 
-.PHONY: help setup run test shell clean
+.PHONY: help setup run test test-e2e shell clean
 
 help:
 	@echo "make run    set up, train if needed, start bot, actions, handoff service and console"
@@ -34,6 +34,12 @@ run: setup $(MODEL_STAMP) $(ENV_FILE)
 test: setup
 	$(MAKE) test-bot
 	$(MAKE) test-handoff
+	$(MAKE) test-e2e
+
+# The customer-to-agent loop in headless Chromium against the real processes
+# (Rasa, actions, handoff service); Playwright runs in the handoff environment.
+test-e2e: setup $(MODEL_STAMP) $(ENV_FILE)
+	$(HANDOFF_PY) -m pytest -q -p no:cacheprovider --rootdir=. tests/e2e
 
 # Chats with the Rasa server that `make run` started, in this terminal.
 shell: bot-setup $(ENV_FILE)

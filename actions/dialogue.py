@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from .base import ServiceAction
@@ -12,7 +12,13 @@ from .core.triage import TRIAGE_SLOTS
 
 
 class ActionHandleUnclear(ServiceAction):
-    """Low confidence: ask to rephrase once, then offer a person."""
+    """Low confidence: ask to rephrase once, then offer a person.
+
+    Also the policies' fallback when no rule fits the conversation; unlike
+    Rasa's default fallback it keeps the customer's message, so it says
+    outright that the bot listens next (otherwise the same state would
+    predict the fallback again until Rasa's circuit breaker stops it).
+    """
 
     def name(self) -> Text:
         return "action_handle_unclear"
@@ -22,9 +28,9 @@ class ActionHandleUnclear(ServiceAction):
     ) -> List[EventType]:
         if tracker.get_slot("clarified"):
             dispatcher.utter_message(response="utter_offer_human")
-            return [SlotSet("clarified", False)]
+            return [SlotSet("clarified", False), FollowupAction("action_listen")]
         dispatcher.utter_message(response="utter_please_rephrase")
-        return [SlotSet("clarified", True)]
+        return [SlotSet("clarified", True), FollowupAction("action_listen")]
 
 
 class ActionCancel(ServiceAction):

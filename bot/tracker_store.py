@@ -1,5 +1,5 @@
 """An SQL tracker store that never stores birth dates, card numbers,
-IBANs, passwords or one-time codes.
+IBANs, passwords, one-time codes or customer tokens.
 
 The age check only needs the outcome: the message that answered "what is
 your date of birth?" is read by the action server during that turn and is
@@ -23,6 +23,10 @@ __all__ = ["RedactingSQLTrackerStore", "redact", "MASK", "REDACTED_SLOT"]
 
 MASK = "***"
 REDACTED_SLOT = "birth_date"
+# The signed customer token comes with every message (actions read it
+# during the turn); it is a credential, so it is never stored.
+TOKEN_METADATA_KEY = "customer_token"
+SESSION_METADATA_SLOT = "session_started_metadata"  # Rasa copies the first message's metadata here
 
 
 def _set_text(event: UserUttered, text: str) -> None:
@@ -38,10 +42,15 @@ def redact(events: Iterable[Event]) -> None:
     for event in events:
         if isinstance(event, SlotSet) and event.key == "requested_slot":
             requested = event.value
+        elif isinstance(event, SlotSet) and event.key == SESSION_METADATA_SLOT and isinstance(event.value, dict):
+            event.value.pop(TOKEN_METADATA_KEY, None)
         elif isinstance(event, ActiveLoop) and event.name is None:
             requested = None
-        elif isinstance(event, UserUttered) and event.text:
-            _set_text(event, MASK if requested == REDACTED_SLOT else mask_secrets(event.text))
+        elif isinstance(event, UserUttered):
+            if isinstance(event.metadata, dict):
+                event.metadata.pop(TOKEN_METADATA_KEY, None)
+            if event.text:
+                _set_text(event, MASK if requested == REDACTED_SLOT else mask_secrets(event.text))
 
 
 class RedactingSQLTrackerStore(SQLTrackerStore):

@@ -18,6 +18,9 @@ export RASA_TELEMETRY_ENABLED := false
 export HANDOFF_URL ?= http://127.0.0.1:$(HANDOFF_PORT)
 export RASA_URL ?= http://127.0.0.1:$(RASA_PORT)
 export ACTION_ENDPOINT_URL ?= http://127.0.0.1:$(ACTIONS_PORT)/webhook
+# the web chat page (served by the handoff service) opens a socket to Rasa
+export WEBCHAT_ORIGINS ?= http://127.0.0.1:$(HANDOFF_PORT),http://localhost:$(HANDOFF_PORT)
+export RASA_PUBLIC_URL ?= $(RASA_URL)
 
 SECRETS := HANDOFF_SERVICE_TOKEN HANDOFF_SECRET_KEY RASA_AUTH_TOKEN CUSTOMER_TOKEN_SECRET DEMO_AGENT_PASSWORD
 

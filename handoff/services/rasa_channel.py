@@ -5,9 +5,9 @@
   channel the customer last wrote from. The metadata (``sender: agent`` and
   the display name, or ``kind: notice``) travels with it; the web chat shows
   it and the transcript keeps it.
-- A hand-back appends ``resume`` and triggers ``agent_handed_back`` (or
-  ``agent_resolved``): a paused conversation ignores triggered intents, so the
-  order matters. The bot then greets the customer again (actions/session.py).
+- A hand-back appends ``resume`` and ``action_listen``, then triggers
+  ``agent_handed_back`` (or ``agent_resolved``): a paused conversation
+  ignores triggered intents, so the order matters. The bot then greets the customer again (actions/session.py).
 
 The API is protected by Rasa's ``--auth-token``, passed as ``token``.
 Conversation ids are quoted into the path; failures become ``ChannelError``
@@ -61,7 +61,11 @@ class RasaChannel(CustomerChannel):
         await self._post(conversation_id, "tracker/events", event)
 
     async def hand_back(self, conversation_id: str, *, resolved: bool = False) -> None:
-        await self._post(conversation_id, "tracker/events", {"event": "resume"})
+        # While paused, customer messages were logged without the bot
+        # listening; ``action_listen`` puts the dialogue back where rules
+        # expect a new intent.
+        events = [{"event": "resume"}, {"event": "action", "name": "action_listen"}]
+        await self._post(conversation_id, "tracker/events", events)
         intent = RESOLVED_INTENT if resolved else HANDBACK_INTENT
         await self._post(conversation_id, "trigger_intent", {"name": intent})
 

@@ -367,9 +367,11 @@ def test_status_with_the_service_down(services) -> None:
 def test_clarify_once_then_offer_a_person(services) -> None:
     dispatcher, events = run(ActionHandleUnclear(services), make_tracker([user_event("asdf", "nlu_fallback")]))
     assert responses_of(dispatcher) == ["utter_please_rephrase"]
-    dispatcher, _ = run(ActionHandleUnclear(services),
-                        make_tracker([user_event("qwer", "nlu_fallback")], slots_of(events)))
+    dispatcher, events = run(ActionHandleUnclear(services),
+                             make_tracker([user_event("qwer", "nlu_fallback")], slots_of(events)))
     assert responses_of(dispatcher) == ["utter_offer_human"]
+    # the bot listens next, also when it ran as the policies' fallback
+    assert events[-1] == {"event": "followup", "timestamp": None, "name": "action_listen"}
 
 
 def test_cancel_stops_the_form_and_forgets_the_answers(services) -> None:

@@ -1,129 +1,32 @@
 """The assistant as it runs: Rasa server, action server and the real handoff
-service as separate processes, customers talking over Rasa's REST channel.
+service as separate processes (tests/live_stack.py), customers talking over
+Rasa's REST channel and agents over the handoff service's API.
 
 Proves, in Turkish and English, the path from a first message through the
 age check, an FAQ answer that does not help and the triage questions to a
 ticket in the agents' queue; that the bot is silent once the conversation
-is handed off; that a ticket's status can be asked; and that the birth date
-never reaches the tracker store.
+is handed off; that a ticket's status can be asked; that the birth date
+never reaches the tracker store; the relay both ways (customer messages to
+the agent through the event broker, agent replies and notices to the
+customer through Rasa's HTTP API) and the hand-back; and the faults: the
+handoff service or Rasa restarted in the middle of a conversation.
 """
 from __future__ import annotations
 
-import json
-import os
-import socket
 import sqlite3
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 from datetime import datetime, timedelta
-from pathlib import Path
-from typing import Iterator, Optional
+from typing import Iterator
 from zoneinfo import ZoneInfo
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-BOT_BIN = Path(sys.executable).parent
-HANDOFF_PY = ROOT / ".venv" / "handoff" / "bin" / "python"
-MODEL = ROOT / "models" / "triage.tar.gz"
-SERVICE_TOKEN = "live-test-service-token-0123456789abcdef"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _request(url: str, body: Optional[dict] = None, headers: Optional[dict] = None, timeout: float = 60):
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json", **(headers or {})})
-    with urllib.request.urlopen(request, timeout=timeout) as response:
-        return json.loads(response.read() or b"null")
-
-
-def _wait_until_up(url: str, process: subprocess.Popen, log: Path, seconds: float = 180) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{url} exited early:\n{log.read_text()[-3000:]}")
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            return
-        except urllib.error.HTTPError:
-            return  # answering at all means it is up
-        except (urllib.error.URLError, OSError):
-            time.sleep(1)
-    raise RuntimeError(f"{url} did not come up:\n{log.read_text()[-3000:]}")
-
-
-class Assistant:
-    def __init__(self, tmp: Path) -> None:
-        self.tmp = tmp
-        self.rasa_port, self.actions_port, self.handoff_port = _free_port(), _free_port(), _free_port()
-        self.tracker_db = tmp / "tracker.db"
-        self.processes: list[subprocess.Popen] = []
-        self.env = {
-            **os.environ,
-            "RASA_TELEMETRY_ENABLED": "false",
-            "HANDOFF_URL": f"http://127.0.0.1:{self.handoff_port}",
-            "HANDOFF_PORT": str(self.handoff_port),
-            "HANDOFF_SERVICE_TOKEN": SERVICE_TOKEN,
-            "HANDOFF_SECRET_KEY": "live-test-secret-key-0123456789abcdef",
-            "DEMO_AGENT_PASSWORD": "live-test-password",
-            "DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'handoff.db'}",
-            "OUTBOX_PATH": str(tmp / "outbox.db"),
-            "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{self.actions_port}/webhook",
-        }
-
-    def _start(self, name: str, args: list[str], health: str) -> None:
-        log = self.tmp / f"{name}.log"
-        process = subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=log.open("w"), stderr=subprocess.STDOUT)
-        self.processes.append(process)
-        _wait_until_up(health, process, log)
-
-    def start(self) -> None:
-        endpoints = self.tmp / "endpoints.yml"
-        endpoints.write_text(
-            f"action_endpoint:\n  url: http://127.0.0.1:{self.actions_port}/webhook\n"
-            f"tracker_store:\n  type: bot.tracker_store.RedactingSQLTrackerStore\n"
-            f"  dialect: sqlite\n  db: {self.tracker_db}\n"
-        )
-        subprocess.run([str(HANDOFF_PY), "-m", "handoff", "bootstrap"], cwd=ROOT, env=self.env,
-                       check=True, capture_output=True)
-        self._start("handoff", [str(HANDOFF_PY), "-m", "handoff", "serve"],
-                    f"http://127.0.0.1:{self.handoff_port}/api/v1/openapi.json")
-        self._start("actions", [str(BOT_BIN / "rasa"), "run", "actions", "--actions", "actions",
-                                "--port", str(self.actions_port)], f"http://127.0.0.1:{self.actions_port}/health")
-        self._start("rasa", [str(BOT_BIN / "rasa"), "run", "--model", str(MODEL), "--endpoints", str(endpoints),
-                             "--port", str(self.rasa_port), "--credentials", str(ROOT / "credentials.yml")],
-                    f"http://127.0.0.1:{self.rasa_port}/")
-
-    def stop(self) -> None:
-        for process in self.processes:
-            process.terminate()
-        for process in self.processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-
-    def say(self, sender: str, text: str) -> list[str]:
-        replies = _request(f"http://127.0.0.1:{self.rasa_port}/webhooks/rest/webhook",
-                           {"sender": sender, "message": text})
-        return [reply.get("text") or "" for reply in replies]
-
-    def ticket_status(self, number: str) -> dict:
-        return _request(f"http://127.0.0.1:{self.handoff_port}/api/v1/tickets/{number}/status",
-                        headers={"Authorization": f"Bearer {SERVICE_TOKEN}"})
+from live_stack import LiveStack, ticket_number_in, wait_for
 
 
 @pytest.fixture(scope="module")
-def assistant(tmp_path_factory) -> Iterator[Assistant]:
-    running = Assistant(tmp_path_factory.mktemp("live"))
+def assistant(tmp_path_factory) -> Iterator[LiveStack]:
+    running = LiveStack(tmp_path_factory.mktemp("live"))
     try:
         running.start()
         yield running
@@ -132,14 +35,10 @@ def assistant(tmp_path_factory) -> Iterator[Assistant]:
 
 
 def _ticket_number(replies: list[str]) -> str:
-    import re
-
-    found = re.search(r"T-\d{6}", " ".join(replies))
-    assert found, replies
-    return found.group(0)
+    return ticket_number_in(replies)
 
 
-def test_turkish_customer_to_the_queue(assistant: Assistant) -> None:
+def test_turkish_customer_to_the_queue(assistant: LiveStack) -> None:
     sender = "live-tr"
     first = " ".join(assistant.say(sender, "merhaba, dün yaptığım para çekme hala hesabıma gelmedi"))
     assert first.startswith("Merhaba!") and "Doğum tarihiniz" in first  # greeted, then the age question
@@ -162,7 +61,7 @@ def test_turkish_customer_to_the_queue(assistant: Assistant) -> None:
     assert "ayse_k" in stored
 
 
-def test_english_customer_to_the_queue_and_a_status_question(assistant: Assistant) -> None:
+def test_english_customer_to_the_queue_and_a_status_question(assistant: LiveStack) -> None:
     sender = "live-en"
     assert "date of birth" in " ".join(assistant.say(sender, "hello"))
     assert "How can I help" in " ".join(assistant.say(sender, "May 4, 1990"))
@@ -178,9 +77,113 @@ def test_english_customer_to_the_queue_and_a_status_question(assistant: Assistan
     assert number in " ".join(assistant.say(other, f"what is the status of my ticket {number}"))
 
 
-def test_under_18_gets_a_polite_refusal_and_no_ticket(assistant: Assistant) -> None:
+def test_under_18_gets_a_polite_refusal_and_no_ticket(assistant: LiveStack) -> None:
     sender = "live-minor"
     assistant.say(sender, "selam")
     refusal = " ".join(assistant.say(sender, "12.03.2012"))
     assert "18 yaşından büyükler" in refusal
     assert "18 yaşından büyükler" in " ".join(assistant.say(sender, "müşteri temsilcisi istiyorum"))
+
+
+# the relay, the hand-back and the faults --------------------------------------
+
+def _turkish_to_queue(assistant: LiveStack, sender: str) -> str:
+    assistant.say(sender, "merhaba, dün yaptığım para çekme hala hesabıma gelmedi")
+    assistant.say(sender, "17.08.1985")
+    assistant.say(sender, "hayır")
+    assistant.say(sender, "ayse_k")
+    return _ticket_number(assistant.say(sender, "evet"))
+
+
+def _english_to_queue(assistant: LiveStack, sender: str) -> str:
+    for text in ("hello", "May 4, 1990", "I want to talk to a human agent", "withdrawl", "last friday", "john_doe99"):
+        assistant.say(sender, text)
+    return _ticket_number(assistant.say(sender, "yes"))
+
+
+def _bot_event(assistant: LiveStack, sender: str, fragment: str) -> dict:
+    return wait_for(lambda: next((e for e in assistant.bot_events(sender) if fragment in (e.get("text") or "")), None))
+
+
+def test_an_agent_takes_over_relays_both_ways_and_hands_back(assistant: LiveStack) -> None:
+    sender = "relay-tr"
+    number = _turkish_to_queue(assistant, sender)
+    claimed = assistant.as_agent("agent_finance", "POST", f"/tickets/{number}/claim")
+    assert claimed["status"] == "assigned"
+    joined = _bot_event(assistant, sender, "sohbete katıldı")  # the notice, in the customer's language
+    assert joined["metadata"]["kind"] == "notice"  # Rasa adds its model id next to ours
+
+    assistant.as_agent("agent_finance", "POST", f"/tickets/{number}/reply", {"text": "Merhaba Ayşe, hemen bakıyorum."})
+    reply = _bot_event(assistant, sender, "hemen bakıyorum")
+    assert (reply["metadata"]["sender"], reply["metadata"]["agent_name"]) == ("agent", "Agent Finance")
+
+    assert assistant.say(sender, "Teşekkürler, bekliyorum") == []  # the bot stays quiet
+    assert assistant.say(sender, "/restart") == []  # no way out of the handoff by command
+    assert assistant.tracker(sender)["paused"] is True
+    wait_for(lambda: ("customer", "Teşekkürler, bekliyorum") in assistant.transcript("agent_finance", number))
+    wait_for(lambda: ("customer", "restart") in assistant.transcript("agent_finance", number))
+    agent_lines = [t for s, t in assistant.transcript("agent_finance", number) if s == "agent"]
+    assert agent_lines == ["Merhaba Ayşe, hemen bakıyorum."]  # not added again from the broker
+
+    assistant.as_agent("agent_finance", "POST", f"/tickets/{number}/hand-back")
+    _bot_event(assistant, sender, "Tekrar merhaba")
+    assert assistant.tracker(sender)["paused"] is False
+    answer = " ".join(assistant.say(sender, "şifremi unuttum"))
+    assert answer  # the bot answers again
+    assert assistant.tracker(sender)["slots"]["topic"] is None  # the old request is forgotten
+
+
+def test_a_resolve_tells_the_customer_and_gives_the_chat_back(assistant: LiveStack) -> None:
+    sender = "resolve-en"
+    number = _english_to_queue(assistant, sender)
+    assistant.as_agent("agent_finance", "POST", f"/tickets/{number}/claim")
+    assistant.as_agent("agent_finance", "POST", f"/tickets/{number}/resolve", {"note": "refund sent"})
+    _bot_event(assistant, sender, "marked your request as resolved")
+    assert assistant.tracker(sender)["paused"] is False
+
+
+def test_a_waiting_customer_hears_when_they_move_up(assistant: LiveStack) -> None:
+    first = _english_to_queue(assistant, "queue-first")
+    second = _english_to_queue(assistant, "queue-second")
+    before = assistant.ticket_status(second)["queue_position"]
+    time.sleep(2.5)  # the notifier has seen both tickets
+    assistant.as_agent("agent_finance", "POST", f"/tickets/{first}/claim")
+    notice = _bot_event(assistant, "queue-second", "You have moved up the queue")
+    assert notice["metadata"]["kind"] == "notice"
+    assert f"number {before - 1}" in notice["text"]
+
+
+def test_a_handoff_service_restart_loses_and_doubles_no_customer_message(assistant: LiveStack) -> None:
+    sender = "restart-handoff"
+    number = _english_to_queue(assistant, sender)
+    assistant.as_agent("agent_finance", "POST", f"/tickets/{number}/claim")
+    assistant.stop_process("handoff")
+    assert assistant.say(sender, "are you still there?") == []
+    assert assistant.say(sender, "my card 4111 1111 1111 1111 was charged twice") == []
+    assistant.start_process("handoff")
+    expected = [("customer", "are you still there?"), ("customer", "my card **** **** **** 1111 was charged twice")]
+
+    def caught_up() -> bool:
+        lines = assistant.transcript("agent_finance", number)
+        return all(line in lines for line in expected)
+
+    wait_for(caught_up)
+    assistant.stop_process("handoff")  # once more: the consumer's position was kept
+    assistant.start_process("handoff")
+    assert assistant.say(sender, "hello?") == []
+    wait_for(lambda: ("customer", "hello?") in assistant.transcript("agent_finance", number))
+    lines = assistant.transcript("agent_finance", number)
+    assert [lines.count(line) for line in expected] == [1, 1]
+
+
+def test_a_rasa_restart_in_the_middle_of_the_form_keeps_the_answers(assistant: LiveStack) -> None:
+    sender = "restart-rasa"
+    for text in ("hello", "May 4, 1990"):
+        assistant.say(sender, text)
+    assert "What is your problem about" in " ".join(assistant.say(sender, "I want to talk to a human agent"))
+    assistant.stop_process("rasa", kill=True)
+    assistant.start_process("rasa")
+    assert "When did" in " ".join(assistant.say(sender, "withdrawl"))  # the form goes on where it was
+    assert "username" in " ".join(assistant.say(sender, "last friday"))
+    slots = assistant.tracker(sender)["slots"]
+    assert slots["age_status"] == "over_18" and slots["transaction_type"] == "withdrawal"

@@ -23,7 +23,9 @@ PG_URL = os.environ.get("BOT_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432
 def _conversation() -> DialogueStateTracker:
     tracker = DialogueStateTracker("customer-1", slots=[])
     for event in (
-        UserUttered("merhaba", {"name": "greet", "confidence": 0.9}),
+        SlotSet("session_started_metadata", {"customer_token": "eyJhbGciOiJIUzI1NiJ9.signed.token"}),
+        UserUttered("merhaba", {"name": "greet", "confidence": 0.9},
+                    metadata={"customer_token": "eyJhbGciOiJIUzI1NiJ9.signed.token", "language": "tr"}),
         ActionExecuted("age_form"),
         ActiveLoop("age_form"),
         SlotSet("requested_slot", "birth_date"),
@@ -72,7 +74,9 @@ def test_the_birth_date_answer_and_secrets_are_masked_and_nothing_else(store) ->
     assert texts[:3] == ["merhaba", MASK, "12.11.2026 tarihli yatırımım"]
     assert "**** **** **** 1111" in texts[3]
     stored = json.dumps(rows, ensure_ascii=False)
-    for secret in ("1990", "4111 1111 1111 1111", "Gizli123"):
+    user_rows = [row for row in rows if row.get("event") == "user"]
+    assert user_rows[0]["metadata"] == {"language": "tr"}  # the signed token is used, never kept
+    for secret in ("1990", "4111 1111 1111 1111", "Gizli123", "signed.token"):
         assert secret not in stored
     restored = asyncio.run(tracker_store.retrieve("customer-1"))
     assert [e.text for e in restored.events if isinstance(e, UserUttered)][1] == MASK

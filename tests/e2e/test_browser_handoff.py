@@ -1,0 +1,179 @@
+"""The whole loop in a browser: a customer in the web chat, an agent in the
+console, two browser contexts in headless Chromium (Debian's package driven
+by Playwright), against the real processes: Rasa, the action server and the
+handoff service (tests/live_stack.py).
+
+Turkish: age check, FAQ that does not help, triage, ticket number and queue
+position; the agent sees the ticket arrive live with the summary, claims it
+and replies; the customer sees the reply with the agent's name, answers, and
+the agent sees the answer; the agent hands back and the bot greets the
+customer again. English: the same, shorter.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+
+from live_stack import AGENT_PASSWORD, LiveStack
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+BOT_WAIT = 45_000  # ms; the first answers of a fresh Rasa take longest
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
+    running = LiveStack(Path(tmp_path_factory.mktemp("e2e")))
+    try:
+        running.start()
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def contexts(browser: Browser) -> Iterator[tuple[BrowserContext, BrowserContext]]:
+    customer = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    agent = browser.new_context()
+    try:
+        yield customer, agent
+    finally:
+        customer.close()
+        agent.close()
+
+
+def _open_chat(page: Page, stack: LiveStack, lang: str) -> None:
+    page.goto(f"{stack.handoff_url}/chat/?lang={lang}")
+    expect(page.locator("#chat-status")).to_have_attribute("data-state", "connected", timeout=BOT_WAIT)
+
+
+def _say(page: Page, text: str) -> None:
+    page.fill("#chat-input", text)
+    page.click("#chat-send")
+    expect(page.locator(".msg.customer").last).to_contain_text(text)
+
+
+def _bot_says(page: Page, fragment: str) -> str:
+    message = page.locator(".msg.bot").filter(has_text=fragment).last
+    expect(message).to_be_visible(timeout=BOT_WAIT)
+    return message.inner_text()
+
+
+def _log_in(page: Page, stack: LiveStack, username: str) -> None:
+    page.goto(f"{stack.handoff_url}/console/")
+    page.fill("#login-username", username)
+    page.fill("#login-password", AGENT_PASSWORD)
+    page.click("#login-submit")
+    expect(page.locator("#live-status")).to_have_attribute("data-state", "live", timeout=15_000)
+
+
+def _agent_takes(agent: Page, number: str, username: str) -> None:
+    item = agent.locator(f'#queue li[data-number="{number}"]')
+    expect(item).to_be_visible(timeout=15_000)  # arrived live, no reload
+    item.click()
+    expect(agent.locator("#ticket-number")).to_have_text(number)
+    expect(agent.locator("#card-username")).to_have_text(username)
+    agent.click("#claim-this")
+    expect(agent.locator("#reply-form")).to_be_visible()
+
+
+def _agent_replies(agent: Page, text: str) -> None:
+    agent.fill("#reply-text", text)
+    agent.click("#reply-send")
+    expect(agent.locator("#transcript li.agent").last).to_contain_text(text)
+
+
+def _ticket_number(text: str) -> str:
+    found = re.search(r"T-\d{6}", text)
+    assert found, text
+    return found.group(0)
+
+
+def test_turkish_customer_to_agent_and_back(stack: LiveStack, contexts: tuple[BrowserContext, BrowserContext]) -> None:
+    customer_context, agent_context = contexts
+    agent = agent_context.new_page()
+    _log_in(agent, stack, "agent_finance")
+    customer = customer_context.new_page()
+    _open_chat(customer, stack, "tr")
+
+    _say(customer, "merhaba, dün yaptığım para çekme hala hesabıma gelmedi")
+    _bot_says(customer, "Doğum tarihiniz")
+    _say(customer, "17.08.1985")
+    _bot_says(customer, "çözdü mü")
+    _say(customer, "hayır")
+    _bot_says(customer, "kullanıcı adınız")
+    _say(customer, "ayse_k")
+    _bot_says(customer, "doğru mu")
+    _say(customer, "evet")
+    receipt = _bot_says(customer, "T-")
+    number = _ticket_number(receipt)
+    assert "sıra" in receipt  # the queue position is given with the number
+
+    _agent_takes(agent, number, "ayse_k")
+    expect(agent.locator("#card-topic")).not_to_have_text("")
+    expect(customer.locator(".msg.notice").filter(has_text="sohbete katıldı")).to_be_visible(timeout=BOT_WAIT)
+
+    _agent_replies(agent, "Merhaba Ayşe, hemen kontrol ediyorum.")
+    reply = customer.locator(".msg.agent").filter(has_text="hemen kontrol ediyorum").last
+    expect(reply).to_be_visible(timeout=BOT_WAIT)
+    expect(reply.locator(".agent-name")).to_have_text("Agent Finance")
+
+    _say(customer, "Teşekkürler, bekliyorum")
+    expect(agent.locator("#transcript li.customer").filter(has_text="Teşekkürler, bekliyorum")).to_be_visible(timeout=BOT_WAIT)
+    assert customer.locator(".msg.bot").filter(has_text="Teşekkürler").count() == 0  # the bot kept quiet
+
+    agent.click("#hand-back")
+    _bot_says(customer, "Tekrar merhaba")
+    _say(customer, "şifremi unuttum")
+    _bot_says(customer, "çözdü mü")  # the bot answers again
+
+
+def test_english_customer_to_agent_and_back(stack: LiveStack, contexts: tuple[BrowserContext, BrowserContext]) -> None:
+    customer_context, agent_context = contexts
+    agent = agent_context.new_page()
+    _log_in(agent, stack, "agent_finance")
+    customer = customer_context.new_page()
+    _open_chat(customer, stack, "en")
+
+    for text, answer in (
+        ("hello", "date of birth"),
+        ("May 4, 1990", "How can I help"),
+        ("I want to talk to a human agent", "What is your problem about"),
+        ("withdrawl", "When did"),
+        ("last friday", "username"),
+        ("john_doe99", "Is this correct"),
+    ):
+        _say(customer, text)
+        _bot_says(customer, answer)
+    _say(customer, "yes")
+    number = _ticket_number(_bot_says(customer, "T-"))
+
+    _agent_takes(agent, number, "john_doe99")
+    _agent_replies(agent, "Hello John, I am checking your withdrawal.")
+    reply = customer.locator(".msg.agent").filter(has_text="checking your withdrawal").last
+    expect(reply).to_be_visible(timeout=BOT_WAIT)
+    expect(reply.locator(".agent-name")).to_have_text("Agent Finance")
+    _say(customer, "thank you, I'll wait")
+    expect(agent.locator("#transcript li.customer").filter(has_text="I'll wait")).to_be_visible(timeout=BOT_WAIT)
+    agent.click("#hand-back")
+    _bot_says(customer, "Hello again")

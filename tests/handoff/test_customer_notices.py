@@ -1,0 +1,130 @@
+"""Notices to the customer: agent joined, queue position (throttled), the
+resolve, and what happens when Rasa cannot be reached."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import httpx
+import pytest
+
+from handoff.notices import NoticesError, load_notices
+from handoff.services.channel import ChannelError, RecordingChannel
+from handoff.services.handoffs import QueueRules
+from handoff.services.queue_notices import QueueNotifier, Told, plan_queue_notices
+from handoff.services.rasa_channel import RasaChannel
+from handoff.settings import REPO_ROOT
+from tests.handoff.factories import summary
+from tests.handoff.helpers import bot_headers, free_port, login
+
+NOTICES = REPO_ROOT / "data" / "notices.yml"
+T0 = datetime(2026, 11, 22, 10, 0, tzinfo=timezone.utc)
+
+
+# the rule ---------------------------------------------------------------------
+
+def test_a_ticket_seen_first_is_only_remembered() -> None:
+    due, memory = plan_queue_notices({}, {1: 3}, T0, 60)
+    assert due == [] and memory == {1: Told(3, T0)}
+
+
+def test_moving_up_is_told_once_per_interval() -> None:
+    told = {1: Told(3, T0)}
+    assert plan_queue_notices(told, {1: 2}, T0 + timedelta(seconds=30), 60)[0] == []  # too soon
+    due, memory = plan_queue_notices(told, {1: 2}, T0 + timedelta(seconds=61), 60)
+    assert due == [1] and memory[1] == Told(2, T0 + timedelta(seconds=61))
+    assert plan_queue_notices(memory, {1: 2}, T0 + timedelta(seconds=200), 60)[0] == []  # no change, no notice
+
+
+def test_being_pushed_back_is_not_announced_and_closed_tickets_are_forgotten() -> None:
+    due, memory = plan_queue_notices({1: Told(2, T0), 2: Told(1, T0)}, {1: 3}, T0 + timedelta(hours=1), 60)
+    assert due == [] and memory == {1: Told(3, T0)}
+
+
+# the texts --------------------------------------------------------------------
+
+def test_every_notice_exists_in_turkish_and_english() -> None:
+    notices = load_notices(NOTICES)
+    for key, values in (("agent_joined", {"agent_name": "Ayşe"}), ("queue_position", {"queue_position": 2, "wait_minutes": 4})):
+        tr, en = notices.render(key, "tr", **values), notices.render(key, "en", **values)
+        assert tr != en and "{" not in tr + en
+        assert all(str(v) in tr and str(v) in en for v in values.values())
+
+
+def test_a_notices_file_without_a_language_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "notices.yml"
+    path.write_text("notices:\n  agent_joined: {tr: 'x'}\n  queue_position: {tr: 'y', en: 'z'}\n", encoding="utf-8")
+    with pytest.raises(NoticesError):
+        load_notices(path)
+
+
+# in the service -----------------------------------------------------------------
+
+async def _handoff(client: httpx.AsyncClient, conversation: str, language: str = "tr") -> str:
+    body = summary("finance", conversation_id=conversation)
+    body["language"] = language
+    res = await client.post("/api/v1/handoffs", content=json.dumps(body), headers=bot_headers(f"k-{conversation}"))
+    assert res.status_code == 201, res.text
+    return res.json()["ticket_number"]
+
+
+async def test_claiming_tells_the_customer_who_joined(server, client: httpx.AsyncClient) -> None:  # type: ignore[no-untyped-def]
+    number = await _handoff(client, "conv-join", "tr")
+    fin = await login(client, "fin")
+    assert (await client.post(f"/api/v1/tickets/{number}/claim", headers=fin)).status_code == 200
+    assert server.channel.notices == [("conv-join", "Fatma Finans sohbete katıldı.")]
+
+
+async def test_resolving_gives_the_conversation_back_as_resolved(server, client: httpx.AsyncClient) -> None:  # type: ignore[no-untyped-def]
+    number = await _handoff(client, "conv-resolve", "en")
+    fin = await login(client, "fin")
+    await client.post(f"/api/v1/tickets/{number}/claim", headers=fin)
+    assert (await client.post(f"/api/v1/tickets/{number}/resolve", json={"note": "done"}, headers=fin)).status_code == 200
+    assert server.channel.resolved == ["conv-resolve"] and server.channel.handed_back == []
+
+
+async def test_queue_notices_follow_the_queue(server, client: httpx.AsyncClient) -> None:  # type: ignore[no-untyped-def]
+    first, second = await _handoff(client, "conv-q1", "tr"), await _handoff(client, "conv-q2", "en")
+    channel = RecordingChannel()
+    notifier = QueueNotifier(
+        sessionmaker=server.app.ctx.sessionmaker, channel=channel, notices=load_notices(NOTICES),
+        rules=QueueRules(3600, 300), interval_seconds=0, poll_seconds=1,
+    )
+    assert await notifier.tick() == []  # first pass remembers
+    fin = await login(client, "fin")
+    await client.post(f"/api/v1/tickets/{first}/claim", headers=fin)
+    assert await notifier.tick() == [second]
+    assert channel.notices == [("conv-q2", "You have moved up the queue: you are now number 1 (about 60 min to wait).")]  # one claim this hour
+    assert await notifier.tick() == []  # nothing changed since
+
+
+class _Down(RecordingChannel):
+    async def notify(self, conversation_id: str, text: str) -> None:
+        raise ChannelError("Rasa unreachable")
+
+
+async def test_an_undelivered_queue_notice_is_tried_again(server, client: httpx.AsyncClient) -> None:  # type: ignore[no-untyped-def]
+    first, second = await _handoff(client, "conv-d1"), await _handoff(client, "conv-d2")
+    down = _Down()
+    notifier = QueueNotifier(
+        sessionmaker=server.app.ctx.sessionmaker, channel=down, notices=load_notices(NOTICES),
+        rules=QueueRules(3600, 300), interval_seconds=0, poll_seconds=1,
+    )
+    await notifier.tick()
+    await client.post(f"/api/v1/tickets/{first}/claim", headers=await login(client, "fin"))
+    assert await notifier.tick() == []
+    notifier._channel = RecordingChannel()  # Rasa is back
+    assert await notifier.tick() == [second]
+
+
+async def test_rasa_down_is_a_channel_error_not_a_crash() -> None:
+    channel = RasaChannel(f"http://127.0.0.1:{free_port()}", "token", timeout=2)
+    try:
+        with pytest.raises(ChannelError):
+            await channel.send("conv-1", "hello", "Ayşe")
+        with pytest.raises(ChannelError):
+            await channel.hand_back("conv-1")
+    finally:
+        await channel.close()
