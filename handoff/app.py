@@ -14,6 +14,8 @@ from sanic.exceptions import SanicException
 from sanic.response import HTTPResponse
 
 from handoff.api import BLUEPRINTS
+from handoff.api.conversations import bp as conversations_bp
+from handoff.broker import ConsumerTask, make_consumer
 from handoff.db import make_engine, make_sessionmaker
 from handoff.errors import ApiError
 from handoff.events import EventBus, InMemoryEventBus
@@ -69,6 +71,32 @@ def setup_resources(app: Sanic, settings: Settings, channel: CustomerChannel | N
         await app.ctx.engine.dispose()
 
 
+def setup_event_consumer(app: Sanic, settings: Settings, enabled: bool | None = None) -> None:
+    """Follow Rasa's event broker in the background (``handoff.broker``):
+    transcripts of every conversation, customer messages to their tickets.
+
+    ``enabled`` None: on unless ``settings.events_source`` is ``off`` or the
+    app runs in Sanic's test mode (tests ask for it with True).
+    """
+    if enabled is None:
+        enabled = not Sanic.test_mode
+    if not enabled or settings.events_source == "off":
+        return
+
+    @app.after_server_start
+    async def _start_event_consumer(app: Sanic, _loop: Any = None) -> None:
+        source = make_consumer(settings, sessionmaker=app.ctx.sessionmaker, bus=app.ctx.bus)
+        if source is not None:
+            app.ctx.event_consumer = ConsumerTask(source)
+            app.ctx.event_consumer.start()
+
+    @app.before_server_stop
+    async def _stop_event_consumer(app: Sanic, _loop: Any = None) -> None:
+        consumer = getattr(app.ctx, "event_consumer", None)
+        if consumer is not None:
+            await consumer.stop()
+
+
 def setup_headers(app: Sanic) -> None:
     @app.on_response
     async def _no_sniff(request: Request, response: HTTPResponse) -> None:
@@ -81,6 +109,7 @@ def create_app(
     channel: CustomerChannel | None = None,
     bus: EventBus | None = None,
     name: str = "handoff",
+    consume_events: bool | None = None,
 ) -> Sanic:
     app = Sanic(name)
     app.config.REQUEST_MAX_SIZE = settings.max_body_bytes
@@ -91,6 +120,8 @@ def create_app(
     setup_resources(app, settings, channel, bus)
     setup_errors(app)
     setup_headers(app)
+    setup_event_consumer(app, settings, consume_events)
     for bp in BLUEPRINTS:
         app.blueprint(bp)
+    app.blueprint(conversations_bp)
     return app

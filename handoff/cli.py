@@ -1,4 +1,4 @@
-"""Commands: ``python -m handoff serve|bootstrap|migrate|retention|create-agent``."""
+"""Commands: ``python -m handoff serve|follow|bootstrap|migrate|retention|create-agent``."""
 
 from __future__ import annotations
 
@@ -98,6 +98,37 @@ async def _create_agent(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _follow(settings: Settings) -> int:
+    """Follow Rasa's event broker without serving HTTP (a separate worker).
+    Its live updates stay in this process: consoles of a ``serve`` process
+    see the messages when they load a ticket, not live."""
+    import contextlib
+    import signal
+
+    from handoff.broker import make_consumer
+    from handoff.events import InMemoryEventBus
+
+    if settings.events_source == "off":
+        print("handoff: HANDOFF_EVENTS_SOURCE is off; nothing to follow", file=sys.stderr)
+        return 2
+    engine = make_engine(settings.database_url)
+    try:
+        if not await is_current(engine):
+            print("handoff: the database is not migrated; run `python -m handoff migrate` first", file=sys.stderr)
+            return 2
+        source = make_consumer(settings, sessionmaker=make_sessionmaker(engine), bus=InMemoryEventBus())
+        assert source is not None
+        task = asyncio.create_task(source.run())
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, task.cancel)
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    finally:
+        await engine.dispose()
+    return 0
+
+
 def _setup_logging() -> None:
     """Our own loggers only: Sanic configures its own, alembic stays quiet."""
     handler = logging.StreamHandler()
@@ -114,6 +145,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("serve", help="run the HTTP service and the agent console")
     sub.add_parser("migrate", help="apply database migrations")
+    sub.add_parser("follow", help="follow Rasa's event broker only (transcripts, customer messages to tickets)")
     sub.add_parser("bootstrap", help="migrate, create departments and demo agents, print credentials")
     ret = sub.add_parser("retention", help="archive and purge old closed tickets")
     ret.add_argument("--archive-after-days", type=int, default=None)
@@ -132,6 +164,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.command == "serve":
         return _serve(settings)
+    if args.command == "follow":
+        return asyncio.run(_follow(settings))
     if args.command == "migrate":
         asyncio.run(_migrate(settings))
         return 0

@@ -12,8 +12,10 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -41,6 +43,9 @@ __all__ = [
     "PRIORITY_RANK",
     "ROLES",
     "SENDERS",
+    "ConversationEvent",
+    "BrokerCursor",
+    "TRANSCRIPT_KINDS",
 ]
 
 TICKET_STATUSES = ("queued", "assigned", "resolved", "handed_back", "abandoned")
@@ -198,3 +203,44 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(32))
     ticket_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+
+
+TRANSCRIPT_KINDS = ("customer", "bot", "agent", "notice")
+
+
+class ConversationEvent(Base):
+    """One line of a conversation as Rasa's event broker published it.
+
+    Every conversation is kept, bot-only ones too (metrics, review). The key
+    is derived from the event itself, so a redelivered event is stored once
+    whatever broker carried it.
+    """
+
+    __tablename__ = "conversation_events"
+    __table_args__ = (
+        UniqueConstraint("event_key", name="uq_conversation_events_key"),
+        Index("ix_conversation_events_conversation", "conversation_id", "timestamp"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(String(255))
+    event_key: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    channel: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    intent: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
+    timestamp: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class BrokerCursor(Base):
+    """How far a consumer has read a source that is followed by position
+    (Rasa's SQL ``events`` table); updated in the transaction that stores
+    the events it covers."""
+
+    __tablename__ = "broker_cursors"
+
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    position: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -47,6 +47,13 @@ class Settings:
     purge_after_days: int = 365
     max_body_bytes: int = 64 * 1024
     max_message_bytes: int = 4 * 1024
+    # Rasa's event broker, followed for transcripts and live customer
+    # messages (handoff.broker): sql | rabbitmq | off
+    events_source: str = "sql"
+    rasa_events_url: str = field(default="sqlite+aiosqlite:///events.db", repr=False)
+    rabbitmq_url: str = field(default="amqp://guest:guest@127.0.0.1:5672/", repr=False)
+    rabbitmq_queue: str = "rasa_core_events"
+    rabbitmq_exchange: str = "rasa-exchange"
     cookie_secure: bool = False
     dev_insecure: bool = False
     # customer web chat (/chat/): where the browser reaches Rasa's socket.io channel
@@ -67,6 +74,13 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
 
 def _bool(env: Mapping[str, str], name: str) -> bool:
     return env.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _events_source(env: Mapping[str, str]) -> str:
+    raw = (env.get("HANDOFF_EVENTS_SOURCE") or "sql").strip().lower()
+    if raw not in {"sql", "rabbitmq", "off"}:
+        raise SettingsError(f"HANDOFF_EVENTS_SOURCE must be sql, rabbitmq or off, got {raw!r}")
+    return raw
 
 
 def _public_url(env: Mapping[str, str], name: str, default: str) -> str:
@@ -123,6 +137,11 @@ def load_settings(env: Mapping[str, str] | None = None, *, require_secrets: bool
         default_handle_seconds=_int(env, "HANDOFF_DEFAULT_HANDLE_SECONDS", 300),
         archive_after_days=_int(env, "HANDOFF_ARCHIVE_AFTER_DAYS", 30),
         purge_after_days=_int(env, "HANDOFF_PURGE_AFTER_DAYS", 365),
+        events_source=_events_source(env),
+        rasa_events_url=env.get("RASA_EVENTS_URL") or "sqlite+aiosqlite:///events.db",
+        rabbitmq_url=env.get("RABBITMQ_URL") or "amqp://guest:guest@127.0.0.1:5672/",
+        rabbitmq_queue=env.get("RABBITMQ_QUEUE") or "rasa_core_events",
+        rabbitmq_exchange=env.get("RABBITMQ_EXCHANGE") or "rasa-exchange",
         cookie_secure=_bool(env, "HANDOFF_COOKIE_SECURE"),
         dev_insecure=dev,
         rasa_public_url=_public_url(env, "RASA_PUBLIC_URL", "http://127.0.0.1:5005"),

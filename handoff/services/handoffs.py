@@ -16,6 +16,7 @@ from handoff.repo import agents as agents_repo
 from handoff.repo import messages as messages_repo
 from handoff.repo import tickets as tickets_repo
 from handoff.schemas import SummaryValidator
+from handoff.services.consumer import backfill_ticket
 from handoff.services.queue import expected_wait_seconds
 
 __all__ = ["QueueRules", "HandoffResult", "create_handoff", "add_bot_message", "abandon", "ticket_status", "queue_info"]
@@ -118,6 +119,8 @@ async def create_handoff(
                         text=item["text"],
                         created_at=_parse_ts(item["timestamp"], now),
                     )
+                # what the customer wrote after the summary was built (the broker got it first)
+                await backfill_ticket(session=session, ticket=ticket)
                 await session.flush()
             created = True
         except IntegrityError:

@@ -14,7 +14,7 @@ import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import asyncpg
@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from handoff.app import create_app
 from handoff.db import make_engine, make_sessionmaker
+from handoff.events import Event, InMemoryEventBus
 from handoff.migrate import upgrade
 from handoff.models import Agent, Base
 from handoff.repo.agents import insert_agent
@@ -190,3 +191,33 @@ async def server(db_url: str, seed: Seed) -> AsyncIterator[Running]:
 async def client(server: Running) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as c:
         yield c
+
+
+@pytest.fixture
+def bus() -> InMemoryEventBus:
+    return InMemoryEventBus()
+
+
+@dataclass
+class Collected:
+    """Live updates published on ``bus`` during a test."""
+
+    events: list[Event] = field(default_factory=list)
+
+
+@pytest.fixture
+async def collected(bus: InMemoryEventBus) -> AsyncIterator[Collected]:
+    out = Collected()
+
+    async def pump() -> None:
+        async with bus.subscribe() as sub:
+            while True:
+                event = await sub.get()
+                if event is not None:
+                    out.events.append(event)
+
+    task = asyncio.create_task(pump())
+    while bus.subscriber_count == 0:
+        await asyncio.sleep(0)
+    yield out
+    task.cancel()

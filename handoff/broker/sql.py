@@ -1,0 +1,200 @@
+"""Follows Rasa's SQL event broker: the ``events`` table, by id.
+
+Rasa (``event_broker: {type: SQL, …}``) inserts one row per event,
+``events(id INTEGER PK, sender_id VARCHAR(255), data TEXT)`` with the event
+as JSON, and creates the table on its first start: until then the follower
+waits quietly. The position read so far is a row of ``broker_cursors``,
+locked (``FOR UPDATE`` on PostgreSQL) and updated in the transaction that
+stores the events it covers, so a restart resumes where the last commit
+left off and two replicas never process one batch at the same time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import time
+from pathlib import Path
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from sqlalchemy import Column, Integer, MetaData, String, Table, Text, func, inspect, select
+from sqlalchemy.engine import Row, make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import NullPool
+
+from handoff.broker.common import Backoff, apply_event, publish_all
+from handoff.db import is_sqlite, normalise_url
+from handoff.events import Event, EventBus
+from handoff.repo import conversations as conversations_repo
+from handoff.services.consumer import MalformedEvent, parse_event
+
+__all__ = ["EVENTS", "SqlEventSource", "cursor_name"]
+
+log = logging.getLogger("handoff.broker.sql")
+T = TypeVar("T")
+
+# Rasa's table (rasa/core/brokers/sql.py), on its own metadata: not ours to migrate.
+EVENTS = Table(
+    "events",
+    MetaData(),
+    Column("id", Integer, primary_key=True),
+    Column("sender_id", String(255)),
+    Column("data", Text),
+)
+
+
+def cursor_name(events_url: str) -> str:
+    """One cursor per events database (password left out)."""
+    rendered = make_url(normalise_url(events_url)).render_as_string(hide_password=True)
+    name = f"sql:{rendered}"
+    return name if len(name) <= 255 else "sql:" + hashlib.sha256(rendered.encode()).hexdigest()
+
+
+def _events_engine(url: str) -> AsyncEngine:
+    url = normalise_url(url)
+    if is_sqlite(url):
+        # Rasa's file: no pragmas of ours; a connection per poll, so a file
+        # that Rasa created anew is read, not the deleted one still open
+        return create_async_engine(url, connect_args={"timeout": 30}, poolclass=NullPool)
+    return create_async_engine(url, pool_size=2, max_overflow=2, pool_pre_ping=True)
+
+
+async def _on_events_db(engine: AsyncEngine, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+    """One short connection to Rasa's database per read (see ``_events_engine``)."""
+    async with engine.connect() as conn:
+        return await work(conn)
+
+
+async def _newest(conn: AsyncConnection) -> int | None:
+    return await conn.scalar(select(func.max(EVENTS.c.id)))
+
+
+class SqlEventSource:
+    def __init__(
+        self,
+        *,
+        events_url: str,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        bus: EventBus,
+        batch_size: int = 200,
+        poll_interval: float = 0.3,
+        gap_grace: float = 2.0,
+        backoff: Backoff | None = None,
+    ) -> None:
+        self.events_url = events_url
+        self.sessionmaker = sessionmaker
+        self.bus = bus
+        self.batch_size = batch_size
+        self.poll_interval = poll_interval
+        self.gap_grace = gap_grace
+        self.backoff = backoff or Backoff()
+        self.cursor = cursor_name(events_url)
+        self._engine: AsyncEngine | None = None
+        self._ready = False
+        self._told_waiting = False
+        self._position: int | None = None
+        self._gap: tuple[int, float] | None = None
+        self.consumed = 0  # rows moved past (committed) since start
+
+    async def run(self) -> None:
+        """Follow until cancelled; errors (a database down) are retried with backoff."""
+        log.info("following Rasa's SQL event broker (%s)", self.cursor)
+        try:
+            while True:
+                try:
+                    consumed = await self.step()
+                except Exception as exc:  # noqa: BLE001
+                    if self.backoff.failures == 0:
+                        log.warning("event consumer failed, retrying with backoff: %r", exc, exc_info=True)
+                    await self.backoff.wait()
+                    continue
+                if self.backoff.failures:
+                    log.info("event consumer recovered after %d failure(s)", self.backoff.failures)
+                    self.backoff.reset()
+                if consumed < self.batch_size:
+                    await asyncio.sleep(self.poll_interval)
+        finally:
+            await self.aclose()
+
+    async def aclose(self) -> None:
+        if self._engine is not None:
+            await self._engine.dispose()
+            self._engine = None
+
+    async def step(self) -> int:
+        """Process at most one batch; returns how many rows it moved past."""
+        if self._engine is None:
+            self._engine = _events_engine(self.events_url)
+        if not self._ready:
+            if not await self._table_exists(self._engine):
+                if not self._told_waiting:
+                    log.info("Rasa's events table is not there yet (%s); waiting", self.cursor)
+                    self._told_waiting = True
+                return 0
+            self._ready = True
+        try:
+            return await self._batch(self._engine)
+        except Exception:
+            self._ready = False  # look for the table again (file replaced, table dropped)
+            raise
+
+    async def _table_exists(self, engine: AsyncEngine) -> bool:
+        database = engine.url.database
+        if is_sqlite(str(engine.url)) and database and database != ":memory:" and not Path(database).exists():
+            return False  # do not create Rasa's file
+
+        async def exists(conn: AsyncConnection) -> bool:
+            return bool(await conn.run_sync(lambda c: inspect(c).has_table(EVENTS.name)))
+
+        return await _on_events_db(engine, exists)
+
+    async def _batch(self, engine: AsyncEngine) -> int:
+        newest = await _on_events_db(engine, _newest)
+        if newest is None or newest == self._position:
+            return 0
+        notices: list[Event] = []
+        consumed = 0
+        async with self.sessionmaker() as session, session.begin():
+            stored = await conversations_repo.lock_cursor(session=session, name=self.cursor)
+            rows = await _on_events_db(engine, lambda conn: self._read(conn, stored))
+            position = stored
+            if not rows and (await _on_events_db(engine, _newest) or 0) < position:
+                # checked under the lock: another replica may have moved the cursor meanwhile
+                log.warning("Rasa's events table restarts below the cursor (%d): reading it from the start", position)
+                position = 0
+                rows = await _on_events_db(engine, lambda conn: self._read(conn, 0))
+            for row in rows:
+                if row.id != position + 1 and self._gap_pending(row.id):
+                    break
+                try:
+                    event = parse_event(row.data, sender_id=row.sender_id)
+                except MalformedEvent as exc:
+                    log.warning("skipped events row %d: %s", row.id, exc)
+                else:
+                    notice = await apply_event(session, event)
+                    if notice is not None:
+                        notices.append(notice)
+                position = row.id
+                consumed += 1
+            if position != stored:
+                await conversations_repo.set_cursor(session=session, name=self.cursor, position=position)
+        self._position = position
+        self.consumed += consumed
+        await publish_all(self.bus, notices)
+        return consumed
+
+    async def _read(self, conn: AsyncConnection, position: int) -> list[Row[Any]]:
+        stmt = select(EVENTS.c.id, EVENTS.c.sender_id, EVENTS.c.data).where(EVENTS.c.id > position)
+        return list((await conn.execute(stmt.order_by(EVENTS.c.id).limit(self.batch_size))).all())
+
+    def _gap_pending(self, row_id: int) -> bool:
+        """Ids below ``row_id`` are missing: on PostgreSQL an insert with a
+        smaller id may still be committing. Wait ``gap_grace`` seconds from
+        when the gap was first seen, then move on (a rolled-back insert
+        leaves a gap for good)."""
+        now = time.monotonic()
+        if self._gap is None or self._gap[0] != row_id:
+            self._gap = (row_id, now)
+        return now - self._gap[1] < self.gap_grace

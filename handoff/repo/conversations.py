@@ -1,0 +1,136 @@
+"""Conversation transcripts (from Rasa's event broker) and consumer cursors.
+
+An event is stored once per key: a redelivered event inserts nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handoff.models import OPEN_STATUSES, BrokerCursor, ConversationEvent, Ticket, utcnow
+
+__all__ = [
+    "add_event",
+    "list_events",
+    "customer_events_after",
+    "latest_open_ticket",
+    "lock_conversation",
+    "lock_cursor",
+    "set_cursor",
+]
+
+
+def _insert(session: AsyncSession):  # type: ignore[no-untyped-def]
+    return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+
+
+async def add_event(
+    *,
+    session: AsyncSession,
+    conversation_id: str,
+    event_key: str,
+    kind: str,
+    text: str,
+    timestamp: datetime,
+    channel: str | None = None,
+    intent: str | None = None,
+    confidence: float | None = None,
+) -> bool:
+    """Insert unless ``event_key`` exists; True when inserted."""
+    stmt = (
+        _insert(session)(ConversationEvent)
+        .values(
+            conversation_id=conversation_id,
+            event_key=event_key,
+            kind=kind,
+            text=text,
+            channel=channel,
+            intent=intent,
+            confidence=confidence,
+            timestamp=timestamp,
+            created_at=utcnow(),
+        )
+        .on_conflict_do_nothing(index_elements=["event_key"])
+        .returning(ConversationEvent.id)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none() is not None
+
+
+async def list_events(
+    *, session: AsyncSession, conversation_id: str, after_id: int = 0, limit: int = 100
+) -> list[ConversationEvent]:
+    """A page of the transcript in arrival order (ids grow as events arrive)."""
+    stmt = (
+        select(ConversationEvent)
+        .where(ConversationEvent.conversation_id == conversation_id, ConversationEvent.id > after_id)
+        .order_by(ConversationEvent.id)
+        .limit(limit)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def customer_events_after(
+    *, session: AsyncSession, conversation_id: str, after: datetime
+) -> list[ConversationEvent]:
+    stmt = (
+        select(ConversationEvent)
+        .where(
+            ConversationEvent.conversation_id == conversation_id,
+            ConversationEvent.kind == "customer",
+            ConversationEvent.timestamp > after,
+        )
+        .order_by(ConversationEvent.timestamp, ConversationEvent.id)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def latest_open_ticket(*, session: AsyncSession, conversation_id: str) -> Ticket | None:
+    stmt = (
+        select(Ticket)
+        .where(Ticket.conversation_id == conversation_id, Ticket.status.in_(OPEN_STATUSES))
+        .order_by(Ticket.id.desc())
+        .limit(1)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+_LOCK_CLASS = 0x48414E44  # "HAND": our advisory locks, apart from anyone else's
+
+
+async def lock_conversation(*, session: AsyncSession, conversation_id: str) -> None:
+    """Serialise, until the transaction ends, the follower's "is there an open
+    ticket?" and a new ticket's "what did the customer write meanwhile?" for
+    one conversation, so a line arriving as the ticket is created reaches it
+    (PostgreSQL advisory lock; SQLite has a single writer already)."""
+    if session.bind.dialect.name != "postgresql":
+        return
+    digest = hashlib.sha256(conversation_id.encode()).digest()
+    key = int.from_bytes(digest[:4], "big", signed=True)
+    await session.execute(select(func.pg_advisory_xact_lock(_LOCK_CLASS, key)))
+
+
+async def lock_cursor(*, session: AsyncSession, name: str) -> int:
+    """The cursor's position, locked until the transaction ends. A missing
+    cursor is created at 0. The insert comes first on purpose: on SQLite it
+    opens the transaction (and takes the single writer lock) before any
+    savepoint, so the batch and its cursor commit together; on PostgreSQL
+    ``FOR UPDATE`` makes a second replica wait for the first's commit."""
+    await session.execute(
+        _insert(session)(BrokerCursor)
+        .values(name=name, position=0, updated_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["name"])
+    )
+    stmt = select(BrokerCursor.position).where(BrokerCursor.name == name).with_for_update()
+    return int((await session.execute(stmt)).scalar_one())
+
+
+async def set_cursor(*, session: AsyncSession, name: str, position: int) -> None:
+    await session.execute(
+        update(BrokerCursor).where(BrokerCursor.name == name).values(position=position, updated_at=utcnow())
+    )
