@@ -6,6 +6,8 @@ Nothing connects here; the engine and other resources are created in a
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from typing import Any
 
@@ -21,7 +23,10 @@ from handoff.errors import ApiError
 from handoff.events import EventBus, InMemoryEventBus
 from handoff.schemas import SummaryValidator
 from handoff.security import LoginRateLimiter, SessionSigner
+from handoff.notices import load_notices
 from handoff.services.channel import CustomerChannel, RecordingChannel
+from handoff.services.queue_notices import QueueNotifier
+from handoff.services.rasa_channel import RasaChannel
 from handoff.services.handoffs import QueueRules
 from handoff.settings import Settings
 
@@ -54,7 +59,7 @@ def setup_errors(app: Sanic) -> None:
 
 def setup_resources(app: Sanic, settings: Settings, channel: CustomerChannel | None, bus: EventBus | None) -> None:
     app.ctx.settings = settings
-    app.ctx.channel = channel or RecordingChannel()
+    app.ctx.channel = channel or _default_channel(settings)
     app.ctx.bus = bus or InMemoryEventBus()
 
     @app.before_server_start
@@ -65,10 +70,45 @@ def setup_resources(app: Sanic, settings: Settings, channel: CustomerChannel | N
         app.ctx.signer = SessionSigner(settings.secret_key, settings.session_max_age_seconds)
         app.ctx.login_limiter = LoginRateLimiter(settings.login_max_failures, settings.login_window_seconds)
         app.ctx.queue_rules = QueueRules(settings.rate_window_seconds, settings.default_handle_seconds)
+        app.ctx.notices = load_notices(settings.notices_path)
 
     @app.after_server_stop
     async def _close(app: Sanic, _loop: Any = None) -> None:
+        await app.ctx.channel.close()
         await app.ctx.engine.dispose()
+
+
+def _default_channel(settings: Settings) -> CustomerChannel:
+    if settings.rasa_url:
+        return RasaChannel(settings.rasa_url, settings.rasa_auth_token, timeout=settings.rasa_timeout_seconds)
+    log.warning("RASA_URL is not set: agent replies are recorded, not delivered to customers")
+    return RecordingChannel()
+
+
+def setup_queue_notices(app: Sanic, settings: Settings, enabled: bool) -> None:
+    """Waiting customers hear when they move up the queue (see queue_notices)."""
+    if not enabled:
+        return
+
+    @app.after_server_start
+    async def _start(app: Sanic, _loop: Any = None) -> None:
+        notifier = QueueNotifier(
+            sessionmaker=app.ctx.sessionmaker,
+            channel=app.ctx.channel,
+            notices=app.ctx.notices,
+            rules=app.ctx.queue_rules,
+            interval_seconds=settings.queue_notice_interval_seconds,
+            poll_seconds=settings.queue_notice_poll_seconds,
+        )
+        app.ctx.queue_notifier_task = asyncio.create_task(notifier.run())
+
+    @app.before_server_stop
+    async def _stop(app: Sanic, _loop: Any = None) -> None:
+        task = getattr(app.ctx, "queue_notifier_task", None)
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
 
 def setup_event_consumer(app: Sanic, settings: Settings, enabled: bool | None = None) -> None:
@@ -110,6 +150,7 @@ def create_app(
     bus: EventBus | None = None,
     name: str = "handoff",
     consume_events: bool | None = None,
+    queue_notices: bool = False,
 ) -> Sanic:
     app = Sanic(name)
     app.config.REQUEST_MAX_SIZE = settings.max_body_bytes
@@ -118,6 +159,7 @@ def create_app(
     app.config.RESPONSE_TIMEOUT = 3600
     app.config.KEEP_ALIVE_TIMEOUT = 30
     setup_resources(app, settings, channel, bus)
+    setup_queue_notices(app, settings, queue_notices)
     setup_errors(app)
     setup_headers(app)
     setup_event_consumer(app, settings, consume_events)

@@ -30,7 +30,7 @@ def _serve(settings: Settings) -> int:
     if not asyncio.run(_schema_ready(settings)):
         print("handoff: the database is not migrated; run `python -m handoff bootstrap` (or `migrate`) first", file=sys.stderr)
         return 2
-    app = create_app(settings)
+    app = create_app(settings, queue_notices=True)
     # one process: the live-update bus is in-process (see handoff/events.py)
     app.run(host=settings.host, port=settings.port, single_process=True, motd=False, access_log=False)
     return 0

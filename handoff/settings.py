@@ -56,6 +56,14 @@ class Settings:
     rabbitmq_exchange: str = "rasa-exchange"
     cookie_secure: bool = False
     dev_insecure: bool = False
+    # Rasa's HTTP API, through which agent replies, notices and hand-backs
+    # reach the customer; empty: replies are only recorded (tests, demos).
+    rasa_url: str = ""
+    rasa_auth_token: str = field(default="", repr=False)
+    rasa_timeout_seconds: float = 10.0
+    notices_path: Path = REPO_ROOT / "data" / "notices.yml"
+    queue_notice_interval_seconds: int = 60
+    queue_notice_poll_seconds: float = 3.0
     # customer web chat (/chat/): where the browser reaches Rasa's socket.io channel
     rasa_public_url: str = "http://127.0.0.1:5005"
     webchat_vendor_path: Path = REPO_ROOT / _WEBCHAT_VENDOR
@@ -144,6 +152,12 @@ def load_settings(env: Mapping[str, str] | None = None, *, require_secrets: bool
         rabbitmq_exchange=env.get("RABBITMQ_EXCHANGE") or "rasa-exchange",
         cookie_secure=_bool(env, "HANDOFF_COOKIE_SECURE"),
         dev_insecure=dev,
+        rasa_url=(env.get("RASA_URL") or "").rstrip("/"),
+        rasa_auth_token=env.get("RASA_AUTH_TOKEN", ""),
+        rasa_timeout_seconds=float(_int(env, "HANDOFF_RASA_TIMEOUT", 10)),
+        notices_path=Path(env.get("HANDOFF_NOTICES", str(root / "data" / "notices.yml"))),
+        queue_notice_interval_seconds=_int(env, "HANDOFF_QUEUE_NOTICE_INTERVAL", 60),
+        queue_notice_poll_seconds=float(_int(env, "HANDOFF_QUEUE_NOTICE_POLL", 3)),
         rasa_public_url=_public_url(env, "RASA_PUBLIC_URL", "http://127.0.0.1:5005"),
         webchat_vendor_path=Path(env.get("HANDOFF_WEBCHAT_VENDOR") or str(root / _WEBCHAT_VENDOR)),
         webchat_default_language=_language(env, "HANDOFF_WEBCHAT_LANGUAGE", "tr"),

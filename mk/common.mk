@@ -21,6 +21,14 @@ export ACTION_ENDPOINT_URL ?= http://127.0.0.1:$(ACTIONS_PORT)/webhook
 # the web chat page (served by the handoff service) opens a socket to Rasa
 export WEBCHAT_ORIGINS ?= http://127.0.0.1:$(HANDOFF_PORT),http://localhost:$(HANDOFF_PORT)
 export RASA_PUBLIC_URL ?= $(RASA_URL)
+# Rasa's endpoints (deploy/endpoints.rabbitmq.yml puts events on RabbitMQ;
+# set HANDOFF_EVENTS_SOURCE=rabbitmq with it)
+export RASA_ENDPOINTS ?= endpoints.yml
+export RABBITMQ_HOST ?= 127.0.0.1
+export RABBITMQ_PORT ?= 5672
+export RABBITMQ_USERNAME ?= guest
+export RABBITMQ_PASSWORD ?= guest
+export RABBITMQ_QUEUE ?= rasa_core_events
 
 SECRETS := HANDOFF_SERVICE_TOKEN HANDOFF_SECRET_KEY RASA_AUTH_TOKEN CUSTOMER_TOKEN_SECRET DEMO_AGENT_PASSWORD
 

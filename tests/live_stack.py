@@ -80,8 +80,12 @@ def _wait_until_up(url: str, process: subprocess.Popen, log: Path, seconds: floa
 
 
 class LiveStack:
-    def __init__(self, tmp: Path, *, extra_env: Optional[dict[str, str]] = None) -> None:
+    def __init__(self, tmp: Path, *, broker: str = "sql", extra_env: Optional[dict[str, str]] = None) -> None:
+        """``broker``: ``sql`` (Rasa's SQL broker, the default of `make run`)
+        or ``rabbitmq`` (the RabbitMQ on this machine, a queue of this run's own)."""
         self.tmp = tmp
+        self.broker = broker
+        self.rabbitmq_queue = f"rasa_events_{tmp.name}_{os.getpid()}"
         self.rasa_port, self.actions_port, self.handoff_port = free_port(), free_port(), free_port()
         self.tracker_db = tmp / "tracker.db"
         self.events_db = tmp / "events.db"
@@ -102,7 +106,9 @@ class LiveStack:
             "RASA_URL": self.rasa_url,
             "RASA_PUBLIC_URL": self.rasa_url,
             "RASA_AUTH_TOKEN": RASA_TOKEN,
-            "HANDOFF_EVENTS_SOURCE": "sql",
+            "HANDOFF_EVENTS_SOURCE": broker,
+            "RABBITMQ_URL": "amqp://guest:guest@127.0.0.1:5672/",
+            "RABBITMQ_QUEUE": self.rabbitmq_queue,
             "RASA_EVENTS_URL": f"sqlite+aiosqlite:///{self.events_db}",
             "HANDOFF_QUEUE_NOTICE_INTERVAL": "0",
             "HANDOFF_QUEUE_NOTICE_POLL": "1",
@@ -132,11 +138,19 @@ class LiveStack:
             f"tracker_store:\n  type: bot.tracker_store.RedactingSQLTrackerStore\n"
             f"  dialect: sqlite\n  db: {self.tracker_db}\n"
             f"lock_store:\n  type: in_memory\n"
-            f"event_broker:\n  type: SQL\n  dialect: sqlite\n  db: {self.events_db}\n"
+            + self._broker_config()
         )
         subprocess.run([str(HANDOFF_PY), "-m", "handoff", "bootstrap"], cwd=ROOT, env=self.env, check=True, capture_output=True)
         for name in ("handoff", "actions", "rasa"):
             self.start_process(name)
+
+    def _broker_config(self) -> str:
+        if self.broker == "rabbitmq":
+            return (
+                "event_broker:\n  type: pika\n  url: 127.0.0.1\n  port: 5672\n  username: guest\n"
+                f"  password: guest\n  queues:\n    - {self.rabbitmq_queue}\n"
+            )
+        return f"event_broker:\n  type: SQL\n  dialect: sqlite\n  db: {self.events_db}\n"
 
     def start_process(self, name: str) -> None:
         args, health = self._commands[name]
