@@ -79,6 +79,14 @@ OPENAPI: dict[str, Any] = {
         "/api/v1/departments": {"get": _op("Departments (from data/catalogue.yml)", "agentSession", errors=(401,))},
         "/api/v1/stats": {"get": _op("Queue length, waiting-time percentiles, handled today", "agentSession", errors=(401, 403))},
         "/api/v1/events": {"get": _op("Live updates (text/event-stream)", "agentSession", errors=(401,))},
+        "/api/v1/conversations/{conversation_id}/events": {"get": _op(
+            "A conversation's transcript from Rasa's event broker, bot-only conversations too (supervisors; audit-logged)",
+            "agentSession", params=[
+                {"name": "conversation_id", "in": "path", "required": True, "schema": {"type": "string"}},
+                {"name": "after", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 0}},
+                {"name": "limit", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1}},
+            ], errors=(400, 401, 403),
+        )},
         "/api/v1/openapi.json": {"get": _op("This document", "", errors=())},
     },
 }
