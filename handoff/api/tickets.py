@@ -13,7 +13,7 @@ from sanic.response import HTTPResponse
 from handoff.api.common import body, require_agent, transaction
 from handoff.errors import ApiError
 from handoff.events import Event
-from handoff.models import Ticket
+from handoff.models import Ticket, utcnow
 from handoff.schemas import EMPTY, REPLY, RESOLVE, TRANSFER
 from handoff.services import tickets as svc
 from handoff.services.channel import ChannelError
@@ -104,7 +104,8 @@ async def claim(request: Request, number: str) -> HTTPResponse:
 
 @bp.post("/tickets/<number:str>/reply")
 async def reply(request: Request, number: str) -> HTTPResponse:
-    """``client_id`` (optional) makes a retried reply count once."""
+    """``client_id`` (optional) makes a retried reply count once; a retry of a
+    reply whose delivery failed delivers it (once it is accepted, never again)."""
     async with transaction(request) as session:
         agent = await require_agent(request, session)
         data = body(request, REPLY, max_bytes=_limit(request))
@@ -113,15 +114,20 @@ async def reply(request: Request, number: str) -> HTTPResponse:
             session=session, agent=agent, number=number, text=data["text"], source_id=f"agent:{agent.id}:{client_id}"
         )
         display_name = agent.display_name
-    if not inserted:
-        return json(svc.message_json(message), status=200)
-    await request.app.ctx.bus.publish(_event("message.new", ticket, sender="agent"))
+    status = 201 if inserted else 200
+    if inserted:
+        await request.app.ctx.bus.publish(_event("message.new", ticket, sender="agent"))
+    if message.delivered_at is not None:
+        return json(svc.message_json(message), status=status)
     try:
         await request.app.ctx.channel.send(ticket.conversation_id, message.text, display_name)
     except Exception:
         log.exception("could not deliver reply on %s", ticket.number)
-        raise DeliveryFailed("reply stored but not delivered to the customer") from None
-    return json(svc.message_json(message), status=201)
+        raise DeliveryFailed("reply stored but not delivered to the customer; send it again to retry") from None
+    async with transaction(request) as session:
+        await svc.mark_delivered(session=session, message=message)
+        message.delivered_at = utcnow()
+    return json(svc.message_json(message), status=status)
 
 
 @bp.post("/tickets/<number:str>/resolve")

@@ -102,9 +102,10 @@
     $("card-faq").textContent = (s.faq_tried || []).map((f) => f.id + ": " + (f.solved ? t("solved") : t("notSolved"))).join("; ") || t("none");
     $("card-description").textContent = s.description || t("none");
     $("transcript").replaceChildren(...data.transcript.map((m) => {
-      const li = el("li", null, m.sender);
+      const li = el("li", null, m.delivered === false ? m.sender + " undelivered" : m.sender);
       li.appendChild(el("span", t("sender_" + m.sender), "who"));
       li.appendChild(el("span", m.text, "text"));
+      if (m.delivered === false) li.appendChild(el("span", t("undelivered"), "undelivered-note"));
       return li;
     }));
     const list = $("transcript"); list.scrollTop = list.scrollHeight;
@@ -118,6 +119,12 @@
     $("notice").hidden = true; $("action-error").textContent = "";
     try { renderTicket(await api("GET", "/api/v1/tickets/" + encodeURIComponent(number))); }
     catch (e) { $("action-error").textContent = e.message; }
+  }
+
+  function newClientId() {
+    const bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
   }
 
   async function act(fn) {
@@ -174,7 +181,13 @@
       ev.preventDefault();
       const text = $("reply-text").value;
       if (!text.trim()) return;
-      act(async () => { await api("POST", "/api/v1/tickets/" + state.current.ticket_number + "/reply", { text }); $("reply-text").value = ""; await openTicket(state.current.ticket_number); });
+      // one id per draft: sending it again after a failed delivery retries the same reply
+      if (!state.draftId || state.draftText !== text) { state.draftId = newClientId(); state.draftText = text; }
+      act(async () => {
+        await api("POST", "/api/v1/tickets/" + state.current.ticket_number + "/reply", { text, client_id: state.draftId });
+        $("reply-text").value = ""; state.draftId = state.draftText = null;
+        await openTicket(state.current.ticket_number);
+      });
     });
     $("resolve").addEventListener("click", () => act(async () => {
       const note = $("resolve-note").value;

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.models import Message
 
-__all__ = ["add_message", "get_message", "list_messages"]
+__all__ = ["add_message", "get_message", "list_messages", "mark_delivered"]
 
 
 async def add_message(
@@ -50,3 +50,8 @@ async def list_messages(*, session: AsyncSession, ticket_id: int) -> list[Messag
 async def get_message(*, session: AsyncSession, ticket_id: int, source_id: str) -> Message | None:
     stmt = select(Message).where(Message.ticket_id == ticket_id, Message.source_id == source_id)
     return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def mark_delivered(*, session: AsyncSession, message_id: int, at: datetime) -> None:
+    stmt = update(Message).where(Message.id == message_id, Message.delivered_at.is_(None)).values(delivered_at=at)
+    await session.execute(stmt)

@@ -36,6 +36,7 @@ __all__ = [
     "search",
     "ticket_json",
     "message_json",
+    "mark_delivered",
     "TicketView",
 ]
 
@@ -93,6 +94,7 @@ def message_json(message: Message) -> dict[str, Any]:
         "text": message.text,
         "agent_id": message.agent_id,
         "created_at": message.created_at.isoformat(),
+        "delivered": message.sender != "agent" or message.delivered_at is not None,
     }
 
 
@@ -207,6 +209,11 @@ async def reply(
     if inserted:
         await _audit(session, agent, "reply", ticket, now)
     return ticket, stored, inserted
+
+
+async def mark_delivered(*, session: AsyncSession, message: Message, now: datetime | None = None) -> None:
+    """The customer's channel accepted an agent's reply."""
+    await messages_repo.mark_delivered(session=session, message_id=message.id, at=now or utcnow())
 
 
 async def _close(

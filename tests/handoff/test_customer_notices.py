@@ -101,6 +101,11 @@ async def test_queue_notices_follow_the_queue(server, client: httpx.AsyncClient)
 
 
 class _Down(RecordingChannel):
+    """Rasa unreachable: nothing gets through."""
+
+    async def send(self, conversation_id: str, text: str, agent_display_name: str) -> None:
+        raise ChannelError("Rasa unreachable")
+
     async def notify(self, conversation_id: str, text: str) -> None:
         raise ChannelError("Rasa unreachable")
 
@@ -128,3 +133,25 @@ async def test_rasa_down_is_a_channel_error_not_a_crash() -> None:
             await channel.hand_back("conv-1")
     finally:
         await channel.close()
+
+
+async def test_a_reply_rasa_refused_is_delivered_by_sending_it_again(server, client: httpx.AsyncClient) -> None:  # type: ignore[no-untyped-def]
+    number = await _handoff(client, "conv-retry", "tr")
+    fin = await login(client, "fin")
+    await client.post(f"/api/v1/tickets/{number}/claim", headers=fin)
+    recording = server.app.ctx.channel
+    server.app.ctx.channel = _Down()
+    body = {"text": "Kontrol ediyorum.", "client_id": "draft-1"}
+    failed = await client.post(f"/api/v1/tickets/{number}/reply", json=body, headers=fin)
+    assert failed.status_code == 502 and failed.json()["error"]["code"] == "delivery_failed"
+    transcript = (await client.get(f"/api/v1/tickets/{number}", headers=fin)).json()["transcript"]
+    assert [(m["text"], m["delivered"]) for m in transcript if m["sender"] == "agent"] == [("Kontrol ediyorum.", False)]
+
+    server.app.ctx.channel = recording  # Rasa is back: the same draft is sent again
+    again = await client.post(f"/api/v1/tickets/{number}/reply", json=body, headers=fin)
+    assert again.status_code == 200 and again.json()["delivered"] is True
+    once_more = await client.post(f"/api/v1/tickets/{number}/reply", json=body, headers=fin)
+    assert once_more.status_code == 200
+    assert [m.text for m in recording.sent] == ["Kontrol ediyorum."]  # delivered once, stored once
+    transcript = (await client.get(f"/api/v1/tickets/{number}", headers=fin)).json()["transcript"]
+    assert [(m["text"], m["delivered"]) for m in transcript if m["sender"] == "agent"] == [("Kontrol ediyorum.", True)]
