@@ -28,6 +28,8 @@ run: setup $(MODEL_STAMP) $(ENV_FILE)
 	@echo "Action server:   http://127.0.0.1:$(ACTIONS_PORT)"
 	@echo "Agent console:   http://127.0.0.1:$(HANDOFF_PORT)/console/"
 	@echo "Customer chat:   http://127.0.0.1:$(HANDOFF_PORT)/chat/"
+	@echo "Signed-in customer chat (no age or username question, link valid 12 h):"
+	@echo "  $$($(BOT_PY) -m bot.demo_link --username demo_customer)"
 	@echo "Ctrl-C stops everything."
 	@$(HONCHO) -f Procfile start
 

@@ -20,7 +20,6 @@ export RASA_URL ?= http://127.0.0.1:$(RASA_PORT)
 export ACTION_ENDPOINT_URL ?= http://127.0.0.1:$(ACTIONS_PORT)/webhook
 # the web chat page (served by the handoff service) opens a socket to Rasa
 export WEBCHAT_ORIGINS ?= http://127.0.0.1:$(HANDOFF_PORT),http://localhost:$(HANDOFF_PORT)
-export RASA_PUBLIC_URL ?= $(RASA_URL)
 # Rasa's endpoints (deploy/endpoints.rabbitmq.yml puts events on RabbitMQ;
 # set HANDOFF_EVENTS_SOURCE=rabbitmq with it)
 export RASA_ENDPOINTS ?= endpoints.yml

@@ -31,6 +31,7 @@ MODEL = ROOT / "models" / "triage.tar.gz"
 SERVICE_TOKEN = "live-test-service-token-0123456789abcdef"
 RASA_TOKEN = "live-test-rasa-token-0123456789abcdef"
 AGENT_PASSWORD = "live-test-password"
+CUSTOMER_TOKEN_SECRET = "live-test-customer-token-secret-0123456789"
 
 
 def free_port() -> int:
@@ -100,6 +101,7 @@ class LiveStack:
             "HANDOFF_SERVICE_TOKEN": SERVICE_TOKEN,
             "HANDOFF_SECRET_KEY": "live-test-secret-key-0123456789abcdef",
             "DEMO_AGENT_PASSWORD": AGENT_PASSWORD,
+            "CUSTOMER_TOKEN_SECRET": CUSTOMER_TOKEN_SECRET,
             "DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'handoff.db'}",
             "OUTBOX_PATH": str(tmp / "outbox.db"),
             "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{self.actions_port}/webhook",
@@ -187,6 +189,14 @@ class LiveStack:
 
     def bot_events(self, sender: str) -> list[dict]:
         return [e for e in self.tracker(sender)["events"] if e.get("event") == "bot"]
+
+    def signed_in_chat_link(self, username: str) -> str:
+        """The web chat address of a customer the platform has logged in."""
+        done = subprocess.run(
+            [str(BOT_BIN / "python"), "-m", "bot.demo_link", "--username", username, "--base-url", self.handoff_url],
+            cwd=ROOT, env=self.env, check=True, capture_output=True, text=True,
+        )
+        return done.stdout.strip()
 
     def ticket_status(self, number: str) -> dict:
         return request(f"{self.handoff_url}/api/v1/tickets/{number}/status", headers={"Authorization": f"Bearer {SERVICE_TOKEN}"})

@@ -6,12 +6,13 @@ or missing the claims proves nothing and is ignored.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional
 
 import jwt
 
-__all__ = ["VerifiedCustomer", "verify_customer_token", "token_from_metadata"]
+__all__ = ["VerifiedCustomer", "verify_customer_token", "token_from_metadata", "mint_customer_token"]
 
 METADATA_KEY = "customer_token"
 
@@ -41,3 +42,11 @@ def verify_customer_token(token: Optional[str], secret: Optional[str]) -> Option
         username=username if isinstance(username, str) else None,
         age_verified=claims.get("age_verified") is True,
     )
+
+
+def mint_customer_token(username: str, secret: str, *, age_verified: bool = True, ttl_seconds: int = 12 * 3600,
+                        now: Optional[float] = None) -> str:
+    """What the platform does for a logged-in customer (demos and tests use it)."""
+    issued = int(now if now is not None else time.time())
+    claims = {"username": username, "age_verified": age_verified, "iat": issued, "exp": issued + ttl_seconds}
+    return jwt.encode(claims, secret, algorithm="HS256")

@@ -2,7 +2,7 @@ import time
 
 import jwt
 
-from actions.core.customer_token import token_from_metadata, verify_customer_token
+from actions.core.customer_token import VerifiedCustomer, token_from_metadata, verify_customer_token
 
 SECRET = "customer-secret-of-at-least-32-bytes!"
 
@@ -45,3 +45,25 @@ def test_token_is_read_from_metadata() -> None:
     assert token_from_metadata({"customer_token": "abc"}) == "abc"
     assert token_from_metadata({"customer_token": 5}) is None
     assert token_from_metadata(None) is None
+
+
+def test_a_minted_token_verifies_and_expires() -> None:
+    from actions.core.customer_token import mint_customer_token
+
+    token = mint_customer_token("ayse_k", "s3cret", ttl_seconds=60)
+    assert verify_customer_token(token, "s3cret") == VerifiedCustomer("ayse_k", True)
+    assert verify_customer_token(token, "other") is None
+    old = mint_customer_token("ayse_k", "s3cret", ttl_seconds=60, now=1_000_000)
+    assert verify_customer_token(old, "s3cret") is None
+
+
+def test_the_demo_link_carries_a_token_in_the_fragment(monkeypatch, capsys) -> None:
+    from bot.demo_link import main
+
+    monkeypatch.setenv("CUSTOMER_TOKEN_SECRET", "s3cret")
+    assert main(["--username", "demo_1", "--base-url", "http://chat.example"]) == 0
+    link = capsys.readouterr().out.strip()
+    assert link.startswith("http://chat.example/chat/#token=")
+    assert verify_customer_token(link.split("#token=", 1)[1], "s3cret") == VerifiedCustomer("demo_1", True)
+    monkeypatch.delenv("CUSTOMER_TOKEN_SECRET")
+    assert main([]) == 2

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import re
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -177,3 +178,27 @@ def test_english_customer_to_agent_and_back(stack: LiveStack, contexts: tuple[Br
     expect(agent.locator("#transcript li.customer").filter(has_text="I'll wait")).to_be_visible(timeout=BOT_WAIT)
     agent.click("#hand-back")
     _bot_says(customer, "Hello again")
+
+
+def test_a_signed_in_customer_is_not_asked_for_age_or_username(stack: LiveStack, contexts: tuple[BrowserContext, BrowserContext]) -> None:
+    customer_context, _ = contexts
+    customer = customer_context.new_page()
+    link = stack.signed_in_chat_link("mehmet_77")
+    token = link.split("#token=", 1)[1]
+    customer.goto(link)
+    expect(customer.locator("#chat-status")).to_have_attribute("data-state", "connected", timeout=BOT_WAIT)
+    assert "token=" not in customer.url  # taken out of the address bar
+    _say(customer, "I want to talk to a human agent")
+    _bot_says(customer, "What is your problem about")  # no age question
+    _say(customer, "withdrawl")
+    _bot_says(customer, "When did")
+    _say(customer, "last friday")
+    confirmation = _bot_says(customer, "Is this correct")  # no username question either
+    assert "mehmet_77" in confirmation
+    _say(customer, "yes")
+    number = _ticket_number(_bot_says(customer, "T-"))
+    ticket = stack.as_agent("agent_finance", "GET", f"/tickets/{number}")
+    assert ticket["summary"]["username"] == "mehmet_77"
+    assert ticket["summary"]["age_check"]["method"] == "verified_token"
+    with sqlite3.connect(stack.tracker_db) as db:  # the token proved who it is, and was not kept
+        assert not any(token in row[0] for row in db.execute("SELECT data FROM events"))
