@@ -47,8 +47,10 @@ def redact(events: Iterable[Event]) -> None:
         elif isinstance(event, ActiveLoop) and event.name is None:
             requested = None
         elif isinstance(event, UserUttered):
-            if isinstance(event.metadata, dict):
-                event.metadata.pop(TOKEN_METADATA_KEY, None)
+            parsed = event.parse_data.get("metadata") if isinstance(event.parse_data, dict) else None
+            for metadata in (event.metadata, parsed):  # Rasa keeps a copy in the parse data
+                if isinstance(metadata, dict):
+                    metadata.pop(TOKEN_METADATA_KEY, None)
             if event.text:
                 _set_text(event, MASK if requested == REDACTED_SLOT else mask_secrets(event.text))
 

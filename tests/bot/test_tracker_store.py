@@ -25,6 +25,7 @@ def _conversation() -> DialogueStateTracker:
     for event in (
         SlotSet("session_started_metadata", {"customer_token": "eyJhbGciOiJIUzI1NiJ9.signed.token"}),
         UserUttered("merhaba", {"name": "greet", "confidence": 0.9},
+                    parse_data={"text": "merhaba", "metadata": {"customer_token": "eyJhbGciOiJIUzI1NiJ9.signed.token"}},
                     metadata={"customer_token": "eyJhbGciOiJIUzI1NiJ9.signed.token", "language": "tr"}),
         ActionExecuted("age_form"),
         ActiveLoop("age_form"),
