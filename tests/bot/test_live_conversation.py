@@ -13,6 +13,7 @@ handoff service or Rasa restarted in the middle of a conversation.
 """
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from datetime import datetime, timedelta
@@ -57,7 +58,10 @@ def test_turkish_customer_to_the_queue(assistant: LiveStack) -> None:
     assert assistant.say(sender, "merhaba? orada mısınız") == []  # handed off: the bot is silent
     with sqlite3.connect(assistant.tracker_db) as conn:
         stored = " ".join(row[0] for row in conn.execute("SELECT data FROM events"))
-    assert "17.08.1985" not in stored
+    with sqlite3.connect(assistant.events_db) as conn:  # what the event broker carried
+        published = " ".join(row[0] for row in conn.execute("SELECT data FROM events"))
+    assert "17.08.1985" not in stored and "17.08.1985" not in published
+    assert "ayse_k" in published
     assert "ayse_k" in stored
 
 
@@ -187,3 +191,27 @@ def test_a_rasa_restart_in_the_middle_of_the_form_keeps_the_answers(assistant: L
     assert "username" in " ".join(assistant.say(sender, "last friday"))
     slots = assistant.tracker(sender)["slots"]
     assert slots["age_status"] == "over_18" and slots["transaction_type"] == "withdrawal"
+
+
+def _age_conversation(assistant: LiveStack, sender: str, seconds: float) -> None:
+    """Move a conversation's events back in time in the tracker store, as if
+    the customer had been silent that long (Rasa reads the store each turn)."""
+    with sqlite3.connect(assistant.tracker_db) as conn:
+        rows = conn.execute("SELECT id, timestamp, data FROM events WHERE sender_id = ?", (sender,)).fetchall()
+        for row_id, timestamp, data in rows:
+            event = json.loads(data)
+            event["timestamp"] = float(event["timestamp"]) - seconds
+            conn.execute("UPDATE events SET timestamp = ?, data = ? WHERE id = ?",
+                         (float(timestamp) - seconds, json.dumps(event), row_id))
+
+
+def test_a_new_session_keeps_a_waiting_customer_with_the_agent(assistant: LiveStack) -> None:
+    sender = "expiry-en"
+    number = _english_to_queue(assistant, sender)
+    _age_conversation(assistant, sender, 2 * 3600)  # longer than session_expiration_time
+    assert assistant.say(sender, "hello? anyone?") == []  # still silent: the agent owns it
+    tracker = assistant.tracker(sender)
+    kinds = [e["event"] for e in tracker["events"]]
+    assert "session_started" in kinds[kinds.index("pause") + 1:]  # a new session began after the handoff
+    assert tracker["paused"] is True and tracker["slots"]["ticket_number"] == number
+    wait_for(lambda: ("customer", "hello? anyone?") in assistant.transcript("agent_finance", number))
