@@ -120,11 +120,15 @@ class TriageSocketIOInput(SocketIOInput):
             credentials.get("metadata_key", "customData"),
         )
         channel.redis_url = os.environ.get("SOCKETIO_REDIS_URL") or credentials.get("redis_url") or None
+        channel.redis_channel = (
+            os.environ.get("SOCKETIO_REDIS_CHANNEL") or credentials.get("redis_channel") or "rasa-socketio"
+        )
         origins = os.environ.get("WEBCHAT_ORIGINS") or credentials.get("cors_allowed_origins") or ""
         channel.allowed_origins = [o.strip() for o in str(origins).split(",") if o.strip()]
         return channel
 
     redis_url: Optional[str] = None
+    redis_channel: str = "rasa-socketio"
     allowed_origins: List[str] = []
 
     def get_output_channel(self) -> Optional[TriageSocketIOOutput]:
@@ -133,7 +137,7 @@ class TriageSocketIOInput(SocketIOInput):
         return TriageSocketIOOutput(self.sio, self.bot_message_evt)
 
     def _server(self) -> socketio.AsyncServer:
-        manager = socketio.AsyncRedisManager(self.redis_url) if self.redis_url else None
+        manager = socketio.AsyncRedisManager(self.redis_url, channel=self.redis_channel) if self.redis_url else None
         # An empty list leaves origins unchecked (Rasa's own behaviour).
         return socketio.AsyncServer(
             async_mode="sanic", cors_allowed_origins=self.allowed_origins or [], client_manager=manager
@@ -141,7 +145,10 @@ class TriageSocketIOInput(SocketIOInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         sio = self._server()
-        webhook = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
+        # one blueprint per socket.io path, so two such channels can share an app
+        suffix = re.sub(r"[^a-z0-9]+", "_", (self.socketio_path or "").lower()).strip("_")
+        name = "socketio_webhook" if suffix == "socket_io" else f"socketio_webhook_{suffix}"
+        webhook = SocketBlueprint(sio, self.socketio_path, name, url_prefix=f"/{name}")
         self.sio = sio
         namespace = self.namespace
 

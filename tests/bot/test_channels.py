@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
+import uuid
 from typing import Any, Awaitable, Iterator
 
 import pytest
@@ -13,6 +14,8 @@ from rasa.core.channels.channel import UserMessage
 from sanic import Sanic
 
 from bot.channels import TriageRestInput, TriageSocketIOInput, clean_customer_text
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 @pytest.mark.parametrize(
@@ -64,6 +67,12 @@ class _Server:
             {"user_message_evt": "user_uttered", "bot_message_evt": "bot_uttered",
              "session_persistence": True, "metadata_key": "customData"}
         )
+        # a second channel on the same app, as a replica with the Redis client manager
+        self.redis_channel_name = f"rasa-socketio-test-{uuid.uuid4().hex[:8]}"
+        self.replica = TriageSocketIOInput.from_credentials(
+            {"session_persistence": True, "metadata_key": "customData", "socketio_path": "/socket-redis",
+             "redis_url": REDIS_URL, "redis_channel": self.redis_channel_name}
+        )
         self.port = _free_port()
         self.run(self._start())
 
@@ -76,6 +85,7 @@ class _Server:
 
         app = Sanic("channels_test")
         app.blueprint(self.channel.blueprint(on_new_message))
+        app.blueprint(self.replica.blueprint(on_new_message))
         app.blueprint(TriageRestInput().blueprint(on_new_message), url_prefix="/webhooks/rest")
         self.server = await app.create_server(host="127.0.0.1", port=self.port, return_asyncio_server=True)
         await self.server.startup()
@@ -93,13 +103,13 @@ def server() -> Iterator[_Server]:
     running.close()
 
 
-async def _client(url: str, session_id: Any = None) -> tuple[socketio.AsyncClient, str, list[dict]]:
+async def _client(url: str, session_id: Any = None, path: str = "/socket.io") -> tuple[socketio.AsyncClient, str, list[dict]]:
     client = socketio.AsyncClient(reconnection=False)
     confirmed: asyncio.Future = asyncio.get_running_loop().create_future()
     messages: list[dict] = []
     client.on("session_confirm", lambda sid: confirmed.done() or confirmed.set_result(sid))
     client.on("bot_uttered", lambda data: messages.append(data))
-    await client.connect(url, transports=["polling"], socketio_path="/socket.io")
+    await client.connect(url, transports=["polling"], socketio_path=path)
     await client.emit("session_request", {"session_id": session_id})
     return client, await asyncio.wait_for(confirmed, 5), messages
 
@@ -205,3 +215,21 @@ async def _test_the_rest_channel_strips_slash_commands_too(served: Served) -> No
         async with http.post(f"{served.url}/webhooks/rest/webhook", json={"sender": "s1", "message": "/restart"}) as response:
             assert response.status == 200
     assert [(m.text, m.sender_id, m.input_channel) for m in served.received] == [("restart", "s1", "rest")]
+
+
+def test_with_redis_a_push_from_another_replica_reaches_the_socket(served: Served, server: _Server) -> None:
+    server.run(_test_with_redis_a_push_from_another_replica_reaches_the_socket(server))
+
+
+async def _test_with_redis_a_push_from_another_replica_reaches_the_socket(server: _Server) -> None:
+    client, session_id, messages = await _client(f"http://127.0.0.1:{server.port}", path="/socket-redis")
+    try:
+        # another Rasa replica's emit travels through Redis to the replica holding the socket
+        other_replica = socketio.AsyncRedisManager(REDIS_URL, channel=server.redis_channel_name, write_only=True)
+        await other_replica.emit("bot_uttered", {"text": "from the other replica"}, room=session_id)
+        await _until(lambda: messages == [{"text": "from the other replica"}])
+        await other_replica.emit("bot_uttered", {"text": "not for you"}, room="some-other-session")
+        await asyncio.sleep(0.3)
+        assert messages == [{"text": "from the other replica"}]
+    finally:
+        await _close(client)
