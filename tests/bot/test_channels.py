@@ -71,7 +71,8 @@ class _Server:
         self.redis_channel_name = f"rasa-socketio-test-{uuid.uuid4().hex[:8]}"
         self.replica = TriageSocketIOInput.from_credentials(
             {"session_persistence": True, "metadata_key": "customData", "socketio_path": "/socket-redis",
-             "redis_url": REDIS_URL, "redis_channel": self.redis_channel_name}
+             "redis_url": REDIS_URL, "redis_channel": self.redis_channel_name,
+             "cors_allowed_origins": "http://chat.example, http://localhost:8080"}
         )
         self.port = _free_port()
         self.run(self._start())
@@ -103,13 +104,15 @@ def server() -> Iterator[_Server]:
     running.close()
 
 
-async def _client(url: str, session_id: Any = None, path: str = "/socket.io") -> tuple[socketio.AsyncClient, str, list[dict]]:
+async def _client(
+    url: str, session_id: Any = None, path: str = "/socket.io", origin: str = "http://chat.example"
+) -> tuple[socketio.AsyncClient, str, list[dict]]:
     client = socketio.AsyncClient(reconnection=False)
     confirmed: asyncio.Future = asyncio.get_running_loop().create_future()
     messages: list[dict] = []
     client.on("session_confirm", lambda sid: confirmed.done() or confirmed.set_result(sid))
     client.on("bot_uttered", lambda data: messages.append(data))
-    await client.connect(url, transports=["polling"], socketio_path=path)
+    await client.connect(url, transports=["polling"], socketio_path=path, headers={"Origin": origin})
     await client.emit("session_request", {"session_id": session_id})
     return client, await asyncio.wait_for(confirmed, 5), messages
 
@@ -233,3 +236,11 @@ async def _test_with_redis_a_push_from_another_replica_reaches_the_socket(server
         assert messages == [{"text": "from the other replica"}]
     finally:
         await _close(client)
+
+
+def test_a_page_from_another_origin_cannot_open_a_socket(served: Served, server: _Server) -> None:
+    async def scenario() -> None:
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            await _client(f"http://127.0.0.1:{server.port}", path="/socket-redis", origin="http://evil.example")
+
+    server.run(scenario())
