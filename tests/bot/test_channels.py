@@ -3,9 +3,11 @@ way Rasa serves them, with a real socket.io client."""
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import threading
 import uuid
+from contextlib import contextmanager
 from typing import Any, Awaitable, Iterator
 
 import pytest
@@ -53,6 +55,15 @@ class Served:
         return f"http://127.0.0.1:{self.port}"
 
 
+@contextmanager
+def _environment_without(*names: str) -> Iterator[None]:
+    saved = {name: os.environ.pop(name) for name in names if name in os.environ}
+    try:
+        yield
+    finally:
+        os.environ.update(saved)
+
+
 class _Server:
     """One Sanic app for the module, on its own loop in a thread (Sanic 21
     patches its protocol class on first serve, so a second app in the same
@@ -63,6 +74,13 @@ class _Server:
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
         self.received: list[UserMessage] = []
+        with _environment_without("WEBCHAT_ORIGINS", "SOCKETIO_REDIS_URL", "SOCKETIO_REDIS_CHANNEL"):
+            self._make_channels()
+        self.port = _free_port()
+        self.run(self._start())
+
+    def _make_channels(self) -> None:
+        """As credentials.yml would configure them (make exports settings that override it)."""
         self.channel = TriageSocketIOInput.from_credentials(
             {"user_message_evt": "user_uttered", "bot_message_evt": "bot_uttered",
              "session_persistence": True, "metadata_key": "customData"}
@@ -74,8 +92,6 @@ class _Server:
              "redis_url": REDIS_URL, "redis_channel": self.redis_channel_name,
              "cors_allowed_origins": "http://chat.example, http://localhost:8080"}
         )
-        self.port = _free_port()
-        self.run(self._start())
 
     def run(self, coroutine: Awaitable[Any]) -> Any:
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(30)
