@@ -12,6 +12,7 @@ left off and two replicas never process one batch at the same time.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import time
@@ -62,9 +63,24 @@ def _events_engine(url: str) -> AsyncEngine:
 
 
 async def _on_events_db(engine: AsyncEngine, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
-    """One short connection to Rasa's database per read (see ``_events_engine``)."""
-    async with engine.connect() as conn:
-        return await work(conn)
+    """One short connection to Rasa's database per read (see ``_events_engine``).
+
+    A stop in the middle of a read lets the read finish and its connection
+    close: a SQLite connection abandoned mid-statement would keep its lock on
+    Rasa's file, and Rasa's next write would fail with "database is locked".
+    """
+
+    async def read() -> T:
+        async with engine.connect() as conn:
+            return await work(conn)
+
+    reading = asyncio.ensure_future(read())
+    try:
+        return await asyncio.shield(reading)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            await reading
+        raise
 
 
 async def _newest(conn: AsyncConnection) -> int | None:
