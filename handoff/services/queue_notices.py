@@ -15,17 +15,16 @@ import logging
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handoff.models import Ticket, utcnow
 from handoff.notices import Notices
-from handoff.repo import tickets as tickets_repo
 from handoff.services.channel import ChannelError, CustomerChannel
 from handoff.services.handoffs import QueueRules
-from handoff.services.queue import expected_wait_seconds
+from handoff.services.tickets import queued_with_positions
 
 __all__ = ["Told", "plan_queue_notices", "QueueNotifier", "notify_agent_joined", "wait_minutes"]
 
@@ -62,22 +61,6 @@ def plan_queue_notices(
     return due, memory
 
 
-async def _queue_positions(session: AsyncSession, rules: QueueRules, now: datetime) -> dict[int, tuple[Ticket, int, int]]:
-    queued = await tickets_repo.list_queue(session=session, departments=None, limit=5000)
-    ranks: dict[str, int] = {}
-    claims: dict[str, int] = {}
-    found: dict[int, tuple[Ticket, int, int]] = {}
-    for ticket in queued:
-        ranks[ticket.department_id] = position = ranks.get(ticket.department_id, 0) + 1
-        if ticket.department_id not in claims:
-            claims[ticket.department_id] = await tickets_repo.claims_since(
-                session=session, department_id=ticket.department_id, since=now - timedelta(seconds=rules.rate_window_seconds)
-            )
-        wait = expected_wait_seconds(position, claims[ticket.department_id], rules.rate_window_seconds, rules.default_handle_seconds)
-        found[ticket.id] = (ticket, position, wait)
-    return found
-
-
 class QueueNotifier:
     def __init__(
         self,
@@ -101,7 +84,8 @@ class QueueNotifier:
         """One pass over the queue; the ticket numbers told a new position."""
         now = now or utcnow()
         async with self._sessionmaker() as session:
-            found = await _queue_positions(session, self._rules, now)
+            queued = await queued_with_positions(session=session, rules=self._rules, departments=None, now=now, limit=5000)
+        found = {ticket.id: (ticket, position, wait) for ticket, position, wait in queued}
         due, memory = plan_queue_notices(self._told, {tid: pos for tid, (_, pos, _) in found.items()}, now, self._interval)
         told: list[str] = []
         for ticket_id in due:

@@ -26,6 +26,7 @@ __all__ = [
     "visible_departments",
     "get_visible_ticket",
     "queue_for",
+    "queued_with_positions",
     "claim_next",
     "claim",
     "read_ticket",
@@ -110,17 +111,15 @@ async def _audit(session: AsyncSession, agent: Agent, action: str, ticket: Ticke
     )
 
 
-async def queue_for(
-    *, session: AsyncSession, agent: Agent, rules: QueueRules, now: datetime | None = None
-) -> dict[str, Any]:
-    """Queued tickets of the agent's departments with position and expected
-    wait (the list is already in claim order, so a ticket's position is its
-    rank within its department), and the agent's own open tickets."""
-    now = now or utcnow()
-    queued = await tickets_repo.list_queue(session=session, departments=visible_departments(agent))
+async def queued_with_positions(
+    *, session: AsyncSession, rules: QueueRules, departments: list[str] | None, now: datetime, limit: int = 200
+) -> list[tuple[Ticket, int, int]]:
+    """Queued tickets in claim order with their position in their department
+    and expected wait (seconds)."""
+    queued = await tickets_repo.list_queue(session=session, departments=departments, limit=limit)
     ranks: dict[str, int] = {}
     claims: dict[str, int] = {}
-    items = []
+    found = []
     for t in queued:
         ranks[t.department_id] = position = ranks.get(t.department_id, 0) + 1
         if t.department_id not in claims:
@@ -128,7 +127,19 @@ async def queue_for(
                 session=session, department_id=t.department_id, since=now - timedelta(seconds=rules.rate_window_seconds)
             )
         wait = expected_wait_seconds(position, claims[t.department_id], rules.rate_window_seconds, rules.default_handle_seconds)
-        items.append({**ticket_json(t), "queue_position": position, "expected_wait_seconds": wait})
+        found.append((t, position, wait))
+    return found
+
+
+async def queue_for(
+    *, session: AsyncSession, agent: Agent, rules: QueueRules, now: datetime | None = None
+) -> dict[str, Any]:
+    """Queued tickets of the agent's departments with position and expected
+    wait, and the agent's own open tickets."""
+    queued = await queued_with_positions(
+        session=session, rules=rules, departments=visible_departments(agent), now=now or utcnow()
+    )
+    items = [{**ticket_json(t), "queue_position": position, "expected_wait_seconds": wait} for t, position, wait in queued]
     mine = await tickets_repo.list_assigned(session=session, agent_id=agent.id)
     return {"queued": items, "mine": [ticket_json(t) for t in mine]}
 
