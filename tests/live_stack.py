@@ -174,9 +174,6 @@ class LiveStack:
         for name in list(self.processes):
             self.stop_process(name)
 
-    def log(self, name: str) -> str:
-        return (self.tmp / f"{name}.log").read_text(errors="replace")
-
     # the customer over REST ----------------------------------------------------
 
     def say(self, sender: str, text: str) -> list[str]:

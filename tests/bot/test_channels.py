@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import threading
 import uuid
 from contextlib import contextmanager
@@ -16,6 +15,7 @@ from rasa.core.channels.channel import UserMessage
 from sanic import Sanic
 
 from bot.channels import TriageRestInput, TriageSocketIOInput, clean_customer_text
+from live_stack import free_port
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -38,12 +38,6 @@ def test_leading_slashes_are_removed(raw: Any, cleaned: str) -> None:
 
 def test_text_is_cut_at_the_limit() -> None:
     assert clean_customer_text("a" * 5000, max_chars=4000) == "a" * 4000
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Served:
@@ -76,7 +70,7 @@ class _Server:
         self.received: list[UserMessage] = []
         with _environment_without("WEBCHAT_ORIGINS", "SOCKETIO_REDIS_URL", "SOCKETIO_REDIS_CHANNEL"):
             self._make_channels()
-        self.port = _free_port()
+        self.port = free_port()
         self.run(self._start())
 
     def _make_channels(self) -> None:
