@@ -20,6 +20,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
+from playwright.async_api import Browser, async_playwright
 from sanic import Sanic
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -34,7 +35,7 @@ from handoff.security import hash_password
 from handoff.services.bootstrap import sync_departments
 from handoff.services.channel import RecordingChannel
 from handoff.settings import REPO_ROOT
-from tests.handoff.helpers import PASSWORD, free_port, make_settings
+from tests.handoff.helpers import CHROMIUM, CHROMIUM_ARGS, PASSWORD, free_port, make_settings, serve
 
 Sanic.test_mode = True
 
@@ -167,24 +168,19 @@ async def server(db_url: str, seed: Seed) -> AsyncIterator[Running]:
     """The real app on a real socket, in the test's event loop."""
     channel = RecordingChannel()
     app = create_app(make_settings(db_url, login_max_failures=3), channel=channel, name=f"handoff_{uuid.uuid4().hex[:8]}")
-    app.config.MOTD = False
-    port = free_port()
-    srv = await app.create_server(
-        host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False,
-        asyncio_server_kwargs={"start_serving": False},
-    )
-    assert srv is not None
-    await srv.startup()
-    await srv.before_start()
-    await srv.start_serving()
-    await srv.after_start()
-    try:
-        yield Running(app, f"http://127.0.0.1:{port}", channel)
-    finally:
-        await srv.before_stop()
-        srv.close()
-        await srv.wait_closed()
-        await srv.after_stop()
+    async with serve(app, free_port()) as base_url:
+        yield Running(app, base_url, channel)
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    """Headless Chromium for the browser tests (console, web chat)."""
+    async with async_playwright() as pw:
+        launched = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield launched
+        finally:
+            await launched.close()
 
 
 @pytest.fixture

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import os
 import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import httpx
+from sanic import Sanic
 
 from handoff.settings import Settings
+
+# Debian's chromium, driven by Playwright (which never downloads a browser here)
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
 
 PASSWORD = "correct-horse-battery"
 SERVICE_TOKEN = "test-service-token"
@@ -41,3 +52,25 @@ async def login(client: httpx.AsyncClient, username: str) -> dict[str, str]:
     assert res.status_code == 200, res.text
     client.cookies.clear()
     return {"Authorization": f"Bearer {res.json()['token']}"}
+
+
+@asynccontextmanager
+async def serve(app: Sanic, port: int) -> AsyncIterator[str]:
+    """A Sanic app on a real socket in the test's event loop; yields its base URL."""
+    app.config.MOTD = False
+    srv = await app.create_server(
+        host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False,
+        asyncio_server_kwargs={"start_serving": False},
+    )
+    assert srv is not None
+    await srv.startup()
+    await srv.before_start()
+    await srv.start_serving()
+    await srv.after_start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await srv.before_stop()
+        srv.close()
+        await srv.wait_closed()
+        await srv.after_stop()

@@ -18,29 +18,7 @@ from sanic import Sanic
 from handoff.api.webchat import WEBCHAT_DIR
 from handoff.app import create_app
 from handoff.settings import REPO_ROOT, Settings, SettingsError, load_settings
-from tests.handoff.helpers import free_port, make_settings
-
-
-@asynccontextmanager
-async def serve(app: Sanic, port: int) -> AsyncIterator[str]:
-    """A Sanic app on a real socket in the test's event loop (as conftest's ``server``)."""
-    app.config.MOTD = False
-    srv = await app.create_server(
-        host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False,
-        asyncio_server_kwargs={"start_serving": False},
-    )
-    assert srv is not None
-    await srv.startup()
-    await srv.before_start()
-    await srv.start_serving()
-    await srv.after_start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        await srv.before_stop()
-        srv.close()
-        await srv.wait_closed()
-        await srv.after_stop()
+from tests.handoff.helpers import free_port, make_settings, serve
 
 
 @asynccontextmanager

@@ -20,19 +20,13 @@ from typing import Any
 
 import pytest
 import socketio
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 from sanic import Sanic
 
 from handoff.app import create_app
 from handoff.settings import Settings
-from tests.handoff.helpers import free_port, make_settings
-from tests.handoff.test_webchat import serve
+from tests.handoff.helpers import free_port, make_settings, serve
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 XSS = '<img src=x onerror="window.__pwned = 1"><script>window.__pwned = 2</script>'
 VENDOR = Settings().webchat_vendor_path
 
@@ -125,16 +119,6 @@ def customer_token(secret: str = "platform-secret-for-tests-only", **claims: Any
     body = b64(json.dumps({"username": "ayse_k", "age_verified": True, "exp": 4102444800, **claims}).encode())
     sig = b64(hmac.new(secret.encode(), f"{head}.{body}".encode(), hashlib.sha256).digest())
     return f"{head}.{body}.{sig}"
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as pw:
-        b = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        try:
-            yield b
-        finally:
-            await b.close()
 
 
 @pytest.fixture
