@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-__all__ = ["make_engine", "make_sessionmaker", "is_sqlite", "normalise_url"]
+__all__ = ["make_engine", "make_sessionmaker", "is_sqlite", "normalise_url", "insert_for"]
 
 
 def normalise_url(url: str) -> str:
@@ -44,3 +46,8 @@ def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def insert_for(session: AsyncSession) -> Any:
+    """The dialect's ``insert`` (PostgreSQL or SQLite), for ``ON CONFLICT DO NOTHING``."""
+    return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert

@@ -9,10 +9,9 @@ import hashlib
 from datetime import datetime
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handoff.db import insert_for
 from handoff.models import OPEN_STATUSES, BrokerCursor, ConversationEvent, Ticket, utcnow
 
 __all__ = [
@@ -24,10 +23,6 @@ __all__ = [
     "lock_cursor",
     "set_cursor",
 ]
-
-
-def _insert(session: AsyncSession):  # type: ignore[no-untyped-def]
-    return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
 
 
 async def add_event(
@@ -44,7 +39,7 @@ async def add_event(
 ) -> bool:
     """Insert unless ``event_key`` exists; True when inserted."""
     stmt = (
-        _insert(session)(ConversationEvent)
+        insert_for(session)(ConversationEvent)
         .values(
             conversation_id=conversation_id,
             event_key=event_key,
@@ -122,7 +117,7 @@ async def lock_cursor(*, session: AsyncSession, name: str) -> int:
     savepoint, so the batch and its cursor commit together; on PostgreSQL
     ``FOR UPDATE`` makes a second replica wait for the first's commit."""
     await session.execute(
-        _insert(session)(BrokerCursor)
+        insert_for(session)(BrokerCursor)
         .values(name=name, position=0, updated_at=utcnow())
         .on_conflict_do_nothing(index_elements=["name"])
     )

@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handoff.db import insert_for
 from handoff.models import Message
 
 __all__ = ["add_message", "get_message", "list_messages", "mark_delivered"]
@@ -25,7 +24,7 @@ async def add_message(
     agent_id: int | None = None,
 ) -> bool:
     """Insert unless ``(ticket_id, source_id)`` exists; True when inserted."""
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    insert = insert_for(session)
     stmt = (
         insert(Message)
         .values(
