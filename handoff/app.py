@@ -20,7 +20,7 @@ from handoff.api.conversations import bp as conversations_bp
 from handoff.broker import ConsumerTask, make_consumer
 from handoff.db import make_engine, make_sessionmaker
 from handoff.errors import ApiError
-from handoff.events import EventBus, InMemoryEventBus
+from handoff.events import EventBus, make_bus
 from handoff.schemas import SummaryValidator
 from handoff.security import LoginRateLimiter, SessionSigner
 from handoff.notices import load_notices
@@ -60,7 +60,7 @@ def setup_errors(app: Sanic) -> None:
 def setup_resources(app: Sanic, settings: Settings, channel: CustomerChannel | None, bus: EventBus | None) -> None:
     app.ctx.settings = settings
     app.ctx.channel = channel or _default_channel(settings)
-    app.ctx.bus = bus or InMemoryEventBus()
+    app.ctx.bus = bus or make_bus(settings)
 
     @app.before_server_start
     async def _open(app: Sanic, _loop: Any = None) -> None:
@@ -71,9 +71,11 @@ def setup_resources(app: Sanic, settings: Settings, channel: CustomerChannel | N
         app.ctx.login_limiter = LoginRateLimiter(settings.login_max_failures, settings.login_window_seconds)
         app.ctx.queue_rules = QueueRules(settings.rate_window_seconds, settings.default_handle_seconds)
         app.ctx.notices = load_notices(settings.notices_path)
+        await app.ctx.bus.start()
 
     @app.after_server_stop
     async def _close(app: Sanic, _loop: Any = None) -> None:
+        await app.ctx.bus.close()
         await app.ctx.channel.close()
         await app.ctx.engine.dispose()
 

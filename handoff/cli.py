@@ -31,7 +31,8 @@ def _serve(settings: Settings) -> int:
         print("handoff: the database is not migrated; run `python -m handoff bootstrap` (or `migrate`) first", file=sys.stderr)
         return 2
     app = create_app(settings, queue_notices=True)
-    # one process: the live-update bus is in-process (see handoff/events.py)
+    # one process per replica; replicas share live updates through
+    # PostgreSQL (handoff/events.py), so scale by running more of them
     app.run(host=settings.host, port=settings.port, single_process=True, motd=False, access_log=False)
     return 0
 
@@ -100,13 +101,14 @@ async def _create_agent(settings: Settings, args: argparse.Namespace) -> int:
 
 async def _follow(settings: Settings) -> int:
     """Follow Rasa's event broker without serving HTTP (a separate worker).
-    Its live updates stay in this process: consoles of a ``serve`` process
-    see the messages when they load a ticket, not live."""
+    On PostgreSQL its live updates reach the consoles of every ``serve``
+    replica; on SQLite (one process) they stay here, and consoles see the
+    messages when they load a ticket."""
     import contextlib
     import signal
 
     from handoff.broker import make_consumer
-    from handoff.events import InMemoryEventBus
+    from handoff.events import make_bus
 
     if settings.events_source == "off":
         print("handoff: HANDOFF_EVENTS_SOURCE is off; nothing to follow", file=sys.stderr)
@@ -116,14 +118,19 @@ async def _follow(settings: Settings) -> int:
         if not await is_current(engine):
             print("handoff: the database is not migrated; run `python -m handoff migrate` first", file=sys.stderr)
             return 2
-        source = make_consumer(settings, sessionmaker=make_sessionmaker(engine), bus=InMemoryEventBus())
-        assert source is not None
-        task = asyncio.create_task(source.run())
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, task.cancel)
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        bus = make_bus(settings)
+        await bus.start()
+        try:
+            source = make_consumer(settings, sessionmaker=make_sessionmaker(engine), bus=bus)
+            assert source is not None
+            task = asyncio.create_task(source.run())
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, task.cancel)
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        finally:
+            await bus.close()
     finally:
         await engine.dispose()
     return 0

@@ -172,6 +172,10 @@ class Ticket(Base):
     abandoned_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # the queue position the customer was last told, and when (queue notices;
+    # on the row so every replica shares it)
+    told_position: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    told_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     @property
     def number(self) -> str:

@@ -68,6 +68,10 @@ class Settings:
     rasa_public_url: str = "http://127.0.0.1:5005"
     webchat_vendor_path: Path = REPO_ROOT / _WEBCHAT_VENDOR
     webchat_default_language: str = "tr"
+    # live updates to consoles: auto (PostgreSQL LISTEN/NOTIFY on a
+    # PostgreSQL database, in-process on SQLite), postgres or memory
+    live_bus: str = "auto"
+    live_channel: str = "handoff_live"
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -84,10 +88,17 @@ def _bool(env: Mapping[str, str], name: str) -> bool:
     return env.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _events_source(env: Mapping[str, str]) -> str:
-    raw = (env.get("HANDOFF_EVENTS_SOURCE") or "sql").strip().lower()
-    if raw not in {"sql", "rabbitmq", "off"}:
-        raise SettingsError(f"HANDOFF_EVENTS_SOURCE must be sql, rabbitmq or off, got {raw!r}")
+def _choice(env: Mapping[str, str], name: str, default: str, allowed: set[str]) -> str:
+    raw = (env.get(name) or default).strip().lower()
+    if raw not in allowed:
+        raise SettingsError(f"{name} must be one of {', '.join(sorted(allowed))}, got {raw!r}")
+    return raw
+
+
+def _identifier(env: Mapping[str, str], name: str, default: str) -> str:
+    raw = (env.get(name) or default).strip()
+    if not raw.replace("_", "").isalnum() or not raw.isascii() or len(raw) > 63:
+        raise SettingsError(f"{name} must be letters, digits and underscores (at most 63), got {raw!r}")
     return raw
 
 
@@ -97,13 +108,6 @@ def _public_url(env: Mapping[str, str], name: str, default: str) -> str:
     parts = urlsplit(raw)
     if parts.scheme not in {"http", "https"} or not parts.netloc or any(c in raw for c in " ;,'\""):
         raise SettingsError(f"{name} must be an http(s) URL, got {raw!r}")
-    return raw
-
-
-def _language(env: Mapping[str, str], name: str, default: str) -> str:
-    raw = (env.get(name) or default).strip().lower()
-    if raw not in {"tr", "en"}:
-        raise SettingsError(f"{name} must be tr or en, got {raw!r}")
     return raw
 
 
@@ -145,7 +149,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, require_secrets: bool
         default_handle_seconds=_int(env, "HANDOFF_DEFAULT_HANDLE_SECONDS", 300),
         archive_after_days=_int(env, "HANDOFF_ARCHIVE_AFTER_DAYS", 30),
         purge_after_days=_int(env, "HANDOFF_PURGE_AFTER_DAYS", 365),
-        events_source=_events_source(env),
+        events_source=_choice(env, "HANDOFF_EVENTS_SOURCE", "sql", {"sql", "rabbitmq", "off"}),
         rasa_events_url=env.get("RASA_EVENTS_URL") or "sqlite+aiosqlite:///events.db",
         rabbitmq_url=env.get("RABBITMQ_URL") or "amqp://guest:guest@127.0.0.1:5672/",
         rabbitmq_queue=env.get("RABBITMQ_QUEUE") or "rasa_core_events",
@@ -160,5 +164,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, require_secrets: bool
         queue_notice_poll_seconds=float(_int(env, "HANDOFF_QUEUE_NOTICE_POLL", 3)),
         rasa_public_url=_public_url(env, "RASA_PUBLIC_URL", "http://127.0.0.1:5005"),
         webchat_vendor_path=Path(env.get("HANDOFF_WEBCHAT_VENDOR") or str(root / _WEBCHAT_VENDOR)),
-        webchat_default_language=_language(env, "HANDOFF_WEBCHAT_LANGUAGE", "tr"),
+        webchat_default_language=_choice(env, "HANDOFF_WEBCHAT_LANGUAGE", "tr", {"tr", "en"}),
+        live_bus=_choice(env, "HANDOFF_LIVE_BUS", "auto", {"auto", "postgres", "memory"}),
+        live_channel=_identifier(env, "HANDOFF_LIVE_CHANNEL", "handoff_live"),
     )

@@ -9,7 +9,7 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
 from handoff.api.common import require_agent, transaction
-from handoff.events import Event
+from handoff.events import RESYNC, Event
 from handoff.models import Agent
 
 bp = Blueprint("live", url_prefix="/api/v1")
@@ -18,6 +18,8 @@ KEEPALIVE_SECONDS = 15.0
 
 
 def relevant(event: Event, agent: Agent) -> bool:
+    if event.get("type") == RESYNC:
+        return True  # updates were lost: every console reloads
     in_my_departments = agent.sees_all or event.get("department") in agent.department_ids
     if event.get("type") == "message.new":
         return event.get("assignee_id") == agent.id

@@ -137,7 +137,14 @@
     if (state.events) state.events.close();
     const es = new EventSource("/api/v1/events");
     state.events = es;
-    es.onopen = () => { $("live-status").textContent = t("live"); $("live-status").dataset.state = "live"; };
+    // (Re)connected, possibly to another replica, or told that updates were
+    // lost: whatever happened meanwhile is read again.
+    const reload = () => {
+      refreshQueue().catch(() => {});
+      if (state.current) openTicketQuiet(state.current.ticket_number);
+    };
+    es.onopen = () => { $("live-status").textContent = t("live"); $("live-status").dataset.state = "live"; reload(); };
+    es.addEventListener("live.resync", reload);
     es.onerror = () => { $("live-status").textContent = t("offline"); $("live-status").dataset.state = "offline"; };
     const onTicketEvent = (ev) => {
       const data = JSON.parse(ev.data);

@@ -4,8 +4,10 @@
 position only when it is better than the one they were last told, and at
 most once per ``interval`` seconds; a ticket seen for the first time is
 only remembered (the bot told its position at handoff). ``QueueNotifier``
-applies it every few seconds to the whole queue. Its memory is per process:
-after a restart it starts by remembering, so nobody is told twice in a row.
+applies it every few seconds to the whole queue. The memory is on the
+ticket rows (``told_position``, ``told_at``) and every change to it is a
+compare-and-set, so when several replicas run a notifier each notice is
+sent by exactly one of them, and a restart forgets nothing.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handoff.models import Ticket, utcnow
@@ -78,7 +81,6 @@ class QueueNotifier:
         self._rules = rules
         self._interval = interval_seconds
         self._poll = poll_seconds
-        self._told: dict[int, Told] = {}
 
     async def tick(self, now: datetime | None = None) -> list[str]:
         """One pass over the queue; the ticket numbers told a new position."""
@@ -86,9 +88,18 @@ class QueueNotifier:
         async with self._sessionmaker() as session:
             queued = await queued_with_positions(session=session, rules=self._rules, departments=None, now=now, limit=5000)
         found = {ticket.id: (ticket, position, wait) for ticket, position, wait in queued}
-        due, memory = plan_queue_notices(self._told, {tid: pos for tid, (_, pos, _) in found.items()}, now, self._interval)
+        before = {
+            ticket.id: Told(ticket.told_position, ticket.told_at)
+            for ticket, _, _ in queued
+            if ticket.told_position is not None and ticket.told_at is not None
+        }
+        due, memory = plan_queue_notices(before, {tid: pos for tid, (_, pos, _) in found.items()}, now, self._interval)
         told: list[str] = []
-        for ticket_id in due:
+        for ticket_id, after in memory.items():
+            if after == before.get(ticket_id) or not await self._remember(ticket_id, before.get(ticket_id), after):
+                continue  # unchanged, or another replica got there first
+            if ticket_id not in due:
+                continue
             ticket, position, wait = found[ticket_id]
             text = self._notices.render("queue_position", ticket.language, queue_position=position, wait_minutes=wait_minutes(wait))
             try:
@@ -96,9 +107,24 @@ class QueueNotifier:
                 told.append(ticket.number)
             except ChannelError as exc:
                 log.warning("queue notice for %s not delivered: %s", ticket.number, exc)
-                memory[ticket_id] = self._told[ticket_id]  # try again next pass
-        self._told = memory
+                await self._remember(ticket_id, after, before.get(ticket_id))  # try again next pass
         return told
+
+    async def _remember(self, ticket_id: int, expected: Told | None, new: Told | None) -> bool:
+        """Compare-and-set of a ticket's memory: true when this call changed it."""
+        was_position, was_at = (expected.position, expected.at) if expected else (None, None)
+        async with self._sessionmaker() as session, session.begin():
+            result = await session.execute(
+                update(Ticket)
+                .where(
+                    Ticket.id == ticket_id,
+                    Ticket.told_position.is_not_distinct_from(was_position),
+                    Ticket.told_at.is_not_distinct_from(was_at),
+                )
+                .values(told_position=new.position if new else None, told_at=new.at if new else None)
+                .execution_options(synchronize_session=False)
+            )
+        return result.rowcount == 1
 
     async def run(self) -> None:
         while True:

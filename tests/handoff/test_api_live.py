@@ -57,3 +57,16 @@ async def test_sse_new_ticket_message_and_taken(client: httpx.AsyncClient) -> No
         kind, data = await _next(events)
         assert kind == "ticket.claimed" and data["ticket_number"] == other
         assert data["assignee_id"] != (await client.get("/api/v1/auth/me", headers=fin)).json()["agent"]["id"]
+
+
+async def test_a_resync_reaches_every_console(server, client: httpx.AsyncClient) -> None:  # type: ignore[no-untyped-def]
+    """When live updates were lost (the bus reconnected), every console,
+    whatever its departments, is told to reload."""
+    acc = await login(client, "acc")
+    async with client.stream("GET", "/api/v1/events", headers=acc) as stream:
+        lines = stream.aiter_lines()
+        while (await asyncio.wait_for(lines.__anext__(), 5)) != ": connected":
+            pass
+        await server.app.ctx.bus.publish({"type": "live.resync"})
+        kind, _ = await _next(_events(lines))
+        assert kind == "live.resync"

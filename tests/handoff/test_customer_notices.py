@@ -3,6 +3,7 @@ resolve, and what happens when Rasa cannot be reached."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -98,6 +99,30 @@ async def test_queue_notices_follow_the_queue(server, client: httpx.AsyncClient)
     assert await notifier.tick() == [second]
     assert channel.notices == [("conv-q2", "You have moved up the queue: you are now number 1 (about 60 min to wait).")]  # one claim this hour
     assert await notifier.tick() == []  # nothing changed since
+
+
+async def test_two_replicas_tell_each_move_once(server, client: httpx.AsyncClient) -> None:  # type: ignore[no-untyped-def]
+    """Two notifiers on one database (two replicas of the service): the
+    memory is shared, so a move up the queue is told exactly once, and a
+    replica started later does not tell it again."""
+    first = await _handoff(client, "conv-r1", "en")
+    second = await _handoff(client, "conv-r2", "en")
+    third = await _handoff(client, "conv-r3", "tr")
+
+    def replica(channel: RecordingChannel) -> QueueNotifier:
+        return QueueNotifier(
+            sessionmaker=server.app.ctx.sessionmaker, channel=channel, notices=load_notices(NOTICES),
+            rules=QueueRules(3600, 300), interval_seconds=0, poll_seconds=1,
+        )
+
+    a, b = RecordingChannel(), RecordingChannel()
+    await asyncio.gather(replica(a).tick(), replica(b).tick())
+    await client.post(f"/api/v1/tickets/{first}/claim", headers=await login(client, "fin"))
+    told = await asyncio.gather(replica(a).tick(), replica(b).tick(), replica(b).tick())
+    assert sorted(n for numbers in told for n in numbers) == [second, third]
+    assert sorted(c for c, _ in a.notices + b.notices) == ["conv-r2", "conv-r3"]
+    late = RecordingChannel()
+    assert await replica(late).tick() == [] and late.notices == []
 
 
 class _Down(RecordingChannel):

@@ -1,0 +1,141 @@
+"""Live updates across replicas: PostgreSQL LISTEN/NOTIFY (handoff.events).
+
+Two buses on one database stand for two replicas of the service; two apps
+on one database show a console on one replica seeing what the other did.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+
+import asyncpg
+import httpx
+import pytest
+
+from handoff.app import create_app
+from handoff.events import RESYNC, InMemoryEventBus, PostgresEventBus, asyncpg_dsn, make_bus
+from handoff.services.channel import RecordingChannel
+from handoff.settings import SettingsError, load_settings
+from tests.handoff.helpers import bot_headers, free_port, login, make_settings, serve
+from tests.handoff.test_api_agents import new_ticket
+
+
+@pytest.fixture
+async def replicas(pg_url: str) -> AsyncIterator[tuple[PostgresEventBus, PostgresEventBus]]:
+    channel = f"live_test_{uuid.uuid4().hex[:8]}"
+    a, b = PostgresEventBus(asyncpg_dsn(pg_url), channel, retry_seconds=0.1), PostgresEventBus(asyncpg_dsn(pg_url), channel, retry_seconds=0.1)
+    await a.start()
+    await b.start()
+    try:
+        yield a, b
+    finally:
+        await a.close()
+        await b.close()
+
+
+async def _drain(sub, count: int, timeout: float = 5.0) -> list[dict]:  # type: ignore[no-untyped-def]
+    got = []
+    for _ in range(count):
+        event = await sub.get(timeout=timeout)
+        assert event is not None, f"only {len(got)} of {count} events arrived: {got}"
+        got.append(event)
+    return got
+
+
+async def test_an_event_published_on_one_replica_reaches_both_once_in_order(replicas) -> None:  # type: ignore[no-untyped-def]
+    a, b = replicas
+    async with a.subscribe() as on_a, b.subscribe() as on_b:
+        for i in range(50):
+            await (a if i % 2 else b).publish({"type": "ticket.queued", "ticket_number": f"T-{i:06d}", "department": "finance"})
+        seen_a, seen_b = await _drain(on_a, 50), await _drain(on_b, 50)
+        assert [e["ticket_number"] for e in seen_a] == [f"T-{i:06d}" for i in range(50)]
+        assert seen_b == seen_a
+        assert await on_a.get(timeout=0.3) is None and await on_b.get(timeout=0.3) is None  # nothing twice
+
+
+async def test_a_lost_connection_is_reopened_and_consoles_are_told_to_reload(replicas, pg_url: str) -> None:  # type: ignore[no-untyped-def]
+    a, b = replicas
+    admin = await asyncpg.connect(asyncpg_dsn(pg_url))
+    try:
+        async with b.subscribe() as on_b:
+            pid = b._listener.get_server_pid()  # noqa: SLF001 - the connection PostgreSQL is to drop
+            assert await admin.fetchval("SELECT pg_terminate_backend($1)", pid)
+            assert (await _drain(on_b, 1))[0]["type"] == RESYNC
+            assert b.listening and b._listener.get_server_pid() != pid  # noqa: SLF001
+            await a.publish({"type": "ticket.closed", "ticket_number": "T-000001", "department": "finance"})
+            assert (await _drain(on_b, 1))[0]["ticket_number"] == "T-000001"
+    finally:
+        await admin.close()
+
+
+async def test_publishing_without_postgresql_still_reaches_this_replica(replicas, pg_url: str) -> None:  # type: ignore[no-untyped-def]
+    a, _ = replicas
+    a._dsn = f"postgresql://postgres@127.0.0.1:{free_port()}/nowhere"  # noqa: SLF001 - PostgreSQL gone for new connections
+    if a._publisher is not None:  # noqa: SLF001
+        await a._publisher.close()  # noqa: SLF001
+    async with a.subscribe() as on_a:
+        await a.publish({"type": "ticket.queued", "ticket_number": "T-000009", "department": "finance"})  # must not raise
+        assert (await _drain(on_a, 1))[0]["ticket_number"] == "T-000009"
+
+
+async def test_an_update_too_large_for_notify_stays_local(replicas) -> None:  # type: ignore[no-untyped-def]
+    a, b = replicas
+    async with a.subscribe() as on_a, b.subscribe() as on_b:
+        await a.publish({"type": "message.new", "ticket_number": "T-000002", "sender": "x" * 9000})
+        assert (await _drain(on_a, 1))[0]["ticket_number"] == "T-000002"
+        assert await on_b.get(timeout=0.3) is None
+
+
+def test_the_bus_follows_the_database_unless_told(pg_url: str) -> None:
+    assert isinstance(make_bus(make_settings("sqlite+aiosqlite:///x.db")), InMemoryEventBus)
+    assert isinstance(make_bus(make_settings(pg_url)), PostgresEventBus)
+    assert isinstance(make_bus(make_settings(pg_url, live_bus="memory")), InMemoryEventBus)
+    env = {"HANDOFF_DEV_INSECURE": "1"}
+    assert load_settings({**env, "HANDOFF_LIVE_BUS": "Postgres"}).live_bus == "postgres"
+    with pytest.raises(SettingsError, match="HANDOFF_LIVE_BUS"):
+        load_settings({**env, "HANDOFF_LIVE_BUS": "kafka"})
+    with pytest.raises(SettingsError, match="HANDOFF_LIVE_CHANNEL"):
+        load_settings({**env, "HANDOFF_LIVE_CHANNEL": "live; DROP TABLE tickets"})
+
+
+async def _next_event(lines: AsyncIterator[str], timeout: float = 5.0) -> tuple[str, dict]:
+    kind = None
+    while True:
+        line = await asyncio.wait_for(lines.__anext__(), timeout)
+        if line.startswith("event: "):
+            kind = line[7:]
+        elif line.startswith("data: ") and kind:
+            return kind, json.loads(line[6:])
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)  # several replicas run on PostgreSQL only
+async def test_a_console_on_one_replica_sees_what_happened_on_the_other(db_url: str, seed) -> None:  # type: ignore[no-untyped-def]
+    """Two apps on one PostgreSQL database: the agent's live stream is on
+    replica B; the ticket arrives, is claimed and gets a customer message
+    through replica A."""
+    async with AsyncExitStack() as stack:
+        urls = []
+        for name in ("a", "b"):
+            app = create_app(make_settings(db_url), channel=RecordingChannel(), name=f"replica_{name}_{uuid.uuid4().hex[:6]}")
+            urls.append(await stack.enter_async_context(serve(app, free_port())))
+        on_a = await stack.enter_async_context(httpx.AsyncClient(base_url=urls[0], timeout=30))
+        on_b = await stack.enter_async_context(httpx.AsyncClient(base_url=urls[1], timeout=30))
+        fin = await login(on_b, "fin")
+        async with on_b.stream("GET", "/api/v1/events", headers=fin) as stream:
+            lines = stream.aiter_lines()
+            while (await asyncio.wait_for(lines.__anext__(), 5)) != ": connected":
+                pass
+            number = await new_ticket(on_a, "finance")
+            kind, data = await _next_event(lines)
+            assert (kind, data["ticket_number"], data["department"]) == ("ticket.queued", number, "finance")
+            assert (await on_a.post(f"/api/v1/tickets/{number}/claim", headers=await login(on_a, "fin"))).status_code == 200
+            kind, data = await _next_event(lines)
+            assert (kind, data["ticket_number"]) == ("ticket.claimed", number)
+            msg = {"source_id": "x1", "sender": "customer", "text": "hâlâ bekliyorum"}
+            assert (await on_a.post(f"/api/v1/tickets/{number}/messages", json=msg, headers=bot_headers())).status_code in (200, 201)
+            kind, data = await _next_event(lines)
+            assert (kind, data["ticket_number"], data["sender"]) == ("message.new", number, "customer")
