@@ -8,12 +8,16 @@ from alembic import command
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 __all__ = ["alembic_config", "upgrade", "downgrade", "is_current"]
 
 _MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# PostgreSQL advisory lock key: one migration at a time, whichever replica
+# or job starts it; the others wait, then find the schema current.
+_LOCK_KEY = 0x68616E646F6666  # "handoff"
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -26,6 +30,8 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     async with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
         await conn.run_sync(lambda c: command.upgrade(alembic_config(c), revision))
 
 
