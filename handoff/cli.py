@@ -37,10 +37,16 @@ def _serve(settings: Settings) -> int:
     return 0
 
 
-async def _migrate(settings: Settings) -> None:
+async def _migrate(settings: Settings, catalogue: bool = False) -> None:
     engine = make_engine(settings.database_url)
     try:
         await upgrade(engine)
+        if catalogue:
+            from handoff.services.bootstrap import sync_departments
+
+            async with make_sessionmaker(engine)() as session, session.begin():
+                departments = await sync_departments(session=session, catalogue_path=settings.catalogue_path)
+            print(f"departments: {', '.join(departments)}")
     finally:
         await engine.dispose()
 
@@ -151,7 +157,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m handoff")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("serve", help="run the HTTP service and the agent console")
-    sub.add_parser("migrate", help="apply database migrations")
+    mig = sub.add_parser("migrate", help="apply database migrations (one at a time, whoever starts them)")
+    mig.add_argument("--catalogue", action="store_true", help="also create or update the departments from the catalogue")
     sub.add_parser("follow", help="follow Rasa's event broker only (transcripts, customer messages to tickets)")
     sub.add_parser("bootstrap", help="migrate, create departments and demo agents, print credentials")
     ret = sub.add_parser("retention", help="archive and purge old closed tickets")
@@ -174,7 +181,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "follow":
         return asyncio.run(_follow(settings))
     if args.command == "migrate":
-        asyncio.run(_migrate(settings))
+        asyncio.run(_migrate(settings, args.catalogue))
         return 0
     if args.command == "bootstrap":
         return asyncio.run(_bootstrap(settings))

@@ -70,3 +70,23 @@ async def test_a_resync_reaches_every_console(server, client: httpx.AsyncClient)
         await server.app.ctx.bus.publish({"type": "live.resync"})
         kind, _ = await _next(_events(lines))
         assert kind == "live.resync"
+
+
+async def test_health_check_says_whether_the_database_answers(client: httpx.AsyncClient) -> None:
+    res = await client.get("/healthz")
+    assert (res.status_code, res.json()) == (200, {"status": "ok"})
+
+
+async def test_health_check_is_unavailable_without_the_database(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """PostgreSQL gone: 503, so the load balancer stops sending to this replica."""
+    import uuid
+
+    from handoff.app import create_app
+    from handoff.services.channel import RecordingChannel
+    from tests.handoff.helpers import free_port, make_settings, serve
+
+    url = f"postgresql://postgres@127.0.0.1:{free_port()}/gone"
+    app = create_app(make_settings(url, live_bus="memory"), channel=RecordingChannel(), name=f"down_{uuid.uuid4().hex[:6]}")
+    async with serve(app, free_port()) as base, httpx.AsyncClient(base_url=base, timeout=30) as c:
+        res = await c.get("/healthz")
+    assert (res.status_code, res.json()) == (503, {"status": "unavailable"})

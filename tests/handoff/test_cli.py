@@ -58,6 +58,18 @@ def test_bootstrap_creates_once_and_prints_credentials(db_url: str, monkeypatch:
     assert len(asyncio.run(_agents(db_url))[0]) == len(agents)
 
 
+def test_migrate_with_catalogue_creates_departments_and_no_agents(db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """The deployment's one-off migration job: schema and departments, no demo accounts."""
+    asyncio.run(_reset(db_url))
+    _env(monkeypatch, db_url)
+    assert main(["migrate", "--catalogue"]) == 0
+    assert "finance" in capsys.readouterr().out
+    agents, depts = asyncio.run(_agents(db_url))
+    assert agents == [] and {"account", "finance", "technical", "other"} <= set(depts)
+    assert main(["migrate", "--catalogue"]) == 0  # again: nothing changes
+    assert asyncio.run(_agents(db_url))[1] == depts
+
+
 def test_bootstrap_needs_demo_password(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     _env(monkeypatch, db_url)
     monkeypatch.delenv("DEMO_AGENT_PASSWORD")

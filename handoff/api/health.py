@@ -1,0 +1,29 @@
+"""Health check for load balancers and container orchestrators.
+
+``GET /healthz``: 200 when this replica can reach its database, 503 when it
+cannot. Nothing about the deployment is disclosed beyond that.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from sanic import Blueprint, Request, json
+from sanic.response import HTTPResponse
+from sqlalchemy import text
+
+bp = Blueprint("health")
+
+log = logging.getLogger("handoff.health")
+
+
+@bp.get("/healthz")
+async def healthz(request: Request) -> HTTPResponse:
+    try:
+        async with request.app.ctx.sessionmaker() as session:
+            await asyncio.wait_for(session.execute(text("SELECT 1")), 5)
+    except Exception as exc:  # noqa: BLE001 - any failure means "not ready"
+        log.warning("health check: database unreachable: %s", exc)
+        return json({"status": "unavailable"}, status=503)
+    return json({"status": "ok"})
