@@ -35,6 +35,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot import action_results
+
 __all__ = [
     "TriageSocketIOInput",
     "TriageSocketIOOutput",
@@ -44,6 +46,8 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+action_results.install()  # the Rasa server loads these channels: see bot/action_results.py
 
 # Keys of a bot event's metadata that the web chat may show.
 MESSAGE_METADATA_KEYS = ("sender", "agent_name", "kind")

@@ -18,6 +18,9 @@ from rasa.shared.core.events import ActiveLoop, Event, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from actions.core.masking import mask_secrets
+from bot import action_results
+
+action_results.install()  # the Rasa server loads this store: see bot/action_results.py
 
 __all__ = ["RedactingSQLTrackerStore", "redact", "MASK", "REDACTED_SLOT"]
 
