@@ -1,0 +1,362 @@
+"""Bot turn latency: simulated customers (1, 10 and 50 at once) run the
+Turkish and English conversations of bench/conversations.py to a handoff,
+against four targets measured side by side in the same run:
+
+- ``ours_rest``: the whole assistant (tests/live_stack.py: Rasa with our
+  channels, SQL tracker store and SQL event broker, the action server, the
+  handoff service) through the REST channel;
+- ``ours_socketio``: the same processes through the socket.io channel, the
+  way the web chat talks (a turn ends with the server's acknowledgement,
+  which comes after the bot's last message);
+- ``inprocess``: our model in a Rasa ``Agent`` inside this process: no HTTP,
+  no action server (our actions run in-process through rasa_sdk's executor),
+  in-memory tracker store, no event broker;
+- ``vanilla``: Rasa's starter project (``rasa init``, its default config),
+  served by ``rasa run`` through its REST channel.
+
+A turn is one customer message until every bot reply to it has arrived.
+Each (concurrency, target) cell is run ``--repeats`` times, the targets in
+a rotating order inside each repetition, and the medians of the runs'
+p50/p95/p99 and messages per second are reported. The resident memory of
+each server process is sampled during the runs.
+
+Run with the bench environment: ``.venv/bench/bin/python -m bench.bot_latency``
+(the in-process agent runs in the bot environment, bench/inprocess_agent.py).
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any, AsyncIterator, Callable, Optional
+
+from bench.common import RESULTS, ROOT, median_of_runs, rss_mib, table, write_results
+from bench.load import run_cell
+
+from live_stack import BOT_BIN, MODEL, SERVICE_TOKEN, LiveStack, free_port  # noqa: E402  (tests/ on sys.path)
+
+VANILLA_DIR = RESULTS / "vanilla"
+TIMEOUT = 180.0
+
+
+# the vanilla assistant ----------------------------------------------------------
+
+def vanilla_model() -> Path:
+    """Rasa's starter project with its default config, trained once into
+    build/bench/vanilla (``rasa init`` is bundled with Rasa, offline)."""
+    models = sorted((VANILLA_DIR / "models").glob("*.tar.gz"))
+    if models:
+        return models[-1]
+    VANILLA_DIR.mkdir(parents=True, exist_ok=True)
+    print("training Rasa's starter project (rasa init) into build/bench/vanilla ...", flush=True)
+    done = subprocess.run(
+        [str(BOT_BIN / "rasa"), "init", "--no-prompt", "--init-dir", str(VANILLA_DIR)],
+        cwd=VANILLA_DIR.parent, env={**os.environ, "RASA_TELEMETRY_ENABLED": "false"}, capture_output=True, text=True,
+    )
+    models = sorted((VANILLA_DIR / "models").glob("*.tar.gz"))
+    if done.returncode != 0 or not models:
+        raise RuntimeError(f"rasa init failed: {done.stdout[-1500:]}{done.stderr[-1500:]}")
+    return models[-1]
+
+
+def wait_up(url: str, process: subprocess.Popen, log: Path, seconds: float = 240) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url} exited early:\n{log.read_text()[-2000:]}")
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except urllib.error.HTTPError:
+            return
+        except (urllib.error.URLError, OSError):
+            time.sleep(0.5)
+    raise RuntimeError(f"{url} did not come up")
+
+
+class VanillaServer:
+    def __init__(self, tmp: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = tmp / "vanilla.log"
+        self.process: Optional[subprocess.Popen] = None
+
+    def start(self) -> None:
+        model = vanilla_model()
+        self.process = subprocess.Popen(
+            [str(BOT_BIN / "rasa"), "run", "--enable-api", "--model", str(model), "--port", str(self.port),
+             "--credentials", str(VANILLA_DIR / "credentials.yml")],
+            cwd=VANILLA_DIR, env={**os.environ, "RASA_TELEMETRY_ENABLED": "false"},
+            stdout=self.log.open("a"), stderr=subprocess.STDOUT,
+        )
+        wait_up(f"{self.url}/", self.process, self.log)
+
+    def stop(self) -> None:
+        if self.process:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+# targets: each opens a conversation whose ``say`` is one timed turn ----------------
+
+class RestTarget:
+    def __init__(self, name: str, url: str) -> None:
+        self.name = name
+        self.url = f"{url}/webhooks/rest/webhook"
+        self.session: Any = None
+
+    async def open(self) -> None:
+        import aiohttp
+
+        self.session = aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=TIMEOUT), connector=aiohttp.TCPConnector(limit=0)
+        )
+
+    async def close(self) -> None:
+        await self.session.close()
+
+    @contextlib.asynccontextmanager
+    async def conversation(self, sender: str, language: str) -> AsyncIterator[Callable[[str], Any]]:
+        async def say(text: str) -> int:
+            async with self.session.post(self.url, json={"sender": sender, "message": text}) as response:
+                response.raise_for_status()
+                return len(await response.json())
+
+        yield say
+
+
+class SocketTarget:
+    """The web chat's way: websocket, session_request / session_confirm, and
+    ``user_uttered`` with an acknowledgement once the server handled it."""
+
+    def __init__(self, name: str, url: str, origin: str) -> None:
+        self.name, self.url, self.origin = name, url, origin
+
+    async def open(self) -> None:
+        pass
+
+    async def close(self) -> None:
+        pass
+
+    @contextlib.asynccontextmanager
+    async def conversation(self, sender: str, language: str) -> AsyncIterator[Callable[[str], Any]]:
+        import socketio
+
+        client = socketio.AsyncClient(reconnection=False)
+        confirmed = asyncio.get_running_loop().create_future()
+        received: list[dict] = []
+        client.on("session_confirm", lambda data: confirmed.done() or confirmed.set_result(data))
+        client.on("bot_uttered", lambda data: received.append(data))
+        await client.connect(self.url, transports=["websocket"], socketio_path="/socket.io",
+                             headers={"Origin": self.origin}, wait_timeout=30)
+        try:
+            await client.emit("session_request", {"session_id": sender})
+            await asyncio.wait_for(confirmed, 30)
+
+            async def say(text: str) -> int:
+                before = len(received)
+                await client.call("user_uttered", {"message": text, "session_id": sender,
+                                                   "customData": {"language": language}}, timeout=TIMEOUT)
+                return len(received) - before
+
+            yield say
+        finally:
+            await client.disconnect()
+
+
+class InProcessTarget:
+    """bench/inprocess_agent.py in the bot environment: the load runs inside
+    the process that holds the agent, so no HTTP is timed."""
+
+    name = "inprocess"
+
+    def __init__(self, stack: LiveStack) -> None:
+        env = {**stack.env, "HANDOFF_URL": stack.handoff_url, "HANDOFF_SERVICE_TOKEN": SERVICE_TOKEN,
+               "OUTBOX_PATH": str(stack.tmp / "inprocess-outbox.db")}
+        self.log = (stack.tmp / "inprocess.log").open("a")
+        self.process = subprocess.Popen([str(BOT_BIN / "python"), "-m", "bench.inprocess_agent"], cwd=ROOT, env=env,
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, text=True)
+        self.pid = self.process.pid
+        self._expect("READY")
+
+    def _expect(self, prefix: str) -> str:
+        while True:
+            line = self.process.stdout.readline()  # type: ignore[union-attr]
+            if not line:
+                raise RuntimeError(f"the in-process agent exited (log: {self.log.name})")
+            if line.startswith(prefix):
+                return line[len(prefix):].strip()
+
+    def _cell(self, concurrency: int, conversations: int, tag: str) -> dict:
+        self.process.stdin.write(json.dumps({"concurrency": concurrency, "conversations": conversations, "tag": tag}) + "\n")  # type: ignore[union-attr]
+        self.process.stdin.flush()  # type: ignore[union-attr]
+        return json.loads(self._expect("RESULT "))
+
+    async def cell(self, concurrency: int, conversations: int, tag: str) -> dict:
+        return await asyncio.to_thread(self._cell, concurrency, conversations, tag)
+
+    def stop(self) -> None:
+        self.process.stdin.close()  # type: ignore[union-attr]
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+# the load ---------------------------------------------------------------------------
+
+class MemorySampler(threading.Thread):
+    """The largest resident memory of each named process while running."""
+
+    def __init__(self, pids: dict[str, int]) -> None:
+        super().__init__(daemon=True)
+        self.pids = pids
+        self.peak: dict[str, float] = {}
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.is_set():
+            for name, pid in self.pids.items():
+                value = rss_mib(pid)
+                if value is not None:
+                    self.peak[name] = max(self.peak.get(name, 0.0), value)
+            self.stopped.wait(0.5)
+
+    def stop(self) -> dict[str, float]:
+        self.stopped.set()
+        self.join()
+        return dict(self.peak)
+
+
+def parse_plan(text: str) -> list[tuple[int, int]]:
+    """``"1:4,10:10,50:50"``: (customers at once, conversations in all)."""
+    return [(int(c), int(n)) for c, n in (part.split(":") for part in text.split(","))]
+
+
+async def cell(target: Any, concurrency: int, conversations: int, tag: str) -> dict:
+    if isinstance(target, InProcessTarget):
+        return await target.cell(concurrency, conversations, tag)
+    return await run_cell(target, concurrency, conversations, tag)
+
+
+async def measure(targets: list[Any], plan: list[tuple[int, int]], repeats: int, pids: dict[str, dict[str, int]]) -> dict:
+    runs: dict[str, dict[int, list[dict]]] = {t.name: {c: [] for c, _ in plan} for t in targets}
+    memory: dict[str, dict[str, float]] = {}
+    for t in targets:  # warm-up: a fresh Rasa's first turns trace TensorFlow graphs
+        print(f"warm-up {t.name}", flush=True)
+        await cell(t, 2, 2, f"warm-{t.name}")
+    for repeat in range(repeats):
+        for concurrency, conversations in plan:
+            shift = (repeat + concurrency) % len(targets)
+            for t in targets[shift:] + targets[:shift]:
+                sampler = MemorySampler(pids.get(t.name, {}))
+                sampler.start()
+                result = await cell(t, concurrency, conversations, f"{t.name}-{repeat}-{concurrency}")
+                peak = sampler.stop()
+                result["peak_rss_mib"] = peak
+                for proc, value in peak.items():
+                    key = f"{t.name}:{proc}"
+                    memory[key] = max(memory.get(key, 0.0), value)
+                runs[t.name][concurrency].append(result)
+                print(f"  run {repeat + 1}/{repeats} {t.name:14} x{concurrency:<3} p50 {result['p50_ms']:7.1f} ms  "
+                      f"p95 {result['p95_ms']:7.1f} ms  p99 {result['p99_ms']:7.1f} ms  "
+                      f"{result.get('per_s', 0):6.2f} msg/s  errors {result['errors']}", flush=True)
+    return {"runs": runs, "peak_rss_mib": memory}
+
+
+def report(runs: dict[str, dict[int, list[dict]]], memory: dict[str, float]) -> dict:
+    medians = {name: {str(c): median_of_runs(cells) for c, cells in by_c.items()} for name, by_c in runs.items()}
+    rows = []
+    for name, by_c in medians.items():
+        for c, m in by_c.items():
+            rows.append([name, c, m["p50_ms"], m["p95_ms"], m["p99_ms"], m.get("per_s", ""), int(m["n"]), int(m["errors"])])
+    print()
+    print("median of runs, per turn")
+    print(table(rows, ["target", "customers", "p50 ms", "p95 ms", "p99 ms", "msg/s", "turns", "errors"]))
+    ratios: dict[str, dict[str, float]] = {}
+    if "vanilla" in medians:
+        for c in medians["vanilla"]:
+            base = medians["vanilla"][c]["p95_ms"]
+            ratios[c] = {name: round(m[c]["p95_ms"] / base, 2) for name, m in medians.items() if c in m and base}
+        print()
+        print("p95 as a multiple of the vanilla assistant's (same run)")
+        print(table([[c, *(r.get(n, "") for n in medians)] for c, r in ratios.items()], ["customers", *medians]))
+        if "10" in ratios:
+            for name in ("ours_rest", "ours_socketio"):
+                if name in ratios["10"]:
+                    verdict = "met" if ratios["10"][name] <= 1.5 else "missed"
+                    print(f"target p95 at 10 customers <= 1.5 x vanilla, {name}: {ratios['10'][name]} -> {verdict}")
+    print()
+    print("peak resident memory (MiB)")
+    print(table([[k, v] for k, v in sorted(memory.items())], ["target:process", "MiB"]))
+    return {"medians": medians, "p95_ratio_to_vanilla": ratios}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--plan", default="1:4,10:10,50:50", help="customers:conversations, comma-separated")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--targets", default="vanilla,inprocess,ours_rest,ours_socketio")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs)")
+    args = parser.parse_args()
+    wanted = args.targets.split(",")
+    plan = parse_plan(args.plan)
+    tmp = Path(tempfile.mkdtemp(prefix="bench-bot-"))
+    stack = LiveStack(tmp)
+    vanilla = VanillaServer(tmp)
+    inprocess: Optional[InProcessTarget] = None
+    try:
+        if "vanilla" in wanted:
+            vanilla.start()
+        stack.start()
+        targets: list[Any] = []
+        pids: dict[str, dict[str, int]] = {}
+        live = {name: p.pid for name, p in stack.processes.items()}
+        if "vanilla" in wanted:
+            targets.append(RestTarget("vanilla", vanilla.url))
+            pids["vanilla"] = {"rasa": vanilla.process.pid}  # type: ignore[union-attr]
+        if "inprocess" in wanted:
+            inprocess = InProcessTarget(stack)
+            targets.append(inprocess)
+            pids["inprocess"] = {"agent process": inprocess.pid}
+        if "ours_rest" in wanted:
+            targets.append(RestTarget("ours_rest", stack.rasa_url))
+            pids["ours_rest"] = live
+        if "ours_socketio" in wanted:
+            targets.append(SocketTarget("ours_socketio", stack.rasa_url, stack.handoff_url))
+            pids["ours_socketio"] = live
+        measured = asyncio.run(measure(targets, plan, args.repeats, pids))
+        reported = report(measured["runs"], measured["peak_rss_mib"])
+        write_results("bot_latency", {
+            "plan": [{"customers": c, "conversations": n} for c, n in plan],
+            "repeats": args.repeats,
+            **reported,
+            "peak_rss_mib": measured["peak_rss_mib"],
+            "runs": {n: {str(c): r for c, r in by_c.items()} for n, by_c in measured["runs"].items()},
+        })
+    finally:
+        if inprocess:
+            inprocess.stop()
+        stack.stop()
+        vanilla.stop()
+        if args.keep:
+            print(f"logs kept in {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

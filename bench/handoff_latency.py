@@ -1,0 +1,291 @@
+"""Handoff latency under 20 active handoffs, with the SQL event broker and
+with RabbitMQ, both stacks up in the same run and measured in alternation.
+
+20 customers talk over the socket.io channel (as the web chat does) to a
+ticket; four agents (five tickets each) claim them and keep the console's
+live-update stream open (GET /api/v1/events, server-sent events, read by
+aiohttp: no browser). Then every pair exchanges messages at once, with a
+short pause between rounds:
+
+- customer to agent: from the customer's ``user_uttered`` until the agent's
+  stream announces ``message.new`` for the ticket (``event``), and until
+  the console's read of the ticket (what console.js does on that event)
+  shows the text (``console``, the figure the target is about);
+- agent to customer: from the agent's POST /tickets/<n>/reply until the
+  customer's socket receives the reply (``bot_uttered``).
+
+Run with the bench environment: ``.venv/bench/bin/python -m bench.handoff_latency``.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any, Optional
+
+import aiohttp
+import socketio
+
+from bench.common import median_of_runs, summary, table, write_results
+from bench.conversations import TO_TICKET, script
+
+from live_stack import AGENT_PASSWORD, HANDOFF_PY, ROOT, LiveStack  # noqa: E402
+
+TICKET = re.compile(r"T-\d{6}")
+WAIT = 60.0
+
+
+class Customer:
+    def __init__(self, url: str, origin: str, index: int) -> None:
+        self.url, self.origin, self.index = url, origin, index
+        self.session_id = f"bench-handoff-{index}-{uuid.uuid4().hex[:8]}"
+        self.client = socketio.AsyncClient(reconnection=False)
+        self.inbox: asyncio.Queue[dict] = asyncio.Queue()
+        self.ticket: Optional[str] = None
+
+    async def connect(self) -> None:
+        confirmed = asyncio.get_running_loop().create_future()
+        self.client.on("session_confirm", lambda data: confirmed.done() or confirmed.set_result(data))
+        self.client.on("bot_uttered", lambda data: self.inbox.put_nowait(data))
+        await self.client.connect(self.url, transports=["websocket"], socketio_path="/socket.io",
+                                  headers={"Origin": self.origin}, wait_timeout=30)
+        await self.client.emit("session_request", {"session_id": self.session_id})
+        await asyncio.wait_for(confirmed, 30)
+
+    async def say(self, text: str, language: str) -> None:
+        await self.client.call("user_uttered", {"message": text, "session_id": self.session_id,
+                                                "customData": {"language": language}}, timeout=120)
+
+    async def to_ticket(self) -> str:
+        language, texts = script(self.index)
+        for text in texts[: TO_TICKET[language]]:
+            await self.say(text, language)
+        texts_seen = []
+        while not self.inbox.empty():
+            texts_seen.append(self.inbox.get_nowait().get("text") or "")
+        found = TICKET.search(" ".join(texts_seen))
+        if not found:
+            raise RuntimeError(f"no ticket number in {texts_seen[-3:]}")
+        self.ticket = found.group(0)
+        return self.ticket
+
+    async def wait_for_text(self, text: str) -> None:
+        while True:
+            message = await asyncio.wait_for(self.inbox.get(), WAIT)
+            if message.get("text") == text:
+                return
+
+
+class AgentConsole:
+    """An agent's live-update stream, its events queued per ticket."""
+
+    def __init__(self, base: str, username: str, token: str) -> None:
+        self.base, self.username = base, username
+        self.headers = {"Authorization": f"Bearer {token}"}
+        self.queues: dict[str, asyncio.Queue[dict]] = {}
+        self.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None, sock_read=None))
+        self.task: Optional[asyncio.Task] = None
+        self.connected = asyncio.Event()
+
+    def queue(self, ticket: str) -> asyncio.Queue[dict]:
+        return self.queues.setdefault(ticket, asyncio.Queue())
+
+    async def start(self) -> None:
+        self.task = asyncio.create_task(self._read())
+        await asyncio.wait_for(self.connected.wait(), 30)
+
+    async def _read(self) -> None:
+        async with self.session.get(f"{self.base}/api/v1/events", headers=self.headers) as response:
+            response.raise_for_status()
+            kind, data = None, None
+            async for raw in response.content:
+                line = raw.decode().rstrip("\n")
+                if line.startswith(": connected"):
+                    self.connected.set()
+                elif line.startswith("event: "):
+                    kind = line[7:]
+                elif line.startswith("data: "):
+                    data = json.loads(line[6:])
+                elif line == "" and kind and data:
+                    if data.get("ticket_number"):
+                        self.queue(data["ticket_number"]).put_nowait({**data, "type": kind, "at": time.perf_counter()})
+                    kind, data = None, None
+
+    async def call(self, method: str, path: str, body: Any = None) -> Any:
+        async with self.session.request(method, f"{self.base}/api/v1{path}", json=body, headers=self.headers) as response:
+            response.raise_for_status()
+            return await response.json()
+
+    async def stop(self) -> None:
+        if self.task:
+            self.task.cancel()
+            await asyncio.gather(self.task, return_exceptions=True)
+        await self.session.close()
+
+
+def create_agents(stack: LiveStack, count: int) -> list[str]:
+    names = [f"bench_agent_{i}" for i in range(count)]
+    for name in names:
+        subprocess.run([str(HANDOFF_PY), "-m", "handoff", "create-agent", name, "--departments", "finance"],
+                       cwd=ROOT, env=stack.env, input=AGENT_PASSWORD + "\n", text=True, check=True, capture_output=True)
+    return names
+
+
+class Setup:
+    """One stack with its customers handed off and claimed."""
+
+    def __init__(self, stack: LiveStack) -> None:
+        self.stack = stack
+        self.customers: list[Customer] = []
+        self.consoles: list[AgentConsole] = []
+        self.owner: dict[str, AgentConsole] = {}
+
+    async def prepare(self, handoffs: int, agents: int) -> None:
+        names = create_agents(self.stack, agents)
+        self.customers = [Customer(self.stack.rasa_url, self.stack.handoff_url, i) for i in range(handoffs)]
+        await asyncio.gather(*(c.connect() for c in self.customers))
+        await asyncio.gather(*(c.to_ticket() for c in self.customers))
+        for name in names:
+            console = AgentConsole(self.stack.handoff_url, name, self.stack.agent(name)["Authorization"].split(" ", 1)[1])
+            await console.start()
+            self.consoles.append(console)
+        for i, customer in enumerate(self.customers):
+            console = self.consoles[i % agents]
+            await console.call("POST", f"/tickets/{customer.ticket}/claim")
+            self.owner[customer.ticket] = console  # type: ignore[index]
+        for customer in self.customers:  # the "agent joined" notice reached everyone
+            while not customer.inbox.empty():
+                customer.inbox.get_nowait()
+
+    async def close(self) -> None:
+        for console in self.consoles:
+            await console.stop()
+        for customer in self.customers:
+            await customer.client.disconnect()
+
+
+async def exchange(setup: Setup, rounds: int, pause: tuple[float, float], tag: str) -> dict[str, list[float]]:
+    samples: dict[str, list[float]] = {"event": [], "console": [], "reply": []}
+
+    async def pair(customer: Customer) -> None:
+        console = setup.owner[customer.ticket]  # type: ignore[index]
+        events = console.queue(customer.ticket)  # type: ignore[arg-type]
+        language, _ = script(customer.index)
+        await asyncio.sleep(random.uniform(0, pause[1]))  # not all in lockstep
+        for n in range(rounds):
+            while not events.empty():
+                events.get_nowait()
+            text = f"{tag} müşteri mesajı {n}" if language == "tr" else f"{tag} customer message {n}"
+            began = time.perf_counter()
+            await customer.say(text, language)
+            while True:
+                event = await asyncio.wait_for(events.get(), WAIT)
+                if event["type"] == "message.new" and event.get("sender") == "customer":
+                    break
+            samples["event"].append(event["at"] - began)
+            while True:  # what the console does on that event: read the ticket
+                ticket = await console.call("GET", f"/tickets/{customer.ticket}")
+                if any(m["text"] == text for m in ticket["transcript"]):
+                    break
+                await asyncio.sleep(0.02)
+            samples["console"].append(time.perf_counter() - began)
+            await asyncio.sleep(random.uniform(*pause))
+            reply = f"{tag} temsilci yanıtı {n}" if language == "tr" else f"{tag} agent reply {n}"
+            began = time.perf_counter()
+            await console.call("POST", f"/tickets/{customer.ticket}/reply", {"text": reply})
+            await customer.wait_for_text(reply)
+            samples["reply"].append(time.perf_counter() - began)
+            await asyncio.sleep(random.uniform(*pause))
+
+    await asyncio.gather(*(pair(c) for c in setup.customers))
+    return samples
+
+
+async def run(brokers: list[str], handoffs: int, agents: int, rounds: int, repeats: int, tmp: Path) -> dict:
+    stacks = {b: LiveStack(tmp / b, broker=b) for b in brokers}
+    setups: dict[str, Setup] = {}
+    results: dict[str, dict[str, list[dict]]] = {b: {"event": [], "console": [], "reply": []} for b in brokers}
+    try:
+        for broker, stack in stacks.items():
+            (tmp / broker).mkdir()
+            await asyncio.to_thread(stack.start)
+            setups[broker] = Setup(stack)
+            print(f"{broker}: {handoffs} customers to a ticket, {agents} agents claim them", flush=True)
+            await setups[broker].prepare(handoffs, agents)
+        for broker in brokers:  # warm-up round, not counted
+            await exchange(setups[broker], 1, (0.1, 0.3), f"warm{broker}")
+        for repeat in range(repeats):
+            order = brokers if repeat % 2 == 0 else brokers[::-1]
+            for broker in order:
+                clock = time.perf_counter()
+                samples = await exchange(setups[broker], rounds, (0.2, 0.8), f"r{repeat}")
+                for kind, values in samples.items():
+                    results[broker][kind].append(summary(values))
+                line = "  ".join(f"{k} p50 {summary(v)['p50_ms']:.0f} p95 {summary(v)['p95_ms']:.0f} ms" for k, v in samples.items())
+                print(f"  run {repeat + 1}/{repeats} {broker:8} {line}  ({time.perf_counter() - clock:.0f} s)", flush=True)
+    finally:
+        for setup in setups.values():
+            await setup.close()
+        for stack in stacks.values():
+            await asyncio.to_thread(stack.stop)
+            if stack.broker == "rabbitmq":
+                _delete_queue(stack.rabbitmq_queue)
+    return results
+
+
+def _delete_queue(name: str) -> None:
+    """The run's own RabbitMQ queue, removed afterwards (with aio-pika from
+    the handoff environment)."""
+    code = (
+        "import asyncio, aio_pika, sys\n"
+        "async def main():\n"
+        "    connection = await aio_pika.connect('amqp://guest:guest@127.0.0.1:5672/')\n"
+        "    async with connection:\n"
+        "        channel = await connection.channel()\n"
+        "        await channel.queue_delete(sys.argv[1])\n"
+        "asyncio.run(main())\n"
+    )
+    done = subprocess.run([str(HANDOFF_PY), "-c", code, name], capture_output=True, text=True)
+    if done.returncode:
+        print(f"could not delete RabbitMQ queue {name}: {done.stderr[-300:]}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--brokers", default="sql,rabbitmq")
+    parser.add_argument("--handoffs", type=int, default=20)
+    parser.add_argument("--agents", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=8, help="exchanges per pair in each run")
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    brokers = args.brokers.split(",")
+    tmp = Path(tempfile.mkdtemp(prefix="bench-handoff-"))
+    try:
+        results = asyncio.run(run(brokers, args.handoffs, args.agents, args.rounds, args.repeats, tmp))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    medians = {b: {k: median_of_runs(v) for k, v in by_kind.items() if v} for b, by_kind in results.items()}
+    rows = [[b, k, m["p50_ms"], m["p95_ms"], m["p99_ms"], int(m["n"])] for b, by_kind in medians.items() for k, m in by_kind.items()]
+    print()
+    print(f"median of {args.repeats} runs, {args.handoffs} active handoffs")
+    print(table(rows, ["broker", "path", "p50 ms", "p95 ms", "p99 ms", "samples/run"]))
+    verdicts = {}
+    for b, by_kind in medians.items():
+        if "console" in by_kind and "reply" in by_kind:
+            worst = max(by_kind["console"]["p95_ms"], by_kind["reply"]["p95_ms"])
+            verdicts[b] = worst <= 300
+            print(f"target p95 <= 300 ms both ways, {b}: worst p95 {worst} ms -> {'met' if verdicts[b] else 'missed'}")
+    write_results("handoff_latency", {"handoffs": args.handoffs, "agents": args.agents, "rounds": args.rounds,
+                                      "repeats": args.repeats, "medians": medians, "target_met": verdicts, "runs": results})
+
+
+if __name__ == "__main__":
+    main()

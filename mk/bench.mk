@@ -1,0 +1,61 @@
+# Benchmarks (bench/, docs/BENCHMARKS.md): scripts that print their figures
+# and write them as JSON under build/bench/; never part of `make test`. They
+# run the real processes on this machine (tests/live_stack.py), so every
+# target first sets up what `make setup` and `make train` do. The load
+# generator, the plot and the profilers have their own environment,
+# .venv/bench, from requirements/bench.txt. `make bench-queue` needs the
+# PostgreSQL at BENCH_PG_URL (databases bench_claims and bench_pgbench of its
+# own, dropped afterwards) and pgbench; `make bench-handoff` the RabbitMQ on
+# 127.0.0.1:5672 (a queue of its own, deleted afterwards).
+
+BENCH_VENV := $(VENV_ROOT)/bench
+BENCH_PY := $(BENCH_VENV)/bin/python
+BENCH_STAMP := $(BENCH_VENV)/.installed
+BENCH_PG_URL ?= postgresql://postgres@127.0.0.1:5432
+export BENCH_PG_URL
+
+.PHONY: bench bench-setup bench-bot bench-handoff bench-queue bench-nlu bench-retrain bench-plot bench-profile
+
+bench-setup: setup $(BENCH_STAMP) $(MODEL_STAMP)
+
+$(BENCH_STAMP): requirements/bench.txt
+	$(PYTHON3) -m venv $(BENCH_VENV)
+	$(BENCH_PY) -m pip install -q -r requirements/bench.txt
+	touch $@
+
+# all of them, one after the other (about 30 minutes on 2 cores)
+bench: bench-setup
+	$(MAKE) --no-print-directory bench-bot
+	$(MAKE) --no-print-directory bench-handoff
+	$(MAKE) --no-print-directory bench-queue
+	$(MAKE) --no-print-directory bench-nlu
+	$(MAKE) --no-print-directory bench-retrain
+
+# turn latency at 1, 10 and 50 customers, ours beside an in-process agent and
+# Rasa's starter project; then the plot docs/bench/latency.png
+bench-bot: bench-setup
+	$(BENCH_PY) -m bench.bot_latency
+	$(BENCH_PY) -m bench.plot
+
+bench-plot: bench-setup
+	$(BENCH_PY) -m bench.plot
+
+# customer to agent console and agent to customer, 20 handoffs, SQL and RabbitMQ brokers
+bench-handoff: bench-setup
+	$(BENCH_PY) -m bench.handoff_latency
+
+# 50 agents claiming on PostgreSQL beside pgbench's single-row updates
+bench-queue: bench-setup
+	$(HANDOFF_PY) -m bench.queue_claims
+
+# intent accuracy and F1 per language, training time and size, per config
+bench-nlu: bench-setup
+	$(BENCH_PY) -m bench.nlu
+
+# a one-line change in data/ to a retrained model serving it
+bench-retrain: bench-setup
+	$(BENCH_PY) -m bench.retrain
+
+# py-spy on the Rasa server and the action server under load (flame graphs in build/bench/profile/)
+bench-profile: bench-setup
+	$(BENCH_PY) -m bench.profile
