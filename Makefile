@@ -1,7 +1,8 @@
 # One entry point. `make run` and `make test` set everything up from nothing.
 # The pieces live in mk/: common.mk (settings and secrets), bot.mk (Rasa,
 # actions, NLU), handoff.mk (the handoff service and its console), webchat.mk
-# (the socket.io client of the customer web chat page, from npm).
+# (the socket.io client of the customer web chat page, from npm), deploy.mk
+# (docker-compose.yml's topology as local processes behind nginx).
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -10,6 +11,7 @@ include mk/common.mk
 include mk/bot.mk
 include mk/handoff.mk
 include mk/webchat.mk
+include mk/deploy.mk
 
 .PHONY: help setup run test test-e2e shell clean
 
@@ -19,8 +21,9 @@ help:
 	@echo "make shell  talk to the bot in this terminal (with 'make run' in another terminal)"
 	@echo "make train  retrain the model after changing data/, domain/ or config.yml"
 	@echo "make nlu-report  intent F1 per language on the held-out test sets"
+	@echo "make test-cluster  two replicas of every part behind nginx (docs/DEPLOY.md)"
 
-setup: bot-setup handoff-setup webchat-setup
+setup: bot-setup handoff-setup webchat-setup deploy-setup
 
 run: setup $(MODEL_STAMP) $(ENV_FILE)
 	@$(HANDOFF_PY) -m handoff bootstrap
@@ -37,6 +40,7 @@ test: setup
 	$(MAKE) test-bot
 	$(MAKE) test-handoff
 	$(MAKE) test-e2e
+	$(MAKE) test-cluster
 
 # The customer-to-agent loop in headless Chromium against the real processes
 # (Rasa, actions, handoff service); Playwright runs in the handoff environment.

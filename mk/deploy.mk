@@ -1,0 +1,26 @@
+# The deployment (docker-compose.yml, deploy/) and its local stand-in: the
+# cluster test runs every service as a local process behind nginx. nginx
+# comes from Debian's package, unpacked into build/nginx (no root, no
+# service started); its libraries are the machine's own.
+
+NGINX_DIR := build/nginx
+NGINX := $(NGINX_DIR)/usr/sbin/nginx
+
+.PHONY: deploy-setup test-cluster
+
+deploy-setup: $(NGINX)
+
+$(NGINX):
+	@command -v apt-get >/dev/null || { echo "nginx for the cluster test comes from Debian's package (apt-get)"; exit 1; }
+	rm -rf $(NGINX_DIR).deb && mkdir -p $(NGINX_DIR).deb
+	cd $(NGINX_DIR).deb && apt-get download nginx 2>/dev/null || { apt-get update -qq && apt-get download nginx; }
+	dpkg -x $(NGINX_DIR).deb/nginx_*.deb $(NGINX_DIR)
+	rm -rf $(NGINX_DIR).deb
+	$(NGINX) -v
+	touch $@
+
+# two replicas of every part on this machine's PostgreSQL, Redis and RabbitMQ
+test-cluster: setup deploy-setup $(MODEL_STAMP) $(ENV_FILE)
+	$(HANDOFF_PY) -m pytest -q -s -p no:cacheprovider --import-mode=importlib --rootdir=. \
+	  -o asyncio_mode=auto -o asyncio_default_fixture_loop_scope=module \
+	  -o asyncio_default_test_loop_scope=module tests/deploy

@@ -1,0 +1,397 @@
+"""docker-compose.yml's topology as local processes (tests/cluster_stack.py):
+two Rasa replicas (PostgreSQL trackers, Redis locks, socket.io through
+Redis), two action servers, two handoff-service replicas (PostgreSQL, live
+updates through LISTEN/NOTIFY), RabbitMQ as the event broker, nginx in
+front.
+
+Customers talk over socket.io, spread over both Rasa replicas by the test
+client (a browser keeps its socket on one replica; the proxy does that by
+client address); agents are spread over both handoff replicas. Figures are
+printed (run with -s to see them); what is asserted is that nothing is
+lost, duplicated or claimed twice, and that the run survives losing one
+replica of each part.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import socketio
+
+from cluster_stack import ClusterStack
+
+logging.getLogger("engineio.client").setLevel(logging.CRITICAL)  # "packet queue is empty" on every close
+
+AGENT_PASSWORD = "cluster-agent-password"
+TICKET = re.compile(r"T-\d{6}")
+EN = [
+    ("hello", "date of birth"),
+    ("May 4, 1990", "How can I help"),
+    ("I want to talk to a human agent", "What is your problem about"),
+    ("withdrawl", "When did"),
+    ("last friday", "username"),
+    ("{username}", "Is this correct"),
+    ("yes", TICKET.pattern),
+]
+TR = [
+    ("merhaba, dün yaptığım para çekme hala hesabıma gelmedi", "Doğum tarihiniz"),
+    ("17.08.1985", "çözdü mü"),
+    ("hayır", "kullanıcı adınız"),
+    ("{username}", "Para çekme"),
+    ("evet", TICKET.pattern),
+]
+
+
+def figure(text: str) -> None:
+    print(f"\n[cluster] {text}", flush=True)
+
+
+@dataclass
+class Customer:
+    """A web chat customer: one socket.io connection to one Rasa replica,
+    moved to another replica (same session) if its replica goes away."""
+
+    index: int
+    language: str
+    urls: list[str]
+    run: str
+    received: list[dict] = field(default_factory=list)
+    retried: int = 0
+    ticket: str | None = None
+    connect_kwargs: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.session_id = f"cl-{self.run}-{self.index:03d}"
+        self.username = f"cust_{self.language}_{self.index:03d}"
+        self.replica = self.index % len(self.urls)
+        self.sio: socketio.AsyncClient | None = None
+        self.arrived = asyncio.Event()
+
+    @property
+    def texts(self) -> list[str]:
+        return [m.get("text") or "" for m in self.received]
+
+    async def connect(self) -> None:
+        sio = socketio.AsyncClient(reconnection=False, **self.connect_kwargs)
+        confirmed: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+
+        def on_message(data: Any) -> None:
+            self.received.append(data if isinstance(data, dict) else {"text": str(data)})
+            self.arrived.set()
+
+        sio.on("bot_uttered", on_message)
+        sio.on("session_confirm", lambda data: confirmed.done() or confirmed.set_result(data))
+        await sio.connect(self.urls[self.replica], transports=["websocket"], wait_timeout=10)
+        await sio.emit("session_request", {"session_id": self.session_id})
+        assert await asyncio.wait_for(confirmed, 10) == self.session_id
+        self.sio = sio
+
+    async def move(self, alive: list[str]) -> None:
+        """The replica is gone: the same session on another one."""
+        if self.sio is not None:
+            await self.sio.disconnect()
+        self.urls = alive
+        self.replica = (self.replica + 1) % len(alive)
+        await self.connect()
+
+    async def send(self, text: str) -> None:
+        assert self.sio is not None
+        await self.sio.emit("user_uttered", {"message": text, "session_id": self.session_id, "customData": {"language": self.language}})
+
+    async def say(self, text: str, expect: str, alive: Any, timeout: float = 90) -> list[str]:
+        """Send, and wait for a reply matching ``expect``; on a dead socket or
+        no answer, the message is sent again through another replica."""
+        for attempt in range(3):
+            start = len(self.received)
+            try:
+                if self.sio is None or not self.sio.connected:
+                    raise ConnectionError("socket closed")
+                await self.send(text)
+                deadline = time.monotonic() + timeout
+                while not any(re.search(expect, t) for t in self.texts[start:]):
+                    if not self.sio.connected:
+                        raise ConnectionError("socket closed")
+                    self.arrived.clear()
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        raise TimeoutError(f"no {expect!r} after {text!r}")
+                    try:
+                        await asyncio.wait_for(self.arrived.wait(), min(remaining, 1.0))
+                    except asyncio.TimeoutError:
+                        pass
+                return self.texts[start:]
+            except (ConnectionError, TimeoutError, socketio.exceptions.SocketIOError) as exc:
+                if attempt == 2:
+                    raise AssertionError(f"{self.session_id}: {exc}; got {self.texts[-6:]}") from exc
+                self.retried += 1
+                await self.move(alive())
+        raise AssertionError("unreachable")
+
+    async def to_handoff(self, alive: Any, before_step: Any = None) -> str:
+        script = EN if self.language == "en" else TR
+        for step, (text, expect) in enumerate(script):
+            if before_step is not None:
+                await before_step(self, step)
+            replies = await self.say(text.format(username=self.username), expect, alive)
+        self.ticket = TICKET.search(" ".join(replies)).group(0)  # type: ignore[union-attr]
+        return self.ticket
+
+    def count(self, text: str) -> int:
+        return sum(1 for t in self.texts if text in t)
+
+    async def close(self) -> None:
+        if self.sio is not None and self.sio.connected:
+            await self.sio.disconnect()
+
+
+@dataclass
+class AgentClient:
+    """An agent's console without the browser: the API and the live stream
+    of one handoff replica."""
+
+    username: str
+    url: str
+    live: list[dict] = field(default_factory=list)
+    claimed: list[str] = field(default_factory=list)
+    failovers: int = 0
+
+    async def open(self) -> None:
+        self.http = httpx.AsyncClient(base_url=self.url, timeout=60)
+        res = await self.http.post("/api/v1/auth/login", json={"username": self.username, "password": AGENT_PASSWORD})
+        assert res.status_code == 200, res.text
+        self.headers = {"Authorization": f"Bearer {res.json()['token']}"}
+        self.connected = asyncio.Event()
+        self.stream = asyncio.create_task(self._listen())
+        await asyncio.wait_for(self.connected.wait(), 10)
+
+    async def _listen(self) -> None:
+        import json
+
+        async with self.http.stream("GET", "/api/v1/events", headers=self.headers, timeout=None) as stream:
+            kind = None
+            async for line in stream.aiter_lines():
+                if line == ": connected":
+                    self.connected.set()
+                elif line.startswith("event: "):
+                    kind = line[7:]
+                elif line.startswith("data: ") and kind:
+                    self.live.append({"kind": kind, **json.loads(line[6:])})
+
+    async def move(self, url: str) -> None:
+        """Its replica is gone: the console reconnects through another."""
+        self.stream.cancel()
+        await asyncio.gather(self.stream, return_exceptions=True)
+        await self.http.aclose()
+        self.url = url
+        await self.open()
+
+    async def call(self, method: str, path: str, alive: Any, **kwargs: Any) -> httpx.Response:
+        """A request that, when its replica is gone (connection refused or
+        cut), moves the console to another replica and sends it again."""
+        for attempt in range(3):
+            try:
+                return await self.http.request(method, path, headers=self.headers, **kwargs)
+            except httpx.TransportError:
+                if attempt == 2:
+                    raise
+                self.failovers += 1
+                await self.move(alive()[0])
+        raise AssertionError("unreachable")
+
+    async def claim_all(self, alive: Any) -> None:
+        while True:
+            res = await self.call("POST", "/api/v1/queue/claim", alive)
+            if res.status_code == 404:
+                return
+            assert res.status_code == 200, res.text
+            self.claimed.append(res.json()["ticket_number"])
+
+    async def reply(self, number: str, text: str, alive: Any) -> None:
+        """One reply; sent again after a failover with the same client id,
+        so the customer gets it once."""
+        res = await self.call("POST", f"/api/v1/tickets/{number}/reply", alive, json={"text": text, "client_id": uuid.uuid4().hex})
+        assert res.status_code in (200, 201), res.text
+
+    def messages_for(self, number: str, sender: str) -> int:
+        return sum(1 for e in self.live if e["kind"] == "message.new" and e["ticket_number"] == number and e.get("sender") == sender)
+
+    async def transcript(self, number: str) -> list[tuple[str, str]]:
+        res = await self.http.get(f"/api/v1/tickets/{number}", headers=self.headers)
+        assert res.status_code == 200, res.text
+        return [(m["sender"], m["text"]) for m in res.json()["transcript"]]
+
+    async def close(self) -> None:
+        self.stream.cancel()
+        await asyncio.gather(self.stream, return_exceptions=True)
+        await self.http.aclose()
+
+
+@pytest.fixture(scope="module")
+async def cluster(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[ClusterStack]:
+    stack = ClusterStack(tmp_path_factory.mktemp("cluster"))
+    started = time.monotonic()
+    try:
+        await stack.start()
+        figure(f"{len(stack.processes)} processes up in {time.monotonic() - started:.0f} s: {', '.join(sorted(stack.processes))}")
+        await _create_agents(stack, 10)
+        yield stack
+    finally:
+        await stack.stop()
+
+
+async def _create_agents(stack: ClusterStack, count: int) -> None:
+    from handoff.db import make_engine, make_sessionmaker
+    from handoff.services.agents import create_agent
+
+    engine = make_engine(stack.environment("migrate")["DATABASE_URL"])
+    try:
+        async with make_sessionmaker(engine)() as session, session.begin():
+            for i in range(count):
+                await create_agent(
+                    session=session, username=f"agent{i:02d}", password=AGENT_PASSWORD, display_name=f"Agent {i:02d}",
+                    role="agent", departments=["finance", "account", "technical", "other"],
+                )
+    finally:
+        await engine.dispose()
+
+
+def _alive(stack: ClusterStack, service: str):  # type: ignore[no-untyped-def]
+    return lambda: stack.urls(service)
+
+
+async def _agents(stack: ClusterStack, names: list[str]) -> list[AgentClient]:
+    urls = stack.urls("handoff")
+    agents = [AgentClient(name, urls[i % len(urls)]) for i, name in enumerate(names)]
+    await asyncio.gather(*(a.open() for a in agents))
+    return agents
+
+
+async def _relay(stack: ClusterStack, customers: list[Customer], agents: list[AgentClient], tag: str) -> None:
+    """Claims, then a reply from each agent and a message from each customer;
+    asserts each arrives exactly once."""
+    started = time.monotonic()
+    await asyncio.gather(*(a.claim_all(_alive(stack, "handoff")) for a in agents))
+    claims = Counter(n for a in agents for n in a.claimed)
+    tickets = {c.ticket for c in customers}
+    double = [n for n, k in claims.items() if k > 1]
+    figure(f"{tag}: {sum(claims.values())} claims by {sum(1 for a in agents if a.claimed)} agents in {time.monotonic() - started:.2f} s; claimed twice: {len(double)}")
+    assert double == [] and set(claims) == tickets
+
+    owner = {n: a for a in agents for n in a.claimed}
+    by_ticket = {c.ticket: c for c in customers}
+    started = time.monotonic()
+    await asyncio.gather(*(owner[n].reply(n, f"Agent reply for {n} ({tag})", _alive(stack, "handoff")) for n in tickets))
+    for c in customers:
+        await asyncio.gather(c.send(f"customer follow-up {c.index} ({tag})"))
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        delivered = sum(1 for n in tickets if by_ticket[n].count(f"Agent reply for {n} ({tag})") >= 1)
+        relayed = sum(1 for n in tickets if owner[n].messages_for(n, "customer") >= 1)
+        if delivered == relayed == len(tickets):
+            break
+        await asyncio.sleep(0.5)
+    figure(
+        f"{tag}: agent replies reaching their customer: {delivered}/{len(tickets)}; customer messages live on the "
+        f"agent's replica: {relayed}/{len(tickets)}; in {time.monotonic() - started:.1f} s"
+    )
+    await asyncio.sleep(2)  # anything duplicated would have arrived by now
+    replies = Counter(by_ticket[n].count(f"Agent reply for {n} ({tag})") for n in tickets)
+    assert replies == Counter({1: len(tickets)}), f"replies per customer: {replies}"
+    for n in tickets:
+        follow_up = f"customer follow-up {by_ticket[n].index} ({tag})"
+        lines = await owner[n].transcript(n)
+        assert lines.count(("customer", follow_up)) == 1, (n, lines)
+        assert sum(1 for sender, text in lines if sender == "agent" and text == f"Agent reply for {n} ({tag})") == 1, (n, lines)
+    names = {p.url: p.name for p in stack.processes.values()}
+    spread = Counter(names.get(owner[n].url, "?") for n in tickets)
+    figure(f"{tag}: transcripts complete, each line once; tickets per handoff replica the agent works through: {dict(sorted(spread.items()))}")
+
+
+async def test_fifty_customers_ten_agents_nothing_lost_or_doubled(cluster: ClusterStack) -> None:
+    run = uuid.uuid4().hex[:6]
+    rasa = cluster.urls("rasa")
+    customers = [Customer(i, "en" if i % 2 else "tr", rasa, run) for i in range(50)]
+    await asyncio.gather(*(c.connect() for c in customers))
+    started = time.monotonic()
+    tickets = await asyncio.gather(*(c.to_handoff(_alive(cluster, "rasa")) for c in customers))
+    elapsed = time.monotonic() - started
+    turns = sum(len(EN if c.language == "en" else TR) for c in customers)
+    figure(f"50 customers (25 tr, 25 en) over {len(rasa)} Rasa replicas reached a handoff in {elapsed:.1f} s ({turns} turns, {turns / elapsed:.1f} turns/s); resent: {sum(c.retried for c in customers)}")
+    assert len(set(tickets)) == 50
+    agents = await _agents(cluster, [f"agent{i:02d}" for i in range(10)])
+    try:
+        await _relay(cluster, customers, agents, "steady")
+    finally:
+        await asyncio.gather(*(a.close() for a in agents), *(c.close() for c in customers))
+
+
+async def test_one_replica_of_each_part_killed_mid_run(cluster: ClusterStack) -> None:
+    run = uuid.uuid4().hex[:6]
+    customers = [Customer(100 + i, "en" if i % 2 else "tr", cluster.urls("rasa"), run) for i in range(10)]
+    await asyncio.gather(*(c.connect() for c in customers))
+    agents = await _agents(cluster, [f"agent{i:02d}" for i in range(4)])
+    reached = asyncio.Event()
+    at_step_two: set[int] = set()
+    killed: list[str] = []
+
+    async def before_step(customer: Customer, step: int) -> None:
+        if step == 2:
+            at_step_two.add(customer.index)
+            if len(at_step_two) == len(customers):
+                reached.set()
+
+    async def kill_when_busy() -> None:
+        await reached.wait()
+        await asyncio.sleep(0.3)  # third messages are on their way
+        for name in ("rasa-0", "actions-0", "handoff-0"):
+            cluster.kill(name)
+            killed.append(name)
+        figure(f"killed {', '.join(killed)} (SIGKILL) with {len(customers)} conversations in flight")
+
+    killer = asyncio.create_task(kill_when_busy())
+    started = time.monotonic()
+    tickets = await asyncio.gather(*(c.to_handoff(_alive(cluster, "rasa"), before_step) for c in customers))
+    await killer
+    figure(
+        f"after the kill: {len(set(tickets))}/{len(customers)} conversations reached a handoff in {time.monotonic() - started:.1f} s; "
+        f"messages resent by customers whose replica died: {sum(c.retried for c in customers)}"
+    )
+    assert len(set(tickets)) == len(customers) and killed == ["rasa-0", "actions-0", "handoff-0"]
+    try:
+        await _relay(cluster, customers, agents, "after-kill")
+        moved = [a.username for a in agents if a.failovers]
+        figure(f"agents whose replica died and whose request was sent again through the other one: {len(moved)} of {len(agents)}")
+        assert len(moved) == 2  # agents 0 and 2 were on handoff-0
+    finally:
+        await asyncio.gather(*(a.close() for a in agents), *(c.close() for c in customers))
+
+
+async def test_the_proxy_terminates_tls_and_routes_each_path(cluster: ClusterStack) -> None:
+    https = f"https://127.0.0.1:{cluster.proxy_ports['https']}"
+    async with httpx.AsyncClient(verify=False, timeout=30) as client:
+        health = await client.get(f"{https}/healthz")
+        assert health.status_code == 200 and health.headers["strict-transport-security"].startswith("max-age=")
+        assert "<html" in (await client.get(f"{https}/console/")).text.lower()
+        plain = await client.get(f"http://127.0.0.1:{cluster.proxy_ports['http']}/console/", follow_redirects=False)
+        assert plain.status_code == 301 and plain.headers["location"].startswith(f"https://127.0.0.1:{cluster.proxy_ports['https']}/console/")
+        rest = await client.post(f"{https}/webhooks/rest/webhook", json={"sender": f"proxy-rest-{uuid.uuid4().hex[:6]}", "message": "hello"})
+        assert "date of birth" in " ".join(m.get("text", "") for m in rest.json())
+        assert (await client.get(f"{https}/conversations/x/tracker")).status_code == 404  # Rasa's HTTP API is internal only
+    # a web chat customer through the proxy: secure websocket, kept on one Rasa replica
+    customer = Customer(900, "en", [https], uuid.uuid4().hex[:6])
+    customer.connect_kwargs = {"ssl_verify": False}
+    await customer.connect()
+    try:
+        assert "date of birth" in " ".join(await customer.say("hello", "date of birth", _alive(cluster, "rasa")))
+    finally:
+        await customer.close()
