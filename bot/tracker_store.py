@@ -8,20 +8,12 @@ to the event broker. Every other customer message is saved with its
 secrets masked (actions.core.masking). Configured in endpoints.yml as
 ``type: bot.tracker_store.RedactingSQLTrackerStore`` with the usual SQL
 tracker store keys.
-
-On SQLite (the single-machine default of ``make run``) the file is put in
-write-ahead-log mode with ``synchronous=NORMAL``: Rasa commits on the event
-loop, and a commit in SQLite's default rollback-journal mode waits for the
-disk to flush (1.3 ms each on the benchmark machine, several per turn; see
-docs/BENCHMARKS.md). In WAL mode a commit survives a crash of the process;
-only a power cut may lose the last turns. PostgreSQL is left as configured.
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Optional
+from typing import Iterable, Optional
 
 from rasa.core.tracker_store import SQLTrackerStore
-from sqlalchemy import event
 from rasa.shared.core.events import ActiveLoop, Event, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -66,22 +58,7 @@ def redact(events: Iterable[Event]) -> None:
                 _set_text(event, MASK if requested == REDACTED_SLOT else mask_secrets(event.text))
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    try:
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-    finally:
-        cursor.close()
-
-
 class RedactingSQLTrackerStore(SQLTrackerStore):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if self.engine.dialect.name == "sqlite":
-            event.listen(self.engine, "connect", _sqlite_pragmas)
-            self.engine.dispose()  # connections made before the listener are not reused
-
     async def save(self, tracker: DialogueStateTracker) -> None:
         redact(tracker.events)
         await super().save(tracker)

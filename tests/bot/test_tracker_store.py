@@ -81,16 +81,3 @@ def test_the_birth_date_answer_and_secrets_are_masked_and_nothing_else(store) ->
         assert secret not in stored
     restored = asyncio.run(tracker_store.retrieve("customer-1"))
     assert [e.text for e in restored.events if isinstance(e, UserUttered)][1] == MASK
-
-
-def test_sqlite_commits_without_waiting_for_the_disk(tmp_path: Path) -> None:
-    store = RedactingSQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "tracker.db"))
-    asyncio.run(store.save(_conversation()))
-    with store.engine.connect() as conn:
-        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
-    reader = sa.create_engine(f"sqlite:///{tmp_path / 'tracker.db'}")  # another process's view
-    with reader.connect() as conn:
-        assert conn.exec_driver_sql("SELECT count(*) FROM events").scalar() > 0
-    reader.dispose()
-    store.engine.dispose()
