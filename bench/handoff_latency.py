@@ -80,7 +80,7 @@ class Customer:
     async def wait_for_text(self, text: str) -> None:
         while True:
             message = await asyncio.wait_for(self.inbox.get(), WAIT)
-            if message.get("text") == text:
+            if text in (message.get("text") or ""):
                 return
 
 
@@ -209,7 +209,34 @@ async def exchange(setup: Setup, rounds: int, pause: tuple[float, float], tag: s
     return samples
 
 
-async def run(brokers: list[str], handoffs: int, agents: int, rounds: int, repeats: int, tmp: Path) -> dict:
+def start_profiles(stack: LiveStack, seconds: int, tag: str) -> list:
+    """py-spy on each process of the stack for the first measured run."""
+    from bench.profile import RESULTS, record
+
+    out = RESULTS / "profile"
+    out.mkdir(parents=True, exist_ok=True)
+    spies = []
+    for name, process in stack.processes.items():
+        raw = out / f"handoff-{tag}-{name}.raw.txt"
+        spies.append((name, raw, record(process.pid, seconds, raw, "raw")))
+    return spies
+
+
+def report_profiles(spies: list, seconds: int) -> dict:
+    from bench.profile import analyse
+
+    found = {}
+    for name, raw, spy in spies:
+        spy.communicate(timeout=seconds + 60)
+        if raw.exists():
+            found[name] = analyse(raw, 25)
+            print(f"\n{name}: {found[name]['samples']} samples; busiest functions (inclusive %)")
+            print(table(found[name]["functions"][:25], ["function", "%"]))
+    return found
+
+
+async def run(brokers: list[str], handoffs: int, agents: int, rounds: int, repeats: int, tmp: Path,
+              profile: int = 0) -> dict:
     stacks = {b: LiveStack(tmp / b, broker=b) for b in brokers}
     setups: dict[str, Setup] = {}
     results: dict[str, dict[str, list[dict]]] = {b: {"event": [], "console": [], "reply": []} for b in brokers}
@@ -226,7 +253,10 @@ async def run(brokers: list[str], handoffs: int, agents: int, rounds: int, repea
             order = brokers if repeat % 2 == 0 else brokers[::-1]
             for broker in order:
                 clock = time.perf_counter()
+                spies = start_profiles(stacks[broker], profile, broker) if profile and repeat == 0 else []
                 samples = await exchange(setups[broker], rounds, (0.2, 0.8), f"r{repeat}")
+                if spies:
+                    results.setdefault("profiles", {})[broker] = await asyncio.to_thread(report_profiles, spies, profile)  # type: ignore[assignment]
                 for kind, values in samples.items():
                     results[broker][kind].append(summary(values))
                 line = "  ".join(f"{k} p50 {summary(v)['p50_ms']:.0f} p95 {summary(v)['p95_ms']:.0f} ms" for k, v in samples.items())
@@ -265,13 +295,16 @@ def main() -> None:
     parser.add_argument("--agents", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=8, help="exchanges per pair in each run")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--profile", type=int, default=0, metavar="SECONDS",
+                        help="py-spy on the stack's processes for that long during the first run")
     args = parser.parse_args()
     brokers = args.brokers.split(",")
     tmp = Path(tempfile.mkdtemp(prefix="bench-handoff-"))
     try:
-        results = asyncio.run(run(brokers, args.handoffs, args.agents, args.rounds, args.repeats, tmp))
+        results = asyncio.run(run(brokers, args.handoffs, args.agents, args.rounds, args.repeats, tmp, args.profile))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    profiles = results.pop("profiles", {})
     medians = {b: {k: median_of_runs(v) for k, v in by_kind.items() if v} for b, by_kind in results.items()}
     rows = [[b, k, m["p50_ms"], m["p95_ms"], m["p99_ms"], int(m["n"])] for b, by_kind in medians.items() for k, m in by_kind.items()]
     print()
@@ -284,7 +317,8 @@ def main() -> None:
             verdicts[b] = worst <= 300
             print(f"target p95 <= 300 ms both ways, {b}: worst p95 {worst} ms -> {'met' if verdicts[b] else 'missed'}")
     write_results("handoff_latency", {"handoffs": args.handoffs, "agents": args.agents, "rounds": args.rounds,
-                                      "repeats": args.repeats, "medians": medians, "target_met": verdicts, "runs": results})
+                                      "repeats": args.repeats, "medians": medians, "target_met": verdicts, "runs": results,
+                                      "profiles": profiles})
 
 
 if __name__ == "__main__":

@@ -71,9 +71,9 @@ def main() -> None:
     configure_logging_and_warnings(logging.INFO)
     for noisy in ("rasa", "rasa_sdk", "actions", "bot"):
         logging.getLogger(noisy).setLevel(logging.INFO)
-    from bot import action_results
+    from bot import schema_checks
 
-    action_results.install()  # as the Rasa server has it (bot/channels.py)
+    schema_checks.install()  # as the Rasa server has it (bot/channels.py)
     agent = Agent.load(str(MODEL), action_endpoint=InProcessActions())  # type: ignore[arg-type]
     target = InProcessTarget(agent)
     loop = asyncio.new_event_loop()

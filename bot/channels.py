@@ -35,7 +35,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import action_results
+from bot import schema_checks
 
 __all__ = [
     "TriageSocketIOInput",
@@ -47,7 +47,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-action_results.install()  # the Rasa server loads these channels: see bot/action_results.py
+schema_checks.install()  # the Rasa server loads these channels: see bot/schema_checks.py
 
 # Keys of a bot event's metadata that the web chat may show.
 MESSAGE_METADATA_KEYS = ("sender", "agent_name", "kind")

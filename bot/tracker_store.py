@@ -18,9 +18,9 @@ from rasa.shared.core.events import ActiveLoop, Event, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from actions.core.masking import mask_secrets
-from bot import action_results
+from bot import schema_checks
 
-action_results.install()  # the Rasa server loads this store: see bot/action_results.py
+schema_checks.install()  # the Rasa server loads this store: see bot/schema_checks.py
 
 __all__ = ["RedactingSQLTrackerStore", "redact", "MASK", "REDACTED_SLOT"]
 

@@ -1,0 +1,90 @@
+"""bot/schema_checks.py: Rasa's JSON-schema checks of action server
+responses and of events posted to the HTTP API, with validators built once,
+accept and reject exactly what Rasa's own checks do."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import jsonschema
+import pytest
+import rasa.server
+from rasa.core.actions.action import RemoteAction
+from rasa.shared.utils.schemas.events import EVENTS_SCHEMA
+
+import bot.channels  # noqa: F401  (installs the checks, as the Rasa server does)
+from bot import schema_checks
+
+VALID_RESULTS = [
+    {"events": [], "responses": []},
+    {"events": [{"event": "slot", "name": "topic", "value": "withdrawal"}, {"event": "pause"}],
+     "responses": [{"response": "utter_handoff_created", "ticket_number": "T-000001"}]},
+    {"events": [{"event": "active_loop", "name": None}, {"event": "slot", "name": "requested_slot", "value": None}]},
+    {},
+]
+INVALID_RESULTS = [
+    {"events": "not a list"},
+    {"events": [{"event": "no_such_event"}]},
+    {"responses": ["text instead of an object"]},
+    [],
+]
+VALID_EVENTS = [
+    {"event": "bot", "text": "Merhaba, hemen bakıyorum.", "metadata": {"sender": "agent", "agent_name": "Agent Finance"}},
+    [{"event": "resume"}, {"event": "action", "name": "action_listen"}],
+    [],
+]
+INVALID_EVENTS = [
+    {"event": "no_such_event"},
+    [{"event": "bot", "text": "fine"}, 5],
+    {"text": "no event name"},
+    "just text",
+]
+
+
+def _rasa_result_check(result) -> bool:  # type: ignore[no-untyped-def]
+    jsonschema.validate(result, RemoteAction.action_response_format_spec())
+    return True
+
+
+def _rasa_events_check(body) -> None:  # type: ignore[no-untyped-def]
+    jsonschema.validate(body if isinstance(body, list) else [body], EVENTS_SCHEMA)
+
+
+def test_installed_by_the_channels_module() -> None:
+    assert RemoteAction._validate_action_result is schema_checks._validate_action_result
+    assert rasa.server.validate_events_in_request_body is schema_checks._validate_events_in_request_body
+    schema_checks.install()  # twice is harmless
+    assert RemoteAction._validate_action_result is schema_checks._validate_action_result
+    assert rasa.server.validate_events_in_request_body is schema_checks._validate_events_in_request_body
+
+
+@pytest.mark.parametrize("result", VALID_RESULTS)
+def test_accepts_the_action_results_rasa_accepts(result) -> None:  # type: ignore[no-untyped-def]
+    assert _rasa_result_check(result)
+    assert RemoteAction("action_x", None)._validate_action_result(result) is True
+
+
+@pytest.mark.parametrize("result", INVALID_RESULTS)
+def test_rejects_the_action_results_rasa_rejects_with_the_same_error(result) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(jsonschema.ValidationError) as rasa_error:
+        _rasa_result_check(result)
+    with pytest.raises(jsonschema.ValidationError) as ours:
+        RemoteAction("action_x", None)._validate_action_result(result)
+    assert ours.value.message.startswith(rasa_error.value.message)
+    assert "Failed to validate Action server response" in ours.value.message
+    assert list(ours.value.path) == list(rasa_error.value.path)
+
+
+@pytest.mark.parametrize("body", VALID_EVENTS)
+def test_accepts_the_posted_events_rasa_accepts(body) -> None:  # type: ignore[no-untyped-def]
+    _rasa_events_check(body)
+    assert rasa.server.validate_events_in_request_body(SimpleNamespace(json=body)) is None
+
+
+@pytest.mark.parametrize("body", INVALID_EVENTS)
+def test_rejects_the_posted_events_rasa_rejects_with_a_bad_request(body) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(jsonschema.ValidationError) as rasa_error:
+        _rasa_events_check(body)
+    with pytest.raises(rasa.server.ErrorResponse) as ours:
+        rasa.server.validate_events_in_request_body(SimpleNamespace(json=body))
+    assert ours.value.status == 400
+    assert str(rasa_error.value) in ours.value.error_info["message"]
