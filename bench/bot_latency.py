@@ -310,12 +310,15 @@ def main() -> None:
     parser.add_argument("--plan", default="1:4,10:10,50:50", help="customers:conversations, comma-separated")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--targets", default="vanilla,inprocess,ours_rest,ours_socketio")
+    parser.add_argument("--broker", default="sql", choices=["sql", "rabbitmq"],
+                        help="the whole stack's event broker (sql: make run's default; rabbitmq: deployments')")
+    parser.add_argument("--name", default="bot_latency", help="results file build/bench/<name>.json")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs)")
     args = parser.parse_args()
     wanted = args.targets.split(",")
     plan = parse_plan(args.plan)
     tmp = Path(tempfile.mkdtemp(prefix="bench-bot-"))
-    stack = LiveStack(tmp)
+    stack = LiveStack(tmp, broker=args.broker)
     vanilla = VanillaServer(tmp)
     inprocess: Optional[InProcessTarget] = None
     try:
@@ -340,7 +343,8 @@ def main() -> None:
             pids["ours_socketio"] = live
         measured = asyncio.run(measure(targets, plan, args.repeats, pids))
         reported = report(measured["runs"], measured["peak_rss_mib"])
-        write_results("bot_latency", {
+        write_results(args.name, {
+            "broker": args.broker,
             "plan": [{"customers": c, "conversations": n} for c, n in plan],
             "repeats": args.repeats,
             **reported,
@@ -352,6 +356,10 @@ def main() -> None:
             inprocess.stop()
         stack.stop()
         vanilla.stop()
+        if args.broker == "rabbitmq":
+            from bench.handoff_latency import _delete_queue
+
+            _delete_queue(stack.rabbitmq_queue)
         if args.keep:
             print(f"logs kept in {tmp}")
         else:

@@ -45,7 +45,9 @@ def rasa(args: list[str], tmp: Path, log: Path) -> float:
 
 def train(name: str, config: Path, tmp: Path) -> tuple[Path, float]:
     shutil.rmtree(tmp / "cache", ignore_errors=True)
-    seconds = rasa(["train", "nlu", "--config", str(config), "--nlu", "data", "--domain", "domain",
+    copy = tmp / f"config-{name}.yml"  # Rasa writes the pipeline it filled in back into the file
+    shutil.copy(config, copy)
+    seconds = rasa(["train", "nlu", "--config", str(copy), "--nlu", "data", "--domain", "domain",
                     "--out", str(tmp / "models"), "--fixed-model-name", name], tmp, tmp / f"train-{name}.log")
     return tmp / "models" / f"{name}.tar.gz", seconds
 
