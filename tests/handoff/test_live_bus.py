@@ -103,9 +103,11 @@ def test_the_bus_follows_the_database_unless_told(pg_url: str) -> None:
 
 
 async def _next_event(lines: AsyncIterator[str], timeout: float = 5.0) -> tuple[str, dict]:
+    """The next event within ``timeout`` seconds (keep-alive lines do not count)."""
     kind = None
+    deadline = asyncio.get_running_loop().time() + timeout
     while True:
-        line = await asyncio.wait_for(lines.__anext__(), timeout)
+        line = await asyncio.wait_for(lines.__anext__(), max(0.01, deadline - asyncio.get_running_loop().time()))
         if line.startswith("event: "):
             kind = line[7:]
         elif line.startswith("data: ") and kind:
@@ -139,3 +141,39 @@ async def test_a_console_on_one_replica_sees_what_happened_on_the_other(db_url: 
             assert (await on_a.post(f"/api/v1/tickets/{number}/messages", json=msg, headers=bot_headers())).status_code in (200, 201)
             kind, data = await _next_event(lines)
             assert (kind, data["ticket_number"], data["sender"]) == ("message.new", number, "customer")
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+async def test_the_follow_worker_reaches_consoles_of_a_serve_replica(db_url: str, seed, sessionmaker, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """`python -m handoff follow` as its own process: the customer message it
+    files reaches the agent's live stream on a `serve` replica."""
+    import os
+    import sys
+
+    from handoff.settings import REPO_ROOT
+    from tests.handoff.test_event_consumer import T0, SqlBroker, open_ticket, user_event
+
+    ticket = await open_ticket(sessionmaker, "follow-conv", claimed_by=seed.agents["fin"])
+    broker = SqlBroker(tmp_path / "events.db")
+    broker.create()
+    env = {**os.environ, "DATABASE_URL": db_url, "HANDOFF_EVENTS_SOURCE": "sql", "RASA_EVENTS_URL": broker.url, "HANDOFF_LIVE_BUS": "auto"}
+    follower = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "handoff", "follow", env=env, cwd=REPO_ROOT,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        app = create_app(make_settings(db_url), channel=RecordingChannel(), name=f"serve_{uuid.uuid4().hex[:6]}")
+        async with serve(app, free_port()) as base, httpx.AsyncClient(base_url=base, timeout=30) as client:
+            fin = await login(client, "fin")
+            async with client.stream("GET", "/api/v1/events", headers=fin) as stream:
+                lines = stream.aiter_lines()
+                while (await asyncio.wait_for(lines.__anext__(), 5)) != ": connected":
+                    pass
+                await broker.put(user_event("follow-conv", "hâlâ bekliyorum, orada mısınız?", T0 + 5))
+                kind, data = await _next_event(lines, timeout=20)
+                assert (kind, data["ticket_number"], data["sender"]) == ("message.new", ticket.number, "customer")
+    finally:
+        follower.terminate()
+        _, err = await follower.communicate()
+        broker.close()
+    assert follower.returncode == 0, err.decode()[-2000:]
