@@ -22,7 +22,8 @@ from handoff.db import make_engine, make_sessionmaker
 from handoff.errors import ApiError
 from handoff.events import EventBus, make_bus
 from handoff.schemas import SummaryValidator
-from handoff.security import LoginRateLimiter, SessionSigner
+from handoff.security import SessionSigner
+from handoff.services.login_limits import LoginLimiter
 from handoff.notices import load_notices
 from handoff.services.channel import CustomerChannel, RecordingChannel
 from handoff.services.queue_notices import QueueNotifier
@@ -68,7 +69,7 @@ def setup_resources(app: Sanic, settings: Settings, channel: CustomerChannel | N
         app.ctx.sessionmaker = make_sessionmaker(app.ctx.engine)
         app.ctx.summary_validator = SummaryValidator(settings.summary_schema_path)
         app.ctx.signer = SessionSigner(settings.secret_key, settings.session_max_age_seconds)
-        app.ctx.login_limiter = LoginRateLimiter(settings.login_max_failures, settings.login_window_seconds)
+        app.ctx.login_limiter = LoginLimiter(app.ctx.sessionmaker, settings.login_max_failures, settings.login_window_seconds)
         app.ctx.queue_rules = QueueRules(settings.rate_window_seconds, settings.default_handle_seconds)
         app.ctx.notices = load_notices(settings.notices_path)
         await app.ctx.bus.start()

@@ -182,6 +182,18 @@ class Ticket(Base):
         return format_ticket_number(self.id)
 
 
+class LoginFailure(Base):
+    """One failed log-in, under the hashed username and the hashed client
+    address (handoff.services.login_limits)."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_key_at", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class Message(Base):
     __tablename__ = "messages"
     __table_args__ = (UniqueConstraint("ticket_id", "source_id", name="uq_messages_source"),)

@@ -1,4 +1,5 @@
-"""Password hashing, signed agent session tokens and the login rate limiter.
+"""Password hashing and signed agent session tokens (the log-in limit is in
+handoff.services.login_limits).
 
 Session tokens are stateless: ``base64(json).hmac``. Logging out bumps the
 agent's ``session_epoch``, which invalidates every token issued before.
@@ -11,13 +12,12 @@ import hashlib
 import hmac
 import json
 import time
-from collections import defaultdict, deque
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-__all__ = ["hash_password", "verify_password", "SessionSigner", "SessionClaims", "LoginRateLimiter", "tokens_equal"]
+__all__ = ["hash_password", "verify_password", "SessionSigner", "SessionClaims", "tokens_equal"]
 
 _hasher = PasswordHasher()
 # verified against when the username is unknown, so timing does not tell
@@ -71,33 +71,3 @@ class SessionSigner:
         except (ValueError, KeyError, TypeError):
             return None
         return claims if claims.expires_at > now else None
-
-
-class LoginRateLimiter:
-    """At most ``max_failures`` failed logins per username and per client
-    address within ``window_seconds``. In-process; one replica's view."""
-
-    def __init__(self, max_failures: int, window_seconds: int) -> None:
-        self.max_failures = max_failures
-        self.window_seconds = window_seconds
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
-
-    def _recent(self, key: str, now: float) -> deque[float]:
-        q = self._failures[key]
-        while q and q[0] <= now - self.window_seconds:
-            q.popleft()
-        return q
-
-    def blocked(self, username: str, address: str, *, now: float | None = None) -> bool:
-        now = time.monotonic() if now is None else now
-        return any(
-            len(self._recent(k, now)) >= self.max_failures for k in (f"u:{username.lower()}", f"a:{address}")
-        )
-
-    def failed(self, username: str, address: str, *, now: float | None = None) -> None:
-        now = time.monotonic() if now is None else now
-        for key in (f"u:{username.lower()}", f"a:{address}"):
-            self._recent(key, now).append(now)
-
-    def succeeded(self, username: str) -> None:
-        self._failures.pop(f"u:{username.lower()}", None)

@@ -11,7 +11,8 @@ from handoff.errors import BadRequest, TooManyRequests, Unauthorized
 from handoff.models import ROLES, Agent, utcnow
 from handoff.repo import agents as agents_repo
 from handoff.repo import audit as audit_repo
-from handoff.security import LoginRateLimiter, SessionSigner, hash_password, verify_password
+from handoff.security import SessionSigner, hash_password, verify_password
+from handoff.services.login_limits import LoginLimiter
 
 __all__ = ["login", "logout", "agent_from_token", "create_agent", "agent_json"]
 
@@ -33,17 +34,17 @@ async def login(
     password: str,
     address: str,
     signer: SessionSigner,
-    limiter: LoginRateLimiter,
+    limiter: LoginLimiter,
     now: datetime | None = None,
 ) -> tuple[Agent, str]:
-    if limiter.blocked(username, address):
+    if await limiter.blocked(username, address):
         raise TooManyRequests("too many failed log-ins, try again later", code="login_rate_limited")
     agent = await agents_repo.get_agent_by_username(session=session, username=username)
     ok = verify_password(agent.password_hash if agent else None, password)
     if agent is None or not ok or not agent.active:
-        limiter.failed(username, address)
+        await limiter.failed(username, address)
         raise Unauthorized("wrong username or password", code="invalid_credentials")
-    limiter.succeeded(username)
+    await limiter.succeeded(username)
     await audit_repo.add_audit(session=session, actor=agent.username, agent_id=agent.id, action="login", at=now or utcnow())
     return agent, signer.issue(agent.id, agent.session_epoch)
 

@@ -28,7 +28,7 @@ async def _reset(db_url: str) -> None:
             await conn.execute(text("DROP SCHEMA public CASCADE"))
             await conn.execute(text("CREATE SCHEMA public"))
         else:
-            for table in ("messages", "audit_log", "tickets", "agent_departments", "agents", "departments", "conversation_events", "broker_cursors", "alembic_version"):
+            for table in ("messages", "audit_log", "tickets", "agent_departments", "agents", "departments", "conversation_events", "broker_cursors", "login_failures", "alembic_version"):
                 await conn.execute(text(f"DROP TABLE IF EXISTS {table}"))
     await engine.dispose()
 

@@ -1,6 +1,6 @@
 """Session tokens, password hashes and the login rate limiter."""
 
-from handoff.security import LoginRateLimiter, SessionSigner, hash_password, verify_password
+from handoff.security import SessionSigner, hash_password, verify_password
 
 
 def test_password_hash_roundtrip() -> None:
@@ -23,11 +23,26 @@ def test_session_token_roundtrip_and_tamper() -> None:
     assert signer.verify("garbage", now=1001) is None
 
 
-def test_login_rate_limiter_window() -> None:
-    limiter = LoginRateLimiter(max_failures=3, window_seconds=60)
-    for i in range(3):
-        assert not limiter.blocked("ali", "1.2.3.4", now=i)
-        limiter.failed("ali", "1.2.3.4", now=i)
-    assert limiter.blocked("ali", "9.9.9.9", now=10)  # by username
-    assert limiter.blocked("veli", "1.2.3.4", now=10)  # by address
-    assert not limiter.blocked("ali", "9.9.9.9", now=100)  # window passed
+async def test_login_limit_window_and_replicas(sessionmaker, seed) -> None:  # type: ignore[no-untyped-def]
+    """Counted in the database: two limiters (two replicas) see one count;
+    usernames and addresses are not stored as typed."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from handoff.models import LoginFailure, utcnow
+    from handoff.services.login_limits import LoginLimiter
+
+    a, b = LoginLimiter(sessionmaker, 3, 60), LoginLimiter(sessionmaker, 3, 60)
+    t0 = utcnow()
+    for i, limiter in enumerate((a, b, a)):
+        assert not await limiter.blocked("Ali", "1.2.3.4", now=t0 + timedelta(seconds=i))
+        await limiter.failed("Ali", "1.2.3.4", now=t0 + timedelta(seconds=i))
+    assert await b.blocked("ali", "9.9.9.9", now=t0 + timedelta(seconds=10))  # by username, on the other replica
+    assert await a.blocked("veli", "1.2.3.4", now=t0 + timedelta(seconds=10))  # by address
+    assert not await a.blocked("ali", "9.9.9.9", now=t0 + timedelta(seconds=100))  # window passed
+    async with sessionmaker() as session:
+        keys = list((await session.execute(select(LoginFailure.key))).scalars())
+    assert len(keys) == 6 and not any("ali" in k.lower() or "1.2.3.4" in k for k in keys)
+    await b.succeeded("ALI")
+    assert not await a.blocked("ali", "9.9.9.9", now=t0 + timedelta(seconds=11))
