@@ -81,3 +81,40 @@ def test_the_birth_date_answer_and_secrets_are_masked_and_nothing_else(store) ->
         assert secret not in stored
     restored = asyncio.run(tracker_store.retrieve("customer-1"))
     assert [e.text for e in restored.events if isinstance(e, UserUttered)][1] == MASK
+
+
+def _published(broker) -> list[tuple[str, dict]]:  # type: ignore[no-untyped-def]
+    with broker.engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT sender_id, data FROM events ORDER BY id")).all()
+    return [(sender, {k: v for k, v in json.loads(data).items() if k != "timestamp"}) for sender, data in rows]
+
+
+def test_a_turns_events_reach_the_sql_broker_in_one_commit_the_same_as_rasas(tmp_path: Path) -> None:
+    from rasa.core.brokers.sql import SQLEventBroker
+    from rasa.core.tracker_store import SQLTrackerStore
+
+    ours_broker = SQLEventBroker(db=str(tmp_path / "ours-events.db"))
+    rasas_broker = SQLEventBroker(db=str(tmp_path / "rasa-events.db"))
+    ours = RedactingSQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "ours.db"), event_broker=ours_broker)
+    rasas = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "rasa.db"), event_broker=rasas_broker)
+    commits: list[int] = []
+    sa.event.listen(ours_broker.engine, "commit", lambda _conn: commits.append(1))
+
+    tracker = _conversation()
+    asyncio.run(ours.save(tracker))
+    assert len(commits) == 1  # every event of the save in one transaction
+    reference = _conversation()
+    from bot.tracker_store import redact
+
+    redact(reference.events)  # what our store publishes is masked first
+    asyncio.run(rasas.save(reference))
+    assert _published(ours_broker) == _published(rasas_broker)
+    assert len(_published(ours_broker)) == len(tracker.events)
+
+    tracker.update(UserUttered("ikinci mesaj", {"name": "inform", "confidence": 0.9}))
+    asyncio.run(ours.save(tracker))  # one new event: Rasa's own path
+    assert _published(ours_broker)[-1][1]["text"] == "ikinci mesaj"
+    for store in (ours, rasas):
+        store.engine.dispose()
+    for broker in (ours_broker, rasas_broker):
+        broker.engine.dispose()
