@@ -23,7 +23,7 @@ $(BENCH_STAMP): requirements/bench.txt
 	$(BENCH_PY) -m pip install -q -r requirements/bench.txt
 	touch $@
 
-# all of them, one after the other (about 30 minutes on 2 cores)
+# all of them but the profile, one after the other (about 40 minutes on 2 cores)
 bench: bench-setup
 	$(MAKE) --no-print-directory bench-bot
 	$(MAKE) --no-print-directory bench-handoff
