@@ -12,6 +12,7 @@ include mk/bot.mk
 include mk/handoff.mk
 include mk/webchat.mk
 include mk/deploy.mk
+include mk/bench.mk
 
 .PHONY: help setup run test test-e2e shell clean
 
@@ -22,6 +23,7 @@ help:
 	@echo "make train  retrain the model after changing data/, domain/ or config.yml"
 	@echo "make nlu-report  intent F1 per language on the held-out test sets"
 	@echo "make test-cluster  two replicas of every part behind nginx (docs/DEPLOY.md)"
+	@echo "make bench  measure latency, throughput, NLU and retraining (figures: docs/BENCHMARKS.md; not part of make test)"
 
 setup: bot-setup handoff-setup webchat-setup deploy-setup
 

@@ -29,7 +29,7 @@ handoff-chromium:
 test-handoff: handoff-setup $(ENV_FILE)
 	$(HANDOFF_PY) -m pytest -q -p no:cacheprovider --import-mode=importlib --rootdir=. \
 	  -o asyncio_mode=auto -o asyncio_default_fixture_loop_scope=function \
-	  -o asyncio_default_test_loop_scope=function tests/handoff
+	  -o asyncio_default_test_loop_scope=function tests/handoff tests/bench
 
 handoff-serve: handoff-setup $(ENV_FILE)
 	$(HANDOFF_PY) -m handoff serve
