@@ -34,16 +34,13 @@ import shutil
 import subprocess
 import tempfile
 import threading
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any, AsyncIterator, Callable, Optional
 
 from bench.common import RESULTS, ROOT, median_of_runs, rss_mib, table, write_results
 from bench.load import run_cell
 
-from live_stack import BOT_BIN, MODEL, SERVICE_TOKEN, LiveStack, free_port  # noqa: E402  (tests/ on sys.path)
+from live_stack import BOT_BIN, MODEL, SERVICE_TOKEN, LiveStack, free_port, wait_until_up  # noqa: E402  (tests/ on sys.path)
 
 VANILLA_DIR = RESULTS / "vanilla"
 TIMEOUT = 180.0
@@ -69,21 +66,6 @@ def vanilla_model() -> Path:
     return models[-1]
 
 
-def wait_up(url: str, process: subprocess.Popen, log: Path, seconds: float = 240) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{url} exited early:\n{log.read_text()[-2000:]}")
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            return
-        except urllib.error.HTTPError:
-            return
-        except (urllib.error.URLError, OSError):
-            time.sleep(0.5)
-    raise RuntimeError(f"{url} did not come up")
-
-
 class VanillaServer:
     def __init__(self, tmp: Path) -> None:
         self.port = free_port()
@@ -99,7 +81,7 @@ class VanillaServer:
             cwd=VANILLA_DIR, env={**os.environ, "RASA_TELEMETRY_ENABLED": "false"},
             stdout=self.log.open("a"), stderr=subprocess.STDOUT,
         )
-        wait_up(f"{self.url}/", self.process, self.log)
+        wait_until_up(f"{self.url}/", self.process, self.log, seconds=240)
 
     def stop(self) -> None:
         if self.process:

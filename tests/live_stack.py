@@ -22,7 +22,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-__all__ = ["LiveStack", "ROOT", "ticket_number_in", "wait_for"]
+__all__ = ["LiveStack", "ROOT", "ticket_number_in", "wait_for", "wait_until_up", "free_port"]
 
 ROOT = Path(__file__).resolve().parents[1]
 BOT_BIN = ROOT / ".venv" / "bot" / "bin"
@@ -65,7 +65,7 @@ def ticket_number_in(texts: list[str]) -> str:
     return found.group(0)
 
 
-def _wait_until_up(url: str, process: subprocess.Popen, log: Path, seconds: float = 180) -> None:
+def wait_until_up(url: str, process: subprocess.Popen, log: Path, seconds: float = 180) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -159,7 +159,7 @@ class LiveStack:
         log = self.tmp / f"{name}.log"
         process = subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=log.open("a"), stderr=subprocess.STDOUT)
         self.processes[name] = process
-        _wait_until_up(health, process, log)
+        wait_until_up(health, process, log)
 
     def stop_process(self, name: str, *, kill: bool = False) -> None:
         process = self.processes.pop(name)
