@@ -17,6 +17,13 @@ What they change:
   the sender metadata the web chat uses (agent name, notice), and with
   ``SOCKETIO_REDIS_URL`` set a Redis client manager lets a push handled by one
   Rasa replica reach a socket held by another (sticky sessions still needed).
+- socket.io: the bot's replies to a customer message are held until Rasa has
+  handled it, and so stored the turn (what Rasa's REST channel does). Rasa
+  itself emits each reply as its action runs and stores the turn afterwards:
+  a replica dying in between showed the customer replies to a message the
+  conversation then did not hold, and the conversation lost its place. Now a
+  customer sees a reply only to what is stored; a message whose handling
+  fails gets a notice asking to send it again, never half a turn.
 """
 from __future__ import annotations
 
@@ -40,6 +47,7 @@ from bot import schema_checks
 __all__ = [
     "TriageSocketIOInput",
     "TriageSocketIOOutput",
+    "HeldSocketIOOutput",
     "TriageRestInput",
     "clean_customer_text",
     "MESSAGE_METADATA_KEYS",
@@ -105,6 +113,43 @@ class TriageSocketIOOutput(SocketIOOutput):
         ]
         for message in messages:
             await self._send_message(recipient_id, message)
+
+
+# Told when a customer message could not be handled (the turn is not stored).
+NOT_HANDLED = {
+    "tr": "Mesajınızı şu anda işleyemedik. Lütfen biraz sonra tekrar gönderin.",
+    "en": "We could not process your message just now. Please send it again in a moment.",
+}
+
+
+class HeldSocketIOOutput(TriageSocketIOOutput):
+    """The replies of one customer message, held until Rasa has stored the
+    turn: ``release`` sends them, ``discard`` drops them."""
+
+    def __init__(self, sio: socketio.AsyncServer, bot_message_evt: Text) -> None:
+        super().__init__(sio, bot_message_evt)
+        self.held: List[Dict[Text, Any]] = []
+
+    async def _send_message(self, socket_id: Text, response: Any) -> None:
+        self.held.append({"data": response, "room": socket_id})
+
+    async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
+        # Rasa's SocketIOOutput emits custom JSON as keyword arguments of emit
+        self.held.append({"room": recipient_id, **json_message})
+
+    async def release(self) -> None:
+        held, self.held = self.held, []
+        for emit in held:
+            await self.sio.emit(self.bot_message_evt, **emit)
+
+    def discard(self) -> int:
+        dropped, self.held = len(self.held), []
+        return dropped
+
+
+def not_handled_notice(language: Any) -> Dict[Text, Any]:
+    text = NOT_HANDLED.get(language) if isinstance(language, str) else None
+    return {"text": text or f"{NOT_HANDLED['tr']}\n{NOT_HANDLED['en']}", "metadata": {"kind": "notice"}}
 
 
 class TriageSocketIOInput(SocketIOInput):
@@ -191,14 +236,16 @@ class TriageSocketIOInput(SocketIOInput):
             text = clean_customer_text(data.get("message"))
             if not text:
                 return
-            message = UserMessage(
-                text,
-                TriageSocketIOOutput(sio, self.bot_message_evt),
-                sender_id,
-                input_channel=self.name(),
-                metadata=_metadata(data.get(self.metadata_key)),
-            )
-            await on_new_message(message)
+            metadata = _metadata(data.get(self.metadata_key))
+            output = HeldSocketIOOutput(sio, self.bot_message_evt)
+            message = UserMessage(text, output, sender_id, input_channel=self.name(), metadata=metadata)
+            try:
+                await on_new_message(message)
+            except Exception:  # the turn is not stored: no reply to it may show
+                logger.exception("a customer message could not be handled; %d replies dropped", output.discard())
+                await sio.emit(self.bot_message_evt, not_handled_notice(metadata.get("language")), room=sender_id, namespace=namespace)
+                return
+            await output.release()
 
         return webhook
 

@@ -296,7 +296,10 @@ class ClusterStack:
             except subprocess.TimeoutExpired:
                 os.killpg(process.popen.pid, signal.SIGKILL)
         self.processes.clear()
-        await self._databases(create=False)
+        if os.environ.get("CLUSTER_KEEP_DATABASES"):  # to read a failed run's trackers and tickets
+            print(f"\n[cluster] databases kept: {self.handoff_db}, {self.rasa_db}; logs in {self.tmp}", flush=True)
+        else:
+            await self._databases(create=False)
         await self._drop_queue()
 
     def urls(self, service: str) -> list[str]:

@@ -68,6 +68,7 @@ class _Server:
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
         self.received: list[UserMessage] = []
+        self.storing = asyncio.Event()  # created here, used on self.loop (Python >= 3.10)
         with _environment_without("WEBCHAT_ORIGINS", "SOCKETIO_REDIS_URL", "SOCKETIO_REDIS_CHANNEL"):
             self._make_channels()
         self.port = free_port()
@@ -92,7 +93,16 @@ class _Server:
 
     async def _start(self) -> None:
         async def on_new_message(message: UserMessage) -> None:
+            """Stands in for Rasa's agent, which sends replies while it
+            handles a message and stores the turn after."""
             self.received.append(message)
+            if message.text in {"two replies", "store fails"}:
+                await message.output_channel.send_text_message(message.sender_id, "first")
+                await message.output_channel.send_text_with_buttons(message.sender_id, "second", [{"title": "Yes", "payload": "/affirm"}])
+                await message.output_channel.send_custom_json(message.sender_id, {"data": {"card": 1}})
+                await self.storing.wait()
+                if message.text == "store fails":
+                    raise ConnectionError("tracker store unreachable")
 
         app = Sanic("channels_test")
         app.blueprint(self.channel.blueprint(on_new_message))
@@ -254,3 +264,50 @@ def test_a_page_from_another_origin_cannot_open_a_socket(served: Served, server:
             await _client(f"http://127.0.0.1:{server.port}", path="/socket-redis", origin="http://evil.example")
 
     server.run(scenario())
+
+
+def test_replies_show_only_once_the_turn_is_stored(served: Served, server: _Server) -> None:
+    server.run(_test_replies_show_only_once_the_turn_is_stored(served, server))
+
+
+async def _test_replies_show_only_once_the_turn_is_stored(served: Served, server: _Server) -> None:
+    """A replica dying between sending replies and storing the turn must not
+    leave the customer with replies to a message the conversation lacks."""
+    server.storing.clear()
+    client, session_id, messages = await _client(served.url)
+    acked = asyncio.Event()
+    try:
+        await client.emit("user_uttered", {"message": "two replies", "session_id": session_id}, callback=lambda *_: acked.set())
+        await _until(lambda: len(served.received) == 1)
+        await asyncio.sleep(0.3)
+        assert messages == [] and not acked.is_set()  # handled, not yet stored
+        server.storing.set()
+        await _until(lambda: len(messages) == 3)
+        assert messages == [
+            {"text": "first"},
+            {"text": "second", "quick_replies": [{"content_type": "text", "title": "Yes", "payload": "/affirm"}]},
+            {"card": 1},
+        ]
+        await asyncio.wait_for(acked.wait(), 5)  # the web chat's "sent" comes after the replies
+    finally:
+        await _close(client)
+
+
+@pytest.mark.parametrize(("language", "expected"), [("tr", "tekrar gönderin"), ("en", "send it again"), (None, "tekrar gönderin.\nWe could not")])
+def test_a_message_that_cannot_be_stored_gets_a_notice_not_half_a_turn(
+    served: Served, server: _Server, language: Any, expected: str
+) -> None:
+    server.run(_test_a_message_that_cannot_be_stored(served, server, language, expected))
+
+
+async def _test_a_message_that_cannot_be_stored(served: Served, server: _Server, language: Any, expected: str) -> None:
+    server.storing.set()
+    client, session_id, messages = await _client(served.url)
+    try:
+        await client.emit("user_uttered", {"message": "store fails", "session_id": session_id, "customData": {"language": language}})
+        await _until(lambda: len(messages) == 1)
+        await asyncio.sleep(0.3)
+        assert len(messages) == 1 and expected in messages[0]["text"] and messages[0]["metadata"] == {"kind": "notice"}
+        assert "Traceback" not in messages[0]["text"]
+    finally:
+        await _close(client)
