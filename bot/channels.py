@@ -24,6 +24,10 @@ What they change:
   conversation then did not hold, and the conversation lost its place. Now a
   customer sees a reply only to what is stored; a message whose handling
   fails gets a notice asking to send it again, never half a turn.
+- socket.io: a message sent again (``resend: true``) with the ``message_id``
+  it carried before (the web chat resends what the server did not
+  acknowledge when its socket died) is not handled twice: if the
+  conversation already holds it, its stored replies are sent again instead.
 """
 from __future__ import annotations
 
@@ -38,6 +42,7 @@ import socketio
 from rasa.core.channels.channel import UserMessage, decode_bearer_token
 from rasa.core.channels.rest import RestInput
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
+from rasa.shared.core.events import BotUttered, UserUttered
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -60,6 +65,9 @@ schema_checks.install()  # the Rasa server loads these channels: see bot/schema_
 # Keys of a bot event's metadata that the web chat may show.
 MESSAGE_METADATA_KEYS = ("sender", "agent_name", "kind")
 _SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+_MESSAGE_ID = re.compile(r"^[A-Za-z0-9_-]{6,64}$")
+MESSAGE_ID_KEY = "message_id"  # in the customer message's metadata (customData)
+RESEND_KEY = "resend"  # true when the client sends a message again: only then is the conversation read first
 _DEFAULT_MAX_CHARS = 4000
 
 
@@ -147,6 +155,26 @@ class HeldSocketIOOutput(TriageSocketIOOutput):
         return dropped
 
 
+def message_id_of(metadata: Dict[Text, Any]) -> Optional[str]:
+    value = metadata.get(MESSAGE_ID_KEY)
+    return value if isinstance(value, str) and _MESSAGE_ID.match(value) else None
+
+
+def replies_to(events: Any, message_id: str) -> Optional[List[BotUttered]]:
+    """The bot's replies to the customer message carrying ``message_id``, or
+    None when the conversation does not hold that message."""
+    replies: Optional[List[BotUttered]] = None
+    for event in events:
+        if isinstance(event, UserUttered):
+            if replies is not None:
+                break
+            if isinstance(event.metadata, dict) and event.metadata.get(MESSAGE_ID_KEY) == message_id:
+                replies = []
+        elif replies is not None and isinstance(event, BotUttered):
+            replies.append(event)
+    return replies
+
+
 def not_handled_notice(language: Any) -> Dict[Text, Any]:
     text = NOT_HANDLED.get(language) if isinstance(language, str) else None
     return {"text": text or f"{NOT_HANDLED['tr']}\n{NOT_HANDLED['en']}", "metadata": {"kind": "notice"}}
@@ -179,6 +207,26 @@ class TriageSocketIOInput(SocketIOInput):
     redis_url: Optional[str] = None
     redis_channel: str = "rasa-socketio"
     allowed_origins: List[str] = []
+    app: Any = None  # the Sanic app serving the channel: Rasa keeps its agent in app.ctx.agent
+
+    async def replay(self, sender_id: Text, message_id: str) -> bool:
+        """Sends again the stored replies to a message the conversation
+        already holds; False if it does not hold it (or no agent runs)."""
+        agent = getattr(getattr(self.app, "ctx", None), "agent", None)
+        if agent is None or getattr(agent, "tracker_store", None) is None or self.sio is None:
+            return False
+        # under the conversation's lock: a replica still handling the first
+        # delivery finishes (and stores) before this one looks
+        async with agent.lock_store.lock(sender_id):
+            tracker = await agent.tracker_store.retrieve(sender_id)
+        replies = replies_to(tracker.events if tracker else [], message_id)
+        if replies is None:
+            return False
+        output = TriageSocketIOOutput(self.sio, self.bot_message_evt)
+        for reply in replies:
+            await output.send_response(sender_id, reply.message())
+        logger.info("message %s was handled before: %d replies sent again", message_id, len(replies))
+        return True
 
     def get_output_channel(self) -> Optional[TriageSocketIOOutput]:
         if self.sio is None:
@@ -200,6 +248,10 @@ class TriageSocketIOInput(SocketIOInput):
         webhook = SocketBlueprint(sio, self.socketio_path, name, url_prefix=f"/{name}")
         self.sio = sio
         namespace = self.namespace
+
+        @webhook.listener("before_server_start")
+        async def remember_app(app: Any, _: Any) -> None:
+            self.app = app
 
         @webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -237,6 +289,11 @@ class TriageSocketIOInput(SocketIOInput):
             if not text:
                 return
             metadata = _metadata(data.get(self.metadata_key))
+            message_id = message_id_of(metadata)
+            if message_id is None:
+                metadata.pop(MESSAGE_ID_KEY, None)
+            elif metadata.get(RESEND_KEY) is True and await self.replay(sender_id, message_id):
+                return
             output = HeldSocketIOOutput(sio, self.bot_message_evt)
             message = UserMessage(text, output, sender_id, input_channel=self.name(), metadata=metadata)
             try:

@@ -24,7 +24,7 @@
     config: null, lang: "tr", socket: null, status: "connecting", ready: false, everConnected: false,
     sessionId: null, token: null,
     log: [],     // rendered messages, kept for a reload: {id, kind, text, agent?, buttons?, used?, state?}
-    outbox: [],  // customer messages not yet acknowledged by the server: {id, text}
+    outbox: [],  // customer messages not yet acknowledged by the server: {id, text, sent}
   };
   const inFlight = new Set();  // outbox ids emitted on the current connection
 
@@ -213,7 +213,14 @@
     inFlight.add(item.id);
     setCustomerState(item.id, "sending");
     // customData becomes the user message's metadata (metadata_key in credentials.yml)
-    const payload = { message: item.text, session_id: state.sessionId, customData: customData() };
+    // message_id lets the server tell a message sent again after a lost
+    // acknowledgement from a new one: if the conversation already holds it,
+    // Rasa sends its replies again instead of handling it twice
+    const data = Object.assign(customData(), { message_id: item.id });
+    if (item.sent) data.resend = true;
+    item.sent = true;
+    keepOutbox();
+    const payload = { message: item.text, session_id: state.sessionId, customData: data };
     // the acknowledgement arrives once the server has handled the message
     state.socket.emit("user_uttered", payload, () => {
       inFlight.delete(item.id);

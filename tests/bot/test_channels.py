@@ -311,3 +311,25 @@ async def _test_a_message_that_cannot_be_stored(served: Served, server: _Server,
         assert "Traceback" not in messages[0]["text"]
     finally:
         await _close(client)
+
+
+def test_the_replies_to_a_message_are_found_by_its_id() -> None:
+    from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
+
+    from bot.channels import message_id_of, replies_to
+
+    events = [
+        UserUttered("merhaba", metadata={"message_id": "first-1"}),
+        ActionExecuted("utter_greet"),
+        BotUttered("Merhaba!"),
+        SlotSet("language", "tr"),
+        BotUttered("Doğum tarihiniz?", data={"buttons": []}),
+        UserUttered("17.08.1985", metadata={"message_id": "second-2"}),
+        UserUttered("hayır", metadata={}),  # paused, or no id: no replies in between
+        BotUttered("Kullanıcı adınız?"),
+    ]
+    assert [b.text for b in replies_to(events, "first-1")] == ["Merhaba!", "Doğum tarihiniz?"]
+    assert replies_to(events, "second-2") == []  # held, and answered by nothing (handed off)
+    assert replies_to(events, "never-sent") is None
+    assert message_id_of({"message_id": "abc-123_X"}) == "abc-123_X"
+    assert [message_id_of({"message_id": v}) for v in ("abc", "a b c d e f", 12345678, "x" * 65, None)] == [None] * 5

@@ -215,3 +215,48 @@ def test_a_new_session_keeps_a_waiting_customer_with_the_agent(assistant: LiveSt
     assert "session_started" in kinds[kinds.index("pause") + 1:]  # a new session began after the handoff
     assert tracker["paused"] is True and tracker["slots"]["ticket_number"] == number
     wait_for(lambda: ("customer", "hello? anyone?") in assistant.transcript("agent_finance", number))
+
+
+def test_a_web_chat_message_sent_again_is_answered_again_not_handled_twice(assistant: LiveStack) -> None:
+    """The web chat sends again, with ``resend`` and the same ``message_id``,
+    a message whose acknowledgement it lost with its socket. Rasa answers
+    from the conversation when it holds the message, handles it when not."""
+    import asyncio
+    import socketio
+
+    session = "live-resend-0001"
+
+    async def scenario() -> tuple[list[str], list[str], list[str], list[dict]]:
+        client = socketio.AsyncClient(reconnection=False)
+        received: list[str] = []
+        confirmed: asyncio.Future = asyncio.get_running_loop().create_future()
+        client.on("bot_uttered", lambda data: received.append(data.get("text") or ""))
+        client.on("session_confirm", lambda data: confirmed.done() or confirmed.set_result(data))
+        await client.connect(assistant.rasa_url, transports=["polling"], headers={"Origin": assistant.handoff_url})
+        await client.emit("session_request", {"session_id": session})
+        assert await asyncio.wait_for(confirmed, 10) == session
+
+        async def send(text: str, message_id: str, resend: bool = False) -> list[str]:
+            start = len(received)
+            data = {"language": "en", "message_id": message_id, **({"resend": True} if resend else {})}
+            acked: asyncio.Future = asyncio.get_running_loop().create_future()
+            await client.emit("user_uttered", {"message": text, "session_id": session, "customData": data},
+                              callback=lambda *_: acked.done() or acked.set_result(True))
+            await asyncio.wait_for(acked, 60)  # acknowledged after the replies were sent
+            return received[start:]
+
+        try:
+            first = await send("hello", "msg-hello-1")
+            again = await send("hello", "msg-hello-1", resend=True)  # held by the conversation: answered from it
+            unseen = await send("May 4, 1990", "msg-birth-2", resend=True)  # lost before Rasa had it: handled
+            events = await asyncio.to_thread(lambda: assistant.tracker(session)["events"])
+            return first, again, unseen, events
+        finally:
+            await client.disconnect()
+
+    first, again, unseen, events = asyncio.run(scenario())
+    assert "date of birth" in " ".join(first)
+    assert again == first
+    assert "How can I help" in " ".join(unseen)
+    ids = [(e.get("metadata") or {}).get("message_id") for e in events if e.get("event") == "user"]
+    assert ids == ["msg-hello-1", "msg-birth-2"]  # each handled once

@@ -66,8 +66,7 @@ class Customer:
     urls: list[str]
     run: str
     received: list[dict] = field(default_factory=list)
-    retried: int = 0  # messages sent again: the replica died before handling them
-    recovered: int = 0  # messages handled before the replica died: replies read back
+    resent: int = 0  # messages sent again after the socket died
     ticket: str | None = None
     connect_kwargs: dict[str, Any] = field(default_factory=dict)
     rasa_api: str = ""  # Rasa's HTTP API (the proxy's internal listener)
@@ -78,7 +77,7 @@ class Customer:
         self.replica = self.index % len(self.urls)
         self.sio: socketio.AsyncClient | None = None
         self.arrived = asyncio.Event()
-        self.answered = 0  # messages whose replies arrived
+        self.sent_ids: list[str] = []  # message ids as sent, a resend's again
 
     @property
     def texts(self) -> list[str]:
@@ -107,22 +106,27 @@ class Customer:
         self.replica = (self.replica + 1) % len(alive)
         await self.connect()
 
-    async def send(self, text: str) -> None:
+    async def send(self, text: str, message_id: str | None = None, resend: bool = False) -> None:
+        """As the web chat sends: with a message id, and ``resend`` when the
+        message goes again after its acknowledgement was lost."""
         assert self.sio is not None
-        await self.sio.emit("user_uttered", {"message": text, "session_id": self.session_id, "customData": {"language": self.language}})
+        data = {"language": self.language, "message_id": message_id or uuid.uuid4().hex[:16], **({"resend": True} if resend else {})}
+        await self.sio.emit("user_uttered", {"message": text, "session_id": self.session_id, "customData": data})
+        self.sent_ids.append(data["message_id"])
 
     async def say(self, text: str, expect: str, alive: Any, timeout: float = 90) -> list[str]:
         """Send, and wait for a reply matching ``expect``. If the socket dies
-        first, the customer reconnects through another replica and reads the
-        conversation (Rasa keeps it in PostgreSQL): a message the dead
-        replica had handled is not sent twice, its replies are read back;
-        one it had not is sent again."""
+        first, the customer reconnects through another replica and sends the
+        message again with the same id, as the web chat does: Rasa answers
+        from the conversation if a replica had handled it, handles it if
+        not."""
+        message_id = uuid.uuid4().hex[:16]
         for attempt in range(3):
             start = len(self.received)
             try:
                 if self.sio is None or not self.sio.connected:
                     raise ConnectionError("socket closed")
-                await self.send(text)
+                await self.send(text, message_id, resend=attempt > 0)
                 deadline = time.monotonic() + timeout
                 while not any(re.search(expect, t) for t in self.texts[start:]):
                     if not self.sio.connected:
@@ -135,32 +139,20 @@ class Customer:
                         await asyncio.wait_for(self.arrived.wait(), min(remaining, 1.0))
                     except asyncio.TimeoutError:
                         pass
-                self.answered += 1
                 return self.texts[start:]
             except (ConnectionError, TimeoutError, socketio.exceptions.SocketIOError) as exc:
                 if attempt == 2:
                     raise AssertionError(f"{self.session_id}: {exc}; got {self.texts[-6:]}") from exc
                 await self.move(alive())
-                handled = await self.handled_before(text)
-                if handled is not None and any(re.search(expect, t) for t in handled):
-                    self.recovered += 1
-                    self.answered += 1
-                    self.received.extend({"text": t} for t in handled)
-                    return handled
-                self.retried += 1
+                self.resent += 1
         raise AssertionError("unreachable")
 
-    async def handled_before(self, text: str) -> list[str] | None:
-        """The bot's replies to ``text`` if Rasa already handled it (the
-        conversation holds one more customer message than were answered)."""
+    async def held_message_ids(self) -> list[str]:
+        """The message ids of the customer messages the conversation holds."""
         async with httpx.AsyncClient(timeout=30) as client:
             res = await client.get(f"{self.rasa_api}/conversations/{self.session_id}/tracker", params={"token": SECRETS["RASA_AUTH_TOKEN"]})
         res.raise_for_status()
-        events = res.json()["events"]
-        users = [i for i, e in enumerate(events) if e.get("event") == "user"]
-        if len(users) <= self.answered or events[users[-1]].get("text") != text:
-            return None
-        return [e.get("text") or "" for e in events[users[-1] + 1 :] if e.get("event") == "bot"]
+        return [(e.get("metadata") or {}).get("message_id") for e in res.json()["events"] if e.get("event") == "user"]
 
     async def to_handoff(self, alive: Any, before_step: Any = None) -> str:
         script = EN if self.language == "en" else TR
@@ -305,6 +297,15 @@ async def _agents(stack: ClusterStack, names: list[str]) -> list[AgentClient]:
     return agents
 
 
+async def _each_message_held_once(customers: list[Customer], tag: str) -> None:
+    """Every message a customer sent, resends included, is in the
+    conversation exactly once: none lost, none handled twice."""
+    held = await asyncio.gather(*(c.held_message_ids() for c in customers))
+    wrong = {c.session_id: (ids, c.sent_ids) for c, ids in zip(customers, held) if ids != list(dict.fromkeys(c.sent_ids))}
+    figure(f"{tag}: conversations holding each message sent exactly once, in order: {len(customers) - len(wrong)}/{len(customers)}")
+    assert wrong == {}
+
+
 async def _relay(stack: ClusterStack, customers: list[Customer], agents: list[AgentClient], tag: str) -> None:
     """Claims, then a reply from each agent and a message from each customer;
     asserts each arrives exactly once."""
@@ -355,11 +356,12 @@ async def test_fifty_customers_ten_agents_nothing_lost_or_doubled(cluster: Clust
     tickets = await asyncio.gather(*(c.to_handoff(_alive(cluster, "rasa")) for c in customers))
     elapsed = time.monotonic() - started
     turns = sum(len(EN if c.language == "en" else TR) for c in customers)
-    figure(f"50 customers (25 tr, 25 en) over {len(rasa)} Rasa replicas reached a handoff in {elapsed:.1f} s ({turns} turns, {turns / elapsed:.1f} turns/s); resent: {sum(c.retried for c in customers)}")
+    figure(f"50 customers (25 tr, 25 en) over {len(rasa)} Rasa replicas reached a handoff in {elapsed:.1f} s ({turns} turns, {turns / elapsed:.1f} turns/s); sent again: {sum(c.resent for c in customers)}")
     assert len(set(tickets)) == 50
     agents = await _agents(cluster, [f"agent{i:02d}" for i in range(10)])
     try:
         await _relay(cluster, customers, agents, "steady")
+        await _each_message_held_once(customers, "steady")
     finally:
         await asyncio.gather(*(a.close() for a in agents), *(c.close() for c in customers))
 
@@ -393,8 +395,7 @@ async def test_one_replica_of_each_part_killed_mid_run(cluster: ClusterStack) ->
     await killer
     figure(
         f"after the kill: {len(set(tickets))}/{len(customers)} conversations reached a handoff in {time.monotonic() - started:.1f} s; "
-        f"messages in flight when their replica died: {sum(c.retried for c in customers)} sent again (not handled), "
-        f"{sum(c.recovered for c in customers)} handled already (replies read back from the conversation, not sent twice)"
+        f"messages in flight when their replica died, sent again with their id: {sum(c.resent for c in customers)}"
     )
     assert len(set(tickets)) == len(customers) and killed == ["rasa-0", "actions-0", "handoff-0"]
     try:
@@ -402,6 +403,7 @@ async def test_one_replica_of_each_part_killed_mid_run(cluster: ClusterStack) ->
         moved = [a.username for a in agents if a.failovers]
         figure(f"agents whose replica died and whose request was sent again through the other one: {len(moved)} of {len(agents)}")
         assert len(moved) == 2  # agents 0 and 2 were on handoff-0
+        await _each_message_held_once(customers, "after-kill")
     finally:
         await asyncio.gather(*(a.close() for a in agents), *(c.close() for c in customers))
 

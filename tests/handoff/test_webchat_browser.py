@@ -8,11 +8,13 @@ sender metadata on bot messages). The socket.io client is the one
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
 import json
 import os
+import re
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -47,8 +49,10 @@ class FakeRasa:
         self.dropped: list[dict[str, Any]] = []
         self.sio: socketio.AsyncServer | None = None
         self._server: Any = None  # sanic's AsyncioServer
+        self.dying = asyncio.Event()
 
     async def start(self) -> None:
+        self.dying = asyncio.Event()
         sio = socketio.AsyncServer(async_mode="sanic", cors_allowed_origins=[])
         app = Sanic(f"fake_rasa_{uuid.uuid4().hex[:8]}")
         sio.attach(app, "/socket.io")
@@ -68,6 +72,9 @@ class FakeRasa:
                 self.dropped.append(data)
                 return
             self.messages.append(data)
+            if data["message"] == "hold" and not data["customData"].get("resend"):
+                await self.dying.wait()  # handled when the server dies: no reply, no acknowledgement
+                return
             reply: dict[str, Any] = {"text": "bot: " + data["message"]}
             if data["message"] == "buttons":
                 reply = {"text": "Did that help?", "quick_replies": [
@@ -92,6 +99,7 @@ class FakeRasa:
         """Stops listening and drops every connection, as a dying Rasa would."""
         assert self.sio is not None and self._server is not None
         srv, self._server = self._server, None
+        self.dying.set()
         await srv.before_stop()
         srv.close()
         await srv.wait_closed()
@@ -173,7 +181,8 @@ async def test_customer_chats_with_bot_agent_and_notices(browser: Browser, rasa:
     sent = rasa.messages[0]
     assert sent["message"] == "Hello, my withdrawal " + XSS
     assert sent["session_id"] == session_id
-    assert sent["customData"] == {"customer_token": token, "language": "en"}
+    assert re.fullmatch(r"[a-z0-9]{6,64}", sent["customData"].pop("message_id"))  # as bot/channels.py accepts it
+    assert sent["customData"] == {"customer_token": token, "language": "en"}  # no "resend": a first sending
     assert set(sent) == {"message", "session_id", "customData"}
 
     # quick replies send their title, never the payload
@@ -236,8 +245,14 @@ async def test_survives_a_server_restart_without_losing_messages(browser: Browse
     await page.click("#chat-send")
     await expect(page.locator(".msg.bot button.reply-button")).to_have_count(2)
 
+    # a message the server took but never acknowledged (it died handling it)
+    await page.fill("#chat-input", "hold")
+    await page.click("#chat-send")
+    held = page.locator(".msg.customer").last
+    await expect(held).to_have_attribute("data-state", "sending")
     # typed text stays in the disabled box while the server is away
     await page.fill("#chat-input", "yarım kalan mesaj")
+    first_sending = rasa.messages[-1]
     await rasa.stop()
     await expect(status).to_have_attribute("data-state", "reconnecting", timeout=10_000)
     await expect(status).to_have_text("Bağlantı koptu, yeniden bağlanılıyor…")
@@ -257,9 +272,17 @@ async def test_survives_a_server_restart_without_losing_messages(browser: Browse
     assert rasa.session_requests[-1] == {"session_id": session_id}
     await expect(page.locator(".msg.bot .text").last).to_have_text("bot: No", timeout=10_000)
     await expect(queued).to_have_attribute("data-state", "sent")
-    assert [m["message"] for m in rasa.messages] == ["No"]
-    assert rasa.messages[0]["session_id"] == session_id
-    assert rasa.messages[0]["customData"] == {"language": "tr"}  # no token was given
+    await expect(held).to_have_attribute("data-state", "sent")
+    await expect(page.locator(".msg.bot .text", has_text="bot: hold")).to_have_count(1)
+    # sent again in order, the unacknowledged one marked as a resend with the id it had
+    assert [m["message"] for m in rasa.messages] == ["hold", "No"]
+    assert all(m["session_id"] == session_id for m in rasa.messages)
+    resent = rasa.messages[0]["customData"]
+    assert first_sending["customData"].get("resend") is None and first_sending["customData"]["message_id"]
+    assert resent == {"language": "tr", "message_id": first_sending["customData"]["message_id"], "resend": True}
+    no = rasa.messages[1]["customData"]
+    assert no == {"language": "tr", "message_id": no["message_id"]}  # no token was given; never sent before
+    assert no["message_id"] != resent["message_id"]
 
     await page.click("#chat-send")
     await expect(page.locator(".msg.bot .text").last).to_have_text("bot: yarım kalan mesaj")
