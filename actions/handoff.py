@@ -2,7 +2,10 @@
 
 The summary is kept in the durable outbox before it is posted, so a service
 that is down loses nothing: the outbox worker retries it. Either way the
-conversation is paused, and from then on Rasa keeps the bot silent.
+conversation is paused, and from then on Rasa keeps the bot silent. If the
+outbox cannot be written either (its database down too), the customer is
+told the request did not go through and may ask again; nothing is promised
+that nobody keeps.
 """
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from .base import ServiceAction
 from .conversation import customer_messages, transcript
 from .core.handoff_client import HandoffError, HandoffUnavailable
+from .core.outbox import Outbox
 from .core.summary import SummaryInvalid, TriageCase, build_summary, validate_summary
 from .routing import DESCRIBING_INTENTS
 
@@ -62,6 +66,24 @@ class ActionHandoff(ServiceAction):
         marker = latest.get("message_id") or str(len(tracker.events or []))
         return f"{tracker.sender_id}:{marker}"
 
+    def _keep(self, key: str, conversation_id: str, summary: Dict[Text, Any]) -> Optional[Outbox]:
+        """The outbox holding the handoff, or None if it cannot be written
+        (its database down): the handoff is then posted without it."""
+        try:
+            outbox = self.services.outbox
+            outbox.add(key, conversation_id, summary)
+        except Exception:
+            logger.exception("outbox unavailable; handoff of %s posted without it", conversation_id)
+            return None
+        return outbox
+
+    @staticmethod
+    def _mark(mark: Any, key: str, detail: Any) -> None:
+        try:
+            mark(key, detail)
+        except Exception:  # the post's outcome stands; the worker posts again at worst (same key)
+            logger.exception("outbox could not record the outcome of %s", key)
+
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
@@ -71,17 +93,21 @@ class ActionHandoff(ServiceAction):
         except SummaryInvalid:
             logger.exception("handoff summary of %s does not match the schema", tracker.sender_id)
         key = self._idempotency_key(tracker)
-        outbox = self.services.outbox
-        outbox.add(key, tracker.sender_id, summary)
+        outbox = self._keep(key, tracker.sender_id, summary)
         try:
             receipt = await self.services.handoff_client.create_handoff(summary, key)
         except HandoffError as exc:
-            outbox.mark_failed(key, str(exc))
             level = logging.WARNING if isinstance(exc, HandoffUnavailable) else logging.ERROR
+            if outbox is None:  # neither delivered nor kept: say so, and let the customer ask again
+                logger.log(level, "handoff of %s neither delivered nor kept: %s", tracker.sender_id, exc)
+                dispatcher.utter_message(response="utter_handoff_failed")
+                return []
+            self._mark(outbox.mark_failed, key, str(exc))
             logger.log(level, "handoff of %s kept in the outbox: %s", tracker.sender_id, exc)
             dispatcher.utter_message(response="utter_handoff_delayed")
             return [ConversationPaused()]
-        outbox.mark_delivered(key, receipt.__dict__)
+        if outbox is not None:
+            self._mark(outbox.mark_delivered, key, receipt.__dict__)
         dispatcher.utter_message(
             response="utter_handoff_created",
             ticket_number=receipt.ticket_number,

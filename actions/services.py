@@ -36,7 +36,7 @@ class Services:
 
     @cached_property
     def outbox(self) -> Outbox:
-        return Outbox(self.settings.outbox_path)
+        return Outbox(self.settings.outbox_url)
 
     @cached_property
     def handoff_client(self) -> HandoffClient:

@@ -44,7 +44,7 @@ LOCAL_ADDRESSES = {
     "REDIS_HOST", "REDIS_PORT", "SOCKETIO_REDIS_URL", "SOCKETIO_REDIS_CHANNEL",
     "RABBITMQ_HOST", "RABBITMQ_USERNAME", "RABBITMQ_PASSWORD", "RABBITMQ_URL", "RABBITMQ_QUEUE",
     "HANDOFF_HOST", "HANDOFF_PORT", "RASA_PORT", "ACTIONS_PORT", "HANDOFF_URL", "RASA_URL",
-    "ACTION_ENDPOINT_URL", "RASA_PUBLIC_URL", "WEBCHAT_ORIGINS", "OUTBOX_PATH", "HANDOFF_LIVE_CHANNEL",
+    "ACTION_ENDPOINT_URL", "RASA_PUBLIC_URL", "WEBCHAT_ORIGINS", "OUTBOX_URL", "HANDOFF_LIVE_CHANNEL",
     "HANDOFF_COOKIE_SECURE",
 }
 SECRETS = {
@@ -151,7 +151,7 @@ class ClusterStack:
             "ACTION_ENDPOINT_URL": f"{proxy}:{self.proxy_ports['actions']}/webhook",
             "RASA_PUBLIC_URL": f"https://127.0.0.1:{self.proxy_ports['https']}",
             "WEBCHAT_ORIGINS": "",  # the test's clients send no Origin header
-            "OUTBOX_PATH": str(self.tmp / "outbox.db"),
+            "OUTBOX_URL": f"{self.pg_base}/{self.rasa_db}",
             "HANDOFF_LIVE_CHANNEL": f"live_{self.queue}",
             "HANDOFF_COOKIE_SECURE": "",  # the test's agents use bearer tokens over plain HTTP
         }

@@ -10,6 +10,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Optional
 
+from .outbox import outbox_url
+
 __all__ = ["Settings", "get_settings"]
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,7 +25,7 @@ class Settings:
     customer_token_secret: Optional[str]
     catalogue_path: Path
     summary_schema_path: Path
-    outbox_path: Path
+    outbox_url: str  # SQLAlchemy URL; OUTBOX_PATH (a SQLite file) when OUTBOX_URL is not set
     username_pattern: str
     transaction_max_age_days: int
     timezone: str
@@ -40,7 +42,7 @@ class Settings:
             summary_schema_path=Path(
                 env.get("SUMMARY_SCHEMA_PATH", ROOT / "schemas" / "handoff_summary.schema.json")
             ),
-            outbox_path=Path(env.get("OUTBOX_PATH", ROOT / "outbox.db")),
+            outbox_url=env.get("OUTBOX_URL") or outbox_url(env.get("OUTBOX_PATH", ROOT / "outbox.db")),
             # Platform usernames: 3-20 characters, a letter first, then letters,
             # digits, "_" or ".".
             username_pattern=env.get("USERNAME_PATTERN", r"[A-Za-z][A-Za-z0-9_.]{2,19}"),

@@ -100,7 +100,7 @@ def handoff_service() -> Iterator[HandoffServiceDouble]:
     service.close()
 
 
-def make_services(tmp_path: Path, handoff_url: str = "http://127.0.0.1:9") -> Services:
+def make_services(tmp_path: Path, handoff_url: str = "http://127.0.0.1:9", **extra: str) -> Services:
     env = {
         "HANDOFF_URL": handoff_url,
         "HANDOFF_SERVICE_TOKEN": SERVICE_TOKEN,
@@ -108,6 +108,7 @@ def make_services(tmp_path: Path, handoff_url: str = "http://127.0.0.1:9") -> Se
         "CUSTOMER_TOKEN_SECRET": CUSTOMER_SECRET,
         "OUTBOX_PATH": str(tmp_path / "outbox.db"),
         "TRANSACTION_MAX_AGE_DAYS": "180",
+        **extra,
     }
     return Services(Settings.from_env(env), clock=lambda: TODAY)
 

@@ -336,6 +336,25 @@ def test_handoff_rejected_is_kept_for_review(tmp_path, handoff_service) -> None:
     assert services.outbox.pending()[0].attempts == 1
 
 
+# the outbox's database unreachable (nothing listens on port 1)
+OUTBOX_DOWN = "postgresql://postgres@127.0.0.1:1/outbox"
+
+
+def test_handoff_with_the_outbox_down_is_still_posted(tmp_path, handoff_service) -> None:
+    services = make_services(tmp_path, handoff_service.url, OUTBOX_URL=OUTBOX_DOWN)
+    dispatcher, events = run(ActionHandoff(services), _handoff_tracker())
+    assert responses_of(dispatcher) == ["utter_handoff_created"]
+    assert events[-1]["event"] == "pause" and len(handoff_service.tickets) == 1
+
+
+def test_handoff_neither_posted_nor_kept_is_not_promised(tmp_path, handoff_service) -> None:
+    services = make_services(tmp_path, handoff_service.url, OUTBOX_URL=OUTBOX_DOWN)
+    handoff_service.stop()
+    dispatcher, events = run(ActionHandoff(services), _handoff_tracker())
+    assert responses_of(dispatcher) == ["utter_handoff_failed"]  # not "saved, will be passed on"
+    assert events == []  # not paused: the customer can ask again
+
+
 # action_ticket_status -------------------------------------------------------------------
 
 def test_status_of_a_ticket(tmp_path, handoff_service) -> None:

@@ -128,9 +128,11 @@ def test_rasa_environment_matches_its_endpoints_channels_and_command() -> None:
 def test_action_server_environment_matches_its_settings(service: str) -> None:
     declared = env(service)
     assert set(declared) <= read_by_bot() | command_vars(service), set(declared) - read_by_bot()
-    assert {"HANDOFF_URL", "HANDOFF_SERVICE_TOKEN", "CUSTOMER_TOKEN_SECRET", "OUTBOX_PATH"} <= set(declared)
-    mount = {v.split(":")[1] for v in SERVICES[service]["volumes"]}
-    assert str(Path(declared["OUTBOX_PATH"]).parent) in mount  # the outbox is on the shared volume
+    assert {"HANDOFF_URL", "HANDOFF_SERVICE_TOKEN", "CUSTOMER_TOKEN_SECRET", "OUTBOX_URL"} <= set(declared)
+    # every replica and the worker share one outbox: a table in PostgreSQL, not a file of their own
+    assert declared["OUTBOX_URL"].startswith("postgresql://") and "@postgres:5432/" in declared["OUTBOX_URL"]
+    assert "OUTBOX_PATH" not in declared and "volumes" not in SERVICES[service]
+    assert SERVICES[service]["depends_on"]["postgres"]["condition"] == "service_healthy"
 
 
 def test_addresses_and_ports_agree_with_the_proxy() -> None:
