@@ -81,10 +81,16 @@ async def _retention(settings: Settings, archive_days: int, purge_days: int) -> 
     engine = make_engine(settings.database_url)
     try:
         async with make_sessionmaker(engine)() as session, session.begin():
-            result = await apply_retention(session=session, archive_after_days=archive_days, purge_after_days=purge_days)
+            result = await apply_retention(
+                session=session, archive_after_days=archive_days, purge_after_days=purge_days,
+                login_window_seconds=settings.login_window_seconds,
+            )
     finally:
         await engine.dispose()
-    print(f"archived {result.archived} ticket(s), purged {result.purged} ticket(s)")
+    print(
+        f"archived {result.archived} ticket(s), purged {result.purged} ticket(s), "
+        f"forgot {result.login_failures} failed log-in(s) older than {settings.login_window_seconds} s"
+    )
     return 0
 
 

@@ -6,11 +6,11 @@ import asyncio
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from handoff.cli import main
 from handoff.db import make_engine, make_sessionmaker
-from handoff.models import Agent, Department, Ticket, utcnow
+from handoff.models import Agent, Department, LoginFailure, Ticket, utcnow
 from handoff.security import verify_password
 
 
@@ -99,11 +99,29 @@ def test_retention_command(db_url: str, monkeypatch: pytest.MonkeyPatch, capsys:
             ))
         await engine.dispose()
 
+    async def fail_log_ins() -> None:
+        from handoff.services.login_limits import LoginLimiter
+
+        engine = make_engine(db_url)
+        limiter = LoginLimiter(make_sessionmaker(engine), max_failures=5, window_seconds=300)
+        await limiter.failed("old-typo", "10.0.0.1", now=utcnow() - timedelta(hours=2))  # two rows: user and address
+        await limiter.failed("recent", "10.0.0.2")
+        await engine.dispose()
+
+    async def failures_left() -> int:
+        engine = make_engine(db_url)
+        async with make_sessionmaker(engine)() as s:
+            count = await s.scalar(select(func.count()).select_from(LoginFailure))
+        await engine.dispose()
+        return int(count or 0)
+
     for age in (5, 50, 500):
         asyncio.run(add_closed(age))
+    asyncio.run(fail_log_ins())
     capsys.readouterr()
     assert main(["retention", "--archive-after-days", "30", "--purge-after-days", "365"]) == 0
-    assert "archived 2 ticket(s), purged 1 ticket(s)" in capsys.readouterr().out
+    assert "archived 2 ticket(s), purged 1 ticket(s), forgot 2 failed log-in(s)" in capsys.readouterr().out
+    assert asyncio.run(failures_left()) == 2  # the recent ones still count
 
 
 def test_serve_refuses_an_unmigrated_database(tmp_path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
