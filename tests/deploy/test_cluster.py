@@ -78,6 +78,7 @@ class Customer:
         self.sio: socketio.AsyncClient | None = None
         self.arrived = asyncio.Event()
         self.sent_ids: list[str] = []  # message ids as sent, a resend's again
+        self.last: tuple[str, str] = ("", "")  # the last message said and its id
 
     @property
     def texts(self) -> list[str]:
@@ -121,6 +122,7 @@ class Customer:
         from the conversation if a replica had handled it, handles it if
         not."""
         message_id = uuid.uuid4().hex[:16]
+        self.last = (text, message_id)
         for attempt in range(3):
             start = len(self.received)
             try:
@@ -146,6 +148,19 @@ class Customer:
                 await self.move(alive())
                 self.resent += 1
         raise AssertionError("unreachable")
+
+    async def resend_last(self, expect: str, timeout: float = 30) -> list[str]:
+        """The last message again, as the web chat sends it when the
+        acknowledgement was lost: the replies must come from the
+        conversation, the message not be handled twice."""
+        text, message_id = self.last
+        start = len(self.received)
+        await self.send(text, message_id, resend=True)
+        deadline = time.monotonic() + timeout
+        while not any(re.search(expect, t) for t in self.texts[start:]):
+            assert time.monotonic() < deadline, f"{self.session_id}: no {expect!r} after resending {text!r}"
+            await asyncio.sleep(0.1)
+        return self.texts[start:]
 
     async def held_message_ids(self) -> list[str]:
         """The message ids of the customer messages the conversation holds."""
@@ -358,6 +373,10 @@ async def test_fifty_customers_ten_agents_nothing_lost_or_doubled(cluster: Clust
     turns = sum(len(EN if c.language == "en" else TR) for c in customers)
     figure(f"50 customers (25 tr, 25 en) over {len(rasa)} Rasa replicas reached a handoff in {elapsed:.1f} s ({turns} turns, {turns / elapsed:.1f} turns/s); sent again: {sum(c.resent for c in customers)}")
     assert len(set(tickets)) == 50
+    # ten customers lost the acknowledgement of their last message: sent again, answered from the conversation
+    again = await asyncio.gather(*(c.resend_last(TICKET.pattern) for c in customers[:10]))
+    assert [TICKET.search(" ".join(r)).group(0) for r in again] == [c.ticket for c in customers[:10]]  # type: ignore[union-attr]
+    figure("a last message sent again with its id by 10 customers: the same replies, from the conversation")
     agents = await _agents(cluster, [f"agent{i:02d}" for i in range(10)])
     try:
         await _relay(cluster, customers, agents, "steady")
