@@ -24,10 +24,13 @@ What they change:
   conversation then did not hold, and the conversation lost its place. Now a
   customer sees a reply only to what is stored; a message whose handling
   fails gets a notice asking to send it again, never half a turn.
-- socket.io: a message sent again (``resend: true``) with the ``message_id``
-  it carried before (the web chat resends what the server did not
-  acknowledge when its socket died) is not handled twice: if the
-  conversation already holds it, its stored replies are sent again instead.
+- Both: a message sent again (``resend: true``) with the ``message_id`` it
+  carried before (the web chat resends what the server did not acknowledge
+  when its socket died) is not handled twice: if the conversation already
+  holds it, its stored replies are sent again instead.
+- REST: the same guarantees (replies once the turn is stored, a failed turn
+  answered with a notice and 503, resends, the body's ``metadata``), and a
+  malformed body answers 400 (see ``TriageRestInput``).
 """
 from __future__ import annotations
 
@@ -39,7 +42,7 @@ import uuid
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 import socketio
-from rasa.core.channels.channel import UserMessage, decode_bearer_token
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage, decode_bearer_token
 from rasa.core.channels.rest import RestInput
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
 from rasa.shared.core.events import BotUttered, UserUttered
@@ -175,6 +178,31 @@ def replies_to(events: Any, message_id: str) -> Optional[List[BotUttered]]:
     return replies
 
 
+async def stored_replies(app: Any, sender_id: Text, message_id: str) -> Optional[List[BotUttered]]:
+    """The stored replies to a message the conversation already holds; None
+    if it does not hold it (or no agent runs). Read under the conversation's
+    lock: a replica still handling the first delivery finishes (and stores)
+    before this looks; a dead one's lock expires first."""
+    agent = getattr(getattr(app, "ctx", None), "agent", None)
+    if agent is None or getattr(agent, "tracker_store", None) is None:
+        return None
+    async with agent.lock_store.lock(sender_id):
+        tracker = await agent.tracker_store.retrieve(sender_id)
+    replies = replies_to(tracker.events if tracker else [], message_id)
+    if replies is not None:
+        logger.info("message %s was handled before: its %d replies sent again", message_id, len(replies))
+    return replies
+
+
+def _is_resend(metadata: Dict[Text, Any]) -> Optional[str]:
+    """The message id of a message sent again, else None (and an invalid id
+    is dropped from the metadata)."""
+    message_id = message_id_of(metadata)
+    if message_id is None:
+        metadata.pop(MESSAGE_ID_KEY, None)
+    return message_id if message_id and metadata.get(RESEND_KEY) is True else None
+
+
 def not_handled_notice(language: Any) -> Dict[Text, Any]:
     text = NOT_HANDLED.get(language) if isinstance(language, str) else None
     return {"text": text or f"{NOT_HANDLED['tr']}\n{NOT_HANDLED['en']}", "metadata": {"kind": "notice"}}
@@ -211,21 +239,13 @@ class TriageSocketIOInput(SocketIOInput):
 
     async def replay(self, sender_id: Text, message_id: str) -> bool:
         """Sends again the stored replies to a message the conversation
-        already holds; False if it does not hold it (or no agent runs)."""
-        agent = getattr(getattr(self.app, "ctx", None), "agent", None)
-        if agent is None or getattr(agent, "tracker_store", None) is None or self.sio is None:
-            return False
-        # under the conversation's lock: a replica still handling the first
-        # delivery finishes (and stores) before this one looks
-        async with agent.lock_store.lock(sender_id):
-            tracker = await agent.tracker_store.retrieve(sender_id)
-        replies = replies_to(tracker.events if tracker else [], message_id)
+        already holds; False if it does not hold it."""
+        replies = await stored_replies(self.app, sender_id, message_id) if self.sio is not None else None
         if replies is None:
             return False
         output = TriageSocketIOOutput(self.sio, self.bot_message_evt)
         for reply in replies:
             await output.send_response(sender_id, reply.message())
-        logger.info("message %s was handled before: %d replies sent again", message_id, len(replies))
         return True
 
     def get_output_channel(self) -> Optional[TriageSocketIOOutput]:
@@ -289,10 +309,8 @@ class TriageSocketIOInput(SocketIOInput):
             if not text:
                 return
             metadata = _metadata(data.get(self.metadata_key))
-            message_id = message_id_of(metadata)
-            if message_id is None:
-                metadata.pop(MESSAGE_ID_KEY, None)
-            elif metadata.get(RESEND_KEY) is True and await self.replay(sender_id, message_id):
+            resent = _is_resend(metadata)
+            if resent and await self.replay(sender_id, resent):
                 return
             output = HeldSocketIOOutput(sio, self.bot_message_evt)
             message = UserMessage(text, output, sender_id, input_channel=self.name(), metadata=metadata)
@@ -308,8 +326,62 @@ class TriageSocketIOInput(SocketIOInput):
 
 
 class TriageRestInput(RestInput):
-    """Rasa's REST channel without slash commands."""
+    """Rasa's REST channel, with the same guarantees as the socket.io one:
+
+    - no slash commands, text cut at the limit;
+    - the body's ``metadata`` object reaches the tracker (``language``,
+      ``message_id``/``resend`` as the web chat sends them, ``customer_token``);
+    - the answer is sent once Rasa has stored the turn (Rasa's ``stream``
+      mode, which sends replies before that, is not offered);
+    - a message whose handling fails answers ``503`` with a notice in the
+      customer's language, never half a turn (Rasa answers ``200`` with
+      whatever replies were collected);
+    - a message sent again (``resend: true`` with the same ``message_id``)
+      is answered from the conversation if it holds it;
+    - a body that is not a JSON object with a ``sender`` answers ``400``.
+    """
 
     def _extract_message(self, req: Request) -> Optional[Text]:
         body = req.json if isinstance(req.json, dict) else {}
         return clean_customer_text(body.get("message"))
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        webhook = Blueprint(f"custom_webhook_{type(self).__name__}", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            try:
+                body = request.json
+            except Exception:  # sanic: not JSON
+                body = None
+            sender_id = body.get("sender") if isinstance(body, dict) else None
+            if not isinstance(sender_id, str) or not sender_id.strip() or len(sender_id) > 256:
+                return response.json(
+                    {"error": "expected a JSON object with a 'sender' (1-256 characters) and a 'message'"}, status=400
+                )
+            text = clean_customer_text(body.get("message"))
+            if not text:
+                return response.json([])
+            metadata = _metadata(body.get("metadata"))
+            collector = CollectingOutputChannel()
+            resent = _is_resend(metadata)
+            if resent:
+                replies = await stored_replies(request.app, sender_id, resent)
+                if replies is not None:
+                    for reply in replies:
+                        await collector.send_response(sender_id, reply.message())
+                    return response.json(collector.messages)
+            message = UserMessage(text, collector, sender_id, input_channel=self.name(), metadata=metadata)
+            try:
+                await on_new_message(message)
+            except Exception:  # the turn is not stored: no reply to it may show
+                logger.exception("a customer message could not be handled; %d replies dropped", len(collector.messages))
+                notice = not_handled_notice(metadata.get("language"))
+                return response.json([{"recipient_id": sender_id, **notice}], status=503)
+            return response.json(collector.messages)
+
+        return webhook

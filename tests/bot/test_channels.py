@@ -14,7 +14,7 @@ import socketio
 from rasa.core.channels.channel import UserMessage
 from sanic import Sanic
 
-from bot.channels import TriageRestInput, TriageSocketIOInput, clean_customer_text
+from bot.channels import NOT_HANDLED, TriageRestInput, TriageSocketIOInput, clean_customer_text
 from live_stack import free_port
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -333,3 +333,38 @@ def test_the_replies_to_a_message_are_found_by_its_id() -> None:
     assert replies_to(events, "never-sent") is None
     assert message_id_of({"message_id": "abc-123_X"}) == "abc-123_X"
     assert [message_id_of({"message_id": v}) for v in ("abc", "a b c d e f", 12345678, "x" * 65, None)] == [None] * 5
+
+
+def test_rest_answers_once_the_turn_is_stored_and_a_failed_turn_with_a_notice(served: Served, server: _Server) -> None:
+    server.run(_test_rest_turns(served, server))
+
+
+async def _test_rest_turns(served: Served, server: _Server) -> None:
+    import aiohttp
+
+    server.storing.set()
+    url = f"{served.url}/webhooks/rest/webhook"
+    async with aiohttp.ClientSession() as http:
+        body = {"sender": "rest-1", "message": "two replies", "metadata": {"language": "en", "message_id": "rest-msg-1"}}
+        async with http.post(url, json=body) as res:
+            assert res.status == 200
+            replies = await res.json()
+        assert [r.get("text") for r in replies] == ["first", "second", None]
+        assert replies[1]["buttons"] == [{"title": "Yes", "payload": "/affirm"}] and replies[2]["custom"] == {"data": {"card": 1}}
+        message = served.received[-1]
+        assert (message.input_channel, message.metadata) == ("rest", {"language": "en", "message_id": "rest-msg-1"})
+
+        async with http.post(url, json={"sender": "rest-1", "message": "store fails", "metadata": {"language": "tr"}}) as res:
+            assert res.status == 503
+            failed = await res.json()
+        assert failed == [{"recipient_id": "rest-1", "text": NOT_HANDLED["tr"], "metadata": {"kind": "notice"}}]
+
+        # malformed requests: a clear 400, nothing handled
+        count = len(served.received)
+        for data, kind in (("not json", "text/plain"), ("[1, 2]", "application/json"), ('{"message": "hi"}', "application/json"),
+                           ('{"sender": "", "message": "hi"}', "application/json")):
+            async with http.post(url, data=data, headers={"Content-Type": kind}) as res:
+                assert res.status == 400 and "sender" in (await res.json())["error"]
+        async with http.post(url, json={"sender": "rest-1", "message": "/"}) as res:
+            assert res.status == 200 and await res.json() == []
+        assert len(served.received) == count

@@ -260,3 +260,20 @@ def test_a_web_chat_message_sent_again_is_answered_again_not_handled_twice(assis
     assert "How can I help" in " ".join(unseen)
     ids = [(e.get("metadata") or {}).get("message_id") for e in events if e.get("event") == "user"]
     assert ids == ["msg-hello-1", "msg-birth-2"]  # each handled once
+
+
+def test_a_rest_message_sent_again_is_answered_from_the_conversation(assistant: LiveStack) -> None:
+    from live_stack import request
+
+    sender = "live-rest-resend"
+
+    def post(text: str, message_id: str, resend: bool = False) -> list[str]:
+        metadata = {"message_id": message_id, **({"resend": True} if resend else {})}
+        replies = request(f"{assistant.rasa_url}/webhooks/rest/webhook", {"sender": sender, "message": text, "metadata": metadata})
+        return [r.get("text") or "" for r in replies]
+
+    first = post("merhaba", "rest-merhaba-1")
+    assert "Doğum tarihiniz" in " ".join(first)
+    assert post("merhaba", "rest-merhaba-1", resend=True) == first  # a retried request: not handled twice
+    users = [e for e in assistant.tracker(sender)["events"] if e.get("event") == "user"]
+    assert [(e["text"], e["metadata"].get("message_id")) for e in users] == [("merhaba", "rest-merhaba-1")]
