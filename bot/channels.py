@@ -341,10 +341,6 @@ class TriageRestInput(RestInput):
     - a body that is not a JSON object with a ``sender`` answers ``400``.
     """
 
-    def _extract_message(self, req: Request) -> Optional[Text]:
-        body = req.json if isinstance(req.json, dict) else {}
-        return clean_customer_text(body.get("message"))
-
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint(f"custom_webhook_{type(self).__name__}", __name__)
 
