@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import socket
 from collections.abc import AsyncIterator
@@ -74,3 +76,29 @@ async def serve(app: Sanic, port: int) -> AsyncIterator[str]:
         srv.close()
         await srv.wait_closed()
         await srv.after_stop()
+
+
+async def _events(lines: AsyncIterator[str]) -> AsyncIterator[tuple[str, dict]]:
+    kind = None
+    async for line in lines:
+        if line.startswith("event: "):
+            kind = line[7:]
+        elif line.startswith("data: ") and kind:
+            yield kind, json.loads(line[6:])
+            kind = None
+
+
+@asynccontextmanager
+async def live_events(client: httpx.AsyncClient, headers: dict[str, str]) -> AsyncIterator[AsyncIterator[tuple[str, dict]]]:
+    """An agent's live-update stream, open and past its ": connected" line:
+    its events as (kind, data); keep-alive lines are skipped."""
+    async with client.stream("GET", "/api/v1/events", headers=headers) as stream:
+        assert stream.headers["content-type"].startswith("text/event-stream")
+        lines = stream.aiter_lines()
+        while (await asyncio.wait_for(lines.__anext__(), 5)) != ": connected":
+            pass
+        yield _events(lines)
+
+
+async def next_event(events: AsyncIterator[tuple[str, dict]], timeout: float = 5.0) -> tuple[str, dict]:
+    return await asyncio.wait_for(events.__anext__(), timeout)

@@ -2,59 +2,36 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
-from collections.abc import AsyncIterator
-
 import httpx
 
-from tests.handoff.helpers import bot_headers, login
+from tests.handoff.helpers import bot_headers, live_events, login, next_event
 from tests.handoff.test_api_agents import new_ticket
-
-
-async def _events(lines: AsyncIterator[str]) -> AsyncIterator[tuple[str, dict]]:
-    kind = None
-    async for line in lines:
-        if line.startswith("event: "):
-            kind = line[7:]
-        elif line.startswith("data: ") and kind:
-            yield kind, json.loads(line[6:])
-            kind = None
-
-
-async def _next(events: AsyncIterator[tuple[str, dict]], timeout: float = 5.0) -> tuple[str, dict]:
-    return await asyncio.wait_for(events.__anext__(), timeout)
 
 
 async def test_sse_new_ticket_message_and_taken(client: httpx.AsyncClient) -> None:
     fin = await login(client, "fin")
     boss = await login(client, "boss")
     assert (await client.get("/api/v1/events")).status_code == 401
-    async with client.stream("GET", "/api/v1/events", headers=fin) as stream:
-        assert stream.headers["content-type"].startswith("text/event-stream")
-        lines = stream.aiter_lines()
-        while (await asyncio.wait_for(lines.__anext__(), 5)) != ": connected":
-            pass
-        events = _events(lines)
+    async with live_events(client, fin) as events:
         await new_ticket(client, "account")  # not theirs: must not arrive
         mine = await new_ticket(client, "finance")
-        kind, data = await _next(events)
+        kind, data = await next_event(events)
         assert (kind, data["ticket_number"], data["department"]) == ("ticket.queued", mine, "finance")
 
         await client.post(f"/api/v1/tickets/{mine}/claim", headers=fin)
-        kind, data = await _next(events)
+        kind, data = await next_event(events)
         assert kind == "ticket.claimed" and data["ticket_number"] == mine
 
         msg = {"source_id": "e1", "sender": "customer", "text": "orada mısınız?"}
         await client.post(f"/api/v1/tickets/{mine}/messages", json=msg, headers=bot_headers())
-        kind, data = await _next(events)
+        kind, data = await next_event(events)
         assert kind == "message.new" and data["ticket_number"] == mine and data["sender"] == "customer"
 
         other = await new_ticket(client, "finance")
-        kind, data = await _next(events)
+        kind, data = await next_event(events)
         assert kind == "ticket.queued" and data["ticket_number"] == other
         await client.post(f"/api/v1/tickets/{other}/claim", headers=boss)
-        kind, data = await _next(events)
+        kind, data = await next_event(events)
         assert kind == "ticket.claimed" and data["ticket_number"] == other
         assert data["assignee_id"] != (await client.get("/api/v1/auth/me", headers=fin)).json()["agent"]["id"]
 
@@ -63,12 +40,9 @@ async def test_a_resync_reaches_every_console(server, client: httpx.AsyncClient)
     """When live updates were lost (the bus reconnected), every console,
     whatever its departments, is told to reload."""
     acc = await login(client, "acc")
-    async with client.stream("GET", "/api/v1/events", headers=acc) as stream:
-        lines = stream.aiter_lines()
-        while (await asyncio.wait_for(lines.__anext__(), 5)) != ": connected":
-            pass
+    async with live_events(client, acc) as events:
         await server.app.ctx.bus.publish({"type": "live.resync"})
-        kind, _ = await _next(_events(lines))
+        kind, _ = await next_event(events)
         assert kind == "live.resync"
 
 

@@ -47,7 +47,7 @@ from handoff.services.handoffs import QueueRules, create_handoff
 from handoff.settings import REPO_ROOT, SettingsError, load_settings
 from tests.handoff.conftest import PG_ADMIN_URL, Collected, Running, Seed, _empty
 from tests.handoff.factories import summary
-from tests.handoff.helpers import free_port, login, make_settings
+from tests.handoff.helpers import free_port, live_events, login, make_settings, next_event
 
 VALIDATOR = SummaryValidator(REPO_ROOT / "schemas" / "handoff_summary.schema.json")
 T0 = float(int(time.time()) - 3600)  # summaries cover up to T0; later customer lines belong to the ticket
@@ -511,18 +511,9 @@ async def test_app_follows_and_the_console_gets_it_live(db_url: str, seed: Seed,
         ticket = await open_ticket(sessionmaker, "live-1", claimed_by=seed.agents["fin"])
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
             fin = await login(client, "fin")
-            async with client.stream("GET", "/api/v1/events", headers=fin) as stream:
-                lines = stream.aiter_lines()
-                while (await asyncio.wait_for(lines.__anext__(), 5)) != ": connected":
-                    pass
+            async with live_events(client, fin) as events:
                 await broker.put(user_event("live-1", "canlı mısınız?", T0 + 100))
-                kind = data = None
-                while data is None:
-                    line = await asyncio.wait_for(lines.__anext__(), 5)
-                    if line.startswith("event: "):
-                        kind = line[7:]
-                    elif line.startswith("data: "):
-                        data = json.loads(line[6:])
+                kind, data = await next_event(events)
                 assert kind == "message.new" and data["ticket_number"] == ticket.number and data["sender"] == "customer"
             view = await client.get(f"/api/v1/tickets/{ticket.number}", headers=fin)
             assert view.json()["transcript"][-1]["text"] == "canlı mısınız?"

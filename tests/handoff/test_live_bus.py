@@ -7,7 +7,6 @@ on one database show a console on one replica seeing what the other did.
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
@@ -20,7 +19,7 @@ from handoff.app import create_app
 from handoff.events import RESYNC, InMemoryEventBus, PostgresEventBus, asyncpg_dsn, make_bus
 from handoff.services.channel import RecordingChannel
 from handoff.settings import SettingsError, load_settings
-from tests.handoff.helpers import bot_headers, free_port, login, make_settings, serve
+from tests.handoff.helpers import bot_headers, free_port, live_events, login, make_settings, next_event, serve
 from tests.handoff.test_api_agents import new_ticket
 
 
@@ -102,18 +101,6 @@ def test_the_bus_follows_the_database_unless_told(pg_url: str) -> None:
         load_settings({**env, "HANDOFF_LIVE_CHANNEL": "live; DROP TABLE tickets"})
 
 
-async def _next_event(lines: AsyncIterator[str], timeout: float = 5.0) -> tuple[str, dict]:
-    """The next event within ``timeout`` seconds (keep-alive lines do not count)."""
-    kind = None
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        line = await asyncio.wait_for(lines.__anext__(), max(0.01, deadline - asyncio.get_running_loop().time()))
-        if line.startswith("event: "):
-            kind = line[7:]
-        elif line.startswith("data: ") and kind:
-            return kind, json.loads(line[6:])
-
-
 @pytest.mark.parametrize("db_url", ["postgres"], indirect=True)  # several replicas run on PostgreSQL only
 async def test_a_console_on_one_replica_sees_what_happened_on_the_other(db_url: str, seed) -> None:  # type: ignore[no-untyped-def]
     """Two apps on one PostgreSQL database: the agent's live stream is on
@@ -127,19 +114,16 @@ async def test_a_console_on_one_replica_sees_what_happened_on_the_other(db_url: 
         on_a = await stack.enter_async_context(httpx.AsyncClient(base_url=urls[0], timeout=30))
         on_b = await stack.enter_async_context(httpx.AsyncClient(base_url=urls[1], timeout=30))
         fin = await login(on_b, "fin")
-        async with on_b.stream("GET", "/api/v1/events", headers=fin) as stream:
-            lines = stream.aiter_lines()
-            while (await asyncio.wait_for(lines.__anext__(), 5)) != ": connected":
-                pass
+        async with live_events(on_b, fin) as lines:
             number = await new_ticket(on_a, "finance")
-            kind, data = await _next_event(lines)
+            kind, data = await next_event(lines)
             assert (kind, data["ticket_number"], data["department"]) == ("ticket.queued", number, "finance")
             assert (await on_a.post(f"/api/v1/tickets/{number}/claim", headers=await login(on_a, "fin"))).status_code == 200
-            kind, data = await _next_event(lines)
+            kind, data = await next_event(lines)
             assert (kind, data["ticket_number"]) == ("ticket.claimed", number)
             msg = {"source_id": "x1", "sender": "customer", "text": "hâlâ bekliyorum"}
             assert (await on_a.post(f"/api/v1/tickets/{number}/messages", json=msg, headers=bot_headers())).status_code in (200, 201)
-            kind, data = await _next_event(lines)
+            kind, data = await next_event(lines)
             assert (kind, data["ticket_number"], data["sender"]) == ("message.new", number, "customer")
 
 
@@ -165,12 +149,9 @@ async def test_the_follow_worker_reaches_consoles_of_a_serve_replica(db_url: str
         app = create_app(make_settings(db_url), channel=RecordingChannel(), name=f"serve_{uuid.uuid4().hex[:6]}")
         async with serve(app, free_port()) as base, httpx.AsyncClient(base_url=base, timeout=30) as client:
             fin = await login(client, "fin")
-            async with client.stream("GET", "/api/v1/events", headers=fin) as stream:
-                lines = stream.aiter_lines()
-                while (await asyncio.wait_for(lines.__anext__(), 5)) != ": connected":
-                    pass
+            async with live_events(client, fin) as lines:
                 await broker.put(user_event("follow-conv", "hâlâ bekliyorum, orada mısınız?", T0 + 5))
-                kind, data = await _next_event(lines, timeout=20)
+                kind, data = await next_event(lines, timeout=20)
                 assert (kind, data["ticket_number"], data["sender"]) == ("message.new", ticket.number, "customer")
     finally:
         follower.terminate()
