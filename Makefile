@@ -1,8 +1,12 @@
-# One entry point. `make run` and `make test` set everything up from nothing.
+# One entry point. `make run` and `make test` set everything up from nothing:
+# `make run` only what running needs (run-setup), `make test` that and the
+# tests' tools (test-setup: pytest, Playwright and Debian's chromium, the
+# nginx package of the cluster test).
 # The pieces live in mk/: common.mk (settings and secrets), bot.mk (Rasa,
 # actions, NLU), handoff.mk (the handoff service and its console), webchat.mk
 # (the socket.io client of the customer web chat page, from npm), deploy.mk
-# (docker-compose.yml's topology as local processes behind nginx).
+# (docker-compose.yml's topology as local processes behind nginx), lint.mk
+# (ruff and mypy over the tree).
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -13,21 +17,31 @@ include mk/handoff.mk
 include mk/webchat.mk
 include mk/deploy.mk
 include mk/bench.mk
+include mk/lint.mk
 
-.PHONY: help setup run test test-e2e shell clean
+.PHONY: help setup run-setup test-setup run test test-e2e shell clean
 
 help:
 	@echo "make run    set up, train if needed, start bot, actions, handoff service and console"
 	@echo "make test   set up and run every test"
+	@echo "make setup  set up without running: run-setup (what make run needs) and test-setup (the tests' tools)"
 	@echo "make shell  talk to the bot in this terminal (with 'make run' in another terminal)"
 	@echo "make train  retrain the model after changing data/, domain/ or config.yml"
+	@echo "make lint   ruff (lint and format check) and mypy over the tree; 'make format' applies ruff's fixes"
 	@echo "make nlu-report  intent F1 per language on the held-out test sets"
 	@echo "make test-cluster  two replicas of every part behind nginx (docs/DEPLOY.md)"
 	@echo "make bench  measure latency, throughput, NLU and retraining (figures: docs/BENCHMARKS.md; not part of make test)"
 
-setup: bot-setup handoff-setup webchat-setup deploy-setup
+setup: run-setup test-setup
 
-run: setup $(MODEL_STAMP) $(ENV_FILE)
+# what `make run` needs: the two environments, the spaCy pipelines, the web chat's socket.io client
+run-setup: bot-setup handoff-setup webchat-setup
+
+# what only the tests need: pytest and the browser driver in both environments,
+# Debian's chromium, nginx for the cluster test, ruff and mypy
+test-setup: run-setup bot-test-setup handoff-test-setup deploy-setup lint-setup
+
+run: run-setup $(MODEL_STAMP) $(ENV_FILE)
 	@$(HANDOFF_PY) -m handoff bootstrap
 	@echo "Rasa:            http://127.0.0.1:$(RASA_PORT)"
 	@echo "Action server:   http://127.0.0.1:$(ACTIONS_PORT)"
@@ -39,6 +53,7 @@ run: setup $(MODEL_STAMP) $(ENV_FILE)
 	@$(HONCHO) -f Procfile start
 
 test: setup
+	$(MAKE) lint
 	$(MAKE) test-bot
 	$(MAKE) test-handoff
 	$(MAKE) test-e2e

@@ -1,7 +1,8 @@
 """validate_age_form: the age check before any help is given."""
+
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -9,7 +10,7 @@ from rasa_sdk.types import DomainDict
 
 from .base import ServiceFormValidation
 from .core.dates import check_birth_date
-from .core.routing import MAX_AGE_ATTEMPTS
+from .core.routes import MAX_AGE_ATTEMPTS
 
 # Outcome of a check that asks again -> the response that says why.
 _RETRY_RESPONSES = {
@@ -21,16 +22,16 @@ _RETRY_RESPONSES = {
 
 
 class ValidateAgeForm(ServiceFormValidation):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "validate_age_form"
 
     async def required_slots(
         self,
-        domain_slots: List[Text],
+        domain_slots: list[str],
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
         domain: DomainDict,
-    ) -> List[Text]:
+    ) -> list[str]:
         """Done once there is an outcome, or after too many unreadable dates."""
         attempts = int(tracker.get_slot("age_attempts") or 0)
         if tracker.get_slot("age_status") or attempts >= MAX_AGE_ATTEMPTS:
@@ -39,7 +40,7 @@ class ValidateAgeForm(ServiceFormValidation):
 
     async def extract_birth_date(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> dict[str, Any]:
         if tracker.get_slot("requested_slot") != "birth_date":
             return {}
         message = tracker.latest_message or {}
@@ -54,7 +55,7 @@ class ValidateAgeForm(ServiceFormValidation):
         return {"birth_date": None, "age_attempts": attempts}
 
     async def validate_birth_date(
-        self, value: Optional[Text], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+        self, value: str | None, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         """Whatever filled the slot, the date itself is never kept."""
         return {"birth_date": None}

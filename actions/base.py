@@ -1,8 +1,9 @@
 """The shared base of the actions: services passed in, not imported."""
+
 from __future__ import annotations
 
 import abc
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType
@@ -16,12 +17,11 @@ __all__ = ["ServiceAction", "ServiceFormValidation"]
 class ServiceAction(Action, abc.ABC):
     """Abstract, so rasa_sdk does not register it as an action."""
 
-    def __init__(self, services: Optional[Services] = None) -> None:
+    def __init__(self, services: Services | None = None) -> None:
         self._services = services
 
     @abc.abstractmethod
-    def name(self) -> Text:
-        ...
+    def name(self) -> str: ...
 
     @property
     def services(self) -> Services:
@@ -38,16 +38,13 @@ class ServiceFormValidation(FormValidationAction, ServiceAction, abc.ABC):
     and the count of tries, so those extracted slots are passed through.
     """
 
-    def __init__(self, services: Optional[Services] = None) -> None:
+    def __init__(self, services: Services | None = None) -> None:
         ServiceAction.__init__(self, services)
 
     @abc.abstractmethod
-    def name(self) -> Text:
-        ...
+    def name(self) -> str: ...
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         extracted = await self.get_extraction_events(dispatcher, tracker, domain)
         tracker.add_slots(extracted)
         validated = await self._extract_validation_events(dispatcher, tracker, domain)

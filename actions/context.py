@@ -3,9 +3,10 @@
 Keeps the conversation's language up to date and accepts what a signed
 customer token proves (username, verified age).
 """
+
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -19,16 +20,14 @@ DEFAULT_LANGUAGE = "tr"
 
 
 class ActionExtractContext(ServiceAction):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_extract_context"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         message = tracker.latest_message or {}
         if (message.get("metadata") or {}).get("is_external"):
             return []  # an intent the handoff service triggered: no customer text
-        events: List[EventType] = []
+        events: list[EventType] = []
         language = detect_language(message.get("text") or "") or tracker.get_slot("language")
         language = language or DEFAULT_LANGUAGE
         if language != tracker.get_slot("language"):

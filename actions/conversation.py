@@ -1,17 +1,24 @@
 """Reading a rasa_sdk tracker into plain values the business rules take."""
+
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Iterator, Optional
+from typing import Any
 
 from rasa_sdk import Tracker
 
 from .core.summary import TranscriptLine
 
 __all__ = [
-    "CustomerMessage", "session_events", "customer_messages", "transcript", "is_answering_now",
-    "faq_id", "BIRTH_DATE_MASK",
+    "CustomerMessage",
+    "session_events",
+    "customer_messages",
+    "transcript",
+    "is_answering_now",
+    "faq_id",
+    "BIRTH_DATE_MASK",
 ]
 
 # What agents see instead of the customer's answer to the age question.
@@ -21,10 +28,10 @@ BIRTH_DATE_MASK = "***"
 @dataclass(frozen=True)
 class CustomerMessage:
     text: str
-    intent: Optional[str]
+    intent: str | None
     confidence: float
     timestamp: datetime
-    answered_slot: Optional[str]
+    answered_slot: str | None
     parse_data: dict[str, Any]
 
 
@@ -47,9 +54,9 @@ def session_events(tracker: Tracker) -> list[dict[str, Any]]:
     return events[start:]
 
 
-def _with_open_question(tracker: Tracker) -> Iterator[tuple[dict[str, Any], Optional[str]]]:
+def _with_open_question(tracker: Tracker) -> Iterator[tuple[dict[str, Any], str | None]]:
     """Each event of the session with the slot the bot was asking for then."""
-    requested: Optional[str] = None
+    requested: str | None = None
     for event in session_events(tracker):
         kind = event.get("event")
         if kind == "slot" and event.get("name") == "requested_slot":
@@ -114,7 +121,7 @@ def is_answering_now(tracker: Tracker, form: str) -> bool:
     return False
 
 
-def faq_id(parse_data: dict[str, Any]) -> Optional[str]:
+def faq_id(parse_data: dict[str, Any]) -> str | None:
     """The FAQ answer the ResponseSelector chose for a message, if any."""
     selector = (parse_data.get("response_selector") or {}).get("faq") or {}
     key = (selector.get("response") or {}).get("intent_response_key") or ""

@@ -1,7 +1,8 @@
 """action_handle_unclear and action_cancel."""
+
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
@@ -20,12 +21,10 @@ class ActionHandleUnclear(ServiceAction):
     predict the fallback again until Rasa's circuit breaker stops it).
     """
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_handle_unclear"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         if tracker.get_slot("clarified"):
             dispatcher.utter_message(response="utter_offer_human")
             return [SlotSet("clarified", False), FollowupAction("action_listen")]
@@ -36,12 +35,10 @@ class ActionHandleUnclear(ServiceAction):
 class ActionCancel(ServiceAction):
     """Stop whatever is being asked and forget the half-collected answers."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_cancel"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         dispatcher.utter_message(response="utter_cancelled")
-        events: List[EventType] = [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("age_attempts", 0)]
+        events: list[EventType] = [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("age_attempts", 0)]
         return events + [SlotSet(slot, None) for slot in TRIAGE_SLOTS if slot != "username"]

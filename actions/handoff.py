@@ -7,45 +7,46 @@ outbox cannot be written either (its database down too), the customer is
 told the request did not go through and may ask again; nothing is promised
 that nobody keeps.
 """
+
 from __future__ import annotations
 
 import logging
-import math
 from datetime import date
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import ConversationPaused, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+
+from support_rules.language import fallback_language
+from support_rules.limits import wait_minutes
 
 from .base import ServiceAction
 from .conversation import customer_messages, transcript
 from .core.handoff_client import HandoffError, HandoffUnavailable
 from .core.outbox import Outbox
 from .core.summary import SummaryInvalid, TriageCase, build_summary, validate_summary
-from .routing import DESCRIBING_INTENTS
+from .route_request import DESCRIBING_INTENTS
 
 logger = logging.getLogger(__name__)
 
 
-def wait_minutes(seconds: Optional[int]) -> int:
-    return max(1, math.ceil((seconds or 0) / 60))
-
-
 class ActionHandoff(ServiceAction):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_handoff"
 
-    def _summary(self, tracker: Tracker) -> Dict[str, Any]:
+    def _summary(self, tracker: Tracker) -> dict[str, Any]:
         catalogue = self.services.catalogue
         messages = customer_messages(tracker)
         own_words = [m.text for m in messages if m.answered_slot is None and m.intent in DESCRIBING_INTENTS]
-        topic = catalogue.topic(tracker.get_slot("topic") or "") or catalogue.topic("other")
+        topic = catalogue.topic(tracker.get_slot("topic") or "") or catalogue.fallback_topic
+        if topic is None:  # tests/rules/test_catalogue.py keeps one in data/catalogue.yml
+            raise ValueError("the catalogue has no fallback topic")
         iso_date = tracker.get_slot("transaction_date")
         case = TriageCase(
             conversation_id=tracker.sender_id,
             channel=tracker.get_latest_input_channel() or "unknown",
-            language=tracker.get_slot("language") or "tr",
+            language=fallback_language(tracker.get_slot("language")),
             username=tracker.get_slot("username"),
             topic=topic,
             transaction_type=catalogue.transaction_type(tracker.get_slot("transaction_type") or ""),
@@ -66,7 +67,7 @@ class ActionHandoff(ServiceAction):
         marker = latest.get("message_id") or str(len(tracker.events or []))
         return f"{tracker.sender_id}:{marker}"
 
-    def _keep(self, key: str, conversation_id: str, summary: Dict[Text, Any]) -> Optional[Outbox]:
+    def _keep(self, key: str, conversation_id: str, summary: dict[str, Any]) -> Outbox | None:
         """The outbox holding the handoff, or None if it cannot be written
         (its database down): the handoff is then posted without it."""
         try:
@@ -84,9 +85,7 @@ class ActionHandoff(ServiceAction):
         except Exception:  # the post's outcome stands; the worker posts again at worst (same key)
             logger.exception("outbox could not record the outcome of %s", key)
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         summary = self._summary(tracker)
         try:
             validate_summary(summary, self.services.settings.summary_schema_path)

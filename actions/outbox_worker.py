@@ -2,11 +2,11 @@
 
 Run beside the action server: ``python -m actions.outbox_worker``.
 """
+
 from __future__ import annotations
 
 import asyncio
 import logging
-import os
 
 from .core.handoff_client import HandoffClient, HandoffError
 from .core.outbox import Outbox
@@ -33,8 +33,9 @@ async def deliver_pending(outbox: Outbox, client: HandoffClient) -> int:
     return delivered
 
 
-async def _run_forever(interval: float) -> None:
+async def _run_forever() -> None:
     services = default_services()
+    interval = services.settings.outbox_retry_seconds
     while True:
         try:
             await deliver_pending(services.outbox, services.handoff_client)
@@ -45,7 +46,7 @@ async def _run_forever(interval: float) -> None:
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    asyncio.run(_run_forever(float(os.environ.get("OUTBOX_RETRY_SECONDS", "5"))))
+    asyncio.run(_run_forever())
 
 
 if __name__ == "__main__":

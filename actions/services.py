@@ -3,15 +3,17 @@
 Built on first use, never at import time, and replaceable in tests: every
 action takes an optional ``Services`` in its constructor.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property
-from typing import Callable, Optional
 from zoneinfo import ZoneInfo
 
-from .core.catalogue import Catalogue, load_catalogue
+from support_rules.catalogue import Catalogue, load_catalogue
+
 from .core.handoff_client import HandoffClient
 from .core.outbox import Outbox
 from .core.settings import Settings, get_settings
@@ -23,7 +25,7 @@ __all__ = ["Services", "default_services"]
 @dataclass
 class Services:
     settings: Settings
-    clock: Optional[Callable[[], date]] = None
+    clock: Callable[[], date] | None = None
 
     def today(self) -> date:
         if self.clock is not None:
@@ -55,7 +57,7 @@ class Services:
         )
 
 
-_default: Optional[Services] = None
+_default: Services | None = None
 
 
 def default_services() -> Services:

@@ -7,18 +7,22 @@ for an agent longer than that must stay with the agent, so our
 pauses again while the ticket is open.
 
 ``action_resume_from_agent`` runs when the handoff service hands the
-conversation back (intent ``agent_handed_back``) or the agent resolved it
-(``agent_resolved``): the triage answers are forgotten, the age check and the
+conversation back (intent ``agent_handed_back``), the agent resolved it
+(``agent_resolved``) or the customer cancelled while queued
+(``request_cancelled``): the triage answers are forgotten, the age check and the
 language stay, and the bot speaks again.
 """
+
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Text
+from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import ActionExecuted, ConversationPaused, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+
+from support_rules.tickets import CANCELLED_INTENT, CLOSED_STATUSES, HANDBACK_INTENT, RESOLVED_INTENT
 
 from .base import ServiceAction
 from .core.handoff_client import HandoffError
@@ -26,22 +30,25 @@ from .core.triage import TRIAGE_SLOTS
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ActionSessionStart", "ActionResumeFromAgent", "HANDBACK_INTENTS", "CLOSED_TICKET_STATUSES"]
+__all__ = ["ActionSessionStart", "ActionResumeFromAgent", "HANDBACK_RESPONSES"]
 
-# Intents only the handoff service triggers (never in NLU data).
-HANDBACK_INTENTS = {"agent_handed_back": "utter_handed_back", "agent_resolved": "utter_agent_resolved"}
-CLOSED_TICKET_STATUSES = ("resolved", "handed_back", "abandoned")
+# What the bot says for each intent the handoff service triggers.
+HANDBACK_RESPONSES = {
+    HANDBACK_INTENT: "utter_handed_back",
+    RESOLVED_INTENT: "utter_agent_resolved",
+    CANCELLED_INTENT: "utter_request_cancelled",
+}
 # Slots that describe one request, forgotten when an agent is done with it.
 REQUEST_SLOTS = TRIAGE_SLOTS + ("route", "faq_tried", "clarified", "requested_slot", "age_attempts")
 _NOT_CARRIED = ("requested_slot", "session_started_metadata")
 
 
-def _reset_request() -> List[EventType]:
+def _reset_request() -> list[EventType]:
     return [SlotSet(slot, None) for slot in REQUEST_SLOTS]
 
 
 class ActionSessionStart(ServiceAction):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_session_start"
 
     async def _still_with_agent(self, tracker: Tracker) -> bool:
@@ -56,12 +63,10 @@ class ActionSessionStart(ServiceAction):
         except HandoffError as exc:
             logger.warning("status of %s unknown at session start, kept with the agent: %s", number, exc)
             return True
-        return status is None or status.get("status") not in CLOSED_TICKET_STATUSES
+        return status is None or status.get("status") not in CLOSED_STATUSES
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
-        events: List[EventType] = [SessionStarted()]
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        events: list[EventType] = [SessionStarted()]
         events += [
             SlotSet(name, value)
             for name, value in (tracker.slots or {}).items()
@@ -78,12 +83,10 @@ class ActionSessionStart(ServiceAction):
 
 
 class ActionResumeFromAgent(ServiceAction):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_resume_from_agent"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
-        intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
-        dispatcher.utter_message(response=HANDBACK_INTENTS.get(intent, "utter_handed_back"))
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        intent = str(((tracker.latest_message or {}).get("intent") or {}).get("name") or "")
+        dispatcher.utter_message(response=HANDBACK_RESPONSES.get(intent, "utter_handed_back"))
         return _reset_request()

@@ -1,33 +1,33 @@
 """action_ticket_status: "T-123 ne durumda?" answered from the handoff service."""
+
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
+from support_rules.limits import wait_minutes
+from support_rules.tickets import ABANDONED, ASSIGNED, HANDED_BACK, QUEUED, RESOLVED, find_ticket_number
+
 from .base import ServiceAction
 from .core.handoff_client import HandoffError
-from .core.identifiers import find_ticket_number
-from .handoff import wait_minutes
 
 STATUS_RESPONSES = {
-    "queued": "utter_ticket_queued",
-    "assigned": "utter_ticket_assigned",
-    "resolved": "utter_ticket_resolved",
-    "handed_back": "utter_ticket_handed_back",
-    "abandoned": "utter_ticket_abandoned",
+    QUEUED: "utter_ticket_queued",
+    ASSIGNED: "utter_ticket_assigned",
+    RESOLVED: "utter_ticket_resolved",
+    HANDED_BACK: "utter_ticket_handed_back",
+    ABANDONED: "utter_ticket_abandoned",
 }
 
 
 class ActionTicketStatus(ServiceAction):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_ticket_status"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         text = (tracker.latest_message or {}).get("text") or ""
         number = find_ticket_number(text) or tracker.get_slot("ticket_number")
         if not number:

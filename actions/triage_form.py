@@ -5,10 +5,11 @@ Values are read by actions.core.triage; a value that cannot be read is
 explained and asked again; other values in the same message are taken too;
 a correction ("no, it was the 12th") overwrites what was there.
 """
+
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -34,27 +35,27 @@ _CORRECTION_ORDER = ("transaction_date", "transaction_type", "topic", "username"
 
 
 class ValidateTriageForm(ServiceFormValidation):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "validate_triage_form"
 
-    def _skips_date(self, type_id: Optional[str]) -> bool:
+    def _skips_date(self, type_id: str | None) -> bool:
         entry = self.services.catalogue.transaction_type(type_id) if type_id else None
         return bool(entry and entry.skips_date)
 
     async def required_slots(
         self,
-        domain_slots: List[Text],
+        domain_slots: list[str],
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
         domain: DomainDict,
-    ) -> List[Text]:
+    ) -> list[str]:
         if self._skips_date(tracker.get_slot("transaction_type")):
             return [slot for slot in domain_slots if slot != "transaction_date"]
         return domain_slots
 
     async def get_extraction_events(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    ) -> list[EventType]:
         """All values come from one message, so they are read once here
         rather than in one extract_<slot> method each."""
         if not is_answering_now(tracker, self.form_name()):
@@ -70,13 +71,13 @@ class ValidateTriageForm(ServiceFormValidation):
         return [SlotSet(slot, value) for slot, value in values.items()]
 
     def _read(
-        self, text: str, intent: Optional[str], tracker: Tracker, dispatcher: CollectingDispatcher
-    ) -> Dict[str, Optional[str]]:
+        self, text: str, intent: str | None, tracker: Tracker, dispatcher: CollectingDispatcher
+    ) -> dict[str, str | None]:
         rules = self.services.triage_rules()
         requested = tracker.get_slot("requested_slot")
         correcting = intent == "correct"
         mentions = read_mentions(text, rules)
-        values: Dict[str, Optional[str]] = {}
+        values: dict[str, str | None] = {}
         if requested in TRIAGE_SLOTS:
             answer = read_answer(requested, text, rules)
             if answer.value is not None:
@@ -97,22 +98,20 @@ class ValidateTriageForm(ServiceFormValidation):
         return values
 
     @staticmethod
-    def _bare_correction(text: str, rules: Any) -> Dict[str, str]:
+    def _bare_correction(text: str, rules: Any) -> dict[str, str]:
         for slot in _CORRECTION_ORDER:
             answer = read_answer(slot, text, rules)
             if answer.value is not None:
                 return {slot: answer.value}
         return {}
 
-    def _explain(self, error: Optional[str], dispatcher: CollectingDispatcher) -> None:
+    def _explain(self, error: str | None, dispatcher: CollectingDispatcher) -> None:
         response = ERROR_RESPONSES.get(error or "")
         if response:
-            dispatcher.utter_message(
-                response=response, max_days=self.services.settings.transaction_max_age_days
-            )
+            dispatcher.utter_message(response=response, max_days=self.services.settings.transaction_max_age_days)
 
 
-def format_date(iso: Optional[str], language: Optional[str]) -> str:
+def format_date(iso: str | None, language: str | None) -> str:
     if not iso:
         return "-"
     value = date.fromisoformat(iso)
@@ -120,12 +119,10 @@ def format_date(iso: Optional[str], language: Optional[str]) -> str:
 
 
 class ActionConfirmTriage(ServiceAction):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_confirm_triage"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         catalogue = self.services.catalogue
         language = tracker.get_slot("language") or "tr"
         topic = catalogue.topic(tracker.get_slot("topic") or "")

@@ -2,7 +2,7 @@
 Turkish and English conversations of bench/conversations.py to a handoff,
 against four targets measured side by side in the same run:
 
-- ``ours_rest``: the whole assistant (tests/live_stack.py: Rasa with our
+- ``ours_rest``: the whole assistant (stack/live.py: Rasa with our
   channels, SQL tracker store and SQL event broker, the action server, the
   handoff service) through the REST channel;
 - ``ours_socketio``: the same processes through the socket.io channel, the
@@ -23,6 +23,7 @@ each server process is sampled during the runs.
 Run with the bench environment: ``.venv/bench/bin/python -m bench.bot_latency``
 (the in-process agent runs in the bot environment, bench/inprocess_agent.py).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,19 +35,20 @@ import shutil
 import subprocess
 import tempfile
 import threading
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable, Optional
+from typing import Any
 
 from bench.common import RESULTS, ROOT, median_of_runs, rss_mib, table, write_results
 from bench.load import run_cell
-
-from live_stack import BOT_BIN, MODEL, SERVICE_TOKEN, LiveStack, free_port, wait_until_up  # noqa: E402  (tests/ on sys.path)
+from stack.live import BOT_BIN, SERVICE_TOKEN, LiveStack, free_port, wait_until_up
 
 VANILLA_DIR = RESULTS / "vanilla"
 TIMEOUT = 180.0
 
 
 # the vanilla assistant ----------------------------------------------------------
+
 
 def vanilla_model() -> Path:
     """Rasa's starter project with its default config, trained once into
@@ -58,7 +60,10 @@ def vanilla_model() -> Path:
     print("training Rasa's starter project (rasa init) into build/bench/vanilla ...", flush=True)
     done = subprocess.run(
         [str(BOT_BIN / "rasa"), "init", "--no-prompt", "--init-dir", str(VANILLA_DIR)],
-        cwd=VANILLA_DIR.parent, env={**os.environ, "RASA_TELEMETRY_ENABLED": "false"}, capture_output=True, text=True,
+        cwd=VANILLA_DIR.parent,
+        env={**os.environ, "RASA_TELEMETRY_ENABLED": "false"},
+        capture_output=True,
+        text=True,
     )
     models = sorted((VANILLA_DIR / "models").glob("*.tar.gz"))
     if done.returncode != 0 or not models:
@@ -71,15 +76,26 @@ class VanillaServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = tmp / "vanilla.log"
-        self.process: Optional[subprocess.Popen] = None
+        self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
         model = vanilla_model()
         self.process = subprocess.Popen(
-            [str(BOT_BIN / "rasa"), "run", "--enable-api", "--model", str(model), "--port", str(self.port),
-             "--credentials", str(VANILLA_DIR / "credentials.yml")],
-            cwd=VANILLA_DIR, env={**os.environ, "RASA_TELEMETRY_ENABLED": "false"},
-            stdout=self.log.open("a"), stderr=subprocess.STDOUT,
+            [
+                str(BOT_BIN / "rasa"),
+                "run",
+                "--enable-api",
+                "--model",
+                str(model),
+                "--port",
+                str(self.port),
+                "--credentials",
+                str(VANILLA_DIR / "credentials.yml"),
+            ],
+            cwd=VANILLA_DIR,
+            env={**os.environ, "RASA_TELEMETRY_ENABLED": "false"},
+            stdout=self.log.open("a"),
+            stderr=subprocess.STDOUT,
         )
         wait_until_up(f"{self.url}/", self.process, self.log, seconds=240)
 
@@ -93,6 +109,7 @@ class VanillaServer:
 
 
 # targets: each opens a conversation whose ``say`` is one timed turn ----------------
+
 
 class RestTarget:
     def __init__(self, name: str, url: str) -> None:
@@ -140,18 +157,26 @@ class SocketTarget:
         client = socketio.AsyncClient(reconnection=False)
         confirmed = asyncio.get_running_loop().create_future()
         received: list[dict] = []
-        client.on("session_confirm", lambda data: confirmed.done() or confirmed.set_result(data))
+        client.on("session_confirm", lambda data: None if confirmed.done() else confirmed.set_result(data))
         client.on("bot_uttered", lambda data: received.append(data))
-        await client.connect(self.url, transports=["websocket"], socketio_path="/socket.io",
-                             headers={"Origin": self.origin}, wait_timeout=30)
+        await client.connect(
+            self.url,
+            transports=["websocket"],
+            socketio_path="/socket.io",
+            headers={"Origin": self.origin},
+            wait_timeout=30,
+        )
         try:
             await client.emit("session_request", {"session_id": sender})
             await asyncio.wait_for(confirmed, 30)
 
             async def say(text: str) -> int:
                 before = len(received)
-                await client.call("user_uttered", {"message": text, "session_id": sender,
-                                                   "customData": {"language": language}}, timeout=TIMEOUT)
+                await client.call(
+                    "user_uttered",
+                    {"message": text, "session_id": sender, "customData": {"language": language}},
+                    timeout=TIMEOUT,
+                )
                 return len(received) - before
 
             yield say
@@ -166,32 +191,48 @@ class InProcessTarget:
     name = "inprocess"
 
     def __init__(self, stack: LiveStack) -> None:
-        env = {**stack.env, "HANDOFF_URL": stack.handoff_url, "HANDOFF_SERVICE_TOKEN": SERVICE_TOKEN,
-               "OUTBOX_PATH": str(stack.tmp / "inprocess-outbox.db")}
+        env = {
+            **stack.env,
+            "HANDOFF_URL": stack.handoff_url,
+            "HANDOFF_SERVICE_TOKEN": SERVICE_TOKEN,
+            "OUTBOX_PATH": str(stack.tmp / "inprocess-outbox.db"),
+        }
         self.log = (stack.tmp / "inprocess.log").open("a")
-        self.process = subprocess.Popen([str(BOT_BIN / "python"), "-m", "bench.inprocess_agent"], cwd=ROOT, env=env,
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, text=True)
+        self.process = subprocess.Popen(
+            [str(BOT_BIN / "python"), "-m", "bench.inprocess_agent"],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+            text=True,
+        )
         self.pid = self.process.pid
         self._expect("READY")
 
     def _expect(self, prefix: str) -> str:
         while True:
-            line = self.process.stdout.readline()  # type: ignore[union-attr]
+            assert self.process.stdout is not None  # started with stdout=PIPE
+            line = self.process.stdout.readline()
             if not line:
                 raise RuntimeError(f"the in-process agent exited (log: {self.log.name})")
             if line.startswith(prefix):
-                return line[len(prefix):].strip()
+                return line[len(prefix) :].strip()
 
     def _cell(self, concurrency: int, conversations: int, tag: str) -> dict:
-        self.process.stdin.write(json.dumps({"concurrency": concurrency, "conversations": conversations, "tag": tag}) + "\n")  # type: ignore[union-attr]
-        self.process.stdin.flush()  # type: ignore[union-attr]
+        assert self.process.stdin is not None  # started with stdin=PIPE
+        self.process.stdin.write(
+            json.dumps({"concurrency": concurrency, "conversations": conversations, "tag": tag}) + "\n"
+        )
+        self.process.stdin.flush()
         return json.loads(self._expect("RESULT "))
 
     async def cell(self, concurrency: int, conversations: int, tag: str) -> dict:
         return await asyncio.to_thread(self._cell, concurrency, conversations, tag)
 
     def stop(self) -> None:
-        self.process.stdin.close()  # type: ignore[union-attr]
+        assert self.process.stdin is not None  # started with stdin=PIPE
+        self.process.stdin.close()
         try:
             self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
@@ -199,6 +240,7 @@ class InProcessTarget:
 
 
 # the load ---------------------------------------------------------------------------
+
 
 class MemorySampler(threading.Thread):
     """The largest resident memory of each named process while running."""
@@ -234,9 +276,11 @@ async def cell(target: Any, concurrency: int, conversations: int, tag: str) -> d
     return await run_cell(target, concurrency, conversations, tag)
 
 
-async def measure(targets: list[Any], plan: list[tuple[int, int]], repeats: int, pids: dict[str, dict[str, int]]) -> dict:
+async def measure(
+    targets: list[Any], plan: list[tuple[int, int]], repeats: int, pids: dict[str, dict[str, int]]
+) -> dict:
     runs: dict[str, dict[int, list[dict]]] = {t.name: {c: [] for c, _ in plan} for t in targets}
-    memory: dict[str, dict[str, float]] = {}
+    memory: dict[str, float] = {}
     for t in targets:  # warm-up: a fresh Rasa's first turns trace TensorFlow graphs
         print(f"warm-up {t.name}", flush=True)
         await cell(t, 2, 2, f"warm-{t.name}")
@@ -253,9 +297,12 @@ async def measure(targets: list[Any], plan: list[tuple[int, int]], repeats: int,
                     key = f"{t.name}:{proc}"
                     memory[key] = max(memory.get(key, 0.0), value)
                 runs[t.name][concurrency].append(result)
-                print(f"  run {repeat + 1}/{repeats} {t.name:14} x{concurrency:<3} p50 {result['p50_ms']:7.1f} ms  "
-                      f"p95 {result['p95_ms']:7.1f} ms  p99 {result['p99_ms']:7.1f} ms  "
-                      f"{result.get('per_s', 0):6.2f} msg/s  errors {result['errors']}", flush=True)
+                print(
+                    f"  run {repeat + 1}/{repeats} {t.name:14} x{concurrency:<3} p50 {result['p50_ms']:7.1f} ms  "
+                    f"p95 {result['p95_ms']:7.1f} ms  p99 {result['p99_ms']:7.1f} ms  "
+                    f"{result.get('per_s', 0):6.2f} msg/s  errors {result['errors']}",
+                    flush=True,
+                )
     return {"runs": runs, "peak_rss_mib": memory}
 
 
@@ -264,7 +311,9 @@ def report(runs: dict[str, dict[int, list[dict]]], memory: dict[str, float]) -> 
     rows = []
     for name, by_c in medians.items():
         for c, m in by_c.items():
-            rows.append([name, c, m["p50_ms"], m["p95_ms"], m["p99_ms"], m.get("per_s", ""), int(m["n"]), int(m["errors"])])
+            rows.append(
+                [name, c, m["p50_ms"], m["p95_ms"], m["p99_ms"], m.get("per_s", ""), int(m["n"]), int(m["errors"])]
+            )
     print()
     print("median of runs, per turn")
     print(table(rows, ["target", "customers", "p50 ms", "p95 ms", "p99 ms", "msg/s", "turns", "errors"]))
@@ -292,8 +341,12 @@ def main() -> None:
     parser.add_argument("--plan", default="1:4,10:10,50:50", help="customers:conversations, comma-separated")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--targets", default="vanilla,inprocess,ours_rest,ours_socketio")
-    parser.add_argument("--broker", default="sql", choices=["sql", "rabbitmq"],
-                        help="the whole stack's event broker (sql: make run's default; rabbitmq: deployments')")
+    parser.add_argument(
+        "--broker",
+        default="sql",
+        choices=["sql", "rabbitmq"],
+        help="the whole stack's event broker (sql: make run's default; rabbitmq: deployments')",
+    )
     parser.add_argument("--name", default="bot_latency", help="results file build/bench/<name>.json")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs)")
     args = parser.parse_args()
@@ -302,7 +355,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench-bot-"))
     stack = LiveStack(tmp, broker=args.broker)
     vanilla = VanillaServer(tmp)
-    inprocess: Optional[InProcessTarget] = None
+    inprocess: InProcessTarget | None = None
     try:
         if "vanilla" in wanted:
             vanilla.start()
@@ -312,7 +365,8 @@ def main() -> None:
         live = {name: p.pid for name, p in stack.processes.items()}
         if "vanilla" in wanted:
             targets.append(RestTarget("vanilla", vanilla.url))
-            pids["vanilla"] = {"rasa": vanilla.process.pid}  # type: ignore[union-attr]
+            assert vanilla.process is not None  # started above
+            pids["vanilla"] = {"rasa": vanilla.process.pid}
         if "inprocess" in wanted:
             inprocess = InProcessTarget(stack)
             targets.append(inprocess)
@@ -325,14 +379,17 @@ def main() -> None:
             pids["ours_socketio"] = live
         measured = asyncio.run(measure(targets, plan, args.repeats, pids))
         reported = report(measured["runs"], measured["peak_rss_mib"])
-        write_results(args.name, {
-            "broker": args.broker,
-            "plan": [{"customers": c, "conversations": n} for c, n in plan],
-            "repeats": args.repeats,
-            **reported,
-            "peak_rss_mib": measured["peak_rss_mib"],
-            "runs": {n: {str(c): r for c, r in by_c.items()} for n, by_c in measured["runs"].items()},
-        })
+        write_results(
+            args.name,
+            {
+                "broker": args.broker,
+                "plan": [{"customers": c, "conversations": n} for c, n in plan],
+                "repeats": args.repeats,
+                **reported,
+                "peak_rss_mib": measured["peak_rss_mib"],
+                "runs": {n: {str(c): r for c, r in by_c.items()} for n, by_c in measured["runs"].items()},
+            },
+        )
     finally:
         if inprocess:
             inprocess.stop()

@@ -1,6 +1,7 @@
 """Shared by the benchmarks: percentiles, medians over runs, the machine's
 description and the JSON results under build/bench/. Standard library only,
 so every virtual environment of the project can import it."""
+
 from __future__ import annotations
 
 import json
@@ -11,15 +12,13 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "build" / "bench"
-TESTS = ROOT / "tests"
-if str(TESTS) not in sys.path:  # tests/live_stack.py, imported as ``live_stack``
-    sys.path.insert(0, str(TESTS))
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -76,7 +75,9 @@ def machine() -> dict[str, Any]:
     except OSError:
         pass
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
     except OSError:
         commit = ""
     return {
@@ -94,7 +95,12 @@ def machine() -> dict[str, Any]:
 def write_results(name: str, data: Mapping[str, Any]) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{name}.json"
-    body = {"benchmark": name, "machine": machine(), "command": " ".join([Path(sys.executable).name, *sys.argv]), **data}
+    body = {
+        "benchmark": name,
+        "machine": machine(),
+        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        **data,
+    }
     path.write_text(json.dumps(body, indent=2, ensure_ascii=False) + "\n")
     print(f"results: {path.relative_to(ROOT)}")
     return path
@@ -114,7 +120,10 @@ def rss_mib(pid: int) -> float | None:
 def table(rows: Iterable[Sequence[Any]], header: Sequence[str]) -> str:
     rows = [[str(c) for c in r] for r in rows]
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)]
-    line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths))  # noqa: E731
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True))
+
     return "\n".join([line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)])
 
 

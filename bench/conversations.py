@@ -1,6 +1,7 @@
 """Realistic customer conversations to a handoff, in Turkish and English
 (the paths tests/bot/test_live_conversation.py proves reach a ticket), with
 the first message after the handoff, which the bot passes to the agent."""
+
 from __future__ import annotations
 
 TURKISH = (

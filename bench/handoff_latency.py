@@ -3,7 +3,7 @@ with RabbitMQ, both stacks up in the same run and measured in alternation.
 
 20 customers talk over the socket.io channel (as the web chat does) to a
 ticket; four agents (five tickets each) claim them and keep the console's
-live-update stream open (GET /api/v1/events, server-sent events, read by
+live-update stream open (GET /api/v1/live, server-sent events, read by
 aiohttp: no browser). Then every pair exchanges messages at once, with a
 short pause between rounds:
 
@@ -16,6 +16,7 @@ short pause between rounds:
 
 Run with the bench environment: ``.venv/bench/bin/python -m bench.handoff_latency``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,15 +30,14 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import aiohttp
 import socketio
 
 from bench.common import median_of_runs, summary, table, write_results
 from bench.conversations import TO_TICKET, script
-
-from live_stack import AGENT_PASSWORD, HANDOFF_PY, ROOT, LiveStack  # noqa: E402
+from stack.live import AGENT_PASSWORD, HANDOFF_PY, ROOT, LiveStack
 
 TICKET = re.compile(r"T-\d{6}")
 WAIT = 60.0
@@ -49,20 +49,28 @@ class Customer:
         self.session_id = f"bench-handoff-{index}-{uuid.uuid4().hex[:8]}"
         self.client = socketio.AsyncClient(reconnection=False)
         self.inbox: asyncio.Queue[dict] = asyncio.Queue()
-        self.ticket: Optional[str] = None
+        self.ticket: str | None = None
 
     async def connect(self) -> None:
         confirmed = asyncio.get_running_loop().create_future()
-        self.client.on("session_confirm", lambda data: confirmed.done() or confirmed.set_result(data))
+        self.client.on("session_confirm", lambda data: None if confirmed.done() else confirmed.set_result(data))
         self.client.on("bot_uttered", lambda data: self.inbox.put_nowait(data))
-        await self.client.connect(self.url, transports=["websocket"], socketio_path="/socket.io",
-                                  headers={"Origin": self.origin}, wait_timeout=30)
+        await self.client.connect(
+            self.url,
+            transports=["websocket"],
+            socketio_path="/socket.io",
+            headers={"Origin": self.origin},
+            wait_timeout=30,
+        )
         await self.client.emit("session_request", {"session_id": self.session_id})
         await asyncio.wait_for(confirmed, 30)
 
     async def say(self, text: str, language: str) -> None:
-        await self.client.call("user_uttered", {"message": text, "session_id": self.session_id,
-                                                "customData": {"language": language}}, timeout=120)
+        await self.client.call(
+            "user_uttered",
+            {"message": text, "session_id": self.session_id, "customData": {"language": language}},
+            timeout=120,
+        )
 
     async def to_ticket(self) -> str:
         language, texts = script(self.index)
@@ -92,7 +100,7 @@ class AgentConsole:
         self.headers = {"Authorization": f"Bearer {token}"}
         self.queues: dict[str, asyncio.Queue[dict]] = {}
         self.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None, sock_read=None))
-        self.task: Optional[asyncio.Task] = None
+        self.task: asyncio.Task | None = None
         self.connected = asyncio.Event()
 
     def queue(self, ticket: str) -> asyncio.Queue[dict]:
@@ -103,7 +111,7 @@ class AgentConsole:
         await asyncio.wait_for(self.connected.wait(), 30)
 
     async def _read(self) -> None:
-        async with self.session.get(f"{self.base}/api/v1/events", headers=self.headers) as response:
+        async with self.session.get(f"{self.base}/api/v1/live", headers=self.headers) as response:
             response.raise_for_status()
             kind, data = None, None
             async for raw in response.content:
@@ -120,7 +128,9 @@ class AgentConsole:
                     kind, data = None, None
 
     async def call(self, method: str, path: str, body: Any = None) -> Any:
-        async with self.session.request(method, f"{self.base}/api/v1{path}", json=body, headers=self.headers) as response:
+        async with self.session.request(
+            method, f"{self.base}/api/v1{path}", json=body, headers=self.headers
+        ) as response:
             response.raise_for_status()
             return await response.json()
 
@@ -134,8 +144,15 @@ class AgentConsole:
 def create_agents(stack: LiveStack, count: int) -> list[str]:
     names = [f"bench_agent_{i}" for i in range(count)]
     for name in names:
-        subprocess.run([str(HANDOFF_PY), "-m", "handoff", "create-agent", name, "--departments", "finance"],
-                       cwd=ROOT, env=stack.env, input=AGENT_PASSWORD + "\n", text=True, check=True, capture_output=True)
+        subprocess.run(
+            [str(HANDOFF_PY), "-m", "handoff", "create-agent", name, "--departments", "finance"],
+            cwd=ROOT,
+            env=stack.env,
+            input=AGENT_PASSWORD + "\n",
+            text=True,
+            check=True,
+            capture_output=True,
+        )
     return names
 
 
@@ -154,13 +171,16 @@ class Setup:
         await asyncio.gather(*(c.connect() for c in self.customers))
         await asyncio.gather(*(c.to_ticket() for c in self.customers))
         for name in names:
-            console = AgentConsole(self.stack.handoff_url, name, self.stack.agent(name)["Authorization"].split(" ", 1)[1])
+            console = AgentConsole(
+                self.stack.handoff_url, name, self.stack.agent(name)["Authorization"].split(" ", 1)[1]
+            )
             await console.start()
             self.consoles.append(console)
         for i, customer in enumerate(self.customers):
             console = self.consoles[i % agents]
             await console.call("POST", f"/tickets/{customer.ticket}/claim")
-            self.owner[customer.ticket] = console  # type: ignore[index]
+            assert customer.ticket is not None  # prepared above
+            self.owner[customer.ticket] = console
         for customer in self.customers:  # the "agent joined" notice reached everyone
             while not customer.inbox.empty():
                 customer.inbox.get_nowait()
@@ -176,8 +196,9 @@ async def exchange(setup: Setup, rounds: int, pause: tuple[float, float], tag: s
     samples: dict[str, list[float]] = {"event": [], "console": [], "reply": []}
 
     async def pair(customer: Customer) -> None:
-        console = setup.owner[customer.ticket]  # type: ignore[index]
-        events = console.queue(customer.ticket)  # type: ignore[arg-type]
+        assert customer.ticket is not None  # every customer has a ticket after prepare()
+        console = setup.owner[customer.ticket]
+        events = console.queue(customer.ticket)
         language, _ = script(customer.index)
         await asyncio.sleep(random.uniform(0, pause[1]))  # not all in lockstep
         for n in range(rounds):
@@ -235,11 +256,12 @@ def report_profiles(spies: list, seconds: int) -> dict:
     return found
 
 
-async def run(brokers: list[str], handoffs: int, agents: int, rounds: int, repeats: int, tmp: Path,
-              profile: int = 0) -> dict:
+async def run(
+    brokers: list[str], handoffs: int, agents: int, rounds: int, repeats: int, tmp: Path, profile: int = 0
+) -> dict:
     stacks = {b: LiveStack(tmp / b, broker=b) for b in brokers}
     setups: dict[str, Setup] = {}
-    results: dict[str, dict[str, list[dict]]] = {b: {"event": [], "console": [], "reply": []} for b in brokers}
+    results: dict[str, dict[str, Any]] = {b: {"event": [], "console": [], "reply": []} for b in brokers}
     try:
         for broker, stack in stacks.items():
             (tmp / broker).mkdir()
@@ -256,11 +278,17 @@ async def run(brokers: list[str], handoffs: int, agents: int, rounds: int, repea
                 spies = start_profiles(stacks[broker], profile, broker) if profile and repeat == 0 else []
                 samples = await exchange(setups[broker], rounds, (0.2, 0.8), f"r{repeat}")
                 if spies:
-                    results.setdefault("profiles", {})[broker] = await asyncio.to_thread(report_profiles, spies, profile)  # type: ignore[assignment]
+                    results.setdefault("profiles", {})[broker] = await asyncio.to_thread(
+                        report_profiles, spies, profile
+                    )
                 for kind, values in samples.items():
                     results[broker][kind].append(summary(values))
-                line = "  ".join(f"{k} p50 {summary(v)['p50_ms']:.0f} p95 {summary(v)['p95_ms']:.0f} ms" for k, v in samples.items())
-                print(f"  run {repeat + 1}/{repeats} {broker:8} {line}  ({time.perf_counter() - clock:.0f} s)", flush=True)
+                line = "  ".join(
+                    f"{k} p50 {summary(v)['p50_ms']:.0f} p95 {summary(v)['p95_ms']:.0f} ms" for k, v in samples.items()
+                )
+                print(
+                    f"  run {repeat + 1}/{repeats} {broker:8} {line}  ({time.perf_counter() - clock:.0f} s)", flush=True
+                )
     finally:
         for setup in setups.values():
             await setup.close()
@@ -295,8 +323,13 @@ def main() -> None:
     parser.add_argument("--agents", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=8, help="exchanges per pair in each run")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--profile", type=int, default=0, metavar="SECONDS",
-                        help="py-spy on the stack's processes for that long during the first run")
+    parser.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        metavar="SECONDS",
+        help="py-spy on the stack's processes for that long during the first run",
+    )
     args = parser.parse_args()
     brokers = args.brokers.split(",")
     tmp = Path(tempfile.mkdtemp(prefix="bench-handoff-"))
@@ -306,7 +339,11 @@ def main() -> None:
         shutil.rmtree(tmp, ignore_errors=True)
     profiles = results.pop("profiles", {})
     medians = {b: {k: median_of_runs(v) for k, v in by_kind.items() if v} for b, by_kind in results.items()}
-    rows = [[b, k, m["p50_ms"], m["p95_ms"], m["p99_ms"], int(m["n"])] for b, by_kind in medians.items() for k, m in by_kind.items()]
+    rows = [
+        [b, k, m["p50_ms"], m["p95_ms"], m["p99_ms"], int(m["n"])]
+        for b, by_kind in medians.items()
+        for k, m in by_kind.items()
+    ]
     print()
     print(f"median of {args.repeats} runs, {args.handoffs} active handoffs")
     print(table(rows, ["broker", "path", "p50 ms", "p95 ms", "p99 ms", "samples/run"]))
@@ -316,9 +353,19 @@ def main() -> None:
             worst = max(by_kind["console"]["p95_ms"], by_kind["reply"]["p95_ms"])
             verdicts[b] = worst <= 300
             print(f"target p95 <= 300 ms both ways, {b}: worst p95 {worst} ms -> {'met' if verdicts[b] else 'missed'}")
-    write_results("handoff_latency", {"handoffs": args.handoffs, "agents": args.agents, "rounds": args.rounds,
-                                      "repeats": args.repeats, "medians": medians, "target_met": verdicts, "runs": results,
-                                      "profiles": profiles})
+    write_results(
+        "handoff_latency",
+        {
+            "handoffs": args.handoffs,
+            "agents": args.agents,
+            "rounds": args.rounds,
+            "repeats": args.repeats,
+            "medians": medians,
+            "target_met": verdicts,
+            "runs": results,
+            "profiles": profiles,
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ action reaches the handoff service at HANDOFF_URL like the real one does.
 Reads one JSON command a line on stdin ({"concurrency", "conversations",
 "tag"}), runs that load and answers one line "RESULT <json>" on stdout.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -15,10 +16,11 @@ import json
 import logging
 import os
 import sys
-from typing import Any, AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 from bench.load import run_cell
-from live_stack import MODEL  # noqa: E402  (bench.common put tests/ on sys.path)
+from stack.live import MODEL
 
 
 class InProcessActions:
@@ -34,7 +36,7 @@ class InProcessActions:
         self.executor = ActionExecutor()
         self.executor.register_package("actions")
 
-    async def request(self, json: Any = None, **_: Any) -> Any:  # noqa: A002 - RemoteAction's keyword
+    async def request(self, json: Any = None, **_: Any) -> Any:
         from rasa.utils.endpoints import ClientResponseError
         from rasa_sdk.interfaces import ActionExecutionRejection
 
@@ -73,8 +75,8 @@ def main() -> None:
         logging.getLogger(noisy).setLevel(logging.INFO)
     from bot import schema_checks
 
-    schema_checks.install()  # as the Rasa server has it (bot/channels.py)
-    agent = Agent.load(str(MODEL), action_endpoint=InProcessActions())  # type: ignore[arg-type]
+    schema_checks.install()  # as the Rasa server has it (bot/channels/turn.py)
+    agent = Agent.load(str(MODEL), action_endpoint=InProcessActions())
     target = InProcessTarget(agent)
     loop = asyncio.new_event_loop()
     print("READY", os.getpid(), flush=True)
@@ -82,7 +84,9 @@ def main() -> None:
         if not line.strip():
             continue
         command = json.loads(line)
-        result = loop.run_until_complete(run_cell(target, command["concurrency"], command["conversations"], command["tag"]))
+        result = loop.run_until_complete(
+            run_cell(target, command["concurrency"], command["conversations"], command["tag"])
+        )
         print("RESULT " + json.dumps(result), flush=True)
 
 

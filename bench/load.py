@@ -2,6 +2,7 @@
 its share of the conversations, every turn timed. Standard library only:
 the same code drives the HTTP targets (bench environment) and the
 in-process Rasa agent (bot environment)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -32,7 +33,7 @@ async def run_cell(target: Any, concurrency: int, conversations: int, tag: str) 
                         replies = await say(text)
                         latencies.append(time.perf_counter() - began)
                         silent_turns += replies == 0
-            except Exception as exc:  # noqa: BLE001 - counted and reported, the run goes on
+            except Exception as exc:
                 errors.append(f"{type(exc).__name__}: {exc}"[:200])
 
     await target.open()
@@ -42,5 +43,10 @@ async def run_cell(target: Any, concurrency: int, conversations: int, tag: str) 
         elapsed = clock()
     finally:
         await target.close()
-    return {**summary(latencies, elapsed), "errors": len(errors), "error_examples": errors[:3],
-            "silent_turns": silent_turns, "elapsed_s": round(elapsed, 2)}
+    return {
+        **summary(latencies, elapsed),
+        "errors": len(errors),
+        "error_examples": errors[:3],
+        "silent_turns": silent_turns,
+        "elapsed_s": round(elapsed, 2),
+    }

@@ -9,6 +9,7 @@ held-out sets tests/nlu/tr.yml and tests/nlu/en.yml (``rasa test nlu``).
 Run with the bench environment: ``.venv/bench/bin/python -m bench.nlu``.
 Rasa itself runs from the bot environment as subprocesses.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,15 +48,34 @@ def train(name: str, config: Path, tmp: Path) -> tuple[Path, float]:
     shutil.rmtree(tmp / "cache", ignore_errors=True)
     copy = tmp / f"config-{name}.yml"  # Rasa writes the pipeline it filled in back into the file
     shutil.copy(config, copy)
-    seconds = rasa(["train", "nlu", "--config", str(copy), "--nlu", "data", "--domain", "domain",
-                    "--out", str(tmp / "models"), "--fixed-model-name", name], tmp, tmp / f"train-{name}.log")
+    seconds = rasa(
+        [
+            "train",
+            "nlu",
+            "--config",
+            str(copy),
+            "--nlu",
+            "data",
+            "--domain",
+            "domain",
+            "--out",
+            str(tmp / "models"),
+            "--fixed-model-name",
+            name,
+        ],
+        tmp,
+        tmp / f"train-{name}.log",
+    )
     return tmp / "models" / f"{name}.tar.gz", seconds
 
 
 def evaluate(model: Path, language: str, tmp: Path) -> dict:
     out = tmp / f"results-{model.stem}-{language}"
-    rasa(["test", "nlu", "--nlu", f"tests/nlu/{language}.yml", "--model", str(model), "--out", str(out)],
-         tmp, tmp / f"test-{model.stem}.log")
+    rasa(
+        ["test", "nlu", "--nlu", f"tests/nlu/{language}.yml", "--model", str(model), "--out", str(out)],
+        tmp,
+        tmp / f"test-{model.stem}.log",
+    )
     report = json.loads((out / "intent_report.json").read_text())
     return {
         "accuracy": round(report["accuracy"], 3),
@@ -102,13 +122,27 @@ def main() -> None:
     for name, r in results.items():
         for lang in LANGUAGES:
             s = r[lang]
-            rows.append([name, lang, s["accuracy"], s["f1_weighted"], s["f1_macro"], s["examples"], r["train_nlu_s"], r["nlu_model_mib"]])
+            rows.append(
+                [
+                    name,
+                    lang,
+                    s["accuracy"],
+                    s["f1_weighted"],
+                    s["f1_macro"],
+                    s["examples"],
+                    r["train_nlu_s"],
+                    r["nlu_model_mib"],
+                ]
+            )
     print()
-    print(table(rows, ["config", "lang", "accuracy", "F1 weighted", "F1 macro", "examples", "train NLU s", "model MiB"]))
+    print(
+        table(rows, ["config", "lang", "accuracy", "F1 weighted", "F1 macro", "examples", "train NLU s", "model MiB"])
+    )
     if full.exists():
         print(f"full model (NLU and dialogue) models/triage.tar.gz: {full.stat().st_size / 2**20:.1f} MiB")
-    write_results("nlu", {"configs": results,
-                          "full_model_mib": round(full.stat().st_size / 2**20, 1) if full.exists() else None})
+    write_results(
+        "nlu", {"configs": results, "full_model_mib": round(full.stat().st_size / 2**20, 1) if full.exists() else None}
+    )
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ from the figures bench/bot_latency.py wrote to build/bench/bot_latency.json.
 
 Run with the bench environment: ``.venv/bench/bin/python -m bench.plot``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -12,9 +13,9 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-from bench.common import RESULTS, ROOT  # noqa: E402
+from bench.common import RESULTS, ROOT
 
 LABELS = {
     "ours_rest": "ours, REST channel (whole stack)",
@@ -35,9 +36,21 @@ def main() -> None:
     for i, (name, by_c) in enumerate(medians.items()):
         customers = sorted(int(c) for c in by_c)
         colour = f"C{i}"
-        lat.plot(customers, [by_c[str(c)]["p95_ms"] for c in customers], "o-", color=colour, label=f"{LABELS.get(name, name)} p95")
-        lat.plot(customers, [by_c[str(c)]["p50_ms"] for c in customers], "o--", color=colour, alpha=0.6, label=f"p50")
-        rate.plot(customers, [by_c[str(c)].get("per_s", 0) for c in customers], "o-", color=colour, label=LABELS.get(name, name))
+        lat.plot(
+            customers,
+            [by_c[str(c)]["p95_ms"] for c in customers],
+            "o-",
+            color=colour,
+            label=f"{LABELS.get(name, name)} p95",
+        )
+        lat.plot(customers, [by_c[str(c)]["p50_ms"] for c in customers], "o--", color=colour, alpha=0.6, label="p50")
+        rate.plot(
+            customers,
+            [by_c[str(c)].get("per_s", 0) for c in customers],
+            "o-",
+            color=colour,
+            label=LABELS.get(name, name),
+        )
     for ax in (lat, rate):
         ax.set_xscale("log")
         ax.set_xticks([1, 10, 50])
@@ -51,8 +64,11 @@ def main() -> None:
     rate.set_title("Throughput")
     rate.legend(fontsize=8, loc="best")
     machine = data.get("machine", {})
-    fig.suptitle(f"Bot turn latency, {data.get('repeats')} runs each; {machine.get('cores')} cores, "
-                 f"{machine.get('cpu', '')[:40]}, {machine.get('when_utc', '')}", fontsize=9)
+    fig.suptitle(
+        f"Bot turn latency, {data.get('repeats')} runs each; {machine.get('cores')} cores, "
+        f"{machine.get('cpu', '')[:40]}, {machine.get('when_utc', '')}",
+        fontsize=9,
+    )
     fig.tight_layout()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(args.out, dpi=110)

@@ -1,5 +1,5 @@
 """Where a turn's time goes: py-spy samples the Rasa server and the action
-server of a live stack (tests/live_stack.py) while customers run the
+server of a live stack (stack/live.py) while customers run the
 conversations of bench/conversations.py through the REST channel, then
 this prints the functions that were on the CPU the most (inclusive, and by
 the file they live in), and keeps the raw stacks and a flame graph under
@@ -8,6 +8,7 @@ build/bench/profile/.
 Run with the bench environment (py-spy is in it; it needs ptrace, so root
 or CAP_SYS_PTRACE): ``.venv/bench/bin/python -m bench.profile``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,16 +24,33 @@ from pathlib import Path
 from bench.bot_latency import RestTarget
 from bench.common import RESULTS, table, write_results
 from bench.load import run_cell
-
-from live_stack import LiveStack  # noqa: E402
+from stack.live import LiveStack
 
 PY_SPY = Path(sys.executable).with_name("py-spy")
 FRAME = re.compile(r"^(?P<func>.*) \((?P<file>[^:]*)(?::\d+)?\)$")
 
 
 def record(pid: int, seconds: int, out: Path, fmt: str) -> subprocess.Popen:
-    return subprocess.Popen([str(PY_SPY), "record", "-p", str(pid), "-d", str(seconds), "-r", "100", "--nonblocking",
-                             "-f", fmt, "-o", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [
+            str(PY_SPY),
+            "record",
+            "-p",
+            str(pid),
+            "-d",
+            str(seconds),
+            "-r",
+            "100",
+            "--nonblocking",
+            "-f",
+            fmt,
+            "-o",
+            str(out),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _short(path: str) -> str:
@@ -63,7 +81,10 @@ def analyse(raw: Path, top: int) -> dict:
             functions[key] += count
         for key in seen_files:
             files[key] += count
-    share = lambda c: round(100 * c / total, 1) if total else 0.0  # noqa: E731
+
+    def share(count: float) -> float:
+        return round(100 * count / total, 1) if total else 0.0
+
     return {
         "samples": total,
         "functions": [(k, share(c)) for k, c in functions.most_common(top)],
@@ -92,8 +113,10 @@ def main() -> None:
         spies = {}
         for name in args.processes.split(","):
             pid = stack.processes[name].pid
-            spies[name] = (record(pid, args.seconds, out / f"{name}.raw.txt", "raw"),
-                           record(pid, args.seconds, out / f"{name}.svg", "flamegraph"))
+            spies[name] = (
+                record(pid, args.seconds, out / f"{name}.raw.txt", "raw"),
+                record(pid, args.seconds, out / f"{name}.svg", "flamegraph"),
+            )
         # enough conversations to keep the server busy for the whole recording
         result = asyncio.run(load(stack, args.customers, args.customers * 6, "profiled"))
         for name, pair in spies.items():
@@ -104,8 +127,10 @@ def main() -> None:
     finally:
         stack.stop()
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"load while sampled: {args.customers} customers, p50 {result['p50_ms']} ms, p95 {result['p95_ms']} ms, "
-          f"{result.get('per_s')} msg/s")
+    print(
+        f"load while sampled: {args.customers} customers, p50 {result['p50_ms']} ms, p95 {result['p95_ms']} ms, "
+        f"{result.get('per_s')} msg/s"
+    )
     analysed = {}
     for name in spies:
         raw = out / f"{name}.raw.txt"
@@ -116,7 +141,9 @@ def main() -> None:
         print(table(analysed[name]["files"][:25], ["file", "%"]))
         print()
         print(table(analysed[name]["functions"], ["function", "%"]))
-    write_results("profile", {"customers": args.customers, "seconds": args.seconds, "load": result, "profiles": analysed})
+    write_results(
+        "profile", {"customers": args.customers, "seconds": args.seconds, "load": result, "profiles": analysed}
+    )
     print(f"flame graphs: {out.relative_to(RESULTS.parents[1])}/*.svg")
 
 

@@ -12,6 +12,7 @@ Run with the handoff environment: ``.venv/handoff/bin/python -m bench.queue_clai
 PostgreSQL: ``BENCH_PG_URL`` (default postgresql://postgres@127.0.0.1:5432),
 databases ``bench_claims`` and ``bench_pgbench`` of its own.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,10 +26,12 @@ import time
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import asyncpg
 from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bench.common import table, write_results
 from handoff.db import make_engine, make_sessionmaker
@@ -38,10 +41,13 @@ from handoff.repo import agents as agents_repo
 from handoff.services import tickets as tickets_svc
 from handoff.services.bootstrap import sync_departments
 from handoff.settings import REPO_ROOT
+from support_rules.tickets import ASSIGNED, QUEUED
 
 PG = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432").rstrip("/")
 CLAIMS_DB, PGBENCH_DB = "bench_claims", "bench_pgbench"
-UPDATE_SCRIPT = "\\set aid random(1, 100000 * :scale)\nUPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid = :aid;\n"
+UPDATE_SCRIPT = (
+    "\\set aid random(1, 100000 * :scale)\nUPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid = :aid;\n"
+)
 
 
 async def recreate(name: str) -> None:
@@ -53,24 +59,42 @@ async def recreate(name: str) -> None:
         await conn.close()
 
 
-async def fill(sm, n_tickets: int, n_agents: int) -> list[int]:  # type: ignore[no-untyped-def]
+async def fill(sm: async_sessionmaker[AsyncSession], n_tickets: int, n_agents: int) -> list[int]:
     now = utcnow() - timedelta(hours=1)
     levels = list(PRIORITY_RANK)
-    rows = [
-        {"conversation_id": f"bench-{i}", "idempotency_key": f"k{i}", "channel": "socketio", "language": "tr" if i % 2 else "en",
-         "username": f"user{i}", "department_id": "finance", "topic_id": "withdrawal", "priority": levels[i % 4],
-         "priority_rank": PRIORITY_RANK[levels[i % 4]], "priority_reason": "benchmark", "summary": {}, "status": "queued",
-         "created_at": now + timedelta(milliseconds=i), "updated_at": now}
+    rows: list[dict[str, Any]] = [
+        {
+            "conversation_id": f"bench-{i}",
+            "idempotency_key": f"k{i}",
+            "channel": "socketio",
+            "language": "tr" if i % 2 else "en",
+            "username": f"user{i}",
+            "department_id": "finance",
+            "topic_id": "withdrawal",
+            "priority": levels[i % 4],
+            "priority_rank": PRIORITY_RANK[levels[i % 4]],
+            "priority_reason": "benchmark",
+            "summary": {},
+            "status": QUEUED,
+            "created_at": now + timedelta(milliseconds=i),
+            "updated_at": now,
+        }
         for i in range(n_tickets)
     ]
     async with sm() as s, s.begin():
         await sync_departments(session=s, catalogue_path=REPO_ROOT / "data" / "catalogue.yml")
         for start in range(0, n_tickets, 1000):
-            await s.execute(insert(Ticket), rows[start:start + 1000])
+            await s.execute(insert(Ticket), rows[start : start + 1000])
         ids = []
         for i in range(n_agents):
-            agent = await agents_repo.insert_agent(session=s, username=f"bench{i}", password_hash="x",
-                                                   display_name=f"Bench {i}", role="agent", departments=["finance"])
+            agent = await agents_repo.insert_agent(
+                session=s,
+                username=f"bench{i}",
+                password_hash="x",
+                display_name=f"Bench {i}",
+                role="agent",
+                departments=["finance"],
+            )
             ids.append(agent.id)
     return ids
 
@@ -114,11 +138,15 @@ async def claims_run(n_tickets: int, n_agents: int, pool_size: int) -> dict:
         async with sm() as s:
             rows = (await s.execute(select(Ticket.id, Ticket.assignee_id, Ticket.status))).all()
         wrong_owner = sum(1 for t, assignee, _ in rows if t in owner and owner[t] != assignee)
-        unclaimed = sum(1 for _, _, status in rows if status != "assigned")
+        unclaimed = sum(1 for _, _, status in rows if status != ASSIGNED)
         latencies.sort()
         return {
-            "claims": len(everything), "elapsed_s": round(elapsed, 2), "claims_per_s": round(len(everything) / elapsed, 1),
-            "double_claims": double, "wrong_owner": wrong_owner, "unclaimed": unclaimed,
+            "claims": len(everything),
+            "elapsed_s": round(elapsed, 2),
+            "claims_per_s": round(len(everything) / elapsed, 1),
+            "double_claims": double,
+            "wrong_owner": wrong_owner,
+            "unclaimed": unclaimed,
             "claim_p50_ms": round(statistics.median(latencies) * 1000, 1),
             "claim_p95_ms": round(latencies[int(len(latencies) * 0.95)] * 1000, 1),
             "agents_with_work": sum(1 for ids in claimed.values() if ids),
@@ -150,6 +178,7 @@ async def raw_sql_run(n_tickets: int, n_agents: int) -> dict:
     pool = await asyncpg.create_pool(f"{PG}/{CLAIMS_DB}", min_size=n_agents, max_size=n_agents)
     claimed: list[int] = []
     try:
+
         async def agent_loop(agent_id: int) -> None:
             async with pool.acquire() as conn:
                 statement = await conn.prepare(CLAIM_SQL)
@@ -165,8 +194,10 @@ async def raw_sql_run(n_tickets: int, n_agents: int) -> dict:
     finally:
         await pool.close()
     counts = Counter(claimed)
-    return {"sql_claims_per_s": round(len(claimed) / elapsed, 1),
-            "sql_double_claims": sum(c - 1 for c in counts.values() if c > 1)}
+    return {
+        "sql_claims_per_s": round(len(claimed) / elapsed, 1),
+        "sql_double_claims": sum(c - 1 for c in counts.values() if c > 1),
+    }
 
 
 def pg_args() -> list[str]:
@@ -184,8 +215,25 @@ def pgbench_updates(clients: int, seconds: int, scale: int) -> float:
         f.write(UPDATE_SCRIPT)
     try:
         done = subprocess.run(
-            ["pgbench", "-n", "-c", str(clients), "-j", "2", "-T", str(seconds), "-D", f"scale={scale}", "-f", f.name,
-             *pg_args(), PGBENCH_DB], check=True, capture_output=True, text=True,
+            [
+                "pgbench",
+                "-n",
+                "-c",
+                str(clients),
+                "-j",
+                "2",
+                "-T",
+                str(seconds),
+                "-D",
+                f"scale={scale}",
+                "-f",
+                f.name,
+                *pg_args(),
+                PGBENCH_DB,
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
         )
     finally:
         Path(f.name).unlink()
@@ -201,7 +249,12 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=3000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--pgbench-seconds", type=int, default=10)
-    parser.add_argument("--pool-size", type=int, default=10, help="make_engine's pool_size (the service's default: 10, plus as many overflow)")
+    parser.add_argument(
+        "--pool-size",
+        type=int,
+        default=10,
+        help="make_engine's pool_size (the service's default: 10, plus as many overflow)",
+    )
     args = parser.parse_args()
     scale = 1
     pgbench_init(scale)
@@ -220,18 +273,39 @@ def main() -> None:
         run["ratio"] = round(run["claims_per_s"] / run["pgbench_updates_per_s"], 3)
         run["sql_ratio"] = round(run["sql_claims_per_s"] / run["pgbench_updates_per_s"], 3)
         runs.append(run)
-        print(f"run {repeat + 1}/{args.repeats}: {run['claims_per_s']} claims/s, pgbench {run['pgbench_updates_per_s']} updates/s, "
-              f"ratio {run['ratio']}, plain asyncpg claims {run['sql_claims_per_s']}/s, double claims {run['double_claims']}, wrong owner {run['wrong_owner']}, "
-              f"unclaimed {run['unclaimed']}", flush=True)
-    keys = ["claims_per_s", "pgbench_updates_per_s", "ratio", "sql_claims_per_s", "sql_ratio", "claim_p50_ms", "claim_p95_ms"]
+        print(
+            f"run {repeat + 1}/{args.repeats}: {run['claims_per_s']} claims/s, pgbench {run['pgbench_updates_per_s']} updates/s, "
+            f"ratio {run['ratio']}, plain asyncpg claims {run['sql_claims_per_s']}/s, double claims {run['double_claims']}, wrong owner {run['wrong_owner']}, "
+            f"unclaimed {run['unclaimed']}",
+            flush=True,
+        )
+    keys = [
+        "claims_per_s",
+        "pgbench_updates_per_s",
+        "ratio",
+        "sql_claims_per_s",
+        "sql_ratio",
+        "claim_p50_ms",
+        "claim_p95_ms",
+    ]
     medians = {k: round(statistics.median(r[k] for r in runs), 3) for k in keys}
     totals = {k: sum(r[k] for r in runs) for k in ("double_claims", "wrong_owner", "unclaimed", "sql_double_claims")}
     print()
     print(table([[k, v] for k, v in {**medians, **totals}.items()], ["median of runs / total", "value"]))
     met = medians["ratio"] >= 0.5 and totals["double_claims"] == 0
     print(f"target claims >= 0.5 x pgbench single-row updates, no double claim: {'met' if met else 'missed'}")
-    write_results("queue_claims", {"agents": args.agents, "tickets": args.tickets, "pool_size": args.pool_size,
-                                   "medians": medians, "totals": totals, "runs": runs, "target_met": met})
+    write_results(
+        "queue_claims",
+        {
+            "agents": args.agents,
+            "tickets": args.tickets,
+            "pool_size": args.pool_size,
+            "medians": medians,
+            "totals": totals,
+            "runs": runs,
+            "target_met": met,
+        },
+    )
     asyncio.run(_drop())
 
 

@@ -17,6 +17,7 @@ Each is repeated ``--repeats`` times (a new line each time); the median is
 reported. Run with the bench environment: ``.venv/bench/bin/python -m
 bench.retrain``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,11 +29,11 @@ import subprocess
 import tempfile
 import time
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
 
 from bench.common import ROOT, table, write_results
-
-from live_stack import free_port  # noqa: E402
+from stack.live import free_port
 
 RASA = ROOT / ".venv" / "bot" / "bin" / "rasa"
 TOKEN = "bench-retrain-token"
@@ -65,24 +66,50 @@ def add_example(work: Path, text: str) -> None:
 
 
 def env(tmp: Path) -> dict:
-    return {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "RASA_CACHE_DIRECTORY": str(tmp / "cache"),
-            "PYTHONPATH": str(ROOT)}
+    return {
+        **os.environ,
+        "RASA_TELEMETRY_ENABLED": "false",
+        "RASA_CACHE_DIRECTORY": str(tmp / "cache"),
+        "PYTHONPATH": str(ROOT),
+    }
 
 
-def train(work: Path, tmp: Path, config: str, name: str, extra: list[str] = ()) -> tuple[Path, float]:  # type: ignore[assignment]
+def train(work: Path, tmp: Path, config: str, name: str, extra: Sequence[str] = ()) -> tuple[Path, float]:
     began = time.perf_counter()
     with (tmp / "train.log").open("a") as log:
-        done = subprocess.run([str(RASA), "train", "--config", config, "--data", "data", "--domain", "domain",
-                               "--out", "models", "--fixed-model-name", name, *extra],
-                              cwd=work, env=env(tmp), stdout=log, stderr=subprocess.STDOUT)
+        done = subprocess.run(
+            [
+                str(RASA),
+                "train",
+                "--config",
+                config,
+                "--data",
+                "data",
+                "--domain",
+                "domain",
+                "--out",
+                "models",
+                "--fixed-model-name",
+                name,
+                *extra,
+            ],
+            cwd=work,
+            env=env(tmp),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     if done.returncode:
         raise RuntimeError(f"rasa train failed: {(tmp / 'train.log').read_text()[-1000:]}")
     return work / "models" / f"{name}.tar.gz", time.perf_counter() - began
 
 
 def call(url: str, method: str = "GET", body: dict | None = None, timeout: float = 300) -> tuple[int, bytes]:
-    request = urllib.request.Request(url, data=json.dumps(body).encode() if body is not None else None, method=method,
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode() if body is not None else None,
+        method=method,
+        headers={"Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(request, timeout=timeout) as response:
         return response.status, response.read()
 
@@ -93,7 +120,11 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
             [str(RASA), "run", "--enable-api", "--auth-token", TOKEN, "--model", str(model), "--port", str(self.port)],
-            cwd=work, env=env(tmp), stdout=(tmp / "server.log").open("a"), stderr=subprocess.STDOUT)
+            cwd=work,
+            env=env(tmp),
+            stdout=(tmp / "server.log").open("a"),
+            stderr=subprocess.STDOUT,
+        )
         deadline = time.monotonic() + 240
         while time.monotonic() < deadline:
             try:
@@ -151,30 +182,61 @@ def main() -> None:
                     model, train_s = train(work, tmp, "config.yml", f"retrain-{counter}")
                     previous = model
                 elif way == "finetune":
-                    model, train_s = train(work, tmp, "config.yml", f"finetune-{counter}",
-                                           ["--finetune", str(previous), "--epoch-fraction", "0.2"])
+                    model, train_s = train(
+                        work,
+                        tmp,
+                        "config.yml",
+                        f"finetune-{counter}",
+                        ["--finetune", str(previous), "--epoch-fraction", "0.2"],
+                    )
                     previous = model
                 else:
                     model, train_s = train(work, tmp, "quick.yml", f"quick-{counter}")
                 load_s = server.load(model)
                 parsed = server.parse(sentence)
                 total = time.perf_counter() - began
-                result = {"total_s": round(total, 1), "train_s": round(train_s, 1), "load_s": round(load_s, 1),
-                          "intent": parsed["intent"]["name"], "confidence": round(parsed["intent"]["confidence"], 3)}
+                result = {
+                    "total_s": round(total, 1),
+                    "train_s": round(train_s, 1),
+                    "load_s": round(load_s, 1),
+                    "intent": parsed["intent"]["name"],
+                    "confidence": round(parsed["intent"]["confidence"], 3),
+                }
                 results[way].append(result)
-                print(f"  run {repeat + 1}/{args.repeats} {way:9} change to serving {total:5.1f} s "
-                      f"(train {train_s:.1f} s, load {load_s:.1f} s) -> {result['intent']}", flush=True)
+                print(
+                    f"  run {repeat + 1}/{args.repeats} {way:9} change to serving {total:5.1f} s "
+                    f"(train {train_s:.1f} s, load {load_s:.1f} s) -> {result['intent']}",
+                    flush=True,
+                )
     finally:
         if server:
             server.stop()
         shutil.rmtree(tmp, ignore_errors=True)
-    medians = {w: {k: round(statistics.median(r[k] for r in rs), 1) for k in ("total_s", "train_s", "load_s")}
-               for w, rs in results.items() if rs}
+    medians = {
+        w: {k: round(statistics.median(r[k] for r in rs), 1) for k in ("total_s", "train_s", "load_s")}
+        for w, rs in results.items()
+        if rs
+    }
     print()
-    print(table([[w, m["total_s"], m["train_s"], m["load_s"], "met" if m["total_s"] <= TARGET_SECONDS else "missed"]
-                 for w, m in medians.items()], ["way", "change to serving s", "training s", "model load s", "<= 60 s"]))
-    write_results("retrain", {"cold_training_s": round(cold, 1), "repeats": args.repeats, "medians": medians,
-                              "runs": results, "target_s": TARGET_SECONDS})
+    print(
+        table(
+            [
+                [w, m["total_s"], m["train_s"], m["load_s"], "met" if m["total_s"] <= TARGET_SECONDS else "missed"]
+                for w, m in medians.items()
+            ],
+            ["way", "change to serving s", "training s", "model load s", "<= 60 s"],
+        )
+    )
+    write_results(
+        "retrain",
+        {
+            "cold_training_s": round(cold, 1),
+            "repeats": args.repeats,
+            "medians": medians,
+            "runs": results,
+            "target_s": TARGET_SECONDS,
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -19,15 +19,17 @@ third in the second while agents and customers talk.
 (``RemoteAction.action_response_format_spec()``, ``EVENTS_SCHEMA``), with
 the validators made once: what Rasa accepted is accepted, what it rejected
 is rejected with the same error (jsonschema's best match, Rasa's message).
-bot/channels.py and bot/tracker_store.py call it, so every Rasa server with
-our credentials or endpoints has it; a Rasa without these functions is left
-alone.
+Building a channel of bot/channels/ (its blueprint) or the tracker store of
+bot/tracker_store.py calls it, so every Rasa server with our credentials or
+endpoints has it; nothing is patched on import. A Rasa without these
+functions is left alone.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
 from http import HTTPStatus
-from typing import Any, Dict, Text
+from typing import Any
 
 import rasa.server
 from jsonschema.exceptions import best_match
@@ -41,7 +43,7 @@ __all__ = ["install", "response_validator", "events_validator"]
 _MARK = "_triage_cached_validator"
 
 
-def _compiled(schema: Dict[Text, Any]) -> Any:
+def _compiled(schema: dict[str, Any]) -> Any:
     cls = validator_for(schema)
     cls.check_schema(schema)  # once, as jsonschema.validate() does on every call
     return cls(schema)
@@ -57,7 +59,7 @@ def events_validator() -> Any:
     return _compiled(EVENTS_SCHEMA)
 
 
-def _validate_action_result(self: RemoteAction, result: Dict[Text, Any]) -> bool:
+def _validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
     # what jsonschema.validate() does after checking the schema
     error = best_match(response_validator().iter_errors(result))
     if error is None:
@@ -79,15 +81,14 @@ def _validate_events_in_request_body(request: Any) -> None:
     raise rasa.server.ErrorResponse(
         HTTPStatus.BAD_REQUEST,
         "BadRequest",
-        f"Failed to validate the events format. "
-        f"For more information about the format visit the docs. Error: {error}",
+        f"Failed to validate the events format. For more information about the format visit the docs. Error: {error}",
         help_url=rasa.server._docs("/pages/http-api"),
     ) from error
 
 
 def install() -> None:
     if not getattr(RemoteAction, _MARK, False) and hasattr(RemoteAction, "_validate_action_result"):
-        RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
+        RemoteAction._validate_action_result = _validate_action_result
         setattr(RemoteAction, _MARK, True)
     # the route handlers look the function up in rasa.server's globals on each call
     if not getattr(rasa.server, _MARK, False) and hasattr(rasa.server, "validate_events_in_request_body"):

@@ -3,14 +3,16 @@
 Each run is a new customer. Type in Turkish or English; Ctrl-D or /stop
 ends the chat.
 """
+
 from __future__ import annotations
 
 import json
-import os
 import sys
 import urllib.error
 import urllib.request
 import uuid
+
+from bot.settings import get_settings
 
 
 def _send(url: str, sender: str, text: str) -> list[dict]:
@@ -21,7 +23,7 @@ def _send(url: str, sender: str, text: str) -> list[dict]:
 
 
 def main() -> int:
-    base = os.environ.get("RASA_URL", "http://127.0.0.1:5005").rstrip("/")
+    base = get_settings().rasa_url
     url = f"{base}/webhooks/rest/webhook"
     sender = f"shell-{uuid.uuid4().hex[:8]}"
     print(f"Chatting with {base} as {sender}. Ctrl-D or /stop ends the chat.")

@@ -6,6 +6,7 @@ lemmatizer from spacy-lookups-data. The Turkish table also gets every key
 written without Turkish letters ("hesabima" -> "hesap"), because customers
 often type that way. Run: ``python -m bot.spacy_pipelines build/spacy``.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -15,17 +16,18 @@ from pathlib import Path
 
 import spacy
 import spacy_lookups_data
+from spacy.pipeline import Lemmatizer
 
-from actions.core.text import fold
+from support_rules.language import SUPPORTED_LANGUAGES
+from support_rules.text import fold
 
-__all__ = ["build_pipelines", "LANGUAGES"]
-
-LANGUAGES = ("tr", "en")
+__all__ = ["build_pipelines"]
 
 
 def _build(language: str, target: Path) -> None:
     nlp = spacy.blank(language)
     lemmatizer = nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+    assert isinstance(lemmatizer, Lemmatizer)  # what "lemmatizer" names in spaCy
     nlp.initialize()
     if language == "tr":
         table = lemmatizer.lookups.get_table("lemma_lookup")
@@ -42,7 +44,7 @@ def _build(language: str, target: Path) -> None:
 
 
 def build_pipelines(root: Path) -> None:
-    for language in LANGUAGES:
+    for language in SUPPORTED_LANGUAGES:
         root.mkdir(parents=True, exist_ok=True)
         _build(language, root / language)
         print(f"built spaCy pipeline {root / language}")

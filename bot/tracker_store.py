@@ -5,7 +5,7 @@ The age check only needs the outcome: the message that answered "what is
 your date of birth?" is read by the action server during that turn and is
 replaced by a mask before the tracker is saved or its events are published
 to the event broker. Every other customer message is saved with its
-secrets masked (actions.core.masking). Configured in endpoints.yml as
+secrets masked (support_rules.masking). Configured in endpoints.yml as
 ``type: bot.tracker_store.RedactingSQLTrackerStore`` with the usual SQL
 tracker store keys.
 
@@ -15,10 +15,12 @@ commit waits for the disk: the largest cost of a turn in the benchmark's
 profile, docs/BENCHMARKS.md). The broker's table gets the same rows in the
 same order; a follower of the table sees a turn's events appear together.
 """
+
 from __future__ import annotations
 
 import json
-from typing import Iterable, List, Optional, Text
+from collections.abc import Iterable
+from typing import Any
 
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.brokers.sql import SQLEventBroker
@@ -26,10 +28,8 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import ActiveLoop, Event, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from actions.core.masking import mask_secrets
 from bot import schema_checks
-
-schema_checks.install()  # the Rasa server loads this store: see bot/schema_checks.py
+from support_rules.masking import mask_secrets
 
 __all__ = ["RedactingSQLTrackerStore", "redact", "MASK", "REDACTED_SLOT"]
 
@@ -50,7 +50,7 @@ def _set_text(event: UserUttered, text: str) -> None:
 def redact(events: Iterable[Event]) -> None:
     """Mask, in place, the answers to the birth-date question and the
     secrets in every other customer message."""
-    requested: Optional[str] = None
+    requested: str | None = None
     for event in events:
         if isinstance(event, SlotSet) and event.key == "requested_slot":
             requested = event.value
@@ -68,11 +68,15 @@ def redact(events: Iterable[Event]) -> None:
 
 
 class RedactingSQLTrackerStore(SQLTrackerStore):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        schema_checks.install()  # the Rasa server builds this store: see bot/schema_checks.py
+        super().__init__(*args, **kwargs)
+
     async def save(self, tracker: DialogueStateTracker) -> None:
         redact(tracker.events)
         await super().save(tracker)
 
-    async def _stream_new_events(self, event_broker: EventBroker, new_events: List[Event], sender_id: Text) -> None:
+    async def _stream_new_events(self, event_broker: EventBroker, new_events: list[Event], sender_id: str) -> None:
         # Rasa's SQL broker as it is (not a subclass with its own publish)
         if type(event_broker).publish is not SQLEventBroker.publish or len(new_events) < 2:
             await super()._stream_new_events(event_broker, new_events, sender_id)
@@ -81,7 +85,7 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         for event in new_events:
             body = {"sender_id": sender_id}  # what Rasa's _stream_new_events publishes
             body.update(event.as_dict())
-            rows.append(event_broker.SQLBrokerEvent(sender_id=sender_id, data=json.dumps(body)))  # type: ignore[attr-defined]
-        with event_broker.session_scope() as session:  # type: ignore[attr-defined]
+            rows.append(event_broker.SQLBrokerEvent(sender_id=sender_id, data=json.dumps(body)))
+        with event_broker.session_scope() as session:
             session.add_all(rows)
             session.commit()

@@ -20,22 +20,32 @@ from handoff.api.conversations import bp as conversations_bp
 from handoff.broker import ConsumerTask, make_consumer
 from handoff.db import make_engine, make_sessionmaker
 from handoff.errors import ApiError
-from handoff.events import EventBus, make_bus
+from handoff.live_bus import LiveBus, make_live_bus
+from handoff.notice_texts import load_notice_texts
 from handoff.schemas import SummaryValidator
 from handoff.security import SessionSigner
-from handoff.services.login_limits import LoginLimiter
-from handoff.notices import load_notices
 from handoff.services.channel import CustomerChannel, RecordingChannel
+from handoff.services.handoffs import QueueRules
+from handoff.services.login_limits import LoginLimiter
 from handoff.services.queue_notices import QueueNotifier
 from handoff.services.rasa_channel import RasaChannel
-from handoff.services.handoffs import QueueRules
 from handoff.settings import Settings
 
 __all__ = ["create_app"]
 
 log = logging.getLogger("handoff")
 
-_SANIC_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed", 408: "request_timeout", 413: "payload_too_large", 416: "range_not_satisfiable", 503: "unavailable"}
+_SANIC_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    408: "request_timeout",
+    413: "payload_too_large",
+    416: "range_not_satisfiable",
+    503: "unavailable",
+}
 
 
 def _error(status: int, code: str, message: str) -> HTTPResponse:
@@ -50,7 +60,9 @@ def setup_errors(app: Sanic) -> None:
             return _error(exc.status, exc.code, exc.message)
         if isinstance(exc, SanicException) and 400 <= exc.status_code < 500:
             code = _SANIC_CODES.get(exc.status_code, "bad_request")
-            message = {413: "request body too large", 404: "not found", 405: "method not allowed"}.get(exc.status_code, "bad request")
+            message = {413: "request body too large", 404: "not found", 405: "method not allowed"}.get(
+                exc.status_code, "bad request"
+            )
             return _error(exc.status_code, code, message)
         log.exception("unhandled error on %s %s", request.method if request else "?", request.path if request else "?")
         return _error(500, "internal_error", "internal error")
@@ -58,10 +70,10 @@ def setup_errors(app: Sanic) -> None:
     app.error_handler.add(Exception, handle)
 
 
-def setup_resources(app: Sanic, settings: Settings, channel: CustomerChannel | None, bus: EventBus | None) -> None:
+def setup_resources(app: Sanic, settings: Settings, channel: CustomerChannel | None, bus: LiveBus | None) -> None:
     app.ctx.settings = settings
-    app.ctx.channel = channel or _default_channel(settings)
-    app.ctx.bus = bus or make_bus(settings)
+    app.ctx.channel = channel or default_channel(settings)
+    app.ctx.bus = bus or make_live_bus(settings)
 
     @app.before_server_start
     async def _open(app: Sanic, _loop: Any = None) -> None:
@@ -69,9 +81,11 @@ def setup_resources(app: Sanic, settings: Settings, channel: CustomerChannel | N
         app.ctx.sessionmaker = make_sessionmaker(app.ctx.engine)
         app.ctx.summary_validator = SummaryValidator(settings.summary_schema_path)
         app.ctx.signer = SessionSigner(settings.secret_key, settings.session_max_age_seconds)
-        app.ctx.login_limiter = LoginLimiter(app.ctx.sessionmaker, settings.login_max_failures, settings.login_window_seconds)
+        app.ctx.login_limiter = LoginLimiter(
+            app.ctx.sessionmaker, settings.login_max_failures, settings.login_window_seconds
+        )
         app.ctx.queue_rules = QueueRules(settings.rate_window_seconds, settings.default_handle_seconds)
-        app.ctx.notices = load_notices(settings.notices_path)
+        app.ctx.notice_texts = load_notice_texts(settings.notices_path)
         await app.ctx.bus.start()
 
     @app.after_server_stop
@@ -81,7 +95,8 @@ def setup_resources(app: Sanic, settings: Settings, channel: CustomerChannel | N
         await app.ctx.engine.dispose()
 
 
-def _default_channel(settings: Settings) -> CustomerChannel:
+def default_channel(settings: Settings) -> CustomerChannel:
+    """Rasa's HTTP API when RASA_URL is set, otherwise a channel that only records."""
     if settings.rasa_url:
         return RasaChannel(settings.rasa_url, settings.rasa_auth_token, timeout=settings.rasa_timeout_seconds)
     log.warning("RASA_URL is not set: agent replies are recorded, not delivered to customers")
@@ -98,10 +113,12 @@ def setup_queue_notices(app: Sanic, settings: Settings, enabled: bool) -> None:
         notifier = QueueNotifier(
             sessionmaker=app.ctx.sessionmaker,
             channel=app.ctx.channel,
-            notices=app.ctx.notices,
+            texts=app.ctx.notice_texts,
             rules=app.ctx.queue_rules,
             interval_seconds=settings.queue_notice_interval_seconds,
             poll_seconds=settings.queue_notice_poll_seconds,
+            abandon_after_seconds=settings.abandon_after_seconds,
+            bus=app.ctx.bus,
         )
         app.ctx.queue_notifier_task = asyncio.create_task(notifier.run())
 
@@ -128,7 +145,7 @@ def setup_event_consumer(app: Sanic, settings: Settings, enabled: bool | None = 
 
     @app.after_server_start
     async def _start_event_consumer(app: Sanic, _loop: Any = None) -> None:
-        source = make_consumer(settings, sessionmaker=app.ctx.sessionmaker, bus=app.ctx.bus)
+        source = make_consumer(settings, sessionmaker=app.ctx.sessionmaker, bus=app.ctx.bus, channel=app.ctx.channel)
         if source is not None:
             app.ctx.event_consumer = ConsumerTask(source)
             app.ctx.event_consumer.start()
@@ -150,7 +167,7 @@ def create_app(
     settings: Settings,
     *,
     channel: CustomerChannel | None = None,
-    bus: EventBus | None = None,
+    bus: LiveBus | None = None,
     name: str = "handoff",
     consume_events: bool | None = None,
     queue_notices: bool = False,

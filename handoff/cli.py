@@ -28,11 +28,14 @@ def _serve(settings: Settings) -> int:
     from handoff.app import create_app
 
     if not asyncio.run(_schema_ready(settings)):
-        print("handoff: the database is not migrated; run `python -m handoff bootstrap` (or `migrate`) first", file=sys.stderr)
+        print(
+            "handoff: the database is not migrated; run `python -m handoff bootstrap` (or `migrate`) first",
+            file=sys.stderr,
+        )
         return 2
     app = create_app(settings, queue_notices=True)
     # one process per replica; replicas share live updates through
-    # PostgreSQL (handoff/events.py), so scale by running more of them
+    # PostgreSQL (handoff/live_bus.py), so scale by running more of them
     app.run(host=settings.host, port=settings.port, single_process=True, motd=False, access_log=False)
     return 0
 
@@ -62,7 +65,9 @@ async def _bootstrap(settings: Settings) -> int:
         await upgrade(engine)
         async with make_sessionmaker(engine)() as session, session.begin():
             departments = await sync_departments(session=session, catalogue_path=settings.catalogue_path)
-            agents = await ensure_demo_agents(session=session, departments=departments, password=settings.demo_agent_password)
+            agents = await ensure_demo_agents(
+                session=session, departments=departments, password=settings.demo_agent_password
+            )
     finally:
         await engine.dispose()
     print(f"Handoff console:  http://{settings.host}:{settings.port}/console/")
@@ -82,7 +87,9 @@ async def _retention(settings: Settings, archive_days: int, purge_days: int) -> 
     try:
         async with make_sessionmaker(engine)() as session, session.begin():
             result = await apply_retention(
-                session=session, archive_after_days=archive_days, purge_after_days=purge_days,
+                session=session,
+                archive_after_days=archive_days,
+                purge_after_days=purge_days,
                 login_window_seconds=settings.login_window_seconds,
             )
     finally:
@@ -102,8 +109,12 @@ async def _create_agent(settings: Settings, args: argparse.Namespace) -> int:
     try:
         async with make_sessionmaker(engine)() as session, session.begin():
             await create_agent(
-                session=session, username=args.username, password=password, display_name=args.display_name or args.username,
-                role=args.role, departments=args.departments.split(",") if args.departments else [],
+                session=session,
+                username=args.username,
+                password=password,
+                display_name=args.display_name or args.username,
+                role=args.role,
+                departments=args.departments.split(",") if args.departments else [],
             )
     finally:
         await engine.dispose()
@@ -119,8 +130,9 @@ async def _follow(settings: Settings) -> int:
     import contextlib
     import signal
 
+    from handoff.app import default_channel
     from handoff.broker import make_consumer
-    from handoff.events import make_bus
+    from handoff.live_bus import make_live_bus
 
     if settings.events_source == "off":
         print("handoff: HANDOFF_EVENTS_SOURCE is off; nothing to follow", file=sys.stderr)
@@ -130,10 +142,11 @@ async def _follow(settings: Settings) -> int:
         if not await is_current(engine):
             print("handoff: the database is not migrated; run `python -m handoff migrate` first", file=sys.stderr)
             return 2
-        bus = make_bus(settings)
+        bus = make_live_bus(settings)
         await bus.start()
         try:
-            source = make_consumer(settings, sessionmaker=make_sessionmaker(engine), bus=bus)
+            channel = default_channel(settings)
+            source = make_consumer(settings, sessionmaker=make_sessionmaker(engine), bus=bus, channel=channel)
             assert source is not None
             task = asyncio.create_task(source.run())
             loop = asyncio.get_running_loop()
@@ -142,6 +155,7 @@ async def _follow(settings: Settings) -> int:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         finally:
+            await channel.close()
             await bus.close()
     finally:
         await engine.dispose()
@@ -164,7 +178,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("serve", help="run the HTTP service and the agent console")
     mig = sub.add_parser("migrate", help="apply database migrations (one at a time, whoever starts them)")
-    mig.add_argument("--catalogue", action="store_true", help="also create or update the departments from the catalogue")
+    mig.add_argument(
+        "--catalogue", action="store_true", help="also create or update the departments from the catalogue"
+    )
     sub.add_parser("follow", help="follow Rasa's event broker only (transcripts, customer messages to tickets)")
     sub.add_parser("bootstrap", help="migrate, create departments and demo agents, print credentials")
     ret = sub.add_parser("retention", help="archive and purge old closed tickets")

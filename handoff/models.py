@@ -26,6 +26,15 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from support_rules.tickets import (
+    CLOSED_STATUSES,
+    OPEN_STATUSES,
+    QUEUED,
+    TICKET_STATUSES,
+    format_ticket_number,
+    parse_ticket_number,
+)
+
 __all__ = [
     "Base",
     "Department",
@@ -48,9 +57,6 @@ __all__ = [
     "TRANSCRIPT_KINDS",
 ]
 
-TICKET_STATUSES = ("queued", "assigned", "resolved", "handed_back", "abandoned")
-OPEN_STATUSES = ("queued", "assigned")
-CLOSED_STATUSES = ("resolved", "handed_back", "abandoned")
 PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
 ROLES = ("agent", "supervisor", "admin")
 SENDERS = ("customer", "bot", "agent", "system")
@@ -58,18 +64,6 @@ SENDERS = ("customer", "bot", "agent", "system")
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def format_ticket_number(ticket_id: int) -> str:
-    return f"T-{ticket_id:06d}"
-
-
-def parse_ticket_number(number: str) -> int | None:
-    """The ticket id for ``T-000123`` (any case), or None for anything else."""
-    number = number.strip().upper()
-    if not number.startswith("T-") or not number[2:].isascii() or not number[2:].isdigit() or len(number) > 20:
-        return None
-    return int(number[2:])
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -110,9 +104,7 @@ class Department(Base):
 class AgentDepartment(Base):
     __tablename__ = "agent_departments"
 
-    agent_id: Mapped[int] = mapped_column(
-        ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True
-    )
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True)
     department_id: Mapped[str] = mapped_column(ForeignKey("departments.id"), primary_key=True)
 
 
@@ -128,9 +120,7 @@ class Agent(Base):
     session_epoch: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    department_links: Mapped[list[AgentDepartment]] = relationship(
-        lazy="selectin", cascade="all, delete-orphan"
-    )
+    department_links: Mapped[list[AgentDepartment]] = relationship(lazy="selectin", cascade="all, delete-orphan")
 
     @property
     def department_ids(self) -> list[str]:
@@ -161,7 +151,7 @@ class Ticket(Base):
     priority_rank: Mapped[int] = mapped_column(Integer)
     priority_reason: Mapped[str] = mapped_column(String(500))
     summary: Mapped[dict[str, Any]] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(String(16), default="queued")
+    status: Mapped[str] = mapped_column(String(16), default=QUEUED)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"), nullable=True)
     resolution_note: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

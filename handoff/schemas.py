@@ -1,5 +1,12 @@
-"""Request bodies: the handoff summary (JSON Schema shared with the bot) and
-small typed bodies for the agent API, rejecting unknown fields."""
+"""Checking what callers send: the handoff summary and the request bodies.
+
+The summary is checked against ``schemas/handoff_summary.schema.json``, the
+JSON Schema the bot shares (``SummaryValidator``). Every other body is a
+pydantic model (``handoff/api/bodies.py``): the model validates the body and
+is what the OpenAPI document shows (``handoff/api/spec.py``), so the two
+cannot drift. ``validate_body`` turns pydantic's errors into this service's
+JSON errors (``handoff/errors.py``).
+"""
 
 from __future__ import annotations
 
@@ -7,24 +14,20 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, TypeVar
 
 from jsonschema import Draft202012Validator, FormatChecker
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
-from handoff.errors import BadRequest, PayloadTooLarge, Unprocessable
+from handoff.errors import ApiError, BadRequest, PayloadTooLarge, Unprocessable
 
-__all__ = [
-    "SummaryValidator",
-    "Field",
-    "parse_body",
-    "parse_json",
-    "LOGIN",
-    "REPLY",
-    "RESOLVE",
-    "TRANSFER",
-    "BOT_MESSAGE",
-    "EMPTY",
-]
+__all__ = ["SummaryValidator", "BodyLimits", "TOO_MANY_BYTES", "parse_json", "validate_body", "load_summary_schema"]
+
+Model = TypeVar("Model", bound=BaseModel)
+
+# the pydantic error type of a text longer than its byte limit (bodies.py)
+TOO_MANY_BYTES = "too_many_bytes"
 
 _formats = FormatChecker()
 
@@ -44,14 +47,19 @@ def _is_date(value: object) -> bool:
     return True
 
 
+def load_summary_schema(schema_path: Path) -> dict[str, Any]:
+    with open(schema_path, encoding="utf-8") as fh:
+        schema: dict[str, Any] = json.load(fh)
+    Draft202012Validator.check_schema(schema)
+    return schema
+
+
 class SummaryValidator:
     """Validates summaries against ``schemas/handoff_summary.schema.json``."""
 
     def __init__(self, schema_path: Path) -> None:
-        with open(schema_path, encoding="utf-8") as fh:
-            schema = json.load(fh)
-        Draft202012Validator.check_schema(schema)
-        self._validator = Draft202012Validator(schema, format_checker=_formats)
+        self.schema = load_summary_schema(schema_path)
+        self._validator = Draft202012Validator(self.schema, format_checker=_formats)
 
     def validate(self, summary: Any) -> None:
         errors = sorted(self._validator.iter_errors(summary), key=lambda e: list(e.path))
@@ -73,12 +81,11 @@ class SummaryValidator:
 
 
 @dataclass(frozen=True)
-class Field:
-    type: type | tuple[type, ...]
-    required: bool = True
-    max_len: int | None = None
-    max_bytes: int | None = None
-    choices: tuple[str, ...] | None = None
+class BodyLimits:
+    """Limits a body is checked against, from the settings (the validation
+    context of the models in bodies.py)."""
+
+    message_bytes: int
 
 
 def parse_json(raw: bytes | None, *, max_bytes: int) -> Any:
@@ -92,47 +99,40 @@ def parse_json(raw: bytes | None, *, max_bytes: int) -> Any:
         raise BadRequest("request body must be JSON", code="invalid_json") from None
 
 
-def parse_body(data: Any, spec: Mapping[str, Field]) -> dict[str, Any]:
-    """Check a decoded JSON object against ``spec``: no unknown fields, right types."""
-    if not isinstance(data, dict):
-        raise BadRequest("request body must be a JSON object", code="invalid_body")
-    unknown = sorted(set(data) - set(spec))
+def validate_body(model: type[Model], data: Any, *, limits: BodyLimits | None = None) -> Model:
+    """``data`` (decoded JSON, or query arguments) as ``model``; a field sent
+    as ``null`` counts as not sent. Errors answer 400 (413 for a text over
+    its byte limit), naming the field."""
+    if isinstance(data, dict):
+        data = {name: value for name, value in data.items() if value is not None}
+    try:
+        return model.model_validate(data, context={"limits": limits} if limits else None)
+    except ValidationError as exc:
+        raise _api_error(exc.errors(include_url=False, include_input=False)) from None
+
+
+def _field(error: ErrorDetails) -> str:
+    return ".".join(str(part) for part in error["loc"]) or "(body)"
+
+
+def _api_error(errors: list[ErrorDetails]) -> ApiError:
+    unknown = sorted(_field(e) for e in errors if e["type"] == "extra_forbidden")
     if unknown:
-        raise BadRequest(f"unknown field(s): {', '.join(unknown)}", code="unknown_field")
-    out: dict[str, Any] = {}
-    for name, f in spec.items():
-        if name not in data or data[name] is None:
-            if f.required:
-                raise BadRequest(f"missing field: {name}", code="missing_field")
-            continue
-        value = data[name]
-        if isinstance(value, bool) and f.type is not bool:
-            raise BadRequest(f"field {name} has the wrong type", code="wrong_type")
-        if not isinstance(value, f.type):
-            raise BadRequest(f"field {name} has the wrong type", code="wrong_type")
-        if isinstance(value, str):
-            if f.max_bytes is not None and len(value.encode("utf-8")) > f.max_bytes:
-                raise PayloadTooLarge(f"field {name} larger than {f.max_bytes} bytes")
-            if f.max_len is not None and len(value) > f.max_len:
-                raise BadRequest(f"field {name} longer than {f.max_len}", code="too_long")
-            if f.required and not value.strip():
-                raise BadRequest(f"field {name} must not be empty", code="empty_field")
-        if f.choices is not None and value not in f.choices:
-            raise BadRequest(f"field {name} must be one of {', '.join(f.choices)}", code="invalid_choice")
-        out[name] = value
-    return out
-
-
-MESSAGE_BYTES = 4 * 1024
-
-EMPTY: dict[str, Field] = {}
-LOGIN = {"username": Field(str, max_len=64), "password": Field(str, max_len=256)}
-REPLY = {"text": Field(str, max_bytes=MESSAGE_BYTES), "client_id": Field(str, required=False, max_len=64)}
-RESOLVE = {"note": Field(str, required=False, max_bytes=MESSAGE_BYTES)}
-TRANSFER = {"department": Field(str, max_len=32), "note": Field(str, required=False, max_bytes=MESSAGE_BYTES)}
-BOT_MESSAGE = {
-    "source_id": Field(str, max_len=255),
-    "sender": Field(str, choices=("customer", "bot", "system")),
-    "text": Field(str, max_bytes=MESSAGE_BYTES),
-    "timestamp": Field(str, required=False, max_len=64),
-}
+        return BadRequest(f"unknown field(s): {', '.join(unknown)}", code="unknown_field")
+    first = errors[0]
+    kind, name = first["type"], _field(first)
+    if not first["loc"]:
+        return BadRequest("request body must be a JSON object", code="invalid_body")
+    if kind == "missing":
+        return BadRequest(f"missing field: {name}", code="missing_field")
+    if kind == TOO_MANY_BYTES:
+        return PayloadTooLarge(f"field {name} {first['msg']}")
+    if kind == "string_too_long":
+        return BadRequest(f"field {name} longer than {first.get('ctx', {}).get('max_length')}", code="too_long")
+    if kind == "string_pattern_mismatch":
+        return BadRequest(f"field {name} must not be empty", code="empty_field")
+    if kind == "literal_error":
+        return BadRequest(f"field {name} {first['msg'].lower()}", code="invalid_choice")
+    if kind.endswith(("_type", "_parsing")):
+        return BadRequest(f"field {name} has the wrong type", code="wrong_type")
+    return BadRequest(f"field {name}: {first['msg']}", code="invalid_field")

@@ -1,5 +1,11 @@
 """Settings for the handoff service, read once from the environment.
 
+Each setting is defined once, as a field of ``Settings``: its environment
+variable, its default, how the text is read and what it means
+(``setting(...)``). ``load_settings`` reads every field from the
+environment in one loop; nothing else in ``handoff/`` reads the
+environment. ``docs/HANDOFF.md`` lists the variables.
+
 Defaults run on one machine with nothing installed (a SQLite file next to
 the working directory). Secrets have no default: the service refuses to
 start without them unless ``HANDOFF_DEV_INSECURE=1`` is set, which then
@@ -8,107 +14,208 @@ uses fixed, clearly insecure development values.
 
 from __future__ import annotations
 
+import dataclasses
 import os
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-__all__ = ["Settings", "SettingsError", "load_settings", "REPO_ROOT"]
+from support_rules.language import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES
+from support_rules.limits import MAX_MESSAGE_CHARS
+
+__all__ = ["Settings", "SettingsError", "load_settings", "setting_fields", "REPO_ROOT"]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 _DEV_SECRET = "insecure-development-secret"
 # the socket.io client installed by `make webchat-setup` (mk/webchat.mk)
-_WEBCHAT_VENDOR = Path("build", "webchat", "node_modules", "socket.io-client", "dist", "socket.io.min.js")
+_WEBCHAT_VENDOR = "build/webchat/node_modules/socket.io-client/dist/socket.io.min.js"
+
+T = TypeVar("T")
+Parse = Callable[[str, str], Any]  # (variable name, raw text) -> value
 
 
 class SettingsError(RuntimeError):
     """A required setting is missing or malformed."""
 
 
-@dataclass(frozen=True)
-class Settings:
-    database_url: str = "sqlite+aiosqlite:///handoff.db"
-    host: str = "127.0.0.1"
-    port: int = 8080
-    service_token: str = field(default="", repr=False)
-    secret_key: str = field(default="", repr=False)
-    demo_agent_password: str = field(default="", repr=False)
-    repo_root: Path = REPO_ROOT
-    catalogue_path: Path = REPO_ROOT / "data" / "catalogue.yml"
-    summary_schema_path: Path = REPO_ROOT / "schemas" / "handoff_summary.schema.json"
-    session_max_age_seconds: int = 12 * 3600
-    login_max_failures: int = 5
-    login_window_seconds: int = 300
-    rate_window_seconds: int = 3600
-    default_handle_seconds: int = 300
-    archive_after_days: int = 30
-    purge_after_days: int = 365
-    max_body_bytes: int = 64 * 1024
-    max_message_bytes: int = 4 * 1024
-    # Rasa's event broker, followed for transcripts and live customer
-    # messages (handoff.broker): sql | rabbitmq | off
-    events_source: str = "sql"
-    rasa_events_url: str = field(default="sqlite+aiosqlite:///events.db", repr=False)
-    rabbitmq_url: str = field(default="amqp://guest:guest@127.0.0.1:5672/", repr=False)
-    rabbitmq_queue: str = "rasa_core_events"
-    rabbitmq_exchange: str = "rasa-exchange"
-    cookie_secure: bool = False
-    dev_insecure: bool = False
-    # Rasa's HTTP API, through which agent replies, notices and hand-backs
-    # reach the customer; empty: replies are only recorded (tests, demos).
-    rasa_url: str = ""
-    rasa_auth_token: str = field(default="", repr=False)
-    rasa_timeout_seconds: float = 10.0
-    notices_path: Path = REPO_ROOT / "data" / "notices.yml"
-    queue_notice_interval_seconds: int = 60
-    queue_notice_poll_seconds: float = 3.0
-    # customer web chat (/chat/): where the browser reaches Rasa's socket.io channel
-    rasa_public_url: str = "http://127.0.0.1:5005"
-    webchat_vendor_path: Path = REPO_ROOT / _WEBCHAT_VENDOR
-    webchat_default_language: str = "tr"
-    # live updates to consoles: auto (PostgreSQL LISTEN/NOTIFY on a
-    # PostgreSQL database, in-process on SQLite), postgres or memory
-    live_bus: str = "auto"
-    live_channel: str = "handoff_live"
-
-
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
+def _integer(name: str, raw: str) -> int:
     try:
         return int(raw)
     except ValueError as exc:
         raise SettingsError(f"{name} must be an integer, got {raw!r}") from exc
 
 
-def _bool(env: Mapping[str, str], name: str) -> bool:
-    return env.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+def _positive(name: str, raw: str) -> int:
+    value = _integer(name, raw)
+    if value < 1:
+        raise SettingsError(f"{name} must be a positive integer, got {raw!r}")
+    return value
 
 
-def _choice(env: Mapping[str, str], name: str, default: str, allowed: set[str]) -> str:
-    raw = (env.get(name) or default).strip().lower()
-    if raw not in allowed:
-        raise SettingsError(f"{name} must be one of {', '.join(sorted(allowed))}, got {raw!r}")
+def _seconds(name: str, raw: str) -> float:
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be a number of seconds, got {raw!r}") from exc
+
+
+def _flag(name: str, raw: str) -> bool:
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _text(name: str, raw: str) -> str:
     return raw
 
 
-def _identifier(env: Mapping[str, str], name: str, default: str) -> str:
-    raw = (env.get(name) or default).strip()
-    if not raw.replace("_", "").isalnum() or not raw.isascii() or len(raw) > 63:
+def _url(name: str, raw: str) -> str:
+    return raw.strip().rstrip("/")
+
+
+def _path(name: str, raw: str) -> Path:
+    return Path(raw)
+
+
+def _choice(*allowed: str) -> Parse:
+    def parse(name: str, raw: str) -> str:
+        value = raw.strip().lower()
+        if value not in allowed:
+            raise SettingsError(f"{name} must be one of {', '.join(sorted(allowed))}, got {raw!r}")
+        return value
+
+    return parse
+
+
+def _identifier(name: str, raw: str) -> str:
+    value = raw.strip()
+    if not value.replace("_", "").isalnum() or not value.isascii() or len(value) > 63:
         raise SettingsError(f"{name} must be letters, digits and underscores (at most 63), got {raw!r}")
-    return raw
+    return value
 
 
-def _public_url(env: Mapping[str, str], name: str, default: str) -> str:
+def _public_url(name: str, raw: str) -> str:
     """An http(s) origin plus optional path; it ends up in a CSP header, so nothing else."""
-    raw = (env.get(name) or default).strip().rstrip("/")
-    parts = urlsplit(raw)
-    if parts.scheme not in {"http", "https"} or not parts.netloc or any(c in raw for c in " ;,'\""):
+    value = raw.strip().rstrip("/")
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.netloc or any(c in value for c in " ;,'\""):
         raise SettingsError(f"{name} must be an http(s) URL, got {raw!r}")
-    return raw
+    return value
+
+
+_PARSERS: dict[type, Parse] = {int: _integer, float: _seconds, bool: _flag, str: _text, Path: _path}
+
+
+def setting(
+    env: str, default: T, doc: str, *, parse: Parse | None = None, secret: bool = False, under_root: str | None = None
+) -> T:
+    """One setting: the variable ``env`` read with ``parse`` (by default by
+    the field's type), ``default`` when it is unset or empty. A path
+    ``under_root`` defaults to that path under ``HANDOFF_REPO_ROOT``."""
+    meta = {"env": env, "doc": doc, "parse": parse, "under_root": under_root}
+    return dataclasses.field(default=default, repr=not secret, metadata=meta)
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = setting(
+        "DATABASE_URL", "sqlite+aiosqlite:///handoff.db", "SQLite file by default; postgresql://... (asyncpg)"
+    )
+    host: str = setting("HANDOFF_HOST", "127.0.0.1", "where serve listens")
+    port: int = setting("HANDOFF_PORT", 8080, "where serve listens")
+    service_token: str = setting("HANDOFF_SERVICE_TOKEN", "", "bearer token the bot sends (required)", secret=True)
+    secret_key: str = setting("HANDOFF_SECRET_KEY", "", "signs agent session tokens (required)", secret=True)
+    dev_insecure: bool = setting(
+        "HANDOFF_DEV_INSECURE", False, "start without the two secrets, with fixed insecure ones (development only)"
+    )
+    demo_agent_password: str = setting("DEMO_AGENT_PASSWORD", "", "password of the demo agents", secret=True)
+    repo_root: Path = setting("HANDOFF_REPO_ROOT", REPO_ROOT, "where data/ and schemas/ are read from")
+    catalogue_path: Path = setting(
+        "HANDOFF_CATALOGUE", REPO_ROOT / "data" / "catalogue.yml", "the catalogue", under_root="data/catalogue.yml"
+    )
+    summary_schema_path: Path = setting(
+        "HANDOFF_SUMMARY_SCHEMA",
+        REPO_ROOT / "schemas" / "handoff_summary.schema.json",
+        "the summary's JSON Schema",
+        under_root="schemas/handoff_summary.schema.json",
+    )
+    session_max_age_seconds: int = setting("HANDOFF_SESSION_MAX_AGE", 12 * 3600, "agent session lifetime, seconds")
+    login_max_failures: int = setting("HANDOFF_LOGIN_MAX_FAILURES", 5, "failed log-ins allowed within the window")
+    login_window_seconds: int = setting("HANDOFF_LOGIN_WINDOW", 300, "window of the failed log-ins, seconds")
+    rate_window_seconds: int = setting("HANDOFF_RATE_WINDOW", 3600, "window W of the handling rate, seconds")
+    default_handle_seconds: int = setting(
+        "HANDOFF_DEFAULT_HANDLE_SECONDS", 300, "assumed seconds per ticket when none was claimed in the window"
+    )
+    archive_after_days: int = setting("HANDOFF_ARCHIVE_AFTER_DAYS", 30, "closed tickets are archived after")
+    purge_after_days: int = setting("HANDOFF_PURGE_AFTER_DAYS", 365, "archived tickets are purged after")
+    abandon_after_seconds: int = setting(
+        "HANDOFF_ABANDON_AFTER_SECONDS",
+        86400,
+        "a queued ticket whose customer wrote nothing for this long is closed as abandoned; 0: never",
+        parse=_integer,
+    )
+    max_body_bytes: int = setting("HANDOFF_MAX_BODY_BYTES", 64 * 1024, "largest request body", parse=_positive)
+    max_message_chars: int = setting(
+        "HANDOFF_MAX_MESSAGE_CHARS", MAX_MESSAGE_CHARS, "longest message or reply, characters", parse=_positive
+    )
+    max_message_bytes: int = setting(
+        "HANDOFF_MAX_MESSAGE_BYTES", 4 * 1024, "largest message or reply, UTF-8 bytes", parse=_positive
+    )
+    # Rasa's event broker, followed for transcripts and live customer
+    # messages (handoff.broker)
+    events_source: str = setting(
+        "HANDOFF_EVENTS_SOURCE", "sql", "Rasa's event broker to follow", parse=_choice("sql", "rabbitmq", "off")
+    )
+    rasa_events_url: str = setting(
+        "RASA_EVENTS_URL", "sqlite+aiosqlite:///events.db", "the database of Rasa's SQL broker", secret=True
+    )
+    rabbitmq_url: str = setting("RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/", "RabbitMQ", secret=True)
+    rabbitmq_queue: str = setting("RABBITMQ_QUEUE", "rasa_core_events", "the queue, as in Rasa's queues:")
+    rabbitmq_exchange: str = setting("RABBITMQ_EXCHANGE", "rasa-exchange", "Rasa 3.6's fanout exchange")
+    cookie_secure: bool = setting("HANDOFF_COOKIE_SECURE", False, "mark the session cookie Secure (behind HTTPS)")
+    # Rasa's HTTP API, through which agent replies, notices and hand-backs
+    # reach the customer; empty: replies are only recorded (tests, demos).
+    rasa_url: str = setting("RASA_URL", "", "Rasa's HTTP API", parse=_url)
+    rasa_auth_token: str = setting("RASA_AUTH_TOKEN", "", "Rasa's --auth-token", secret=True)
+    rasa_timeout_seconds: float = setting("HANDOFF_RASA_TIMEOUT", 10.0, "seconds per request to Rasa")
+    notices_path: Path = setting(
+        "HANDOFF_NOTICES", REPO_ROOT / "data" / "notices.yml", "the customer notices", under_root="data/notices.yml"
+    )
+    queue_notice_interval_seconds: int = setting(
+        "HANDOFF_QUEUE_NOTICE_INTERVAL", 60, "at most one queue notice per ticket per interval, seconds"
+    )
+    queue_notice_poll_seconds: float = setting("HANDOFF_QUEUE_NOTICE_POLL", 3.0, "how often the queue is checked")
+    # customer web chat (/chat/): where the browser reaches Rasa's socket.io channel
+    rasa_public_url: str = setting(
+        "RASA_PUBLIC_URL", "http://127.0.0.1:5005", "Rasa's socket.io channel as browsers reach it", parse=_public_url
+    )
+    webchat_vendor_path: Path = setting(
+        "HANDOFF_WEBCHAT_VENDOR", REPO_ROOT / _WEBCHAT_VENDOR, "the socket.io client", under_root=_WEBCHAT_VENDOR
+    )
+    webchat_default_language: str = setting(
+        "HANDOFF_WEBCHAT_LANGUAGE", DEFAULT_LANGUAGE, "the web chat's language", parse=_choice(*SUPPORTED_LANGUAGES)
+    )
+    # live updates to consoles: auto (PostgreSQL LISTEN/NOTIFY on a
+    # PostgreSQL database, in-process on SQLite), postgres or memory
+    live_bus: str = setting(
+        "HANDOFF_LIVE_BUS", "auto", "live updates: auto, postgres, memory", parse=_choice("auto", "postgres", "memory")
+    )
+    live_channel: str = setting("HANDOFF_LIVE_CHANNEL", "handoff_live", "the NOTIFY channel", parse=_identifier)
+
+
+def setting_fields() -> list[dataclasses.Field[Any]]:
+    """Every setting, in the order of ``Settings``."""
+    return list(dataclasses.fields(Settings))
+
+
+def _read(env: Mapping[str, str], item: dataclasses.Field[Any], root: Path) -> Any:
+    meta = item.metadata
+    raw = env.get(meta["env"])
+    if raw is None or raw == "":
+        return root / meta["under_root"] if meta["under_root"] else item.default
+    parse: Parse = meta["parse"] or _PARSERS[type(item.default) if not isinstance(item.default, Path) else Path]
+    return parse(meta["env"], raw)
 
 
 def load_settings(env: Mapping[str, str] | None = None, *, require_secrets: bool = True) -> Settings:
@@ -118,53 +225,16 @@ def load_settings(env: Mapping[str, str] | None = None, *, require_secrets: bool
     (migrations, retention).
     """
     env = os.environ if env is None else env
-    dev = _bool(env, "HANDOFF_DEV_INSECURE")
-    token = env.get("HANDOFF_SERVICE_TOKEN", "")
-    secret = env.get("HANDOFF_SECRET_KEY", "")
-    if require_secrets and not (token and secret):
-        if not dev:
-            raise SettingsError(
-                "HANDOFF_SERVICE_TOKEN and HANDOFF_SECRET_KEY must be set "
-                "(or HANDOFF_DEV_INSECURE=1 for a throwaway development run)"
-            )
-    token = token or (_DEV_SECRET if dev else "")
-    secret = secret or (_DEV_SECRET if dev else "")
-    root = Path(env.get("HANDOFF_REPO_ROOT", str(REPO_ROOT)))
-    return Settings(
-        database_url=env.get("DATABASE_URL") or "sqlite+aiosqlite:///handoff.db",
-        host=env.get("HANDOFF_HOST", "127.0.0.1"),
-        port=_int(env, "HANDOFF_PORT", 8080),
-        service_token=token,
-        secret_key=secret,
-        demo_agent_password=env.get("DEMO_AGENT_PASSWORD", ""),
-        repo_root=root,
-        catalogue_path=Path(env.get("HANDOFF_CATALOGUE", str(root / "data" / "catalogue.yml"))),
-        summary_schema_path=Path(
-            env.get("HANDOFF_SUMMARY_SCHEMA", str(root / "schemas" / "handoff_summary.schema.json"))
-        ),
-        session_max_age_seconds=_int(env, "HANDOFF_SESSION_MAX_AGE", 12 * 3600),
-        login_max_failures=_int(env, "HANDOFF_LOGIN_MAX_FAILURES", 5),
-        login_window_seconds=_int(env, "HANDOFF_LOGIN_WINDOW", 300),
-        rate_window_seconds=_int(env, "HANDOFF_RATE_WINDOW", 3600),
-        default_handle_seconds=_int(env, "HANDOFF_DEFAULT_HANDLE_SECONDS", 300),
-        archive_after_days=_int(env, "HANDOFF_ARCHIVE_AFTER_DAYS", 30),
-        purge_after_days=_int(env, "HANDOFF_PURGE_AFTER_DAYS", 365),
-        events_source=_choice(env, "HANDOFF_EVENTS_SOURCE", "sql", {"sql", "rabbitmq", "off"}),
-        rasa_events_url=env.get("RASA_EVENTS_URL") or "sqlite+aiosqlite:///events.db",
-        rabbitmq_url=env.get("RABBITMQ_URL") or "amqp://guest:guest@127.0.0.1:5672/",
-        rabbitmq_queue=env.get("RABBITMQ_QUEUE") or "rasa_core_events",
-        rabbitmq_exchange=env.get("RABBITMQ_EXCHANGE") or "rasa-exchange",
-        cookie_secure=_bool(env, "HANDOFF_COOKIE_SECURE"),
-        dev_insecure=dev,
-        rasa_url=(env.get("RASA_URL") or "").rstrip("/"),
-        rasa_auth_token=env.get("RASA_AUTH_TOKEN", ""),
-        rasa_timeout_seconds=float(_int(env, "HANDOFF_RASA_TIMEOUT", 10)),
-        notices_path=Path(env.get("HANDOFF_NOTICES", str(root / "data" / "notices.yml"))),
-        queue_notice_interval_seconds=_int(env, "HANDOFF_QUEUE_NOTICE_INTERVAL", 60),
-        queue_notice_poll_seconds=float(_int(env, "HANDOFF_QUEUE_NOTICE_POLL", 3)),
-        rasa_public_url=_public_url(env, "RASA_PUBLIC_URL", "http://127.0.0.1:5005"),
-        webchat_vendor_path=Path(env.get("HANDOFF_WEBCHAT_VENDOR") or str(root / _WEBCHAT_VENDOR)),
-        webchat_default_language=_choice(env, "HANDOFF_WEBCHAT_LANGUAGE", "tr", {"tr", "en"}),
-        live_bus=_choice(env, "HANDOFF_LIVE_BUS", "auto", {"auto", "postgres", "memory"}),
-        live_channel=_identifier(env, "HANDOFF_LIVE_CHANNEL", "handoff_live"),
-    )
+    fields = setting_fields()
+    root = _read(env, next(f for f in fields if f.name == "repo_root"), REPO_ROOT)
+    values = {f.name: _read(env, f, root) for f in fields}
+    dev = values["dev_insecure"]
+    if require_secrets and not (values["service_token"] and values["secret_key"]) and not dev:
+        raise SettingsError(
+            "HANDOFF_SERVICE_TOKEN and HANDOFF_SECRET_KEY must be set "
+            "(or HANDOFF_DEV_INSECURE=1 for a throwaway development run)"
+        )
+    if dev:
+        values["service_token"] = values["service_token"] or _DEV_SECRET
+        values["secret_key"] = values["secret_key"] or _DEV_SECRET
+    return Settings(**values)

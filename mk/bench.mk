@@ -1,6 +1,6 @@
 # Benchmarks (bench/, docs/BENCHMARKS.md): scripts that print their figures
 # and write them as JSON under build/bench/; never part of `make test`. They
-# run the real processes on this machine (tests/live_stack.py), so every
+# run the real processes on this machine (stack/live.py), so every
 # target first sets up what `make setup` and `make train` do. The load
 # generator, the plot and the profilers have their own environment,
 # .venv/bench, from requirements/bench.txt. `make bench-queue` needs the

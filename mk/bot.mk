@@ -6,19 +6,28 @@ BOT_VENV := $(VENV_ROOT)/bot
 BOT_PY := $(BOT_VENV)/bin/python
 RASA := $(BOT_VENV)/bin/rasa
 BOT_STAMP := $(BOT_VENV)/.installed
+BOT_TEST_STAMP := $(BOT_VENV)/.test-installed
 SPACY_DIR := build/spacy
 SPACY_STAMP := $(SPACY_DIR)/.built
 MODEL_STAMP := models/.trained
 TRAINING_INPUTS := config.yml $(shell find domain data -name '*.yml' 2>/dev/null | sort) bot/components/bilingual_tokenizer.py
 
-.PHONY: bot-setup train test-bot nlu-report validate
+.PHONY: bot-setup bot-test-setup train test-bot nlu-report validate
 
+# what running needs (`make run`); bot-test-setup adds the tests' tools
 bot-setup: $(BOT_STAMP) $(SPACY_STAMP)
 
-$(BOT_STAMP): requirements/bot.txt requirements/bot-constraints.txt
+bot-test-setup: bot-setup $(BOT_TEST_STAMP)
+
+$(BOT_STAMP): requirements/bot.txt requirements/bot-constraints.txt $(RULES_PROJECT)
 	@test -n "$(PYTHON310)" || { echo "Python 3.10 is needed for Rasa 3.6 (python3.10 or pyenv's 3.10)"; exit 1; }
 	$(PYTHON310) -m venv $(BOT_VENV)
 	$(BOT_PY) -m pip install -q -r requirements/bot.txt -c requirements/bot-constraints.txt
+	$(BOT_PY) -m pip install -q --no-deps -e rules
+	touch $@
+
+$(BOT_TEST_STAMP): $(BOT_STAMP) requirements/bot-test.txt requirements/bot-constraints.txt
+	$(BOT_PY) -m pip install -q -r requirements/bot-test.txt -c requirements/bot-constraints.txt
 	touch $@
 
 $(SPACY_STAMP): $(BOT_STAMP) bot/spacy_pipelines.py
@@ -45,7 +54,7 @@ nlu-report: $(MODEL_STAMP)
 	  $(BOT_PY) -c "import json,sys; r=json.load(open('results/nlu-$$lang/intent_report.json')); w=r['weighted avg']; print(f'$$lang: intent F1 {w[\"f1-score\"]:.3f}  accuracy {r[\"accuracy\"]:.3f}')"; \
 	done
 
-test-bot: bot-setup $(MODEL_STAMP) $(ENV_FILE)
-	$(BOT_PY) -m pytest -q -p no:cacheprovider -W ignore::DeprecationWarning tests/actions tests/bot
+test-bot: bot-test-setup $(MODEL_STAMP) $(ENV_FILE)
+	$(BOT_PY) -m pytest -q -p no:cacheprovider -W ignore::DeprecationWarning tests/rules tests/actions tests/bot
 	$(RASA) test core --stories tests/stories --model models/triage.tar.gz --endpoints endpoints.yml --fail-on-prediction-errors --out results/core
 	$(MAKE) --no-print-directory nlu-report

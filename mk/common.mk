@@ -9,6 +9,9 @@ ENV_FILE := .env.local
 PYTHON310 ?= $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python3.10 /usr/bin/python3.10; do \
 	  $$p -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null && { echo $$p; break; }; done)
 PYTHON3 ?= python3
+# The rules both environments share (rules/support_rules), installed
+# editable into each, so a change to them needs no reinstall.
+RULES_PROJECT := rules/pyproject.toml
 
 RASA_PORT ?= 5005
 ACTIONS_PORT ?= 5055

@@ -24,10 +24,10 @@ CLUSTER_PYTEST := $(HANDOFF_PY) -m pytest -q -s -p no:cacheprovider --import-mod
 
 # two replicas of every part on this machine's PostgreSQL, Redis and RabbitMQ,
 # then one replica of each part killed mid-run (part of `make test`)
-test-cluster: setup deploy-setup $(MODEL_STAMP) $(ENV_FILE)
+test-cluster: setup $(MODEL_STAMP) $(ENV_FILE)
 	$(CLUSTER_PYTEST) tests/deploy
 
 # the kill run alone, e.g. to repeat it: `make test-failover` (CLUSTER_KEEP_DATABASES=1
 # keeps the run's databases for reading its trackers and tickets afterwards)
-test-failover: setup deploy-setup $(MODEL_STAMP) $(ENV_FILE)
+test-failover: setup $(MODEL_STAMP) $(ENV_FILE)
 	$(CLUSTER_PYTEST) -k killed tests/deploy/test_cluster.py

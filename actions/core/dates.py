@@ -8,18 +8,25 @@ are handed to dateparser, which knows both languages' number words. Weekday
 names ("geçen cuma", "last Friday") and bare days of the month ("12'siydi",
 "the 12th") resolve to the most recent such day on or before today.
 """
+
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Optional
 
-from .text import fold_letters
+from support_rules.text import fold_letters
 
 __all__ = [
-    "DateReading", "BirthDateCheck", "read_date", "read_transaction_date",
-    "read_birth_date", "age_on", "check_birth_date", "ADULT_AGE", "MAX_AGE",
+    "DateReading",
+    "BirthDateCheck",
+    "read_date",
+    "read_transaction_date",
+    "read_birth_date",
+    "age_on",
+    "check_birth_date",
+    "ADULT_AGE",
+    "MAX_AGE",
 ]
 
 ADULT_AGE = 18
@@ -27,19 +34,68 @@ MAX_AGE = 120
 
 _MONTHS = {
     # Turkish (folded) and English month names and common abbreviations.
-    "ocak": 1, "subat": 2, "mart": 3, "nisan": 4, "mayis": 5, "haziran": 6,
-    "temmuz": 7, "agustos": 8, "eylul": 9, "ekim": 10, "kasim": 11, "aralik": 12,
-    "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6,
-    "july": 7, "august": 8, "september": 9, "october": 10, "november": 11, "december": 12,
-    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8,
-    "sep": 9, "sept": 9, "oct": 10, "nov": 11, "dec": 12,
-    "oca": 1, "sub": 2, "nis": 4, "haz": 6, "tem": 7, "agu": 8, "eyl": 9,
-    "eki": 10, "kas": 11, "ara": 12,
+    "ocak": 1,
+    "subat": 2,
+    "mart": 3,
+    "nisan": 4,
+    "mayis": 5,
+    "haziran": 6,
+    "temmuz": 7,
+    "agustos": 8,
+    "eylul": 9,
+    "ekim": 10,
+    "kasim": 11,
+    "aralik": 12,
+    "january": 1,
+    "february": 2,
+    "march": 3,
+    "april": 4,
+    "may": 5,
+    "june": 6,
+    "july": 7,
+    "august": 8,
+    "september": 9,
+    "october": 10,
+    "november": 11,
+    "december": 12,
+    "jan": 1,
+    "feb": 2,
+    "mar": 3,
+    "apr": 4,
+    "jun": 6,
+    "jul": 7,
+    "aug": 8,
+    "sep": 9,
+    "sept": 9,
+    "oct": 10,
+    "nov": 11,
+    "dec": 12,
+    "oca": 1,
+    "sub": 2,
+    "nis": 4,
+    "haz": 6,
+    "tem": 7,
+    "agu": 8,
+    "eyl": 9,
+    "eki": 10,
+    "kas": 11,
+    "ara": 12,
 }
 _WEEKDAYS = {
-    "pazartesi": 0, "sali": 1, "carsamba": 2, "persembe": 3, "cuma": 4, "cumartesi": 5,
-    "pazar": 6, "monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4,
-    "saturday": 5, "sunday": 6,
+    "pazartesi": 0,
+    "sali": 1,
+    "carsamba": 2,
+    "persembe": 3,
+    "cuma": 4,
+    "cumartesi": 5,
+    "pazar": 6,
+    "monday": 0,
+    "tuesday": 1,
+    "wednesday": 2,
+    "thursday": 3,
+    "friday": 4,
+    "saturday": 5,
+    "sunday": 6,
 }
 _MONTH_ALT = "|".join(sorted(_MONTHS, key=len, reverse=True))
 _WEEKDAY_ALT = "|".join(sorted(_WEEKDAYS, key=len, reverse=True))
@@ -59,9 +115,28 @@ _RELATIVE = re.compile(
     r"|(?:gecen|last)\s+(?:hafta|ay|yil|week|month|year))\b"
 )
 _NUMBER_WORDS = {
-    "bir": 1, "iki": 2, "uc": 3, "dort": 4, "bes": 5, "alti": 6, "yedi": 7, "sekiz": 8,
-    "dokuz": 9, "on": 10, "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4,
-    "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+    "bir": 1,
+    "iki": 2,
+    "uc": 3,
+    "dort": 4,
+    "bes": 5,
+    "alti": 6,
+    "yedi": 7,
+    "sekiz": 8,
+    "dokuz": 9,
+    "on": 10,
+    "a": 1,
+    "an": 1,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
 }
 _ORDINAL_DAY = re.compile(
     r"\b(\d{1,2})\s*'\s*[a-z]{1,8}\b"  # Turkish case ending after an apostrophe: 12'si, 25'i
@@ -74,8 +149,8 @@ _ORDINAL_DAY = re.compile(
 class DateReading:
     """A date read from text, or why none could be: "unparsed" or "invalid"."""
 
-    value: Optional[date]
-    error: Optional[str] = None
+    value: date | None
+    error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -84,17 +159,17 @@ class BirthDateCheck:
     future, implausible, invalid, unparsed. The birth date itself is not kept."""
 
     outcome: str
-    age: Optional[int] = None
+    age: int | None = None
 
 
-def _safe_date(year: int, month: int, day: int) -> Optional[date]:
+def _safe_date(year: int, month: int, day: int) -> date | None:
     try:
         return date(year, month, day)
     except ValueError:
         return None
 
 
-def _full_year(raw: Optional[str], today: date) -> Optional[int]:
+def _full_year(raw: str | None, today: date) -> int | None:
     if raw is None:
         return None
     year = int(raw)
@@ -103,7 +178,7 @@ def _full_year(raw: Optional[str], today: date) -> Optional[int]:
     return year
 
 
-def _past_without_year(month: int, day: int, today: date) -> Optional[date]:
+def _past_without_year(month: int, day: int, today: date) -> date | None:
     """A day and month with no year: this year's, or last year's if still ahead."""
     candidate = _safe_date(today.year, month, day)
     if candidate is None:
@@ -111,7 +186,7 @@ def _past_without_year(month: int, day: int, today: date) -> Optional[date]:
     return candidate if candidate <= today else _safe_date(today.year - 1, month, day)
 
 
-def _past_day_of_month(day: int, today: date) -> Optional[date]:
+def _past_day_of_month(day: int, today: date) -> date | None:
     if not 1 <= day <= 31:
         return None
     month, year = today.month, today.year
@@ -123,12 +198,13 @@ def _past_day_of_month(day: int, today: date) -> Optional[date]:
     return None
 
 
-def _absolute(folded: str, today: date, need_year: bool) -> Optional[DateReading]:
+def _absolute(folded: str, today: date, need_year: bool) -> DateReading | None:
     for pattern, order in ((_ISO, "ymd"), (_NUMERIC, "dmy"), (_DAY_MONTH, "dMy"), (_MONTH_DAY, "Mdy")):
         match = pattern.search(folded)
         if not match:
             continue
         groups = match.groups()
+        year: int | None
         if order == "ymd":
             year, month, day = int(groups[0]), int(groups[1]), int(groups[2])
         elif order == "dmy":
@@ -151,7 +227,7 @@ def _absolute(folded: str, today: date, need_year: bool) -> Optional[DateReading
     return None
 
 
-def _relative(folded: str, today: date, languages: tuple[str, ...]) -> Optional[DateReading]:
+def _relative(folded: str, today: date, languages: tuple[str, ...]) -> DateReading | None:
     if _TWO_DAYS_AGO.search(folded):
         return DateReading(today - timedelta(days=2))
     match = _WEEKDAY.search(folded)

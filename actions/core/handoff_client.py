@@ -6,12 +6,15 @@ Errors:
                            answered 5xx: worth retrying later
       HandoffRejected      the service answered 4xx: retrying will not help
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 import aiohttp
+
+from support_rules.tickets import QUEUED
 
 __all__ = ["HandoffClient", "HandoffError", "HandoffUnavailable", "HandoffRejected", "Receipt"]
 
@@ -31,24 +34,24 @@ class HandoffRejected(HandoffError):
 @dataclass(frozen=True)
 class Receipt:
     ticket_number: str
-    queue_position: Optional[int]
-    expected_wait_seconds: Optional[int]
-    department: Optional[str]
+    queue_position: int | None
+    expected_wait_seconds: int | None
+    department: str | None
     status: str
 
     @classmethod
-    def from_json(cls, body: dict[str, Any]) -> "Receipt":
+    def from_json(cls, body: dict[str, Any]) -> Receipt:
         return cls(
             ticket_number=str(body["ticket_number"]),
             queue_position=body.get("queue_position"),
             expected_wait_seconds=body.get("expected_wait_seconds"),
             department=body.get("department"),
-            status=str(body.get("status", "queued")),
+            status=str(body.get("status", QUEUED)),
         )
 
 
 class HandoffClient:
-    def __init__(self, base_url: str, token: Optional[str], timeout_seconds: float = 5.0) -> None:
+    def __init__(self, base_url: str, token: str | None, timeout_seconds: float = 5.0) -> None:
         self._base_url = base_url.rstrip("/")
         self._headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._timeout = aiohttp.ClientTimeout(total=timeout_seconds)
@@ -56,15 +59,15 @@ class HandoffClient:
     async def _request(self, method: str, path: str, **kwargs: Any) -> tuple[int, Any]:
         headers = {**self._headers, **kwargs.pop("headers", {})}
         try:
-            async with aiohttp.ClientSession(timeout=self._timeout) as session:
-                async with session.request(
-                    method, self._base_url + path, headers=headers, **kwargs
-                ) as response:
-                    try:
-                        body = await response.json(content_type=None)
-                    except ValueError:
-                        body = None
-                    return response.status, body
+            async with (
+                aiohttp.ClientSession(timeout=self._timeout) as session,
+                session.request(method, self._base_url + path, headers=headers, **kwargs) as response,
+            ):
+                try:
+                    body = await response.json(content_type=None)
+                except ValueError:
+                    body = None
+                return response.status, body
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             raise HandoffUnavailable(f"{type(exc).__name__}: {exc}") from exc
 
@@ -79,7 +82,7 @@ class HandoffClient:
             raise HandoffRejected(error)
         raise HandoffUnavailable(error)
 
-    async def ticket_status(self, ticket_number: str) -> Optional[dict[str, Any]]:
+    async def ticket_status(self, ticket_number: str) -> dict[str, Any] | None:
         """The customer-visible status, or None when no such ticket exists."""
         status, body = await self._request("GET", f"/api/v1/tickets/{ticket_number}/status")
         if status == 404:

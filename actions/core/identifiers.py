@@ -1,12 +1,11 @@
-"""Usernames and ticket numbers found in what customers write."""
+"""Usernames found in what customers write (ticket numbers: support_rules.tickets)."""
+
 from __future__ import annotations
 
 import re
-from typing import Optional
 
-__all__ = ["find_username", "find_ticket_number", "format_ticket_number"]
+__all__ = ["find_username"]
 
-_TICKET_RE = re.compile(r"\b[Tt]\s*[-#]?\s*(\d{1,9})\b")
 # Words that introduce a username; the candidate is the token after them.
 _USERNAME_INTRO = re.compile(
     r"(?:kullan[ıi]c[ıi]\s*ad[ıi]m?(?:\s*[:=])?\s*|kullan[ıi]c[ıi]\s*ad[ıi]m[ıi]z?\s*|nick(?:name)?(?:im)?\s*[:=]?\s*"
@@ -17,17 +16,7 @@ _USERNAME_INTRO = re.compile(
 _TRAILING = ".,;:!?\"')("
 
 
-def format_ticket_number(number: int) -> str:
-    return f"T-{number:06d}"
-
-
-def find_ticket_number(text: str) -> Optional[str]:
-    """"T-123", "t 000123", "T123" -> "T-000123"."""
-    match = _TICKET_RE.search(text or "")
-    return format_ticket_number(int(match.group(1))) if match else None
-
-
-def find_username(text: str, pattern: str, bare: bool = True) -> Optional[str]:
+def find_username(text: str, pattern: str, bare: bool = True) -> str | None:
     """A username that fits the platform's pattern.
 
     Either introduced ("kullanıcı adım ayse_k", "my username is mark_77") or,

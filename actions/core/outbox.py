@@ -10,13 +10,14 @@ SQLite file next to the action server (``OUTBOX_PATH``): nothing to
 install. With several action servers on several hosts it is PostgreSQL,
 so every replica and every outbox worker sees every pending handoff.
 """
+
 from __future__ import annotations
 
 import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -76,40 +77,56 @@ class Outbox:
 
     def add(self, key: str, conversation_id: str, payload: dict[str, Any]) -> None:
         """Keep a handoff; adding the same key twice keeps the first."""
-        statement = self._insert().values(
-            idempotency_key=key, conversation_id=conversation_id,
-            payload=json.dumps(payload, ensure_ascii=False), created_at=time.time(), attempts=0,
-        ).on_conflict_do_nothing(index_elements=["idempotency_key"])
+        statement = (
+            self._insert()
+            .values(
+                idempotency_key=key,
+                conversation_id=conversation_id,
+                payload=json.dumps(payload, ensure_ascii=False),
+                created_at=time.time(),
+                attempts=0,
+            )
+            .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        )
         with self._engine.begin() as conn:
             conn.execute(statement)
 
     def mark_delivered(self, key: str, receipt: dict[str, Any]) -> None:
         with self._engine.begin() as conn:
             conn.execute(
-                _outbox.update().where(_outbox.c.idempotency_key == key).values(
-                    delivered_at=time.time(), receipt=json.dumps(receipt),
-                    attempts=_outbox.c.attempts + 1, last_error=None,
+                _outbox.update()
+                .where(_outbox.c.idempotency_key == key)
+                .values(
+                    delivered_at=time.time(),
+                    receipt=json.dumps(receipt),
+                    attempts=_outbox.c.attempts + 1,
+                    last_error=None,
                 )
             )
 
     def mark_failed(self, key: str, error: str) -> None:
         with self._engine.begin() as conn:
             conn.execute(
-                _outbox.update().where(_outbox.c.idempotency_key == key).values(
-                    attempts=_outbox.c.attempts + 1, last_error=error[:500],
+                _outbox.update()
+                .where(_outbox.c.idempotency_key == key)
+                .values(
+                    attempts=_outbox.c.attempts + 1,
+                    last_error=error[:500],
                 )
             )
 
     def pending(self, limit: int = 100) -> list[PendingHandoff]:
         query = (
             sa.select(_outbox.c.idempotency_key, _outbox.c.conversation_id, _outbox.c.payload, _outbox.c.attempts)
-            .where(_outbox.c.delivered_at.is_(None)).order_by(_outbox.c.created_at).limit(limit)
+            .where(_outbox.c.delivered_at.is_(None))
+            .order_by(_outbox.c.created_at)
+            .limit(limit)
         )
         with self._engine.connect() as conn:
             rows = conn.execute(query).all()
         return [PendingHandoff(k, c, json.loads(p), a) for k, c, p, a in rows]
 
-    def receipt(self, key: str) -> Optional[dict[str, Any]]:
+    def receipt(self, key: str) -> dict[str, Any] | None:
         query = sa.select(_outbox.c.receipt).where(
             _outbox.c.idempotency_key == key, _outbox.c.delivered_at.is_not(None)
         )

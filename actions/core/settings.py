@@ -1,14 +1,15 @@
-"""Settings of the action server, read once from the environment.
+"""Settings of the action server and the outbox worker, read once from the
+environment (the Rasa server's own code reads bot/settings.py).
 
 Every default runs on one machine with nothing installed.
 """
+
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Optional
 
 from .outbox import outbox_url
 
@@ -20,18 +21,19 @@ ROOT = Path(__file__).resolve().parents[2]
 @dataclass(frozen=True)
 class Settings:
     handoff_url: str
-    handoff_service_token: Optional[str]
+    handoff_service_token: str | None
     handoff_timeout_seconds: float
-    customer_token_secret: Optional[str]
+    customer_token_secret: str | None
     catalogue_path: Path
     summary_schema_path: Path
     outbox_url: str  # SQLAlchemy URL; OUTBOX_PATH (a SQLite file) when OUTBOX_URL is not set
     username_pattern: str
     transaction_max_age_days: int
     timezone: str
+    outbox_retry_seconds: float  # the outbox worker's pause between passes
 
     @classmethod
-    def from_env(cls, env: Optional[dict] = None) -> "Settings":
+    def from_env(cls, env: dict | None = None) -> Settings:
         env = dict(os.environ if env is None else env)
         return cls(
             handoff_url=env.get("HANDOFF_URL", "http://127.0.0.1:8080").rstrip("/"),
@@ -39,15 +41,14 @@ class Settings:
             handoff_timeout_seconds=float(env.get("HANDOFF_TIMEOUT_SECONDS", "5")),
             customer_token_secret=env.get("CUSTOMER_TOKEN_SECRET") or None,
             catalogue_path=Path(env.get("CATALOGUE_PATH", ROOT / "data" / "catalogue.yml")),
-            summary_schema_path=Path(
-                env.get("SUMMARY_SCHEMA_PATH", ROOT / "schemas" / "handoff_summary.schema.json")
-            ),
+            summary_schema_path=Path(env.get("SUMMARY_SCHEMA_PATH", ROOT / "schemas" / "handoff_summary.schema.json")),
             outbox_url=env.get("OUTBOX_URL") or outbox_url(env.get("OUTBOX_PATH", ROOT / "outbox.db")),
             # Platform usernames: 3-20 characters, a letter first, then letters,
             # digits, "_" or ".".
             username_pattern=env.get("USERNAME_PATTERN", r"[A-Za-z][A-Za-z0-9_.]{2,19}"),
             transaction_max_age_days=int(env.get("TRANSACTION_MAX_AGE_DAYS", "180")),
             timezone=env.get("SUPPORT_TIMEZONE", "Europe/Istanbul"),
+            outbox_retry_seconds=float(env.get("OUTBOX_RETRY_SECONDS", "5")),
         )
 
 

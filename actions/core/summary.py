@@ -4,19 +4,24 @@ Built from plain values (no Rasa types), masked, then validated against
 schemas/handoff_summary.schema.json, the file the handoff service validates
 against too.
 """
+
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from .catalogue import Entry
-from .masking import mask_secrets
+from support_rules.catalogue import Entry
+from support_rules.language import fallback_language
+from support_rules.limits import MAX_DESCRIPTION_CHARS
+from support_rules.masking import mask_secrets
+
 from .priority import decide_priority
 
 __all__ = ["TriageCase", "TranscriptLine", "build_summary", "validate_summary", "SummaryInvalid"]
@@ -41,10 +46,10 @@ class TriageCase:
     conversation_id: str
     channel: str
     language: str
-    username: Optional[str]
+    username: str | None
     topic: Entry
-    transaction_type: Optional[Entry]
-    transaction_date: Optional[date]
+    transaction_type: Entry | None
+    transaction_date: date | None
     age_method: str  # birth_date | verified_token
     description: str
     today: date
@@ -62,8 +67,8 @@ def _iso(moment: datetime) -> str:
 
 
 def build_summary(case: TriageCase) -> dict[str, Any]:
-    description = mask_secrets(case.description)[:4000]
-    department = case.topic.department or "other"
+    description = mask_secrets(case.description)[:MAX_DESCRIPTION_CHARS]
+    department = str(case.topic.department)  # the catalogue refuses a topic without one
     priority = decide_priority(
         description=description,
         department=department,
@@ -79,7 +84,7 @@ def build_summary(case: TriageCase) -> dict[str, Any]:
         "ticket_number": None,
         "conversation_id": case.conversation_id,
         "channel": case.channel or "unknown",
-        "language": case.language if case.language in ("tr", "en") else "tr",
+        "language": fallback_language(case.language),
         "username": case.username,
         "topic": {"id": case.topic.id, "label": case.topic.label(case.language)},
         "department": department,

@@ -8,13 +8,15 @@ Three situations, one reader:
 - the start of triage: everything the customer already said, so nothing
   is asked twice.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Iterable, Optional
 
-from .catalogue import Catalogue
+from support_rules.catalogue import Catalogue
+
 from .dates import read_transaction_date
 from .identifiers import find_username
 
@@ -35,8 +37,8 @@ class TriageRules:
 class Reading:
     """A slot value, or the reason it could not be read (``error``)."""
 
-    value: Optional[str]
-    error: Optional[str] = None
+    value: str | None
+    error: str | None = None
 
 
 def read_answer(slot: str, text: str, rules: TriageRules) -> Reading:
@@ -76,9 +78,7 @@ def read_mentions(text: str, rules: TriageRules) -> dict[str, str]:
     return found
 
 
-def prefill(
-    texts: Iterable[str], faq_ids: Iterable[str], rules: TriageRules
-) -> dict[str, str]:
+def prefill(texts: Iterable[str], faq_ids: Iterable[str], rules: TriageRules) -> dict[str, str]:
     """Values for the start of triage: an FAQ that did not help names the
     topic; after that, the earliest message that states a value wins."""
     values: dict[str, str] = {}

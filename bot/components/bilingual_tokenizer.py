@@ -7,10 +7,11 @@ and gives lookup lemmas ("hesabıma" -> "hesap", "withdrawals" ->
 "withdrawal"). The featurizers after it count lemmas, so the inflected forms
 of one Turkish word share one feature.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -20,46 +21,45 @@ from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
 from rasa.shared.nlu.training_data.message import Message
 
 from actions.core.language import detect_language
+from support_rules.language import SUPPORTED_LANGUAGES, fallback_language
 
 __all__ = ["BilingualSpacyTokenizer"]
-
-_DEFAULT_LANGUAGE = "tr"
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False)
 class BilingualSpacyTokenizer(Tokenizer):
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         return {
             "intent_tokenization_flag": False,
             "intent_split_symbol": "_",
             "token_pattern": None,
             "prefix_separator_symbol": None,
-            # Folder holding one spaCy pipeline per language ("tr", "en").
+            # Folder holding one spaCy pipeline per supported language.
             "pipelines_dir": "build/spacy",
         }
 
     @staticmethod
-    def required_packages() -> List[Text]:
+    def required_packages() -> list[str]:
         return ["spacy"]
 
-    def __init__(self, config: Dict[Text, Any], pipelines: Dict[str, Any]) -> None:
+    def __init__(self, config: dict[str, Any], pipelines: dict[str, Any]) -> None:
         super().__init__(config)
         self._pipelines = pipelines
 
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "BilingualSpacyTokenizer":
+    ) -> BilingualSpacyTokenizer:
         import spacy
 
         root = Path(config["pipelines_dir"])
         pipelines = {}
-        for language in ("tr", "en"):
+        for language in SUPPORTED_LANGUAGES:
             path = root / language
             if not path.is_dir():
                 raise FileNotFoundError(
@@ -70,16 +70,12 @@ class BilingualSpacyTokenizer(Tokenizer):
         return cls(config, pipelines)
 
     def _language(self, text: str) -> str:
-        return detect_language(text) or _DEFAULT_LANGUAGE
+        return fallback_language(detect_language(text))
 
-    def tokenize(self, message: Message, attribute: Text) -> List[Token]:
-        text: Optional[str] = message.get(attribute)
+    def tokenize(self, message: Message, attribute: str) -> list[Token]:
+        text: str | None = message.get(attribute)
         if not text:
             return []
         nlp = self._pipelines[self._language(text)]
-        tokens = [
-            Token(t.text, t.idx, lemma=(t.lemma_ or t.text).lower())
-            for t in nlp(text)
-            if t.text.strip()
-        ]
+        tokens = [Token(t.text, t.idx, lemma=(t.lemma_ or t.text).lower()) for t in nlp(text) if t.text.strip()]
         return self._apply_token_pattern(tokens)

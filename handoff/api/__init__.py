@@ -1,5 +1,5 @@
 """HTTP edge: one blueprint per resource. Handlers own the session (one per
-request), call a service, commit, then publish live events."""
+request), call a service, commit, then publish live updates (handoff.live_bus)."""
 
 from handoff.api.auth import bp as auth_bp
 from handoff.api.console import bp as console_bp

@@ -6,21 +6,25 @@ from __future__ import annotations
 from sanic import Blueprint, Request, json
 from sanic.response import HTTPResponse
 
+from handoff.api.bodies import LoggedIn, LoggedOut, Login, Me
 from handoff.api.common import SESSION_COOKIE, body, client_address, require_agent, transaction
-from handoff.schemas import LOGIN
+from handoff.api.spec import operation
 from handoff.services import agents as svc
 
 bp = Blueprint("auth", url_prefix="/api/v1/auth")
 
 
 @bp.post("/login")
+@operation(
+    "Log in (rate-limited); sets the session cookie", auth=None, body=Login, answers={200: LoggedIn}, errors=(401, 429)
+)
 async def login(request: Request) -> HTTPResponse:
-    data = body(request, LOGIN, max_bytes=4096)
+    data = body(request, Login, max_bytes=4096)
     async with transaction(request) as session:
         agent, token = await svc.login(
             session=session,
-            username=data["username"],
-            password=data["password"],
+            username=data.username,
+            password=data.password,
             address=client_address(request),
             signer=request.app.ctx.signer,
             limiter=request.app.ctx.login_limiter,
@@ -40,6 +44,7 @@ async def login(request: Request) -> HTTPResponse:
 
 
 @bp.post("/logout")
+@operation("Log out (ends every session of the agent)", auth="agent", answers={200: LoggedOut})
 async def logout(request: Request) -> HTTPResponse:
     async with transaction(request) as session:
         agent = await require_agent(request, session)
@@ -50,6 +55,7 @@ async def logout(request: Request) -> HTTPResponse:
 
 
 @bp.get("/me")
+@operation("The logged-in agent", auth="agent", answers={200: Me})
 async def me(request: Request) -> HTTPResponse:
     async with transaction(request) as session:
         agent = await require_agent(request, session)

@@ -2,30 +2,41 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TypeVar
 
+from pydantic import BaseModel
 from sanic import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.errors import Forbidden, Unauthorized
 from handoff.models import Agent
-from handoff.schemas import Field, parse_body, parse_json
+from handoff.schemas import BodyLimits, parse_json, validate_body
 from handoff.security import tokens_equal
 from handoff.services.agents import agent_from_token
 
-__all__ = ["SESSION_COOKIE", "transaction", "require_service", "require_agent", "require_supervisor", "body", "client_address"]
+__all__ = [
+    "SESSION_COOKIE",
+    "transaction",
+    "require_service",
+    "require_agent",
+    "require_supervisor",
+    "body",
+    "query",
+    "client_address",
+]
 
 SESSION_COOKIE = "handoff_session"
+
+Body = TypeVar("Body", bound=BaseModel)
 
 
 @asynccontextmanager
 async def transaction(request: Request) -> AsyncIterator[AsyncSession]:
     """One session and transaction for the request; committed on success."""
-    async with request.app.ctx.sessionmaker() as session:
-        async with session.begin():
-            yield session
+    async with request.app.ctx.sessionmaker() as session, session.begin():
+        yield session
 
 
 def _bearer(request: Request) -> str | None:
@@ -58,12 +69,18 @@ async def require_supervisor(request: Request, session: AsyncSession) -> Agent:
     return agent
 
 
-def body(request: Request, spec: Mapping[str, Field], *, max_bytes: int, optional: bool = False) -> dict[str, Any]:
-    """Decode and check a JSON body; an empty body is ``{}`` when ``optional``."""
+def body(request: Request, model: type[Body], *, max_bytes: int, optional: bool = False) -> Body:
+    """Decode a JSON body and check it against ``model`` (handoff/api/bodies.py);
+    an empty body is ``{}`` when ``optional``."""
     raw = request.body
-    if optional and not raw:
-        return parse_body({}, spec)
-    return parse_body(parse_json(raw, max_bytes=max_bytes), spec)
+    data = {} if optional and not raw else parse_json(raw, max_bytes=max_bytes)
+    limits = BodyLimits(message_bytes=request.app.ctx.settings.max_message_bytes)
+    return validate_body(model, data, limits=limits)
+
+
+def query(request: Request, model: type[Body]) -> Body:
+    """The query arguments (the first of each name) checked against ``model``."""
+    return validate_body(model, {name: request.args.get(name) for name in request.args})
 
 
 def client_address(request: Request) -> str:

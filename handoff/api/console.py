@@ -5,15 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 
 from sanic import Blueprint, Request, redirect
-
-from handoff.errors import NotFound
 from sanic.response import HTTPResponse, file
+
+from handoff.api.spec import file_route
+from handoff.errors import NotFound
 
 bp = Blueprint("console")
 
 CONSOLE_DIR = Path(__file__).resolve().parent.parent / "console"
 _SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'",
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+        "frame-ancestors 'none'"
+    ),
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
@@ -21,18 +25,25 @@ _SECURITY_HEADERS = {
 
 
 @bp.get("/")
+@file_route
 async def root(request: Request) -> HTTPResponse:
     return redirect("/console/")
 
 
 @bp.get("/console/")
+@file_route
 async def index(request: Request) -> HTTPResponse:
     return await file(CONSOLE_DIR / "index.html", headers=_SECURITY_HEADERS, mime_type="text/html; charset=utf-8")
 
 
 @bp.get("/console/<name:str>")
+@file_route
 async def asset(request: Request, name: str) -> HTTPResponse:
-    allowed = {"console.js": "text/javascript; charset=utf-8", "console.css": "text/css; charset=utf-8", "i18n.js": "text/javascript; charset=utf-8"}
+    allowed = {
+        "console.js": "text/javascript; charset=utf-8",
+        "console.css": "text/css; charset=utf-8",
+        "i18n.js": "text/javascript; charset=utf-8",
+    }
     if name not in allowed:
         raise NotFound("no such file")
     return await file(CONSOLE_DIR / name, headers=_SECURITY_HEADERS, mime_type=allowed[name])

@@ -5,15 +5,25 @@ from __future__ import annotations
 from sanic import Blueprint, Request, json
 from sanic.response import HTTPResponse
 
-from handoff.api.common import body, require_service, transaction
+from handoff.api.bodies import HandoffCreated, TicketStatusAnswer
+from handoff.api.common import require_service, transaction
+from handoff.api.spec import SUMMARY, Header, operation
 from handoff.errors import BadRequest
-from handoff.schemas import BOT_MESSAGE, EMPTY, parse_json
+from handoff.schemas import parse_json
 from handoff.services import handoffs as svc
 
 bp = Blueprint("handoffs", url_prefix="/api/v1")
 
 
 @bp.post("/handoffs")
+@operation(
+    "Create a handoff (idempotent per conversation id and Idempotency-Key)",
+    auth="service",
+    body=SUMMARY,
+    answers={201: HandoffCreated, 200: HandoffCreated},
+    errors=(422,),
+    headers=(Header("Idempotency-Key", "1-255 characters; a retry with the same key answers the same ticket"),),
+)
 async def create_handoff(request: Request) -> HTTPResponse:
     require_service(request)
     key = request.headers.get("idempotency-key", "").strip()
@@ -36,48 +46,9 @@ async def create_handoff(request: Request) -> HTTPResponse:
 
 
 @bp.get("/tickets/<number:str>/status")
+@operation("Ticket status as a customer may see it", auth="service", answers={200: TicketStatusAnswer}, errors=(404,))
 async def ticket_status(request: Request, number: str) -> HTTPResponse:
     require_service(request)
     async with transaction(request) as session:
         status = await svc.ticket_status(session=session, number=number, rules=request.app.ctx.queue_rules)
     return json(status)
-
-
-@bp.post("/tickets/<number:str>/messages")
-async def relay_message(request: Request, number: str) -> HTTPResponse:
-    """A customer (or bot/system) message of a handed-off conversation."""
-    require_service(request)
-    data = body(request, BOT_MESSAGE, max_bytes=2 * request.app.ctx.settings.max_message_bytes)
-    async with transaction(request) as session:
-        ticket, inserted = await svc.add_bot_message(
-            session=session,
-            number=number,
-            source_id=data["source_id"],
-            sender=data["sender"],
-            text=data["text"],
-            timestamp=data.get("timestamp"),
-        )
-    if inserted:
-        await request.app.ctx.bus.publish(
-            {
-                "type": "message.new",
-                "ticket_number": ticket.number,
-                "department": ticket.department_id,
-                "assignee_id": ticket.assignee_id,
-                "sender": data["sender"],
-            }
-        )
-    return json({"ticket_number": ticket.number, "stored": inserted}, status=201 if inserted else 200)
-
-
-@bp.post("/tickets/<number:str>/abandon")
-async def abandon(request: Request, number: str) -> HTTPResponse:
-    """The customer left the conversation before it was closed."""
-    require_service(request)
-    body(request, EMPTY, max_bytes=1024, optional=True)
-    async with transaction(request) as session:
-        ticket = await svc.abandon(session=session, number=number)
-    await request.app.ctx.bus.publish(
-        {"type": "ticket.closed", "ticket_number": ticket.number, "department": ticket.department_id, "assignee_id": ticket.assignee_id}
-    )
-    return json({"ticket_number": ticket.number, "status": ticket.status})

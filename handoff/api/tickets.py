@@ -5,19 +5,31 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import Any
 
 from sanic import Blueprint, Request, json
 from sanic.response import HTTPResponse
 
-from handoff.api.common import body, require_agent, transaction
+from handoff.api.bodies import (
+    Empty,
+    MessageAnswer,
+    QueueAnswer,
+    Reply,
+    Resolve,
+    TicketAnswer,
+    TicketDetail,
+    TicketList,
+    TicketSearch,
+    Transfer,
+)
+from handoff.api.common import body, query, require_agent, transaction
+from handoff.api.spec import operation
 from handoff.errors import ApiError
-from handoff.events import Event
+from handoff.live_bus import LiveUpdate
 from handoff.models import Ticket, utcnow
-from handoff.schemas import EMPTY, REPLY, RESOLVE, TRANSFER
 from handoff.services import tickets as svc
 from handoff.services.channel import ChannelError
 from handoff.services.queue_notices import notify_agent_joined
+from support_rules.tickets import RESOLVED_INTENT
 
 bp = Blueprint("tickets", url_prefix="/api/v1")
 log = logging.getLogger("handoff.api")
@@ -27,13 +39,20 @@ class DeliveryFailed(ApiError):
     status, code = 502, "delivery_failed"
 
 
-def _event(kind: str, ticket: Ticket, **extra: Any) -> Event:
-    return {"type": kind, "ticket_number": ticket.number, "department": ticket.department_id, "assignee_id": ticket.assignee_id, **extra}  # type: ignore[typeddict-item]
+def _update(kind: str, ticket: Ticket, *, sender: str | None = None, from_department: str | None = None) -> LiveUpdate:
+    update = LiveUpdate(
+        type=kind, ticket_number=ticket.number, department=ticket.department_id, assignee_id=ticket.assignee_id
+    )
+    if sender is not None:
+        update["sender"] = sender
+    if from_department is not None:
+        update["from_department"] = from_department
+    return update
 
 
 async def _claimed(request: Request, ticket: Ticket, display_name: str) -> None:
-    await request.app.ctx.bus.publish(_event("ticket.claimed", ticket))
-    await notify_agent_joined(request.app.ctx.channel, request.app.ctx.notices, ticket, display_name)
+    await request.app.ctx.bus.publish(_update("ticket.claimed", ticket))
+    await notify_agent_joined(request.app.ctx.channel, request.app.ctx.notice_texts, ticket, display_name)
 
 
 def _limit(request: Request) -> int:
@@ -41,6 +60,9 @@ def _limit(request: Request) -> int:
 
 
 @bp.get("/queue")
+@operation(
+    "Queued tickets of my departments, priority then age; my open tickets", auth="agent", answers={200: QueueAnswer}
+)
 async def queue(request: Request) -> HTTPResponse:
     """Queued tickets of my departments (priority, then age) and my open tickets."""
     async with transaction(request) as session:
@@ -49,10 +71,18 @@ async def queue(request: Request) -> HTTPResponse:
 
 
 @bp.post("/queue/claim")
+@operation(
+    "Claim the next ticket of my departments",
+    auth="agent",
+    body=Empty,
+    body_optional=True,
+    answers={200: TicketAnswer},
+    errors=(404,),
+)
 async def claim_next(request: Request) -> HTTPResponse:
     async with transaction(request) as session:
         agent = await require_agent(request, session)
-        body(request, EMPTY, max_bytes=1024, optional=True)
+        body(request, Empty, max_bytes=1024, optional=True)
         ticket = await svc.claim_next(session=session, agent=agent)
         display_name = agent.display_name
     if ticket is None:
@@ -62,19 +92,25 @@ async def claim_next(request: Request) -> HTTPResponse:
 
 
 @bp.get("/tickets")
+@operation("Search history", auth="agent", query=TicketSearch, answers={200: TicketList}, errors=(400,))
 async def search(request: Request) -> HTTPResponse:
     """History: ?username=, ?number=, ?from=YYYY-MM-DD&to=YYYY-MM-DD."""
-    args = {k: request.args.get(k) for k in ("username", "number", "from", "to")}
+    args = query(request, TicketSearch)
     async with transaction(request) as session:
         agent = await require_agent(request, session)
         tickets = await svc.search(
-            session=session, agent=agent, username=args["username"], number=args["number"],
-            date_from=args["from"], date_to=args["to"],
+            session=session,
+            agent=agent,
+            username=args.username,
+            number=args.number,
+            date_from=args.date_from,
+            date_to=args.date_to,
         )
         return json({"tickets": [svc.ticket_json(t) for t in tickets]})
 
 
 @bp.get("/tickets/<number:str>")
+@operation("Summary and transcript (audit-logged)", auth="agent", answers={200: TicketDetail}, errors=(404,))
 async def read(request: Request, number: str) -> HTTPResponse:
     async with transaction(request) as session:
         agent = await require_agent(request, session)
@@ -83,6 +119,7 @@ async def read(request: Request, number: str) -> HTTPResponse:
 
 
 @bp.get("/tickets/<number:str>/export")
+@operation("Download the ticket as JSON (audit-logged)", auth="agent", answers={200: TicketDetail}, errors=(404,))
 async def export(request: Request, number: str) -> HTTPResponse:
     async with transaction(request) as session:
         agent = await require_agent(request, session)
@@ -92,10 +129,13 @@ async def export(request: Request, number: str) -> HTTPResponse:
 
 
 @bp.post("/tickets/<number:str>/claim")
+@operation(
+    "Claim a given ticket", auth="agent", body=Empty, body_optional=True, answers={200: TicketAnswer}, errors=(404, 409)
+)
 async def claim(request: Request, number: str) -> HTTPResponse:
     async with transaction(request) as session:
         agent = await require_agent(request, session)
-        body(request, EMPTY, max_bytes=1024, optional=True)
+        body(request, Empty, max_bytes=1024, optional=True)
         ticket = await svc.claim(session=session, agent=agent, number=number)
         display_name = agent.display_name
     await _claimed(request, ticket, display_name)
@@ -103,20 +143,27 @@ async def claim(request: Request, number: str) -> HTTPResponse:
 
 
 @bp.post("/tickets/<number:str>/reply")
+@operation(
+    "Reply to the customer; a retry with the same client_id counts once",
+    auth="agent",
+    body=Reply,
+    answers={201: MessageAnswer, 200: MessageAnswer},
+    errors=(404, 409, 502),
+)
 async def reply(request: Request, number: str) -> HTTPResponse:
     """``client_id`` (optional) makes a retried reply count once; a retry of a
     reply whose delivery failed delivers it (once it is accepted, never again)."""
     async with transaction(request) as session:
         agent = await require_agent(request, session)
-        data = body(request, REPLY, max_bytes=_limit(request))
-        client_id = data.get("client_id") or uuid.uuid4().hex
+        data = body(request, Reply, max_bytes=_limit(request))
+        client_id = data.client_id or uuid.uuid4().hex
         ticket, message, inserted = await svc.reply(
-            session=session, agent=agent, number=number, text=data["text"], source_id=f"agent:{agent.id}:{client_id}"
+            session=session, agent=agent, number=number, text=data.text, source_id=f"agent:{agent.id}:{client_id}"
         )
         display_name = agent.display_name
     status = 201 if inserted else 200
     if inserted:
-        await request.app.ctx.bus.publish(_event("message.new", ticket, sender="agent"))
+        await request.app.ctx.bus.publish(_update("message.new", ticket, sender="agent"))
     if message.delivered_at is not None:
         return json(svc.message_json(message), status=status)
     try:
@@ -131,14 +178,22 @@ async def reply(request: Request, number: str) -> HTTPResponse:
 
 
 @bp.post("/tickets/<number:str>/resolve")
+@operation(
+    "Resolve with a note",
+    auth="agent",
+    body=Resolve,
+    body_optional=True,
+    answers={200: TicketAnswer},
+    errors=(404, 409),
+)
 async def resolve(request: Request, number: str) -> HTTPResponse:
     async with transaction(request) as session:
         agent = await require_agent(request, session)
-        data = body(request, RESOLVE, max_bytes=_limit(request), optional=True)
-        ticket = await svc.resolve(session=session, agent=agent, number=number, note=data.get("note"))
-    await request.app.ctx.bus.publish(_event("ticket.closed", ticket))
+        data = body(request, Resolve, max_bytes=_limit(request), optional=True)
+        ticket = await svc.resolve(session=session, agent=agent, number=number, note=data.note)
+    await request.app.ctx.bus.publish(_update("ticket.closed", ticket))
     try:
-        await request.app.ctx.channel.hand_back(ticket.conversation_id, resolved=True)
+        await request.app.ctx.channel.hand_back(ticket.conversation_id, intent=RESOLVED_INTENT)
     except ChannelError as exc:
         # resolved stands; the bot resumes at the customer's next session (actions/session.py)
         log.warning("customer of %s not told about the resolve: %s", ticket.number, exc)
@@ -146,12 +201,20 @@ async def resolve(request: Request, number: str) -> HTTPResponse:
 
 
 @bp.post("/tickets/<number:str>/hand-back")
+@operation(
+    "Hand the conversation back to the bot",
+    auth="agent",
+    body=Empty,
+    body_optional=True,
+    answers={200: TicketAnswer},
+    errors=(404, 409, 502),
+)
 async def hand_back(request: Request, number: str) -> HTTPResponse:
     async with transaction(request) as session:
         agent = await require_agent(request, session)
-        body(request, EMPTY, max_bytes=1024, optional=True)
+        body(request, Empty, max_bytes=1024, optional=True)
         ticket = await svc.hand_back(session=session, agent=agent, number=number)
-    await request.app.ctx.bus.publish(_event("ticket.closed", ticket))
+    await request.app.ctx.bus.publish(_update("ticket.closed", ticket))
     try:
         await request.app.ctx.channel.hand_back(ticket.conversation_id)
     except Exception:
@@ -161,13 +224,16 @@ async def hand_back(request: Request, number: str) -> HTTPResponse:
 
 
 @bp.post("/tickets/<number:str>/transfer")
+@operation(
+    "Transfer to another department", auth="agent", body=Transfer, answers={200: TicketAnswer}, errors=(404, 409)
+)
 async def transfer(request: Request, number: str) -> HTTPResponse:
     async with transaction(request) as session:
         agent = await require_agent(request, session)
-        data = body(request, TRANSFER, max_bytes=_limit(request))
+        data = body(request, Transfer, max_bytes=_limit(request))
         ticket, previous = await svc.transfer(
-            session=session, agent=agent, number=number, department=data["department"], note=data.get("note")
+            session=session, agent=agent, number=number, department=data.department, note=data.note
         )
-    await request.app.ctx.bus.publish(_event("ticket.transferred", ticket, from_department=previous))
-    await request.app.ctx.bus.publish(_event("ticket.queued", ticket))
+    await request.app.ctx.bus.publish(_update("ticket.transferred", ticket, from_department=previous))
+    await request.app.ctx.bus.publish(_update("ticket.queued", ticket))
     return json(svc.ticket_json(ticket))

@@ -13,16 +13,17 @@ from urllib.parse import urlsplit
 from sanic import Blueprint, Request, json
 from sanic.response import HTTPResponse, file
 
+from handoff.api.bodies import WebchatConfig
+from handoff.api.spec import file_route, operation
 from handoff.errors import ApiError, NotFound
 from handoff.settings import Settings
+from support_rules.limits import MAX_MESSAGE_CHARS
 
 __all__ = ["bp", "WEBCHAT_DIR", "MAX_MESSAGE_CHARS", "content_security_policy"]
 
 bp = Blueprint("webchat")
 
 WEBCHAT_DIR = Path(__file__).resolve().parent.parent / "webchat"
-# what the page lets a customer type; the relay to agents also caps UTF-8 bytes
-MAX_MESSAGE_CHARS = 4000
 SOCKETIO_PATH = "/socket.io"
 _ASSETS = {
     "chat.js": "text/javascript; charset=utf-8",
@@ -61,11 +62,13 @@ def _headers(request: Request) -> dict[str, str]:
 
 
 @bp.get("/chat/")
+@file_route
 async def index(request: Request) -> HTTPResponse:
     return await file(WEBCHAT_DIR / "index.html", headers=_headers(request), mime_type="text/html; charset=utf-8")
 
 
 @bp.get("/chat/config.json")
+@operation("Where the web chat page finds Rasa, and its message limits", auth=None, answers={200: WebchatConfig})
 async def config(request: Request) -> HTTPResponse:
     settings: Settings = request.app.ctx.settings
     return json(
@@ -73,7 +76,7 @@ async def config(request: Request) -> HTTPResponse:
             "rasa_url": settings.rasa_public_url,
             "socketio_path": SOCKETIO_PATH,
             "default_language": settings.webchat_default_language,
-            "max_message_chars": MAX_MESSAGE_CHARS,
+            "max_message_chars": settings.max_message_chars,
             "max_message_bytes": settings.max_message_bytes,
         },
         headers={"Cache-Control": "no-store"},
@@ -81,14 +84,18 @@ async def config(request: Request) -> HTTPResponse:
 
 
 @bp.get("/chat/vendor/socket.io.min.js")
+@file_route
 async def socketio_client(request: Request) -> HTTPResponse:
     path: Path = request.app.ctx.settings.webchat_vendor_path
     if not path.is_file():
-        raise _Unavailable("the socket.io client is not installed (run: make webchat-setup)", code="webchat_not_installed")
+        raise _Unavailable(
+            "the socket.io client is not installed (run: make webchat-setup)", code="webchat_not_installed"
+        )
     return await file(path, headers=_headers(request), mime_type="text/javascript; charset=utf-8")
 
 
 @bp.get("/chat/<name:str>")
+@file_route
 async def asset(request: Request, name: str) -> HTTPResponse:
     if name not in _ASSETS:
         raise NotFound("no such file")

@@ -16,7 +16,8 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handoff.events import EventBus
+from handoff.live_bus import LiveBus
+from handoff.services.channel import CustomerChannel
 from handoff.settings import Settings
 
 __all__ = ["EventSource", "ConsumerTask", "make_consumer", "EVENT_SOURCES"]
@@ -32,13 +33,18 @@ class EventSource(Protocol):
 
 
 def make_consumer(
-    settings: Settings, *, sessionmaker: async_sessionmaker[AsyncSession], bus: EventBus
+    settings: Settings,
+    *,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    bus: LiveBus,
+    channel: CustomerChannel | None = None,
 ) -> EventSource | None:
-    """The follower for ``settings.events_source``; None when it is ``off``."""
+    """The follower for ``settings.events_source``; None when it is ``off``.
+    ``channel`` gives a customer who cancelled in the queue back to the bot."""
     if settings.events_source == "sql":
         from handoff.broker.sql import SqlEventSource
 
-        return SqlEventSource(events_url=settings.rasa_events_url, sessionmaker=sessionmaker, bus=bus)
+        return SqlEventSource(events_url=settings.rasa_events_url, sessionmaker=sessionmaker, bus=bus, channel=channel)
     if settings.events_source == "rabbitmq":
         from handoff.broker.rabbitmq import RabbitMQEventSource
 
@@ -48,6 +54,7 @@ def make_consumer(
             exchange=settings.rabbitmq_exchange,
             sessionmaker=sessionmaker,
             bus=bus,
+            channel=channel,
         )
     return None
 

@@ -8,15 +8,21 @@ import logging
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handoff.events import Event, EventBus
+from handoff.live_bus import LiveBus, LiveUpdate
+from handoff.services.abandon import CANCELLED
+from handoff.services.channel import ChannelError, CustomerChannel
 from handoff.services.consumer import BrokerEvent, record_event
+from support_rules.tickets import CANCELLED_INTENT
 
-__all__ = ["Backoff", "apply_event", "publish_all"]
+__all__ = ["Applied", "Backoff", "apply_event", "after_commit", "publish_all"]
+
+# an event and the live update it produced
+Applied = tuple[BrokerEvent, LiveUpdate]
 
 log = logging.getLogger("handoff.broker")
 
 
-async def apply_event(session: AsyncSession, event: BrokerEvent) -> Event | None:
+async def apply_event(session: AsyncSession, event: BrokerEvent) -> LiveUpdate | None:
     """``record_event`` in a savepoint: an event the database refuses (bad
     data, a ticket purged meanwhile) is logged and skipped, never retried
     forever. Other errors (database down) go up to the caller's retry."""
@@ -28,13 +34,33 @@ async def apply_event(session: AsyncSession, event: BrokerEvent) -> Event | None
         return None
 
 
-async def publish_all(bus: EventBus, notices: list[Event]) -> None:
+async def publish_all(bus: LiveBus, updates: list[LiveUpdate]) -> None:
     """Live updates after the commit; a failing bus never stops a follower."""
-    for notice in notices:
+    for update in updates:
         try:
-            await bus.publish(notice)
-        except Exception:  # noqa: BLE001
-            log.exception("could not publish %s", notice.get("type"))
+            await bus.publish(update)
+        except Exception:
+            log.exception("could not publish %s", update.get("type"))
+
+
+async def after_commit(bus: LiveBus, channel: CustomerChannel | None, applied: list[Applied]) -> None:
+    """What follows a committed batch: consoles hear of every update, and a
+    customer who cancelled while queued gets the bot back, which says so.
+    A customer channel that is down is logged: the ticket is closed anyway,
+    and the bot answers the customer's next message."""
+    await publish_all(bus, [update for _, update in applied])
+    if channel is None:
+        return
+    for event, update in applied:
+        if update.get("type") == "ticket.closed" and update.get("reason") == CANCELLED:
+            try:
+                await channel.hand_back(event.conversation_id, intent=CANCELLED_INTENT)
+            except ChannelError as exc:
+                log.warning(
+                    "cancelled ticket %s: the bot could not take the conversation back: %s",
+                    update.get("ticket_number"),
+                    exc,
+                )
 
 
 class Backoff:

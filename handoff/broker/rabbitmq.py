@@ -21,8 +21,9 @@ import aio_pika
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handoff.broker.common import Backoff, apply_event, publish_all
-from handoff.events import Event, EventBus
+from handoff.broker.common import Backoff, after_commit, apply_event
+from handoff.live_bus import LiveBus, LiveUpdate
+from handoff.services.channel import CustomerChannel
 from handoff.services.consumer import BrokerEvent, MalformedEvent, parse_event
 
 __all__ = ["RabbitMQEventSource", "RASA_EXCHANGE"]
@@ -39,7 +40,8 @@ class RabbitMQEventSource:
         url: str,
         queue: str,
         sessionmaker: async_sessionmaker[AsyncSession],
-        bus: EventBus,
+        bus: LiveBus,
+        channel: CustomerChannel | None = None,
         exchange: str = RASA_EXCHANGE,
         prefetch: int = 50,
         backoff: Backoff | None = None,
@@ -50,6 +52,7 @@ class RabbitMQEventSource:
         self.exchange = exchange
         self.sessionmaker = sessionmaker
         self.bus = bus
+        self.channel = channel
         self.prefetch = prefetch
         self.backoff = backoff or Backoff()
         self.connection_name = connection_name  # shown by RabbitMQ's management tools
@@ -63,7 +66,7 @@ class RabbitMQEventSource:
                 connection = await aio_pika.connect_robust(
                     self.url, client_properties={"connection_name": self.connection_name}
                 )
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 if connect.failures == 0:
                     log.warning("cannot reach RabbitMQ, retrying with backoff: %r", exc)
                 await connect.wait()
@@ -71,7 +74,7 @@ class RabbitMQEventSource:
             connect.reset()
             try:
                 await self._consume(connection)
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.exception("RabbitMQ consumer stopped; reconnecting")
             finally:
                 await connection.close()
@@ -96,23 +99,23 @@ class RabbitMQEventSource:
         except MalformedEvent as exc:
             log.warning("skipped message %s on %s: %s", message.delivery_tag, self.queue, exc)
         else:
-            notice = await self._store(event)
-            if notice is not None:
-                await publish_all(self.bus, [notice])
+            update = await self._store(event)
+            if update is not None:
+                await after_commit(self.bus, self.channel, [(event, update)])
         try:
             await message.ack()
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             # the channel went away: RabbitMQ redelivers it, the key drops the copy
             log.info("could not acknowledge message %s (%r); it will be redelivered", message.delivery_tag, exc)
         self.handled += 1
 
-    async def _store(self, event: BrokerEvent) -> Event | None:
+    async def _store(self, event: BrokerEvent) -> LiveUpdate | None:
         """One transaction per message, retried while the database is down."""
         while True:
             try:
                 async with self.sessionmaker() as session, session.begin():
-                    notice = await apply_event(session, event)
-            except Exception as exc:  # noqa: BLE001
+                    update = await apply_event(session, event)
+            except Exception as exc:
                 if self.backoff.failures == 0:
                     log.warning("event consumer cannot store an event, retrying with backoff: %r", exc, exc_info=True)
                 await self.backoff.wait()
@@ -120,4 +123,4 @@ class RabbitMQEventSource:
             if self.backoff.failures:
                 log.info("event consumer recovered after %d failure(s)", self.backoff.failures)
                 self.backoff.reset()
-            return notice
+            return update

@@ -16,8 +16,8 @@ import contextlib
 import hashlib
 import logging
 import time
-from pathlib import Path
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Column, Integer, MetaData, String, Table, Text, func, inspect, select
@@ -25,10 +25,11 @@ from sqlalchemy.engine import Row, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from handoff.broker.common import Backoff, apply_event, publish_all
+from handoff.broker.common import Applied, Backoff, after_commit, apply_event
 from handoff.db import is_sqlite, normalise_url
-from handoff.events import Event, EventBus
+from handoff.live_bus import LiveBus
 from handoff.repo import conversations as conversations_repo
+from handoff.services.channel import CustomerChannel
 from handoff.services.consumer import MalformedEvent, parse_event
 
 __all__ = ["EVENTS", "SqlEventSource", "cursor_name"]
@@ -93,7 +94,8 @@ class SqlEventSource:
         *,
         events_url: str,
         sessionmaker: async_sessionmaker[AsyncSession],
-        bus: EventBus,
+        bus: LiveBus,
+        channel: CustomerChannel | None = None,
         batch_size: int = 200,
         poll_interval: float = 0.3,
         gap_grace: float = 2.0,
@@ -102,6 +104,7 @@ class SqlEventSource:
         self.events_url = events_url
         self.sessionmaker = sessionmaker
         self.bus = bus
+        self.channel = channel
         self.batch_size = batch_size
         self.poll_interval = poll_interval
         self.gap_grace = gap_grace
@@ -121,7 +124,7 @@ class SqlEventSource:
             while True:
                 try:
                     consumed = await self.step()
-                except Exception as exc:  # noqa: BLE001
+                except Exception as exc:
                     if self.backoff.failures == 0:
                         log.warning("event consumer failed, retrying with backoff: %r", exc, exc_info=True)
                     await self.backoff.wait()
@@ -170,7 +173,7 @@ class SqlEventSource:
         newest = await _on_events_db(engine, _newest)
         if newest is None or newest == self._position:
             return 0
-        notices: list[Event] = []
+        applied: list[Applied] = []
         consumed = 0
         async with self.sessionmaker() as session, session.begin():
             stored = await conversations_repo.lock_cursor(session=session, name=self.cursor)
@@ -189,16 +192,16 @@ class SqlEventSource:
                 except MalformedEvent as exc:
                     log.warning("skipped events row %d: %s", row.id, exc)
                 else:
-                    notice = await apply_event(session, event)
-                    if notice is not None:
-                        notices.append(notice)
+                    update = await apply_event(session, event)
+                    if update is not None:
+                        applied.append((event, update))
                 position = row.id
                 consumed += 1
             if position != stored:
                 await conversations_repo.set_cursor(session=session, name=self.cursor, position=position)
         self._position = position
         self.consumed += consumed
-        await publish_all(self.bus, notices)
+        await after_commit(self.bus, self.channel, applied)
         return consumed
 
     async def _read(self, conn: AsyncConnection, position: int) -> list[Row[Any]]:

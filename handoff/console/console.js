@@ -4,7 +4,7 @@
 (function () {
   const $ = (id) => document.getElementById(id);
   const I18N = window.HANDOFF_I18N;
-  const state = { lang: localStorage.getItem("handoff.lang") || "en", me: null, current: null, events: null, departments: [] };
+  const state = { lang: localStorage.getItem("handoff.lang") || "en", me: null, current: null, live: null, departments: [] };
 
   const t = (key) => (I18N[state.lang] && I18N[state.lang][key]) || I18N.en[key] || key;
 
@@ -40,7 +40,7 @@
   function showLogin() {
     $("login-view").hidden = false; $("main-view").hidden = true; $("logout").hidden = true;
     $("whoami").textContent = "";
-    if (state.events) { state.events.close(); state.events = null; }
+    if (state.live) { state.live.close(); state.live = null; }
   }
 
   async function showMain(agent) {
@@ -53,7 +53,7 @@
     const select = $("transfer-dept");
     select.replaceChildren();
     deps.departments.forEach((d) => { const o = el("option", d.name[state.lang] || d.id); o.value = d.id; select.appendChild(o); });
-    connectEvents();
+    connectLive();
     await refreshQueue();
   }
 
@@ -116,7 +116,7 @@
   }
 
   async function openTicket(number) {
-    $("notice").hidden = true; $("action-error").textContent = "";
+    $("ticket-alert").hidden = true; $("action-error").textContent = "";
     try { renderTicket(await api("GET", "/api/v1/tickets/" + encodeURIComponent(number))); }
     catch (e) { $("action-error").textContent = e.message; }
   }
@@ -133,10 +133,10 @@
     await refreshQueue().catch(() => {});
   }
 
-  function connectEvents() {
-    if (state.events) state.events.close();
-    const es = new EventSource("/api/v1/events");
-    state.events = es;
+  function connectLive() {
+    if (state.live) state.live.close();
+    const es = new EventSource("/api/v1/live");
+    state.live = es;
     // (Re)connected, possibly to another replica, or told that updates were
     // lost: whatever happened meanwhile is read again.
     const reload = () => {
@@ -146,18 +146,18 @@
     es.onopen = () => { $("live-status").textContent = t("live"); $("live-status").dataset.state = "live"; reload(); };
     es.addEventListener("live.resync", reload);
     es.onerror = () => { $("live-status").textContent = t("offline"); $("live-status").dataset.state = "offline"; };
-    const onTicketEvent = (ev) => {
+    const onTicketUpdate = (ev) => {
       const data = JSON.parse(ev.data);
       refreshQueue().catch(() => {});
       const cur = state.current;
       if (cur && data.ticket_number === cur.ticket_number) {
         if (ev.type === "ticket.claimed" && data.assignee_id !== state.me.id) {
-          $("notice").textContent = t("takenByOther"); $("notice").hidden = false;
+          $("ticket-alert").textContent = t("takenByOther"); $("ticket-alert").hidden = false;
         }
         if (ev.type === "message.new" || ev.type === "ticket.claimed") openTicketQuiet(cur.ticket_number);
       }
     };
-    ["ticket.queued", "ticket.claimed", "ticket.closed", "ticket.transferred", "message.new"].forEach((name) => es.addEventListener(name, onTicketEvent));
+    ["ticket.queued", "ticket.claimed", "ticket.closed", "ticket.transferred", "message.new"].forEach((name) => es.addEventListener(name, onTicketUpdate));
   }
 
   async function openTicketQuiet(number) {

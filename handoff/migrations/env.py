@@ -1,16 +1,17 @@
 """Alembic environment. Runs on a connection handed in by ``handoff.migrate``,
-or on ``DATABASE_URL`` when invoked by the ``alembic`` command itself."""
+or on the settings' ``DATABASE_URL`` when invoked by the ``alembic`` command
+itself."""
 
 from __future__ import annotations
 
 import asyncio
-import os
 
 from alembic import context
 from sqlalchemy.engine import Connection
 
 from handoff.db import make_engine
 from handoff.models import Base
+from handoff.settings import load_settings
 
 config = context.config
 target_metadata = Base.metadata
@@ -28,9 +29,7 @@ def _run(connection: Connection) -> None:
 
 
 async def _run_online() -> None:
-    url = config.get_main_option("sqlalchemy.url") or os.environ.get(
-        "DATABASE_URL", "sqlite+aiosqlite:///handoff.db"
-    )
+    url = config.get_main_option("sqlalchemy.url") or load_settings(require_secrets=False).database_url
     engine = make_engine(url)
     async with engine.begin() as conn:
         await conn.run_sync(_run)

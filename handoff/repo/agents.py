@@ -51,9 +51,7 @@ async def insert_agent(
 
 
 async def bump_session_epoch(*, session: AsyncSession, agent_id: int) -> None:
-    await session.execute(
-        update(Agent).where(Agent.id == agent_id).values(session_epoch=Agent.session_epoch + 1)
-    )
+    await session.execute(update(Agent).where(Agent.id == agent_id).values(session_epoch=Agent.session_epoch + 1))
 
 
 async def list_departments(*, session: AsyncSession, active_only: bool = True) -> list[Department]:

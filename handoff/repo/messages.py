@@ -1,4 +1,8 @@
-"""Transcript queries. A message delivered twice (same source id) is stored once."""
+"""Transcript queries. A message delivered twice (same source id) is stored once.
+
+Every line is masked (support_rules.masking) on its way in, whoever wrote
+it: this is the one place transcript text is written.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.db import insert_for
 from handoff.models import Message
+from support_rules.masking import mask_secrets
 
 __all__ = ["add_message", "get_message", "list_messages", "mark_delivered"]
 
@@ -23,7 +28,7 @@ async def add_message(
     created_at: datetime,
     agent_id: int | None = None,
 ) -> bool:
-    """Insert unless ``(ticket_id, source_id)`` exists; True when inserted."""
+    """Insert ``text`` masked unless ``(ticket_id, source_id)`` exists; True when inserted."""
     insert = insert_for(session)
     stmt = (
         insert(Message)
@@ -31,7 +36,7 @@ async def add_message(
             ticket_id=ticket_id,
             source_id=source_id,
             sender=sender,
-            text=text,
+            text=mask_secrets(text),
             agent_id=agent_id,
             created_at=created_at,
         )

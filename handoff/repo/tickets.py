@@ -6,20 +6,22 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, and_, delete, func, or_, select, update
+from sqlalchemy import CursorResult, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.models import CLOSED_STATUSES, Message, Ticket
+from support_rules.tickets import ASSIGNED, HANDED_BACK, QUEUED, RESOLVED
 
 __all__ = [
     "insert_ticket",
     "get_ticket",
     "find_by_idempotency",
-    "queue_position",
+    "QUEUE_ORDER",
+    "queued_in_order",
     "claims_since",
     "claim_next",
     "claim_ticket",
-    "list_queue",
+    "queued_silent_since",
     "list_assigned",
     "search_tickets",
     "transition",
@@ -47,32 +49,44 @@ async def find_by_idempotency(*, session: AsyncSession, conversation_id: str, ke
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-def _ahead_of(ticket: Ticket) -> Any:
-    """Queued tickets of the same department served before ``ticket``."""
-    return and_(
-        Ticket.status == "queued",
-        Ticket.department_id == ticket.department_id,
-        or_(
-            Ticket.priority_rank < ticket.priority_rank,
-            and_(Ticket.priority_rank == ticket.priority_rank, Ticket.created_at < ticket.created_at),
-            and_(
-                Ticket.priority_rank == ticket.priority_rank,
-                Ticket.created_at == ticket.created_at,
-                Ticket.id < ticket.id,
-            ),
-        ),
+# The one order a queue is served in: priority, then age, then id (a tie
+# on the creation time is broken the same way everywhere). Claiming takes
+# the first ticket in it; a ticket's queue position is its rank in it
+# among the queued tickets of its department.
+QUEUE_ORDER = (Ticket.priority_rank, Ticket.created_at, Ticket.id)
+
+
+async def queued_in_order(
+    *,
+    session: AsyncSession,
+    departments: Sequence[str] | None,
+    ticket_id: int | None = None,
+    limit: int | None = None,
+) -> list[tuple[Ticket, int]]:
+    """Queued tickets in claim order, each with its position in its
+    department (1 = next). ``ticket_id`` keeps that ticket only (its
+    position still counts every queued ticket of ``departments``)."""
+    if departments is not None and not departments:
+        return []
+    position = func.row_number().over(partition_by=Ticket.department_id, order_by=QUEUE_ORDER)
+    ranked = (
+        select(Ticket.id.label("id"), position.label("position"))
+        .where(Ticket.status == QUEUED, _visible(departments))
+        .subquery()
     )
-
-
-async def queue_position(*, session: AsyncSession, ticket: Ticket) -> int:
-    """1 for the next ticket to be claimed in its department."""
-    ahead = await session.scalar(select(func.count()).select_from(Ticket).where(_ahead_of(ticket)))
-    return int(ahead or 0) + 1
+    stmt = select(Ticket, ranked.c.position).join(ranked, Ticket.id == ranked.c.id).order_by(*QUEUE_ORDER)
+    if ticket_id is not None:
+        stmt = stmt.where(Ticket.id == ticket_id)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return [(ticket, int(pos)) for ticket, pos in (await session.execute(stmt)).all()]
 
 
 async def claims_since(*, session: AsyncSession, department_id: str, since: datetime) -> int:
-    stmt = select(func.count()).select_from(Ticket).where(
-        Ticket.department_id == department_id, Ticket.assigned_at >= since
+    stmt = (
+        select(func.count())
+        .select_from(Ticket)
+        .where(Ticket.department_id == department_id, Ticket.assigned_at >= since)
     )
     return int(await session.scalar(stmt) or 0)
 
@@ -95,16 +109,16 @@ async def claim_next(
         return None
     candidate = (
         select(Ticket.id)
-        .where(Ticket.status == "queued", Ticket.archived_at.is_(None), _visible(departments))
-        .order_by(Ticket.priority_rank, Ticket.created_at, Ticket.id)
+        .where(Ticket.status == QUEUED, Ticket.archived_at.is_(None), _visible(departments))
+        .order_by(*QUEUE_ORDER)
         .limit(1)
         .with_for_update(skip_locked=True)
         .scalar_subquery()
     )
     stmt = (
         update(Ticket)
-        .where(Ticket.id == candidate, Ticket.status == "queued")
-        .values(status="assigned", assignee_id=agent_id, assigned_at=now, updated_at=now)
+        .where(Ticket.id == candidate, Ticket.status == QUEUED)
+        .values(status=ASSIGNED, assignee_id=agent_id, assigned_at=now, updated_at=now)
         .returning(Ticket.id)
         .execution_options(synchronize_session=False)
     )
@@ -118,11 +132,11 @@ async def claim_ticket(
         update(Ticket)
         .where(
             Ticket.id == ticket_id,
-            Ticket.status == "queued",
+            Ticket.status == QUEUED,
             Ticket.archived_at.is_(None),
             _visible(departments),
         )
-        .values(status="assigned", assignee_id=agent_id, assigned_at=now, updated_at=now)
+        .values(status=ASSIGNED, assignee_id=agent_id, assigned_at=now, updated_at=now)
         .returning(Ticket.id)
         .execution_options(synchronize_session=False)
     )
@@ -143,33 +157,30 @@ async def transition(
     if assignee_id is not None:
         conds.append(Ticket.assignee_id == assignee_id)
     stmt = (
-        update(Ticket)
-        .where(*conds)
-        .values(**values)
-        .returning(Ticket.id)
-        .execution_options(synchronize_session=False)
+        update(Ticket).where(*conds).values(**values).returning(Ticket.id).execution_options(synchronize_session=False)
     )
     return (await session.execute(stmt)).scalar_one_or_none() is not None
 
 
-async def list_queue(
-    *, session: AsyncSession, departments: Sequence[str] | None, limit: int = 200
-) -> list[Ticket]:
+async def queued_silent_since(*, session: AsyncSession, cutoff: datetime, limit: int = 500) -> list[Ticket]:
+    """Queued tickets whose customer has written nothing since ``cutoff``
+    and that were not queued (created or transferred) since then either."""
+    last_line = (
+        select(func.max(Message.created_at))
+        .where(Message.ticket_id == Ticket.id, Message.sender == "customer")
+        .scalar_subquery()
+    )
     stmt = (
         select(Ticket)
-        .where(Ticket.status == "queued", _visible(departments))
-        .order_by(Ticket.priority_rank, Ticket.created_at, Ticket.id)
+        .where(Ticket.status == QUEUED, Ticket.updated_at < cutoff, or_(last_line.is_(None), last_line < cutoff))
+        .order_by(Ticket.id)
         .limit(limit)
     )
     return list((await session.execute(stmt)).scalars())
 
 
 async def list_assigned(*, session: AsyncSession, agent_id: int) -> list[Ticket]:
-    stmt = (
-        select(Ticket)
-        .where(Ticket.status == "assigned", Ticket.assignee_id == agent_id)
-        .order_by(Ticket.assigned_at)
-    )
+    stmt = select(Ticket).where(Ticket.status == ASSIGNED, Ticket.assignee_id == agent_id).order_by(Ticket.assigned_at)
     return list((await session.execute(stmt)).scalars())
 
 
@@ -197,26 +208,20 @@ async def search_tickets(
 
 
 async def queue_lengths(*, session: AsyncSession) -> dict[str, int]:
-    stmt = (
-        select(Ticket.department_id, func.count())
-        .where(Ticket.status == "queued")
-        .group_by(Ticket.department_id)
-    )
+    stmt = select(Ticket.department_id, func.count()).where(Ticket.status == QUEUED).group_by(Ticket.department_id)
     return {dept: int(n) for dept, n in (await session.execute(stmt)).all()}
 
 
 async def claimed_since(*, session: AsyncSession, since: datetime) -> list[tuple[str, datetime, datetime]]:
     """(department, created, assigned) of tickets first claimed since ``since``."""
-    stmt = select(Ticket.department_id, Ticket.created_at, Ticket.assigned_at).where(
-        Ticket.assigned_at >= since
-    )
+    stmt = select(Ticket.department_id, Ticket.created_at, Ticket.assigned_at).where(Ticket.assigned_at >= since)
     return [(d, c, a) for d, c, a in (await session.execute(stmt)).all()]
 
 
 async def handled_since(*, session: AsyncSession, since: datetime) -> dict[str, int]:
     stmt = (
         select(Ticket.department_id, func.count())
-        .where(Ticket.status.in_(("resolved", "handed_back")), Ticket.closed_at >= since)
+        .where(Ticket.status.in_((RESOLVED, HANDED_BACK)), Ticket.closed_at >= since)
         .group_by(Ticket.department_id)
     )
     return {dept: int(n) for dept, n in (await session.execute(stmt)).all()}
@@ -238,9 +243,12 @@ async def purge_archived_before(*, session: AsyncSession, cutoff: datetime) -> i
     await session.execute(
         delete(Message).where(Message.ticket_id.in_(doomed)).execution_options(synchronize_session=False)
     )
-    result = cast(CursorResult[Any], await session.execute(
-        delete(Ticket)
-        .where(Ticket.archived_at.is_not(None), Ticket.closed_at < cutoff)
-        .execution_options(synchronize_session=False)
-    ))
+    result = cast(
+        CursorResult[Any],
+        await session.execute(
+            delete(Ticket)
+            .where(Ticket.archived_at.is_not(None), Ticket.closed_at < cutoff)
+            .execution_options(synchronize_session=False)
+        ),
+    )
     return int(result.rowcount or 0)

@@ -45,13 +45,17 @@ async def login(
         await limiter.failed(username, address)
         raise Unauthorized("wrong username or password", code="invalid_credentials")
     await limiter.succeeded(username)
-    await audit_repo.add_audit(session=session, actor=agent.username, agent_id=agent.id, action="login", at=now or utcnow())
+    await audit_repo.add_audit(
+        session=session, actor=agent.username, agent_id=agent.id, action="login", at=now or utcnow()
+    )
     return agent, signer.issue(agent.id, agent.session_epoch)
 
 
 async def logout(*, session: AsyncSession, agent: Agent, now: datetime | None = None) -> None:
     await agents_repo.bump_session_epoch(session=session, agent_id=agent.id)
-    await audit_repo.add_audit(session=session, actor=agent.username, agent_id=agent.id, action="logout", at=now or utcnow())
+    await audit_repo.add_audit(
+        session=session, actor=agent.username, agent_id=agent.id, action="logout", at=now or utcnow()
+    )
 
 
 async def agent_from_token(*, session: AsyncSession, token: str, signer: SessionSigner) -> Agent | None:

@@ -7,19 +7,21 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handoff.catalogue import load_departments
 from handoff.repo import agents as agents_repo
 from handoff.services.agents import create_agent
+from support_rules.catalogue import load_catalogue
 
 __all__ = ["sync_departments", "ensure_demo_agents", "DemoAgent"]
 
 
 async def sync_departments(*, session: AsyncSession, catalogue_path: Path) -> list[str]:
     """Mirror the catalogue's departments; ones no longer listed become inactive."""
-    listed = load_departments(catalogue_path)
+    listed = load_catalogue(catalogue_path).departments
+    if not listed:
+        raise ValueError(f"no departments in {catalogue_path}")
     for dept in listed:
         await agents_repo.upsert_department(
-            session=session, dept_id=dept.id, name_en=dept.name_en, name_tr=dept.name_tr, active=True
+            session=session, dept_id=dept.id, name_en=dept.label("en"), name_tr=dept.label("tr"), active=True
         )
     ids = {d.id for d in listed}
     for stored in await agents_repo.list_departments(session=session, active_only=False):

@@ -12,6 +12,8 @@ import logging
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
+from support_rules.tickets import CANCELLED_INTENT, HANDBACK_INTENT, RESOLVED_INTENT
+
 __all__ = ["CustomerChannel", "RecordingChannel", "SentMessage", "ChannelError"]
 
 log = logging.getLogger("handoff.channel")
@@ -31,10 +33,12 @@ class CustomerChannel(ABC):
         """Show the customer a short system notice (queue position, agent joined)."""
 
     @abstractmethod
-    async def hand_back(self, conversation_id: str, *, resolved: bool = False) -> None:
-        """Give the conversation back to the bot (after a resolve, say so)."""
+    async def hand_back(self, conversation_id: str, *, intent: str = HANDBACK_INTENT) -> None:
+        """Give the conversation back to the bot, which then says why: one of
+        ``support_rules.tickets.HANDBACK_INTENTS`` (handed back, resolved,
+        cancelled by the customer)."""
 
-    async def close(self) -> None:
+    async def close(self) -> None:  # noqa: B027 - optional hook: most channels hold no connection
         """Release connections; nothing by default."""
 
 
@@ -51,8 +55,7 @@ class RecordingChannel(CustomerChannel):
 
     sent: list[SentMessage] = field(default_factory=list)
     notices: list[tuple[str, str]] = field(default_factory=list)
-    handed_back: list[str] = field(default_factory=list)
-    resolved: list[str] = field(default_factory=list)
+    given_back: list[tuple[str, str]] = field(default_factory=list)
 
     async def send(self, conversation_id: str, text: str, agent_display_name: str) -> None:
         self.sent.append(SentMessage(conversation_id, text, agent_display_name))
@@ -62,6 +65,21 @@ class RecordingChannel(CustomerChannel):
         self.notices.append((conversation_id, text))
         log.info("notice to conversation %s (%d chars)", conversation_id, len(text))
 
-    async def hand_back(self, conversation_id: str, *, resolved: bool = False) -> None:
-        (self.resolved if resolved else self.handed_back).append(conversation_id)
-        log.info("conversation %s given back to the bot (resolved: %s)", conversation_id, resolved)
+    async def hand_back(self, conversation_id: str, *, intent: str = HANDBACK_INTENT) -> None:
+        self.given_back.append((conversation_id, intent))
+        log.info("conversation %s given back to the bot (%s)", conversation_id, intent)
+
+    def _given_back_as(self, intent: str) -> list[str]:
+        return [conversation for conversation, why in self.given_back if why == intent]
+
+    @property
+    def handed_back(self) -> list[str]:
+        return self._given_back_as(HANDBACK_INTENT)
+
+    @property
+    def resolved(self) -> list[str]:
+        return self._given_back_as(RESOLVED_INTENT)
+
+    @property
+    def cancelled(self) -> list[str]:
+        return self._given_back_as(CANCELLED_INTENT)

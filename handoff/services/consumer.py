@@ -2,7 +2,10 @@
 
 Every conversation's customer and bot lines are kept (bot-only ones too);
 a customer line of a conversation with an open ticket is also appended to
-the ticket, so the owning agent sees it live. Delivery is at-least-once:
+the ticket, so the owning agent sees it live; a customer who cancels
+(intent ``cancel``) while their ticket is still queued leaves the queue:
+the ticket is closed as ``abandoned`` (``handoff.services.abandon``).
+Delivery is at-least-once:
 an event's key is derived from the event itself (the same on every broker
 and every redelivery), and both the transcript line and the ticket message
 are stored once per key. The broker edges live in ``handoff.broker``.
@@ -20,10 +23,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handoff.events import Event
+from handoff.live_bus import LiveUpdate
 from handoff.models import Ticket, utcnow
 from handoff.repo import conversations as conversations_repo
 from handoff.repo import messages as messages_repo
+from handoff.services.abandon import CANCEL_INTENT, CANCELLED, abandon_queued, closed_event
+from support_rules.tickets import QUEUED
 
 __all__ = [
     "MalformedEvent",
@@ -135,7 +140,8 @@ def parse_event(raw: bytes | str | Mapping[str, Any], *, sender_id: str | None =
         return base
     if name == "user":
         intent, confidence = _intent(data)
-        return _replace(base, kind="customer", text=text, channel=_short(data.get("input_channel"), 64), intent=intent, confidence=confidence)
+        channel = _short(data.get("input_channel"), 64)
+        return _replace(base, kind="customer", text=text, channel=channel, intent=intent, confidence=confidence)
     if name == "bot":
         metadata = data.get("metadata")
         if not isinstance(metadata, dict):
@@ -173,9 +179,10 @@ def transcript_cutoff(ticket: Ticket) -> datetime:
     return _parse_iso(summary.get("created_at")) or ticket.created_at
 
 
-async def record_event(*, session: AsyncSession, event: BrokerEvent) -> Event | None:
+async def record_event(*, session: AsyncSession, event: BrokerEvent) -> LiveUpdate | None:
     """Store one event (idempotent). Returns the live update to publish once
-    the transaction has committed, if a customer message reached a ticket."""
+    the transaction has committed: ``message.new`` when a customer message
+    reached a ticket, ``ticket.closed`` when it cancelled a queued one."""
     if event.kind is None or event.text is None:
         return None
     await conversations_repo.add_event(
@@ -205,6 +212,12 @@ async def record_event(*, session: AsyncSession, event: BrokerEvent) -> Event | 
     )
     if not inserted:
         return None
+    if (
+        event.intent == CANCEL_INTENT
+        and ticket.status == QUEUED
+        and await abandon_queued(session=session, ticket=ticket, reason=CANCELLED, actor="customer", now=utcnow())
+    ):
+        return closed_event(ticket, CANCELLED)
     return {
         "type": "message.new",
         "ticket_number": ticket.number,

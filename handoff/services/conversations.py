@@ -32,17 +32,29 @@ def event_json(line: ConversationEvent) -> dict[str, Any]:
 
 
 async def read_transcript(
-    *, session: AsyncSession, agent: Agent, conversation_id: str, after: int = 0, limit: int = 100, now: datetime | None = None
+    *,
+    session: AsyncSession,
+    agent: Agent,
+    conversation_id: str,
+    after: int = 0,
+    limit: int = 100,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
     """One page, oldest first; ``next_after`` continues it (None on the last page)."""
     if not agent.sees_all:
         raise Forbidden("supervisors only", code="forbidden")
     if not 1 <= limit <= MAX_PAGE or after < 0 or not conversation_id or len(conversation_id) > 255:
         raise BadRequest(f"limit 1-{MAX_PAGE}, after >= 0", code="bad_request")
-    lines = await conversations_repo.list_events(session=session, conversation_id=conversation_id, after_id=after, limit=limit)
+    lines = await conversations_repo.list_events(
+        session=session, conversation_id=conversation_id, after_id=after, limit=limit
+    )
     await audit_repo.add_audit(
-        session=session, actor=agent.username, agent_id=agent.id, action="view_conversation",
-        detail={"conversation_id": conversation_id, "after": after}, at=now or utcnow(),
+        session=session,
+        actor=agent.username,
+        agent_id=agent.id,
+        action="view_conversation",
+        detail={"conversation_id": conversation_id, "after": after},
+        at=now or utcnow(),
     )
     return {
         "conversation_id": conversation_id,

@@ -1,31 +1,28 @@
-"""Use cases for the bot: create a handoff, relay a message, ticket status."""
+"""Use cases for the bot: create a handoff, ticket status."""
 
 from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handoff.errors import Conflict, NotFound, Unprocessable
+from handoff.errors import NotFound, Unprocessable
 from handoff.models import PRIORITY_RANK, Ticket, format_ticket_number, parse_ticket_number, utcnow
 from handoff.repo import agents as agents_repo
 from handoff.repo import messages as messages_repo
 from handoff.repo import tickets as tickets_repo
 from handoff.schemas import SummaryValidator
 from handoff.services.consumer import backfill_ticket
-from handoff.services.queue import expected_wait_seconds
+from handoff.services.queue_positions import QueueRules, place_of
+from support_rules.tickets import QUEUED
 
-__all__ = ["QueueRules", "HandoffResult", "create_handoff", "add_bot_message", "abandon", "ticket_status", "queue_info"]
-
-
-@dataclass(frozen=True)
-class QueueRules:
-    rate_window_seconds: int = 3600
-    default_handle_seconds: int = 300
+# QueueRules is defined in handoff.services.queue_positions and kept
+# importable from here for the callers that build it with a handoff.
+__all__ = ["QueueRules", "HandoffResult", "create_handoff", "ticket_status", "queue_info"]
 
 
 @dataclass(frozen=True)
@@ -48,16 +45,9 @@ class HandoffResult:
 async def queue_info(
     *, session: AsyncSession, ticket: Ticket, rules: QueueRules, now: datetime | None = None
 ) -> tuple[int | None, int | None]:
-    if ticket.status != "queued":
-        return None, None
-    now = now or utcnow()
-    position = await tickets_repo.queue_position(session=session, ticket=ticket)
-    claims = await tickets_repo.claims_since(
-        session=session,
-        department_id=ticket.department_id,
-        since=now - timedelta(seconds=rules.rate_window_seconds),
-    )
-    return position, expected_wait_seconds(position, claims, rules.rate_window_seconds, rules.default_handle_seconds)
+    """Position and expected wait (None, None when not queued)."""
+    place = await place_of(session=session, ticket=ticket, rules=rules, now=now or utcnow())
+    return (None, None) if place is None else (place.position, place.expected_wait_seconds)
 
 
 def _parse_ts(value: str | None, default: datetime) -> datetime:
@@ -84,7 +74,9 @@ async def create_handoff(
     validator.validate(summary)
     now = now or utcnow()
     conversation_id = summary["conversation_id"]
-    existing = await tickets_repo.find_by_idempotency(session=session, conversation_id=conversation_id, key=idempotency_key)
+    existing = await tickets_repo.find_by_idempotency(
+        session=session, conversation_id=conversation_id, key=idempotency_key
+    )
     if existing is None:
         departments = {d.id for d in await agents_repo.list_departments(session=session)}
         if summary["department"] not in departments:
@@ -105,7 +97,7 @@ async def create_handoff(
                     priority_rank=PRIORITY_RANK[summary["priority"]["level"]],
                     priority_reason=summary["priority"]["reason"],
                     summary=stored,
-                    status="queued",
+                    status=QUEUED,
                     created_at=now,
                     updated_at=now,
                 )
@@ -143,46 +135,6 @@ async def _ticket_by_number(session: AsyncSession, number: str) -> Ticket:
     if ticket is None:
         raise NotFound("no such ticket", code="ticket_not_found")
     return ticket
-
-
-async def add_bot_message(
-    *,
-    session: AsyncSession,
-    number: str,
-    source_id: str,
-    sender: str,
-    text: str,
-    timestamp: str | None,
-    now: datetime | None = None,
-) -> tuple[Ticket, bool]:
-    """Append a relayed message to an open ticket's transcript (idempotent)."""
-    now = now or utcnow()
-    ticket = await _ticket_by_number(session, number)
-    if ticket.status not in ("queued", "assigned"):
-        raise Conflict("ticket is closed", code="ticket_closed")
-    inserted = await messages_repo.add_message(
-        session=session,
-        ticket_id=ticket.id,
-        source_id=source_id,
-        sender=sender,
-        text=text,
-        created_at=_parse_ts(timestamp, now),
-    )
-    return ticket, inserted
-
-
-async def abandon(*, session: AsyncSession, number: str, now: datetime | None = None) -> Ticket:
-    """The customer left before the ticket was closed (told by the bot)."""
-    now = now or utcnow()
-    ticket = await _ticket_by_number(session, number)
-    values = {"status": "abandoned", "abandoned_at": now, "closed_at": now, "updated_at": now}
-    if ticket.status not in ("queued", "assigned") or not await tickets_repo.transition(
-        session=session, ticket_id=ticket.id, from_status=ticket.status, assignee_id=None, values=values
-    ):
-        raise Conflict("ticket is closed", code="ticket_closed")
-    refreshed = await tickets_repo.get_ticket(session=session, ticket_id=ticket.id)
-    assert refreshed is not None
-    return refreshed
 
 
 async def ticket_status(

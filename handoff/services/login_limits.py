@@ -48,7 +48,9 @@ class LoginLimiter:
         now = now or utcnow()
         keys = _keys(username, address)
         async with self._sessionmaker() as session, session.begin():
-            await session.execute(delete(LoginFailure).where(LoginFailure.key.in_(keys), LoginFailure.at <= now - self.window))
+            await session.execute(
+                delete(LoginFailure).where(LoginFailure.key.in_(keys), LoginFailure.at <= now - self.window)
+            )
             session.add_all([LoginFailure(key=key, at=now) for key in keys])
 
     async def succeeded(self, username: str) -> None:

@@ -19,7 +19,9 @@ from collections.abc import Sequence
 __all__ = ["expected_wait_seconds", "percentile"]
 
 
-def expected_wait_seconds(position: int, claims_in_window: int, window_seconds: int, default_handle_seconds: int) -> int:
+def expected_wait_seconds(
+    position: int, claims_in_window: int, window_seconds: int, default_handle_seconds: int
+) -> int:
     if position <= 0:
         return 0
     if claims_in_window <= 0:

@@ -6,7 +6,8 @@
   the display name, or ``kind: notice``) travels with it; the web chat shows
   it and the transcript keeps it.
 - A hand-back appends ``resume`` and ``action_listen``, then triggers
-  ``agent_handed_back`` (or ``agent_resolved``): a paused conversation
+  the intent the caller names (``support_rules.tickets.HANDBACK_INTENTS``: handed
+  back, resolved, cancelled by the customer): a paused conversation
   ignores triggered intents, so the order matters. The bot then greets the customer again (actions/session.py).
 
 The API is protected by Rasa's ``--auth-token``, passed as ``token``.
@@ -23,17 +24,17 @@ from urllib.parse import quote
 import httpx
 
 from handoff.services.channel import ChannelError, CustomerChannel
+from support_rules.tickets import HANDBACK_INTENT
 
-__all__ = ["RasaChannel", "HANDBACK_INTENT", "RESOLVED_INTENT"]
+__all__ = ["RasaChannel"]
 
 log = logging.getLogger("handoff.rasa")
 
-HANDBACK_INTENT = "agent_handed_back"
-RESOLVED_INTENT = "agent_resolved"
-
 
 class RasaChannel(CustomerChannel):
-    def __init__(self, base_url: str, token: str, *, timeout: float = 10.0, client: httpx.AsyncClient | None = None) -> None:
+    def __init__(
+        self, base_url: str, token: str, *, timeout: float = 10.0, client: httpx.AsyncClient | None = None
+    ) -> None:
         self._base = base_url.rstrip("/")
         self._token = token
         self._client = client or httpx.AsyncClient(timeout=timeout)
@@ -60,13 +61,12 @@ class RasaChannel(CustomerChannel):
         event = {"event": "bot", "text": text, "metadata": {"kind": "notice"}}
         await self._post(conversation_id, "tracker/events", event)
 
-    async def hand_back(self, conversation_id: str, *, resolved: bool = False) -> None:
+    async def hand_back(self, conversation_id: str, *, intent: str = HANDBACK_INTENT) -> None:
         # While paused, customer messages were logged without the bot
         # listening; ``action_listen`` puts the dialogue back where rules
         # expect a new intent.
         events = [{"event": "resume"}, {"event": "action", "name": "action_listen"}]
         await self._post(conversation_id, "tracker/events", events)
-        intent = RESOLVED_INTENT if resolved else HANDBACK_INTENT
         await self._post(conversation_id, "trigger_intent", {"name": intent})
 
     async def close(self) -> None:

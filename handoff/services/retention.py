@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import delete
+from sqlalchemy import CursorResult, delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.models import LoginFailure, utcnow
@@ -25,7 +26,11 @@ class RetentionResult:
 
 
 async def apply_retention(
-    *, session: AsyncSession, archive_after_days: int, purge_after_days: int, now: datetime | None = None,
+    *,
+    session: AsyncSession,
+    archive_after_days: int,
+    purge_after_days: int,
+    now: datetime | None = None,
     login_window_seconds: int | None = None,
 ) -> RetentionResult:
     if archive_after_days < 0 or purge_after_days < archive_after_days:
@@ -37,8 +42,11 @@ async def apply_retention(
     purged = await tickets_repo.purge_archived_before(session=session, cutoff=now - timedelta(days=purge_after_days))
     forgotten = 0
     if login_window_seconds is not None:
-        result = await session.execute(
-            delete(LoginFailure).where(LoginFailure.at <= now - timedelta(seconds=login_window_seconds))
+        result = cast(
+            CursorResult[Any],
+            await session.execute(
+                delete(LoginFailure).where(LoginFailure.at <= now - timedelta(seconds=login_window_seconds))
+            ),
         )
         forgotten = result.rowcount or 0
     return RetentionResult(archived, purged, forgotten)

@@ -50,4 +50,9 @@ async def supervisor_stats(*, session: AsyncSession, now: datetime | None = None
 
 
 def _pcts(values: list[float]) -> dict[str, float | None]:
-    return {"p50": percentile(values, 50), "p90": percentile(values, 90), "p99": percentile(values, 99), "count": len(values)}
+    return {
+        "p50": percentile(values, 50),
+        "p90": percentile(values, 90),
+        "p99": percentile(values, 99),
+        "count": len(values),
+    }

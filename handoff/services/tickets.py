@@ -19,14 +19,13 @@ from handoff.repo import agents as agents_repo
 from handoff.repo import audit as audit_repo
 from handoff.repo import messages as messages_repo
 from handoff.repo import tickets as tickets_repo
-from handoff.services.handoffs import QueueRules
-from handoff.services.queue import expected_wait_seconds
+from handoff.services.queue_positions import QueueRules, queued_places
+from support_rules.tickets import ASSIGNED, HANDED_BACK, QUEUED, RESOLVED
 
 __all__ = [
     "visible_departments",
     "get_visible_ticket",
     "queue_for",
-    "queued_with_positions",
     "claim_next",
     "claim",
     "read_ticket",
@@ -99,7 +98,9 @@ def message_json(message: Message) -> dict[str, Any]:
     }
 
 
-async def _audit(session: AsyncSession, agent: Agent, action: str, ticket: Ticket | None, now: datetime, **detail: Any) -> None:
+async def _audit(
+    session: AsyncSession, agent: Agent, action: str, ticket: Ticket | None, now: datetime, **detail: Any
+) -> None:
     await audit_repo.add_audit(
         session=session,
         actor=agent.username,
@@ -111,37 +112,20 @@ async def _audit(session: AsyncSession, agent: Agent, action: str, ticket: Ticke
     )
 
 
-async def queued_with_positions(
-    *, session: AsyncSession, rules: QueueRules, departments: list[str] | None, now: datetime, limit: int = 200
-) -> list[tuple[Ticket, int, int]]:
-    """Queued tickets in claim order with their position in their department
-    and expected wait (seconds)."""
-    queued = await tickets_repo.list_queue(session=session, departments=departments, limit=limit)
-    ranks: dict[str, int] = {}
-    claims: dict[str, int] = {}
-    found = []
-    for t in queued:
-        ranks[t.department_id] = position = ranks.get(t.department_id, 0) + 1
-        if t.department_id not in claims:
-            claims[t.department_id] = await tickets_repo.claims_since(
-                session=session, department_id=t.department_id, since=now - timedelta(seconds=rules.rate_window_seconds)
-            )
-        wait = expected_wait_seconds(position, claims[t.department_id], rules.rate_window_seconds, rules.default_handle_seconds)
-        found.append((t, position, wait))
-    return found
-
-
 async def queue_for(
     *, session: AsyncSession, agent: Agent, rules: QueueRules, now: datetime | None = None
 ) -> dict[str, Any]:
     """Queued tickets of the agent's departments with position and expected
     wait, and the agent's own open tickets."""
-    queued = await queued_with_positions(
-        session=session, rules=rules, departments=visible_departments(agent), now=now or utcnow()
+    places = await queued_places(
+        session=session, rules=rules, now=now or utcnow(), departments=visible_departments(agent), limit=200
     )
-    items = [{**ticket_json(t), "queue_position": position, "expected_wait_seconds": wait} for t, position, wait in queued]
+    items = [
+        {**ticket_json(p.ticket), "queue_position": p.position, "expected_wait_seconds": p.expected_wait_seconds}
+        for p in places
+    ]
     mine = await tickets_repo.list_assigned(session=session, agent_id=agent.id)
-    return {"queued": items, "mine": [ticket_json(t) for t in mine]}
+    return {QUEUED: items, "mine": [ticket_json(t) for t in mine]}
 
 
 async def claim_next(*, session: AsyncSession, agent: Agent, now: datetime | None = None) -> Ticket | None:
@@ -200,7 +184,7 @@ async def _owned(session: AsyncSession, agent: Agent, number: str) -> Ticket:
     ticket = await get_visible_ticket(session=session, agent=agent, number=number)
     if ticket.archived_at is not None:
         raise Conflict("ticket is archived and read-only", code="archived")
-    if ticket.status != "assigned" or ticket.assignee_id != agent.id:
+    if ticket.status != ASSIGNED or ticket.assignee_id != agent.id:
         raise Conflict("ticket is not assigned to you", code="not_assignee")
     return ticket
 
@@ -213,7 +197,13 @@ async def reply(
     now = now or utcnow()
     ticket = await _owned(session, agent, number)
     inserted = await messages_repo.add_message(
-        session=session, ticket_id=ticket.id, source_id=source_id, sender="agent", text=text, agent_id=agent.id, created_at=now
+        session=session,
+        ticket_id=ticket.id,
+        source_id=source_id,
+        sender="agent",
+        text=text,
+        agent_id=agent.id,
+        created_at=now,
     )
     stored = await messages_repo.get_message(session=session, ticket_id=ticket.id, source_id=source_id)
     assert stored is not None
@@ -228,14 +218,21 @@ async def mark_delivered(*, session: AsyncSession, message: Message, now: dateti
 
 
 async def _close(
-    session: AsyncSession, agent: Agent, number: str, status: str, stamp: str, action: str, now: datetime, note: str | None
+    session: AsyncSession,
+    agent: Agent,
+    number: str,
+    status: str,
+    stamp: str,
+    action: str,
+    now: datetime,
+    note: str | None,
 ) -> Ticket:
     ticket = await _owned(session, agent, number)
     values: dict[str, Any] = {"status": status, stamp: now, "closed_at": now, "updated_at": now}
     if note is not None:
         values["resolution_note"] = note
     if not await tickets_repo.transition(
-        session=session, ticket_id=ticket.id, from_status="assigned", assignee_id=agent.id, values=values
+        session=session, ticket_id=ticket.id, from_status=ASSIGNED, assignee_id=agent.id, values=values
     ):
         raise Conflict("ticket is not assigned to you", code="not_assignee")
     await _audit(session, agent, action, ticket, now, **({"note": note} if note else {}))
@@ -244,12 +241,14 @@ async def _close(
     return refreshed
 
 
-async def resolve(*, session: AsyncSession, agent: Agent, number: str, note: str | None, now: datetime | None = None) -> Ticket:
-    return await _close(session, agent, number, "resolved", "resolved_at", "resolve", now or utcnow(), note)
+async def resolve(
+    *, session: AsyncSession, agent: Agent, number: str, note: str | None, now: datetime | None = None
+) -> Ticket:
+    return await _close(session, agent, number, RESOLVED, "resolved_at", "resolve", now or utcnow(), note)
 
 
 async def hand_back(*, session: AsyncSession, agent: Agent, number: str, now: datetime | None = None) -> Ticket:
-    return await _close(session, agent, number, "handed_back", "handed_back_at", "hand_back", now or utcnow(), None)
+    return await _close(session, agent, number, HANDED_BACK, "handed_back_at", "hand_back", now or utcnow(), None)
 
 
 async def transfer(
@@ -267,9 +266,15 @@ async def transfer(
     if department == ticket.department_id:
         raise Conflict("ticket is already in that department", code="same_department")
     previous = ticket.department_id
-    values = {"status": "queued", "department_id": department, "assignee_id": None, "assigned_at": None, "updated_at": now}
+    values = {
+        "status": QUEUED,
+        "department_id": department,
+        "assignee_id": None,
+        "assigned_at": None,
+        "updated_at": now,
+    }
     if not await tickets_repo.transition(
-        session=session, ticket_id=ticket.id, from_status="assigned", assignee_id=agent.id, values=values
+        session=session, ticket_id=ticket.id, from_status=ASSIGNED, assignee_id=agent.id, values=values
     ):
         raise Conflict("ticket is not assigned to you", code="not_assignee")
     await _audit(session, agent, "transfer", ticket, now, to=department, **({"note": note} if note else {}))

@@ -1,95 +1,14 @@
+"""Fixtures of the action tests (helpers in action_services.py)."""
+
 from __future__ import annotations
 
-import asyncio
-import threading
-from datetime import date
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator, Optional
 
 import pytest
-from aiohttp import web
+from action_services import HandoffServiceDouble, make_services
 
-from actions.core.settings import Settings
 from actions.services import Services
-
-TODAY = date(2026, 11, 22)
-SERVICE_TOKEN = "test-service-token"
-CUSTOMER_SECRET = "customer-secret-of-at-least-32-bytes!"
-
-
-class HandoffServiceDouble:
-    """A small HTTP server that follows schemas/README.md, for the action tests.
-
-    It can be stopped and started on the same port to play a service outage.
-    """
-
-    def __init__(self) -> None:
-        self.tickets: dict[str, dict[str, Any]] = {}
-        self.by_key: dict[tuple[str, str], str] = {}
-        self.received: list[dict[str, Any]] = []
-        self.fail_with: Optional[int] = None
-        self.port: Optional[int] = None
-        self._loop = asyncio.new_event_loop()
-        self._runner: Optional[web.AppRunner] = None
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
-        self._thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    async def _create(self, request: web.Request) -> web.Response:
-        if request.headers.get("Authorization") != f"Bearer {SERVICE_TOKEN}":
-            return web.json_response({"error": {"code": "unauthorized", "message": "bad token"}}, status=401)
-        if self.fail_with:
-            return web.json_response({"error": {"code": "failure", "message": "failure"}}, status=self.fail_with)
-        body = await request.json()
-        key = (body["conversation_id"], request.headers.get("Idempotency-Key", ""))
-        self.received.append(body)
-        status = 200
-        if key not in self.by_key:
-            number = f"T-{len(self.tickets) + 1:06d}"
-            self.by_key[key] = number
-            self.tickets[number] = {"ticket_number": number, "status": "queued", "department": body["department"]}
-            status = 201
-        ticket = self.tickets[self.by_key[key]]
-        return web.json_response(
-            {**ticket, "queue_position": 2, "expected_wait_seconds": 150}, status=status
-        )
-
-    async def _status(self, request: web.Request) -> web.Response:
-        ticket = self.tickets.get(request.match_info["number"])
-        if ticket is None:
-            return web.json_response({"error": {"code": "not_found", "message": "no such ticket"}}, status=404)
-        queued = ticket["status"] == "queued"
-        return web.json_response({
-            **ticket,
-            "queue_position": 1 if queued else None,
-            "expected_wait_seconds": 60 if queued else None,
-            "updated_at": "2026-11-22T10:00:00+00:00",
-        })
-
-    def start(self) -> None:
-        async def _start() -> None:
-            app = web.Application()
-            app.router.add_post("/api/v1/handoffs", self._create)
-            app.router.add_get("/api/v1/tickets/{number}/status", self._status)
-            self._runner = web.AppRunner(app)
-            await self._runner.setup()
-            site = web.TCPSite(self._runner, "127.0.0.1", self.port or 0)
-            await site.start()
-            self.port = self._runner.addresses[0][1]
-
-        asyncio.run_coroutine_threadsafe(_start(), self._loop).result(10)
-
-    def stop(self) -> None:
-        if self._runner is not None:
-            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
-            self._runner = None
-
-    def close(self) -> None:
-        self.stop()
-        self._loop.call_soon_threadsafe(self._loop.stop)
 
 
 @pytest.fixture
@@ -98,19 +17,6 @@ def handoff_service() -> Iterator[HandoffServiceDouble]:
     service.start()
     yield service
     service.close()
-
-
-def make_services(tmp_path: Path, handoff_url: str = "http://127.0.0.1:9", **extra: str) -> Services:
-    env = {
-        "HANDOFF_URL": handoff_url,
-        "HANDOFF_SERVICE_TOKEN": SERVICE_TOKEN,
-        "HANDOFF_TIMEOUT_SECONDS": "2",
-        "CUSTOMER_TOKEN_SECRET": CUSTOMER_SECRET,
-        "OUTBOX_PATH": str(tmp_path / "outbox.db"),
-        "TRANSACTION_MAX_AGE_DAYS": "180",
-        **extra,
-    }
-    return Services(Settings.from_env(env), clock=lambda: TODAY)
 
 
 @pytest.fixture

@@ -86,8 +86,18 @@ def test_the_age_limit_on_transactions_is_configurable() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["4 Mayıs 1990", "4 mayis 1990", "04.05.1990", "1990-05-04", "May 4, 1990", "4/5/1990",
-     "4 May 1990", "4th of May 1990", "04-05-1990", "doğum tarihim 04.05.1990"],
+    [
+        "4 Mayıs 1990",
+        "4 mayis 1990",
+        "04.05.1990",
+        "1990-05-04",
+        "May 4, 1990",
+        "4/5/1990",
+        "4 May 1990",
+        "4th of May 1990",
+        "04-05-1990",
+        "doğum tarihim 04.05.1990",
+    ],
 )
 def test_birth_date_forms(text: str) -> None:
     assert read_birth_date(text, TODAY).value == date(1990, 5, 4)

@@ -1,6 +1,6 @@
 import pytest
 
-from actions.core.identifiers import find_ticket_number, find_username
+from actions.core.identifiers import find_username
 
 PATTERN = r"[A-Za-z][A-Za-z0-9_.]{2,19}"
 
@@ -32,12 +32,3 @@ def test_bare_usernames_only_when_asked() -> None:
 def test_the_pattern_is_configurable() -> None:
     assert find_username("12345", r"\d{5}") == "12345"
     assert find_username("ayse_k", r"\d{5}") is None
-
-
-@pytest.mark.parametrize(
-    "text,expected",
-    [("T-000123 ne durumda", "T-000123"), ("status of t 45", "T-000045"), ("T123?", "T-000123"),
-     ("talebim ne oldu", None), ("ticket #T-7", "T-000007")],
-)
-def test_ticket_numbers(text: str, expected: str) -> None:
-    assert find_ticket_number(text) == expected

@@ -1,18 +1,19 @@
 """The outbox on SQLite (the default) and on this machine's PostgreSQL
 (several action servers), and the worker that empties it."""
+
 import asyncio
 import os
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Iterator
 
 import psycopg2
 import pytest
+from action_services import SERVICE_TOKEN
 
 from actions.core.handoff_client import HandoffClient
 from actions.core.outbox import Outbox
 from actions.outbox_worker import deliver_pending
-from conftest import SERVICE_TOKEN
 
 PG_ADMIN = os.environ.get("BOT_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -107,7 +108,14 @@ def test_replicas_on_postgresql_share_one_outbox(postgres_url, handoff_service) 
     try:
         keys = [f"c-{i}:m1" for i in range(20)]
         with ThreadPoolExecutor(max_workers=4) as pool:
-            list(pool.map(lambda args: replicas[args[0] % 2].add(args[1], args[1].split(":")[0], _summary(args[1].split(":")[0])), enumerate(keys + keys)))
+            list(
+                pool.map(
+                    lambda args: replicas[args[0] % 2].add(
+                        args[1], args[1].split(":")[0], _summary(args[1].split(":")[0])
+                    ),
+                    enumerate(keys + keys),
+                )
+            )
         worker = replicas[2]
         assert sorted(p.idempotency_key for p in worker.pending()) == sorted(keys)
         client = HandoffClient(handoff_service.url, SERVICE_TOKEN, timeout_seconds=5)
@@ -128,4 +136,7 @@ def test_a_database_url_or_a_file_path() -> None:
     assert outbox_url("postgresql://u@h/db") == "postgresql://u@h/db"
     assert outbox_url("/var/lib/triage/outbox.db") == "sqlite:////var/lib/triage/outbox.db"
     assert Settings.from_env({"OUTBOX_PATH": "/tmp/o.db"}).outbox_url == "sqlite:////tmp/o.db"
-    assert Settings.from_env({"OUTBOX_PATH": "/tmp/o.db", "OUTBOX_URL": "postgresql://u@h/db"}).outbox_url == "postgresql://u@h/db"
+    assert (
+        Settings.from_env({"OUTBOX_PATH": "/tmp/o.db", "OUTBOX_URL": "postgresql://u@h/db"}).outbox_url
+        == "postgresql://u@h/db"
+    )

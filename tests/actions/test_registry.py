@@ -1,4 +1,5 @@
 """rasa_sdk registers exactly the project's actions, as the domain names them."""
+
 from pathlib import Path
 
 import yaml

@@ -1,27 +1,27 @@
 """Session start keeps a handed-off conversation with its agent; the return
 from an agent forgets the request but keeps the customer."""
+
 from __future__ import annotations
 
-import asyncio
-
-from rasa_sdk.executor import CollectingDispatcher
+from action_services import make_services
+from trackers import bot_event, make_tracker, responses_of, run, slots_of, user_event
 
 from actions.context import ActionExtractContext
 from actions.conversation import customer_messages, transcript
 from actions.session import ActionResumeFromAgent, ActionSessionStart
-from conftest import make_services
-from trackers import bot_event, make_tracker, responses_of, slots_of, user_event
 
 FULL_REQUEST = {
-    "language": "en", "age_status": "over_18", "age_method": "birth_date", "topic": "withdrawal",
-    "transaction_type": "withdrawal", "transaction_date": "2026-11-20", "username": "john_doe99",
-    "route": "triage", "faq_tried": ["withdrawal_time"], "requested_slot": "username",
+    "language": "en",
+    "age_status": "over_18",
+    "age_method": "birth_date",
+    "topic": "withdrawal",
+    "transaction_type": "withdrawal",
+    "transaction_date": "2026-11-20",
+    "username": "john_doe99",
+    "route": "triage",
+    "faq_tried": ["withdrawal_time"],
+    "requested_slot": "username",
 }
-
-
-def run(action, tracker):
-    dispatcher = CollectingDispatcher()
-    return dispatcher, asyncio.run(action.run(dispatcher, tracker, {}))
 
 
 def kinds(events):
@@ -40,7 +40,9 @@ def test_a_new_session_carries_the_slots_over_and_stays_unpaused(services) -> No
 
 def test_session_expiry_keeps_a_waiting_customer_with_the_agent(services, handoff_service, tmp_path) -> None:
     number = _queued_ticket(handoff_service)
-    tracker = make_tracker([user_event("still there?", "greet")], {**FULL_REQUEST, "ticket_number": number}, paused=True)
+    tracker = make_tracker(
+        [user_event("still there?", "greet")], {**FULL_REQUEST, "ticket_number": number}, paused=True
+    )
     _, events = run(ActionSessionStart(make_services(tmp_path, handoff_service.url)), tracker)
     assert kinds(events)[-1] == "pause"  # after action_listen: the bot stays silent
     assert slots_of(events)["ticket_number"] == number
@@ -59,7 +61,9 @@ def test_an_unreachable_service_keeps_the_pause(services) -> None:
     assert kinds(events)[-1] == "pause"
 
 
-def test_a_closed_ticket_lets_the_bot_speak_again_with_the_request_forgotten(services, handoff_service, tmp_path) -> None:
+def test_a_closed_ticket_lets_the_bot_speak_again_with_the_request_forgotten(
+    services, handoff_service, tmp_path
+) -> None:
     number = _queued_ticket(handoff_service)
     handoff_service.tickets[number]["status"] = "resolved"
     tracker = make_tracker([user_event("hi", "greet")], {**FULL_REQUEST, "ticket_number": number}, paused=True)
@@ -75,7 +79,10 @@ def test_hand_back_greets_again_and_forgets_the_request(services) -> None:
     dispatcher, events = run(ActionResumeFromAgent(services), make_tracker([external], FULL_REQUEST))
     assert responses_of(dispatcher) == ["utter_handed_back"]
     slots = slots_of(events)
-    assert all(slots[name] is None for name in ("topic", "transaction_type", "transaction_date", "username", "route", "faq_tried"))
+    assert all(
+        slots[name] is None
+        for name in ("topic", "transaction_type", "transaction_date", "username", "route", "faq_tried")
+    )
     assert "language" not in slots and "age_status" not in slots  # the customer is still known
 
 
@@ -83,6 +90,13 @@ def test_a_resolve_says_so(services) -> None:
     external = user_event("EXTERNAL: agent_resolved", "agent_resolved", metadata={"is_external": True})
     dispatcher, _ = run(ActionResumeFromAgent(services), make_tracker([external], FULL_REQUEST))
     assert responses_of(dispatcher) == ["utter_agent_resolved"]
+
+
+def test_a_cancel_in_the_queue_says_so_and_forgets_the_request(services) -> None:
+    external = user_event("EXTERNAL: request_cancelled", "request_cancelled", metadata={"is_external": True})
+    dispatcher, events = run(ActionResumeFromAgent(services), make_tracker([external], FULL_REQUEST))
+    assert responses_of(dispatcher) == ["utter_request_cancelled"]
+    assert slots_of(events)["topic"] is None
 
 
 def test_a_triggered_intent_does_not_change_the_language(services) -> None:

@@ -55,8 +55,15 @@ def test_secrets_are_masked_in_description_and_transcript(services) -> None:
 
 def test_an_english_summary_without_transaction(services) -> None:
     summary = build_summary(
-        _case(services.catalogue, language="en", topic=services.catalogue.topic("other"),
-              transaction_type=None, transaction_date=None, faq_tried=[], description="question")
+        _case(
+            services.catalogue,
+            language="en",
+            topic=services.catalogue.topic("other"),
+            transaction_type=None,
+            transaction_date=None,
+            faq_tried=[],
+            description="question",
+        )
     )
     validate_summary(summary, SCHEMA)
     assert summary["topic"]["label"] == "Other"
@@ -88,8 +95,11 @@ def test_the_schema_refuses_what_it_should(services) -> None:
 )
 def test_priority_rules(description, department, topic, tx_date, level) -> None:
     priority = decide_priority(
-        description=description, department=department, topic_id=topic,
-        transaction_date=tx_date, today=TODAY,
+        description=description,
+        department=department,
+        topic_id=topic,
+        transaction_date=tx_date,
+        today=TODAY,
     )
     assert priority.level == level
     assert priority.reason

@@ -41,9 +41,7 @@ def test_nothing_is_invented(rules) -> None:
 
 
 def test_prefill_takes_the_topic_of_an_unhelpful_faq_and_the_earliest_values(rules) -> None:
-    values = prefill(
-        ["3 gün önce para yatırdım", "dün tekrar denedim"], ["deposit_missing"], rules
-    )
+    values = prefill(["3 gün önce para yatırdım", "dün tekrar denedim"], ["deposit_missing"], rules)
     assert values["topic"] == "deposit"
     assert values["transaction_type"] == "deposit"
     assert values["transaction_date"] == "2026-11-19"

@@ -1,25 +1,60 @@
 """Building rasa_sdk trackers for action tests."""
+
 from __future__ import annotations
 
-from typing import Any, Optional
+import asyncio
+from typing import Any
 
-from rasa_sdk import Tracker
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+# the forms the action tests run (domain/forms.yml, trimmed to what the actions read)
+DOMAIN = {
+    "forms": {
+        "age_form": {"required_slots": ["birth_date"]},
+        "triage_form": {"required_slots": ["topic", "transaction_type", "transaction_date", "username"]},
+    },
+    "slots": {},
+}
 
 DEFAULT_SLOTS = {
-    "language": "tr", "age_status": None, "age_method": None, "age_attempts": 0,
-    "birth_date": None, "route": None, "topic": None, "transaction_type": None,
-    "transaction_date": None, "username": None, "ticket_number": None,
-    "faq_tried": None, "clarified": False, "requested_slot": None,
+    "language": "tr",
+    "age_status": None,
+    "age_method": None,
+    "age_attempts": 0,
+    "birth_date": None,
+    "route": None,
+    "topic": None,
+    "transaction_type": None,
+    "transaction_date": None,
+    "username": None,
+    "ticket_number": None,
+    "faq_tried": None,
+    "clarified": False,
+    "requested_slot": None,
 }
 
 
-def user_event(text: str, intent: str, confidence: float = 0.95, timestamp: float = 1.0,
-               metadata: Optional[dict] = None, faq: Optional[str] = None) -> dict[str, Any]:
+def user_event(
+    text: str,
+    intent: str,
+    confidence: float = 0.95,
+    timestamp: float = 1.0,
+    metadata: dict | None = None,
+    faq: str | None = None,
+) -> dict[str, Any]:
     parse = {"text": text, "intent": {"name": intent, "confidence": confidence}, "entities": []}
     if faq:
         parse["response_selector"] = {"faq": {"response": {"intent_response_key": f"faq/{faq}"}}}
-    return {"event": "user", "text": text, "timestamp": timestamp, "parse_data": parse,
-            "metadata": metadata or {}, "input_channel": "socketio", "message_id": f"m{timestamp}"}
+    return {
+        "event": "user",
+        "text": text,
+        "timestamp": timestamp,
+        "parse_data": parse,
+        "metadata": metadata or {},
+        "input_channel": "socketio",
+        "message_id": f"m{timestamp}",
+    }
 
 
 def bot_event(text: str, timestamp: float = 1.0) -> dict[str, Any]:
@@ -36,8 +71,8 @@ def action_event(name: str, timestamp: float = 1.0) -> dict[str, Any]:
 
 def make_tracker(
     events: list[dict[str, Any]],
-    slots: Optional[dict[str, Any]] = None,
-    active_loop: Optional[str] = None,
+    slots: dict[str, Any] | None = None,
+    active_loop: str | None = None,
     latest_action_name: str = "action_listen",
     sender_id: str = "customer-1",
     paused: bool = False,
@@ -64,3 +99,32 @@ def slots_of(events: list[dict[str, Any]]) -> dict[str, Any]:
 
 def responses_of(dispatcher) -> list[str]:
     return [m.get("response") for m in dispatcher.messages]
+
+
+def run(action: Action, tracker: Tracker) -> tuple[CollectingDispatcher, list[dict[str, Any]]]:
+    """Runs one action as the action server would; returns its dispatcher and events."""
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, tracker, DOMAIN))
+    return dispatcher, events
+
+
+def handoff_tracker(**slots: Any) -> Tracker:
+    """A conversation at the triage confirmation, ready for action_handoff."""
+    events = [
+        user_event("dün 4111 1111 1111 1111 kartımla yatırdığım para görünmüyor", "report_problem", timestamp=1),
+        slot_event("requested_slot", "birth_date", 2),
+        user_event("04.05.1990", "inform", timestamp=3),
+        {"event": "active_loop", "name": None, "timestamp": 4},
+        bot_event("Özetliyorum...", 5),
+        user_event("evet", "affirm", timestamp=6),
+    ]
+    values = {
+        "topic": "deposit",
+        "transaction_type": "deposit",
+        "transaction_date": "2026-11-21",
+        "username": "ayse_k",
+        "age_status": "over_18",
+        "age_method": "birth_date",
+        **slots,
+    }
+    return make_tracker(events, values)

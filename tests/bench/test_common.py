@@ -1,18 +1,15 @@
 """The benchmarks' arithmetic (bench/common.py): percentiles, summaries and
 medians of runs. No timing is asserted anywhere: figures are printed by the
 bench scripts (docs/BENCHMARKS.md)."""
+
 from __future__ import annotations
 
 import math
-import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from bench.common import median_of_runs, percentile, summary, table  # noqa: E402
-from bench.conversations import CONVERSATIONS, TO_TICKET, script  # noqa: E402
+from bench.common import median_of_runs, percentile, summary, table
+from bench.conversations import CONVERSATIONS, TO_TICKET, script
 
 
 def test_percentile_matches_linear_interpolation() -> None:
@@ -43,7 +40,11 @@ def test_summary_in_milliseconds_with_rate() -> None:
 
 
 def test_median_of_runs_key_by_key() -> None:
-    runs = [{"p95_ms": 10.0, "n": 5, "note": "x"}, {"p95_ms": 30.0, "n": 5, "note": "y"}, {"p95_ms": 20.0, "n": 6, "note": "z"}]
+    runs = [
+        {"p95_ms": 10.0, "n": 5, "note": "x"},
+        {"p95_ms": 30.0, "n": 5, "note": "y"},
+        {"p95_ms": 20.0, "n": 6, "note": "z"},
+    ]
     assert median_of_runs(runs) == {"p95_ms": 20.0, "n": 5}
 
 

@@ -1,4 +1,5 @@
 """The custom tokenizer, created the way Rasa creates it."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,5 +1,5 @@
 """The assistant as it runs: Rasa server, action server and the real handoff
-service as separate processes (tests/live_stack.py), customers talking over
+service as separate processes (stack/live.py), customers talking over
 Rasa's REST channel and agents over the handoff service's API.
 
 Proves, in Turkish and English, the path from a first message through the
@@ -11,18 +11,19 @@ the agent through the event broker, agent replies and notices to the
 customer through Rasa's HTTP API) and the hand-back; and the faults: the
 handoff service or Rasa restarted in the middle of a conversation.
 """
+
 from __future__ import annotations
 
 import json
 import sqlite3
 import time
+from collections.abc import Iterator
 from datetime import datetime, timedelta
-from typing import Iterator
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from live_stack import LiveStack, ticket_number_in, wait_for
+from stack.live import LiveStack, ticket_number_in, wait_for
 
 
 @pytest.fixture(scope="module")
@@ -90,6 +91,7 @@ def test_under_18_gets_a_polite_refusal_and_no_ticket(assistant: LiveStack) -> N
 
 
 # the relay, the hand-back and the faults --------------------------------------
+
 
 def _turkish_to_queue(assistant: LiveStack, sender: str) -> str:
     assistant.say(sender, "merhaba, dün yaptığım para çekme hala hesabıma gelmedi")
@@ -201,8 +203,10 @@ def _age_conversation(assistant: LiveStack, sender: str, seconds: float) -> None
         for row_id, timestamp, data in rows:
             event = json.loads(data)
             event["timestamp"] = float(event["timestamp"]) - seconds
-            conn.execute("UPDATE events SET timestamp = ?, data = ? WHERE id = ?",
-                         (float(timestamp) - seconds, json.dumps(event), row_id))
+            conn.execute(
+                "UPDATE events SET timestamp = ?, data = ? WHERE id = ?",
+                (float(timestamp) - seconds, json.dumps(event), row_id),
+            )
 
 
 def test_a_new_session_keeps_a_waiting_customer_with_the_agent(assistant: LiveStack) -> None:
@@ -212,7 +216,7 @@ def test_a_new_session_keeps_a_waiting_customer_with_the_agent(assistant: LiveSt
     assert assistant.say(sender, "hello? anyone?") == []  # still silent: the agent owns it
     tracker = assistant.tracker(sender)
     kinds = [e["event"] for e in tracker["events"]]
-    assert "session_started" in kinds[kinds.index("pause") + 1:]  # a new session began after the handoff
+    assert "session_started" in kinds[kinds.index("pause") + 1 :]  # a new session began after the handoff
     assert tracker["paused"] is True and tracker["slots"]["ticket_number"] == number
     wait_for(lambda: ("customer", "hello? anyone?") in assistant.transcript("agent_finance", number))
 
@@ -222,6 +226,7 @@ def test_a_web_chat_message_sent_again_is_answered_again_not_handled_twice(assis
     a message whose acknowledgement it lost with its socket. Rasa answers
     from the conversation when it holds the message, handles it when not."""
     import asyncio
+
     import socketio
 
     session = "live-resend-0001"
@@ -240,8 +245,11 @@ def test_a_web_chat_message_sent_again_is_answered_again_not_handled_twice(assis
             start = len(received)
             data = {"language": "en", "message_id": message_id, **({"resend": True} if resend else {})}
             acked: asyncio.Future = asyncio.get_running_loop().create_future()
-            await client.emit("user_uttered", {"message": text, "session_id": session, "customData": data},
-                              callback=lambda *_: acked.done() or acked.set_result(True))
+            await client.emit(
+                "user_uttered",
+                {"message": text, "session_id": session, "customData": data},
+                callback=lambda *_: acked.done() or acked.set_result(True),
+            )
             await asyncio.wait_for(acked, 60)  # acknowledged after the replies were sent
             return received[start:]
 
@@ -263,13 +271,14 @@ def test_a_web_chat_message_sent_again_is_answered_again_not_handled_twice(assis
 
 
 def test_a_rest_message_sent_again_is_answered_from_the_conversation(assistant: LiveStack) -> None:
-    from live_stack import request
+    from stack.live import request
 
     sender = "live-rest-resend"
 
     def post(text: str, message_id: str, resend: bool = False) -> list[str]:
         metadata = {"message_id": message_id, **({"resend": True} if resend else {})}
-        replies = request(f"{assistant.rasa_url}/webhooks/rest/webhook", {"sender": sender, "message": text, "metadata": metadata})
+        body = {"sender": sender, "message": text, "metadata": metadata}
+        replies = request(f"{assistant.rasa_url}/webhooks/rest/webhook", body)
         return [r.get("text") or "" for r in replies]
 
     first = post("merhaba", "rest-merhaba-1")

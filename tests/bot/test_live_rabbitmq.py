@@ -1,15 +1,16 @@
 """The relay with RabbitMQ as the event broker: Rasa publishes with its pika
 broker to the RabbitMQ on this machine (a queue of this run's own), the
 handoff service consumes from it."""
+
 from __future__ import annotations
 
 import asyncio
-from typing import Iterator
+from collections.abc import Iterator
 
 import aio_pika
 import pytest
 
-from live_stack import LiveStack, ticket_number_in, wait_for
+from stack.live import LiveStack, ticket_number_in, wait_for
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,7 @@
 """bot/schema_checks.py: Rasa's JSON-schema checks of action server
 responses and of events posted to the HTTP API, with validators built once,
 accept and reject exactly what Rasa's own checks do."""
+
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -11,13 +12,16 @@ import rasa.server
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.utils.schemas.events import EVENTS_SCHEMA
 
-import bot.channels  # noqa: F401  (installs the checks, as the Rasa server does)
 from bot import schema_checks
+from bot.channels.rest_input import TriageRestInput
+from bot.settings import ROOT, Settings
 
 VALID_RESULTS = [
     {"events": [], "responses": []},
-    {"events": [{"event": "slot", "name": "topic", "value": "withdrawal"}, {"event": "pause"}],
-     "responses": [{"response": "utter_handoff_created", "ticket_number": "T-000001"}]},
+    {
+        "events": [{"event": "slot", "name": "topic", "value": "withdrawal"}, {"event": "pause"}],
+        "responses": [{"response": "utter_handoff_created", "ticket_number": "T-000001"}],
+    },
     {"events": [{"event": "active_loop", "name": None}, {"event": "slot", "name": "requested_slot", "value": None}]},
     {},
 ]
@@ -28,7 +32,11 @@ INVALID_RESULTS = [
     [],
 ]
 VALID_EVENTS = [
-    {"event": "bot", "text": "Merhaba, hemen bakıyorum.", "metadata": {"sender": "agent", "agent_name": "Agent Finance"}},
+    {
+        "event": "bot",
+        "text": "Merhaba, hemen bakıyorum.",
+        "metadata": {"sender": "agent", "agent_name": "Agent Finance"},
+    },
     [{"event": "resume"}, {"event": "action", "name": "action_listen"}],
     [],
 ]
@@ -40,16 +48,43 @@ INVALID_EVENTS = [
 ]
 
 
-def _rasa_result_check(result) -> bool:  # type: ignore[no-untyped-def]
+def _rasa_result_check(result) -> bool:
     jsonschema.validate(result, RemoteAction.action_response_format_spec())
     return True
 
 
-def _rasa_events_check(body) -> None:  # type: ignore[no-untyped-def]
+def _rasa_events_check(body) -> None:
     jsonschema.validate(body if isinstance(body, list) else [body], EVENTS_SCHEMA)
 
 
-def test_installed_by_the_channels_module() -> None:
+@pytest.fixture(autouse=True, scope="module")
+def installed() -> None:
+    schema_checks.install()  # as building a channel does in the Rasa server
+
+
+def test_building_a_channel_installs_the_checks_importing_does_not(monkeypatch: pytest.MonkeyPatch) -> None:
+    import subprocess
+    import sys
+
+    check = (
+        "import rasa.server; from rasa.core.actions.action import RemoteAction; "
+        "import bot.channels.rest_input, bot.channels.socketio_input, bot.tracker_store; "
+        "print(RemoteAction._validate_action_result.__module__, rasa.server.validate_events_in_request_body.__module__)"
+    )
+    done = subprocess.run([sys.executable, "-c", check], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.splitlines()[-1].split() == ["rasa.core.actions.action", "rasa.server"]
+
+    # as Rasa had them before: building a channel's blueprint installs ours
+    for owner in (RemoteAction, rasa.server):
+        monkeypatch.delattr(owner, schema_checks._MARK, raising=False)
+    monkeypatch.setattr(RemoteAction, "_validate_action_result", None)
+    monkeypatch.setattr(rasa.server, "validate_events_in_request_body", None)
+
+    async def on_new_message(_: object) -> None:
+        return None
+
+    TriageRestInput(Settings.from_env({})).blueprint(on_new_message)
     assert RemoteAction._validate_action_result is schema_checks._validate_action_result
     assert rasa.server.validate_events_in_request_body is schema_checks._validate_events_in_request_body
     schema_checks.install()  # twice is harmless
@@ -58,13 +93,13 @@ def test_installed_by_the_channels_module() -> None:
 
 
 @pytest.mark.parametrize("result", VALID_RESULTS)
-def test_accepts_the_action_results_rasa_accepts(result) -> None:  # type: ignore[no-untyped-def]
+def test_accepts_the_action_results_rasa_accepts(result) -> None:
     assert _rasa_result_check(result)
     assert RemoteAction("action_x", None)._validate_action_result(result) is True
 
 
 @pytest.mark.parametrize("result", INVALID_RESULTS)
-def test_rejects_the_action_results_rasa_rejects_with_the_same_error(result) -> None:  # type: ignore[no-untyped-def]
+def test_rejects_the_action_results_rasa_rejects_with_the_same_error(result) -> None:
     with pytest.raises(jsonschema.ValidationError) as rasa_error:
         _rasa_result_check(result)
     with pytest.raises(jsonschema.ValidationError) as ours:
@@ -75,13 +110,13 @@ def test_rejects_the_action_results_rasa_rejects_with_the_same_error(result) -> 
 
 
 @pytest.mark.parametrize("body", VALID_EVENTS)
-def test_accepts_the_posted_events_rasa_accepts(body) -> None:  # type: ignore[no-untyped-def]
+def test_accepts_the_posted_events_rasa_accepts(body) -> None:
     _rasa_events_check(body)
     assert rasa.server.validate_events_in_request_body(SimpleNamespace(json=body)) is None
 
 
 @pytest.mark.parametrize("body", INVALID_EVENTS)
-def test_rejects_the_posted_events_rasa_rejects_with_a_bad_request(body) -> None:  # type: ignore[no-untyped-def]
+def test_rejects_the_posted_events_rasa_rejects_with_a_bad_request(body) -> None:
     with pytest.raises(jsonschema.ValidationError) as rasa_error:
         _rasa_events_check(body)
     with pytest.raises(rasa.server.ErrorResponse) as ours:

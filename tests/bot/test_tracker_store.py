@@ -1,13 +1,14 @@
 """Birth dates and secrets never reach the tracker store, on SQLite and on
 PostgreSQL."""
+
 from __future__ import annotations
 
 import asyncio
 import json
 import os
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -24,9 +25,12 @@ def _conversation() -> DialogueStateTracker:
     tracker = DialogueStateTracker("customer-1", slots=[])
     for event in (
         SlotSet("session_started_metadata", {"customer_token": "eyJhbGciOiJIUzI1NiJ9.signed.token"}),
-        UserUttered("merhaba", {"name": "greet", "confidence": 0.9},
-                    parse_data={"text": "merhaba", "metadata": {"customer_token": "eyJhbGciOiJIUzI1NiJ9.signed.token"}},
-                    metadata={"customer_token": "eyJhbGciOiJIUzI1NiJ9.signed.token", "language": "tr"}),
+        UserUttered(
+            "merhaba",
+            {"name": "greet", "confidence": 0.9},
+            parse_data={"text": "merhaba", "metadata": {"customer_token": "eyJhbGciOiJIUzI1NiJ9.signed.token"}},
+            metadata={"customer_token": "eyJhbGciOiJIUzI1NiJ9.signed.token", "language": "tr"},
+        ),
         ActionExecuted("age_form"),
         ActiveLoop("age_form"),
         SlotSet("requested_slot", "birth_date"),
@@ -83,7 +87,7 @@ def test_the_birth_date_answer_and_secrets_are_masked_and_nothing_else(store) ->
     assert [e.text for e in restored.events if isinstance(e, UserUttered)][1] == MASK
 
 
-def _published(broker) -> list[tuple[str, dict]]:  # type: ignore[no-untyped-def]
+def _published(broker) -> list[tuple[str, dict]]:
     with broker.engine.connect() as conn:
         rows = conn.execute(sa.text("SELECT sender_id, data FROM events ORDER BY id")).all()
     return [(sender, {k: v for k, v in json.loads(data).items() if k != "timestamp"}) for sender, data in rows]
@@ -95,7 +99,9 @@ def test_a_turns_events_reach_the_sql_broker_in_one_commit_the_same_as_rasas(tmp
 
     ours_broker = SQLEventBroker(db=str(tmp_path / "ours-events.db"))
     rasas_broker = SQLEventBroker(db=str(tmp_path / "rasa-events.db"))
-    ours = RedactingSQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "ours.db"), event_broker=ours_broker)
+    ours = RedactingSQLTrackerStore(
+        Domain.empty(), dialect="sqlite", db=str(tmp_path / "ours.db"), event_broker=ours_broker
+    )
     rasas = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "rasa.db"), event_broker=rasas_broker)
     commits: list[int] = []
     sa.event.listen(ours_broker.engine, "commit", lambda _conn: commits.append(1))

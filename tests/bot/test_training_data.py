@@ -12,6 +12,7 @@ data, warning of a duplicate. That warning is accepted for retrieval
 intents only. So is "listed in the domain but not in the NLU training data"
 for the intents only the handoff service triggers (actions/session.py).
 """
+
 from __future__ import annotations
 
 import os
@@ -22,7 +23,7 @@ from pathlib import Path
 
 import yaml
 
-from actions.session import HANDBACK_INTENTS
+from support_rules.tickets import HANDBACK_INTENTS
 
 ROOT = Path(__file__).resolve().parents[2]
 RASA = Path(sys.executable).with_name("rasa")
@@ -83,12 +84,16 @@ def test_rasa_data_validate_has_no_unexplained_warning() -> None:
     env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "PYTHONWARNINGS": "default::UserWarning"}
     result = subprocess.run(
         [str(RASA), "data", "validate", "--domain", "domain", "--data", "data", "--config", "config.yml"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-3000:]
     sent_by_code = _responses_named_in_actions() | _form_questions(_domain())
-    retrieval_intents = {name.split("/")[0][len("utter_"):] for name in _domain()["responses"] if "/" in name}
+    retrieval_intents = {name.split("/")[0][len("utter_") :] for name in _domain()["responses"] if "/" in name}
     unexplained = []
     for line in output.splitlines():
         warning = _WARNING.search(line)

@@ -1,4 +1,4 @@
-"""docker-compose.yml's topology as local processes (tests/cluster_stack.py):
+"""docker-compose.yml's topology as local processes (stack/cluster.py):
 two Rasa replicas (PostgreSQL trackers, Redis locks, socket.io through
 Redis), two action servers, two handoff-service replicas (PostgreSQL, live
 updates through LISTEN/NOTIFY), RabbitMQ as the event broker, nginx in
@@ -11,9 +11,11 @@ printed (run with -s to see them); what is asserted is that nothing is
 lost, duplicated or claimed twice, and that the run survives losing one
 replica of each part.
 """
+
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import time
@@ -21,14 +23,13 @@ import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import socketio
 
-from cluster_stack import SECRETS, ClusterStack
+from stack.cluster import SECRETS, ClusterStack
 
 logging.getLogger("engineio.client").setLevel(logging.CRITICAL)  # "packet queue is empty" on every close
 
@@ -111,7 +112,11 @@ class Customer:
         """As the web chat sends: with a message id, and ``resend`` when the
         message goes again after its acknowledgement was lost."""
         assert self.sio is not None
-        data = {"language": self.language, "message_id": message_id or uuid.uuid4().hex[:16], **({"resend": True} if resend else {})}
+        data = {
+            "language": self.language,
+            "message_id": message_id or uuid.uuid4().hex[:16],
+            **({"resend": True} if resend else {}),
+        }
         await self.sio.emit("user_uttered", {"message": text, "session_id": self.session_id, "customData": data})
         self.sent_ids.append(data["message_id"])
 
@@ -137,10 +142,8 @@ class Customer:
                     remaining = deadline - time.monotonic()
                     if remaining <= 0:
                         raise TimeoutError(f"no {expect!r} after {text!r}")
-                    try:
+                    with contextlib.suppress(asyncio.TimeoutError):
                         await asyncio.wait_for(self.arrived.wait(), min(remaining, 1.0))
-                    except asyncio.TimeoutError:
-                        pass
                 return self.texts[start:]
             except (ConnectionError, TimeoutError, socketio.exceptions.SocketIOError) as exc:
                 if attempt == 2:
@@ -165,7 +168,9 @@ class Customer:
     async def held_message_ids(self) -> list[str]:
         """The message ids of the customer messages the conversation holds."""
         async with httpx.AsyncClient(timeout=30) as client:
-            res = await client.get(f"{self.rasa_api}/conversations/{self.session_id}/tracker", params={"token": SECRETS["RASA_AUTH_TOKEN"]})
+            res = await client.get(
+                f"{self.rasa_api}/conversations/{self.session_id}/tracker", params={"token": SECRETS["RASA_AUTH_TOKEN"]}
+            )
         res.raise_for_status()
         return [(e.get("metadata") or {}).get("message_id") for e in res.json()["events"] if e.get("event") == "user"]
 
@@ -175,7 +180,7 @@ class Customer:
             if before_step is not None:
                 await before_step(self, step)
             replies = await self.say(text.format(username=self.username), expect, alive)
-        self.ticket = TICKET.search(" ".join(replies)).group(0)  # type: ignore[union-attr]
+        self.ticket = TICKET.search(" ".join(replies)).group(0)
         return self.ticket
 
     def count(self, text: str) -> int:
@@ -209,7 +214,7 @@ class AgentClient:
     async def _listen(self) -> None:
         import json
 
-        async with self.http.stream("GET", "/api/v1/events", headers=self.headers, timeout=None) as stream:
+        async with self.http.stream("GET", "/api/v1/live", headers=self.headers, timeout=None) as stream:
             kind = None
             async for line in stream.aiter_lines():
                 if line == ": connected":
@@ -251,11 +256,17 @@ class AgentClient:
     async def reply(self, number: str, text: str, alive: Any) -> None:
         """One reply; sent again after a failover with the same client id,
         so the customer gets it once."""
-        res = await self.call("POST", f"/api/v1/tickets/{number}/reply", alive, json={"text": text, "client_id": uuid.uuid4().hex})
+        res = await self.call(
+            "POST", f"/api/v1/tickets/{number}/reply", alive, json={"text": text, "client_id": uuid.uuid4().hex}
+        )
         assert res.status_code in (200, 201), res.text
 
     def messages_for(self, number: str, sender: str) -> int:
-        return sum(1 for e in self.live if e["kind"] == "message.new" and e["ticket_number"] == number and e.get("sender") == sender)
+        return sum(
+            1
+            for e in self.live
+            if e["kind"] == "message.new" and e["ticket_number"] == number and e.get("sender") == sender
+        )
 
     async def transcript(self, number: str) -> list[tuple[str, str]]:
         res = await self.http.get(f"/api/v1/tickets/{number}", headers=self.headers)
@@ -274,7 +285,9 @@ async def cluster(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Clu
     started = time.monotonic()
     try:
         await stack.start()
-        figure(f"{len(stack.processes)} processes up in {time.monotonic() - started:.0f} s: {', '.join(sorted(stack.processes))}")
+        figure(
+            f"{len(stack.processes)} processes up in {time.monotonic() - started:.0f} s: {', '.join(sorted(stack.processes))}"
+        )
         await _create_agents(stack, 10)
         yield stack
     finally:
@@ -290,8 +303,12 @@ async def _create_agents(stack: ClusterStack, count: int) -> None:
         async with make_sessionmaker(engine)() as session, session.begin():
             for i in range(count):
                 await create_agent(
-                    session=session, username=f"agent{i:02d}", password=AGENT_PASSWORD, display_name=f"Agent {i:02d}",
-                    role="agent", departments=["finance", "account", "technical", "other"],
+                    session=session,
+                    username=f"agent{i:02d}",
+                    password=AGENT_PASSWORD,
+                    display_name=f"Agent {i:02d}",
+                    role="agent",
+                    departments=["finance", "account", "technical", "other"],
                 )
     finally:
         await engine.dispose()
@@ -301,7 +318,7 @@ def _rasa_api(stack: ClusterStack) -> str:
     return f"http://127.0.0.1:{stack.proxy_ports['rasa']}"
 
 
-def _alive(stack: ClusterStack, service: str):  # type: ignore[no-untyped-def]
+def _alive(stack: ClusterStack, service: str):
     return lambda: stack.urls(service)
 
 
@@ -316,8 +333,14 @@ async def _each_message_held_once(customers: list[Customer], tag: str) -> None:
     """Every message a customer sent, resends included, is in the
     conversation exactly once: none lost, none handled twice."""
     held = await asyncio.gather(*(c.held_message_ids() for c in customers))
-    wrong = {c.session_id: (ids, c.sent_ids) for c, ids in zip(customers, held) if ids != list(dict.fromkeys(c.sent_ids))}
-    figure(f"{tag}: conversations holding each message sent exactly once, in order: {len(customers) - len(wrong)}/{len(customers)}")
+    wrong = {
+        c.session_id: (ids, c.sent_ids)
+        for c, ids in zip(customers, held, strict=True)
+        if ids != list(dict.fromkeys(c.sent_ids))
+    }
+    figure(
+        f"{tag}: conversations holding each message sent exactly once, in order: {len(customers) - len(wrong)}/{len(customers)}"
+    )
     assert wrong == {}
 
 
@@ -329,13 +352,17 @@ async def _relay(stack: ClusterStack, customers: list[Customer], agents: list[Ag
     claims = Counter(n for a in agents for n in a.claimed)
     tickets = {c.ticket for c in customers}
     double = [n for n, k in claims.items() if k > 1]
-    figure(f"{tag}: {sum(claims.values())} claims by {sum(1 for a in agents if a.claimed)} agents in {time.monotonic() - started:.2f} s; claimed twice: {len(double)}")
+    figure(
+        f"{tag}: {sum(claims.values())} claims by {sum(1 for a in agents if a.claimed)} agents in {time.monotonic() - started:.2f} s; claimed twice: {len(double)}"
+    )
     assert double == [] and set(claims) == tickets
 
     owner = {n: a for a in agents for n in a.claimed}
     by_ticket = {c.ticket: c for c in customers}
     started = time.monotonic()
-    await asyncio.gather(*(owner[n].reply(n, f"Agent reply for {n} ({tag})", _alive(stack, "handoff")) for n in tickets))
+    await asyncio.gather(
+        *(owner[n].reply(n, f"Agent reply for {n} ({tag})", _alive(stack, "handoff")) for n in tickets)
+    )
     for c in customers:
         await asyncio.gather(c.send(f"customer follow-up {c.index} ({tag})"))
     deadline = time.monotonic() + 60
@@ -356,10 +383,15 @@ async def _relay(stack: ClusterStack, customers: list[Customer], agents: list[Ag
         follow_up = f"customer follow-up {by_ticket[n].index} ({tag})"
         lines = await owner[n].transcript(n)
         assert lines.count(("customer", follow_up)) == 1, (n, lines)
-        assert sum(1 for sender, text in lines if sender == "agent" and text == f"Agent reply for {n} ({tag})") == 1, (n, lines)
+        assert sum(1 for sender, text in lines if sender == "agent" and text == f"Agent reply for {n} ({tag})") == 1, (
+            n,
+            lines,
+        )
     names = {p.url: p.name for p in stack.processes.values()}
     spread = Counter(names.get(owner[n].url, "?") for n in tickets)
-    figure(f"{tag}: transcripts complete, each line once; tickets per handoff replica the agent works through: {dict(sorted(spread.items()))}")
+    figure(
+        f"{tag}: transcripts complete, each line once; tickets per handoff replica the agent works through: {dict(sorted(spread.items()))}"
+    )
 
 
 async def test_fifty_customers_ten_agents_nothing_lost_or_doubled(cluster: ClusterStack) -> None:
@@ -371,11 +403,13 @@ async def test_fifty_customers_ten_agents_nothing_lost_or_doubled(cluster: Clust
     tickets = await asyncio.gather(*(c.to_handoff(_alive(cluster, "rasa")) for c in customers))
     elapsed = time.monotonic() - started
     turns = sum(len(EN if c.language == "en" else TR) for c in customers)
-    figure(f"50 customers (25 tr, 25 en) over {len(rasa)} Rasa replicas reached a handoff in {elapsed:.1f} s ({turns} turns, {turns / elapsed:.1f} turns/s); sent again: {sum(c.resent for c in customers)}")
+    figure(
+        f"50 customers (25 tr, 25 en) over {len(rasa)} Rasa replicas reached a handoff in {elapsed:.1f} s ({turns} turns, {turns / elapsed:.1f} turns/s); sent again: {sum(c.resent for c in customers)}"
+    )
     assert len(set(tickets)) == 50
     # ten customers lost the acknowledgement of their last message: sent again, answered from the conversation
     again = await asyncio.gather(*(c.resend_last(TICKET.pattern) for c in customers[:10]))
-    assert [TICKET.search(" ".join(r)).group(0) for r in again] == [c.ticket for c in customers[:10]]  # type: ignore[union-attr]
+    assert [TICKET.search(" ".join(r)).group(0) for r in again] == [c.ticket for c in customers[:10]]
     figure("a last message sent again with its id by 10 customers: the same replies, from the conversation")
     agents = await _agents(cluster, [f"agent{i:02d}" for i in range(10)])
     try:
@@ -387,7 +421,10 @@ async def test_fifty_customers_ten_agents_nothing_lost_or_doubled(cluster: Clust
 
 async def test_one_replica_of_each_part_killed_mid_run(cluster: ClusterStack) -> None:
     run = uuid.uuid4().hex[:6]
-    customers = [Customer(100 + i, "en" if i % 2 else "tr", cluster.urls("rasa"), run, rasa_api=_rasa_api(cluster)) for i in range(10)]
+    customers = [
+        Customer(100 + i, "en" if i % 2 else "tr", cluster.urls("rasa"), run, rasa_api=_rasa_api(cluster))
+        for i in range(10)
+    ]
     await asyncio.gather(*(c.connect() for c in customers))
     agents = await _agents(cluster, [f"agent{i:02d}" for i in range(4)])
     reached = asyncio.Event()
@@ -420,7 +457,9 @@ async def test_one_replica_of_each_part_killed_mid_run(cluster: ClusterStack) ->
     try:
         await _relay(cluster, customers, agents, "after-kill")
         moved = [a.username for a in agents if a.failovers]
-        figure(f"agents whose replica died and whose request was sent again through the other one: {len(moved)} of {len(agents)}")
+        figure(
+            f"agents whose replica died and whose request was sent again through the other one: {len(moved)} of {len(agents)}"
+        )
         assert len(moved) == 2  # agents 0 and 2 were on handoff-0
         await _each_message_held_once(customers, "after-kill")
     finally:
@@ -434,10 +473,16 @@ async def test_the_proxy_terminates_tls_and_routes_each_path(cluster: ClusterSta
         assert health.status_code == 200 and health.headers["strict-transport-security"].startswith("max-age=")
         assert "<html" in (await client.get(f"{https}/console/")).text.lower()
         plain = await client.get(f"http://127.0.0.1:{cluster.proxy_ports['http']}/console/", follow_redirects=False)
-        assert plain.status_code == 301 and plain.headers["location"].startswith(f"https://127.0.0.1:{cluster.proxy_ports['https']}/console/")
-        rest = await client.post(f"{https}/webhooks/rest/webhook", json={"sender": f"proxy-rest-{uuid.uuid4().hex[:6]}", "message": "hello"})
+        assert plain.status_code == 301 and plain.headers["location"].startswith(
+            f"https://127.0.0.1:{cluster.proxy_ports['https']}/console/"
+        )
+        rest = await client.post(
+            f"{https}/webhooks/rest/webhook", json={"sender": f"proxy-rest-{uuid.uuid4().hex[:6]}", "message": "hello"}
+        )
         assert "date of birth" in " ".join(m.get("text", "") for m in rest.json())
-        assert (await client.get(f"{https}/conversations/x/tracker")).status_code == 404  # Rasa's HTTP API is internal only
+        assert (
+            await client.get(f"{https}/conversations/x/tracker")
+        ).status_code == 404  # Rasa's HTTP API is internal only
     # a web chat customer through the proxy: secure websocket, kept on one Rasa replica
     customer = Customer(900, "en", [https], uuid.uuid4().hex[:6], rasa_api=_rasa_api(cluster))
     customer.connect_kwargs = {"ssl_verify": False}

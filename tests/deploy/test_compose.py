@@ -6,6 +6,7 @@ template and Rasa's endpoints file find all their variables, Rasa accepts
 the command line, and the images copy files that exist. test_cluster.py
 then runs each command as a local process.
 """
+
 from __future__ import annotations
 
 import re
@@ -16,14 +17,16 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from cluster_stack import IMAGE_VENV, LOCAL_ADDRESSES, NGINX_TEMPLATE, SECRETS, compose, interpolate
-from live_stack import ROOT
-
 from handoff.settings import load_settings
+from stack.cluster import IMAGE_VENV, LOCAL_ADDRESSES, NGINX_TEMPLATE, SECRETS, compose, interpolate
+from stack.live import ROOT
 
 SPEC = compose()
 SERVICES = SPEC["services"]
-BOT_SOURCES = [ROOT / "bot" / "channels.py", ROOT / "actions" / "core" / "settings.py", ROOT / "actions" / "outbox_worker.py"]
+BOT_SOURCES = [
+    ROOT / "bot" / "settings.py",
+    ROOT / "actions" / "core" / "settings.py",
+]  # one settings module per process
 _READ = re.compile(r"""(?:environ|env)\.get\(\s*["']([A-Z][A-Z0-9_]+)["']""")
 _TEMPLATE_VAR = re.compile(r"\$\{([A-Z0-9_]+)\}")
 # settings Rasa itself reads from the environment (rasa/core/lock_store.py, telemetry)
@@ -39,10 +42,10 @@ def read_by_bot() -> set[str]:
 
 
 def read_by_handoff() -> set[str]:
-    class Recording(dict):  # type: ignore[type-arg]
+    class Recording(dict):
         seen: set[str] = set()
 
-        def get(self, key, default=None):  # type: ignore[no-untyped-def]
+        def get(self, key, default=None):
             self.seen.add(key)
             return super().get(key, default)
 
@@ -60,18 +63,32 @@ def endpoints_vars() -> set[str]:
 
 
 def test_every_service_is_built_run_and_checked() -> None:
-    assert set(SERVICES) == {"postgres", "redis", "rabbitmq", "migrate", "handoff", "rasa", "actions", "outbox", "proxy"}
+    assert set(SERVICES) == {
+        "postgres",
+        "redis",
+        "rabbitmq",
+        "migrate",
+        "handoff",
+        "rasa",
+        "actions",
+        "outbox",
+        "proxy",
+    }
     for name, service in SERVICES.items():
         assert service.get("image"), name
         assert service.get("command") or name in {"postgres", "rabbitmq", "proxy"}, name
         for dependency, how in (service.get("depends_on") or {}).items():
             if how["condition"] == "service_healthy":
-                assert "healthcheck" in SERVICES[dependency], f"{name} waits for {dependency}'s health, which is never checked"
+                assert "healthcheck" in SERVICES[dependency], (
+                    f"{name} waits for {dependency}'s health, which is never checked"
+                )
     assert SERVICES["handoff"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
     assert SERVICES["migrate"]["restart"] == "no" and "deploy" not in SERVICES["migrate"]  # once, not once per replica
     assert all(SERVICES[s]["deploy"]["replicas"] >= 2 for s in ("rasa", "actions", "handoff"))
     named = set(SPEC["volumes"])
-    used = {v.split(":")[0] for s in SERVICES.values() for v in s.get("volumes", []) if not v.startswith((".", "$", "/"))}
+    used = {
+        v.split(":")[0] for s in SERVICES.values() for v in s.get("volumes", []) if not v.startswith((".", "$", "/"))
+    }
     assert used == named
 
 
@@ -80,16 +97,22 @@ def test_no_secret_is_written_in_the_compose_file() -> None:
     secret_names = re.compile(r"PASSWORD|TOKEN|SECRET|_KEY$|_PASS$")
     found = []
 
-    def walk(node, key=""):  # type: ignore[no-untyped-def]
+    def walk(node, key=""):
         if isinstance(node, dict):
             for k, v in node.items():
                 walk(v, str(k))
         elif isinstance(node, list):
             for v in node:
                 walk(v, key)
-        elif isinstance(node, str) and secret_names.search(key) and not re.fullmatch(r"\$\{[A-Z_]+(:\?[^}]*)?\}|/[\w/.-]+", node):
-            found.append((key, node))
-        elif isinstance(node, str) and "://" in node and "@" in node and not re.search(r"://[^:]+:\$\{[A-Z_]+\}@", node):
+        elif (
+            isinstance(node, str)
+            and secret_names.search(key)
+            and not re.fullmatch(r"\$\{[A-Z_]+(:\?[^}]*)?\}|/[\w/.-]+", node)
+            or isinstance(node, str)
+            and "://" in node
+            and "@" in node
+            and not re.search(r"://[^:]+:\$\{[A-Z_]+\}@", node)
+        ):
             found.append((key, node))
 
     walk(raw)
@@ -98,7 +121,9 @@ def test_no_secret_is_written_in_the_compose_file() -> None:
     variables = set(re.findall(r"\$\{([A-Z_]+)", (ROOT / "docker-compose.yml").read_text(encoding="utf-8")))
     documented = set(re.findall(r"^#? ?([A-Z_]+)=", example, re.M))
     assert variables - {"TLS_DIR"} <= documented and set(SECRETS) <= documented
-    assert all(re.search(rf"^{name}=$", example, re.M) for name in SECRETS if name != "PUBLIC_URL")  # empty, to be filled in
+    assert all(
+        re.search(rf"^{name}=$", example, re.M) for name in SECRETS if name != "PUBLIC_URL"
+    )  # empty, to be filled in
     with pytest.raises(KeyError, match="POSTGRES_PASSWORD"):
         interpolate("${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD in .env}", {})
 
@@ -110,8 +135,16 @@ def test_handoff_environment_matches_its_settings(service: str) -> None:
     settings = load_settings(declared, require_secrets=service == "handoff")
     assert settings.database_url.startswith("postgresql://") and "@postgres:5432/" in settings.database_url
     if service == "handoff":
-        assert (settings.host, settings.events_source, settings.live_bus, settings.cookie_secure) == ("0.0.0.0", "rabbitmq", "postgres", True)
-        assert urlsplit(settings.rabbitmq_url).hostname == "rabbitmq" and settings.rabbitmq_queue == env("rasa")["RABBITMQ_QUEUE"]
+        assert (settings.host, settings.events_source, settings.live_bus, settings.cookie_secure) == (
+            "0.0.0.0",
+            "rabbitmq",
+            "postgres",
+            True,
+        )
+        assert (
+            urlsplit(settings.rabbitmq_url).hostname == "rabbitmq"
+            and settings.rabbitmq_queue == env("rasa")["RABBITMQ_QUEUE"]
+        )
         health = " ".join(SERVICES[service]["healthcheck"]["test"])
         assert f"127.0.0.1:{settings.port}/healthz" in health
 
@@ -162,8 +195,8 @@ def test_addresses_and_ports_agree_with_the_proxy() -> None:
 
 
 def test_the_local_topology_changes_only_addresses() -> None:
-    """tests/cluster_stack.py may set differently only where things are."""
-    from cluster_stack import ClusterStack
+    """stack/cluster.py may set differently only where things are."""
+    from stack.cluster import ClusterStack
 
     stack = ClusterStack.__new__(ClusterStack)
     stack.spec, stack.tmp, stack.queue = SPEC, Path("/nonexistent"), "q"
@@ -187,7 +220,13 @@ def test_rasa_accepts_the_command_line() -> None:
         "a = create_argument_parser().parse_args(sys.argv[1:]); "
         "print(a.endpoints, a.credentials, a.model, a.port, a.enable_api)"
     )
-    done = subprocess.run([str(IMAGE_VENV["triage-bot:latest"] / "python"), "-c", check, *argv[1:]], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [str(IMAGE_VENV["triage-bot:latest"] / "python"), "-c", check, *argv[1:]],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     endpoints, credentials, model, port, api = done.stdout.split()
     assert (ROOT / endpoints).is_file() and (ROOT / credentials).is_file() and port == "5005" and api == "True"

@@ -1,7 +1,7 @@
 """The whole loop in a browser: a customer in the web chat, an agent in the
 console, two browser contexts in headless Chromium (Debian's package driven
 by Playwright), against the real processes: Rasa, the action server and the
-handoff service (tests/live_stack.py).
+handoff service (stack/live.py).
 
 Turkish: age check, FAQ that does not help, triage, ticket number and queue
 position; the agent sees the ticket arrive live with the summary, claims it
@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
-from live_stack import AGENT_PASSWORD, LiveStack
+from stack.live import AGENT_PASSWORD, LiveStack
 from tests.handoff.helpers import CHROMIUM, CHROMIUM_ARGS
 
 BOT_WAIT = 45_000  # ms; the first answers of a fresh Rasa take longest
@@ -135,7 +135,9 @@ def test_turkish_customer_to_agent_and_back(stack: LiveStack, contexts: tuple[Br
     expect(reply.locator(".agent-name")).to_have_text("Agent Finance")
 
     _say(customer, "Teşekkürler, bekliyorum")
-    expect(agent.locator("#transcript li.customer").filter(has_text="Teşekkürler, bekliyorum")).to_be_visible(timeout=BOT_WAIT)
+    expect(agent.locator("#transcript li.customer").filter(has_text="Teşekkürler, bekliyorum")).to_be_visible(
+        timeout=BOT_WAIT
+    )
     assert customer.locator(".msg.bot").filter(has_text="Teşekkürler").count() == 0  # the bot kept quiet
 
     agent.click("#hand-back")
@@ -175,7 +177,9 @@ def test_english_customer_to_agent_and_back(stack: LiveStack, contexts: tuple[Br
     _bot_says(customer, "Hello again")
 
 
-def test_a_signed_in_customer_is_not_asked_for_age_or_username(stack: LiveStack, contexts: tuple[BrowserContext, BrowserContext]) -> None:
+def test_a_signed_in_customer_is_not_asked_for_age_or_username(
+    stack: LiveStack, contexts: tuple[BrowserContext, BrowserContext]
+) -> None:
     customer_context, _ = contexts
     customer = customer_context.new_page()
     link = stack.signed_in_chat_link("mehmet_77")

@@ -5,6 +5,8 @@ PostgreSQL: one fresh, uniquely named database per run (created from
 migrated once, emptied before each test and dropped at the end.
 SQLite: a migrated template file copied for each test.
 ``HANDOFF_TEST_BACKENDS=sqlite`` limits a run to SQLite.
+Every test that needs a running Sanic app starts it with ``start_app``
+(``server`` is the handoff service started that way).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import asyncio
 import os
 import shutil
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from handoff.app import create_app
 from handoff.db import make_engine, make_sessionmaker
-from handoff.events import Event, InMemoryEventBus
+from handoff.live_bus import InMemoryLiveBus, LiveUpdate
 from handoff.migrate import upgrade
 from handoff.models import Agent, Base
 from handoff.repo.agents import insert_agent
@@ -35,13 +37,16 @@ from handoff.security import hash_password
 from handoff.services.bootstrap import sync_departments
 from handoff.services.channel import RecordingChannel
 from handoff.settings import REPO_ROOT
-from tests.handoff.helpers import CHROMIUM, CHROMIUM_ARGS, PASSWORD, free_port, make_settings, serve
+from tests.handoff.helpers import CHROMIUM, CHROMIUM_ARGS, PASSWORD, AppServer, make_settings
+from tests.handoff.rasa_events import SqlBroker
 
 Sanic.test_mode = True
 
 PG_ADMIN_URL = os.environ.get("HANDOFF_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 BACKENDS = [b for b in os.environ.get("HANDOFF_TEST_BACKENDS", "sqlite,postgres").split(",") if b]
-def _run(coro):  # type: ignore[no-untyped-def]
+
+
+def _run(coro):
     return asyncio.run(coro)
 
 
@@ -149,7 +154,12 @@ async def seed(sessionmaker: async_sessionmaker[AsyncSession], password_hash: st
         await sync_departments(session=session, catalogue_path=REPO_ROOT / "data" / "catalogue.yml")
         agents = {
             name: await insert_agent(
-                session=session, username=name, password_hash=password_hash, display_name=display, role=role, departments=depts
+                session=session,
+                username=name,
+                password_hash=password_hash,
+                display_name=display,
+                role=role,
+                departments=depts,
             )
             for name, (display, role, depts) in people.items()
         }
@@ -163,13 +173,38 @@ class Running:
     channel: RecordingChannel
 
 
+StartApp = Callable[..., Awaitable[AppServer]]
+
+
 @pytest.fixture
-async def server(db_url: str, seed: Seed) -> AsyncIterator[Running]:
+async def start_app() -> AsyncIterator[StartApp]:
+    """Starts Sanic apps on real sockets in the test's event loop:
+    ``await start_app(app)`` or ``await start_app(app, port)`` gives the
+    running :class:`AppServer`; whatever is still running stops at the end of
+    the test. Every test that needs a running app starts it here."""
+    started: list[AppServer] = []
+
+    async def start(app: Sanic, port: int | None = None) -> AppServer:
+        running = AppServer(app, port)
+        await running.start()
+        started.append(running)
+        return running
+
+    try:
+        yield start
+    finally:
+        for running in reversed(started):
+            await running.stop()
+
+
+@pytest.fixture
+async def server(db_url: str, seed: Seed, start_app: StartApp) -> Running:
     """The real app on a real socket, in the test's event loop."""
     channel = RecordingChannel()
-    app = create_app(make_settings(db_url, login_max_failures=3), channel=channel, name=f"handoff_{uuid.uuid4().hex[:8]}")
-    async with serve(app, free_port()) as base_url:
-        yield Running(app, base_url, channel)
+    app = create_app(
+        make_settings(db_url, login_max_failures=3), channel=channel, name=f"handoff_{uuid.uuid4().hex[:8]}"
+    )
+    return Running(app, (await start_app(app)).base_url, channel)
 
 
 @pytest.fixture
@@ -190,19 +225,19 @@ async def client(server: Running) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-def bus() -> InMemoryEventBus:
-    return InMemoryEventBus()
+def bus() -> InMemoryLiveBus:
+    return InMemoryLiveBus()
 
 
 @dataclass
 class Collected:
     """Live updates published on ``bus`` during a test."""
 
-    events: list[Event] = field(default_factory=list)
+    events: list[LiveUpdate] = field(default_factory=list)
 
 
 @pytest.fixture
-async def collected(bus: InMemoryEventBus) -> AsyncIterator[Collected]:
+async def collected(bus: InMemoryLiveBus) -> AsyncIterator[Collected]:
     out = Collected()
 
     async def pump() -> None:
@@ -217,3 +252,11 @@ async def collected(bus: InMemoryEventBus) -> AsyncIterator[Collected]:
         await asyncio.sleep(0)
     yield out
     task.cancel()
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[SqlBroker]:
+    """Rasa's SQL event broker on a SQLite file of the test's own."""
+    b = SqlBroker(tmp_path / "events.db")
+    yield b
+    b.close()

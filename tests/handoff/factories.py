@@ -9,7 +9,9 @@ from typing import Any
 DEPARTMENT_TOPIC = {"finance": "deposit", "account": "password", "technical": "login", "other": "other"}
 
 
-def summary(department: str = "finance", *, priority: str = "normal", conversation_id: str | None = None, **overrides: Any) -> dict[str, Any]:
+def summary(
+    department: str = "finance", *, priority: str = "normal", conversation_id: str | None = None, **overrides: Any
+) -> dict[str, Any]:
     now = datetime.now(timezone.utc).isoformat()
     data: dict[str, Any] = {
         "schema_version": 1,

@@ -16,16 +16,26 @@ from tests.handoff.helpers import PASSWORD, bot_headers, login
 from tests.handoff.test_api_bot import assert_error
 
 
-async def new_ticket(client: httpx.AsyncClient, department: str = "finance", key: str | None = None, **kw) -> str:  # type: ignore[no-untyped-def]
+async def new_ticket(client: httpx.AsyncClient, department: str = "finance", key: str | None = None, **kw) -> str:
     body = summary(department, **kw)
-    res = await client.post("/api/v1/handoffs", content=json.dumps(body), headers=bot_headers(key or body["conversation_id"]))
+    res = await client.post(
+        "/api/v1/handoffs", content=json.dumps(body), headers=bot_headers(key or body["conversation_id"])
+    )
     assert res.status_code == 201, res.text
     return res.json()["ticket_number"]
 
 
 async def test_login_logout_and_cookie(client: httpx.AsyncClient) -> None:
-    assert_error(await client.post("/api/v1/auth/login", json={"username": "fin", "password": "wrong"}), 401, "invalid_credentials")
-    assert_error(await client.post("/api/v1/auth/login", json={"username": "nobody", "password": "wrong"}), 401, "invalid_credentials")
+    assert_error(
+        await client.post("/api/v1/auth/login", json={"username": "fin", "password": "wrong"}),
+        401,
+        "invalid_credentials",
+    )
+    assert_error(
+        await client.post("/api/v1/auth/login", json={"username": "nobody", "password": "wrong"}),
+        401,
+        "invalid_credentials",
+    )
     assert_error(await client.get("/api/v1/queue"), 401)
     res = await client.post("/api/v1/auth/login", json={"username": "fin", "password": PASSWORD})
     assert res.status_code == 200
@@ -47,8 +57,14 @@ async def test_login_rate_limited(client: httpx.AsyncClient) -> None:
 
 async def test_login_body_validation(client: httpx.AsyncClient) -> None:
     assert_error(await client.post("/api/v1/auth/login", json={"username": "fin"}), 400, "missing_field")
-    assert_error(await client.post("/api/v1/auth/login", json={"username": "fin", "password": PASSWORD, "role": "admin"}), 400, "unknown_field")
-    assert_error(await client.post("/api/v1/auth/login", json={"username": ["fin"], "password": PASSWORD}), 400, "wrong_type")
+    assert_error(
+        await client.post("/api/v1/auth/login", json={"username": "fin", "password": PASSWORD, "role": "admin"}),
+        400,
+        "unknown_field",
+    )
+    assert_error(
+        await client.post("/api/v1/auth/login", json={"username": ["fin"], "password": PASSWORD}), 400, "wrong_type"
+    )
 
 
 async def test_queue_is_scoped_and_ordered(client: httpx.AsyncClient) -> None:
@@ -94,7 +110,9 @@ FORBIDDEN_PATHS = [
 
 
 @pytest.mark.parametrize("method,suffix,payload", FORBIDDEN_PATHS)
-async def test_other_departments_ticket_looks_missing(client: httpx.AsyncClient, method: str, suffix: str, payload) -> None:  # type: ignore[no-untyped-def]
+async def test_other_departments_ticket_looks_missing(
+    client: httpx.AsyncClient, method: str, suffix: str, payload
+) -> None:
     number = await new_ticket(client, "account")
     if suffix not in ("", "/export", "/claim"):
         acc = await login(client, "acc")
@@ -118,7 +136,9 @@ async def test_supervisor_sees_all_agent_gets_403_on_stats(client: httpx.AsyncCl
     assert next(d for d in stats["departments"] if d["department"] == "technical")["queue_length"] == 1
 
 
-async def test_full_flow_reply_resolve_audit(client: httpx.AsyncClient, server, sessionmaker: async_sessionmaker[AsyncSession]) -> None:  # type: ignore[no-untyped-def]
+async def test_full_flow_reply_resolve_audit(
+    client: httpx.AsyncClient, server, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
     number = await new_ticket(client, conversation_id="conv-flow")
     fin = await login(client, "fin")
     acc = await login(client, "acc")
@@ -127,26 +147,52 @@ async def test_full_flow_reply_resolve_audit(client: httpx.AsyncClient, server, 
     assert view["summary"]["ticket_number"] == number and len(view["transcript"]) == 2
     res = await client.post(f"/api/v1/tickets/{number}/reply", json={"text": "Merhaba, bakıyorum."}, headers=fin)
     assert res.status_code == 201 and res.json()["sender"] == "agent"
-    assert [(m.conversation_id, m.text, m.agent_display_name) for m in server.channel.sent] == [("conv-flow", "Merhaba, bakıyorum.", "Fatma Finans")]
-    retried = [await client.post(f"/api/v1/tickets/{number}/reply", json={"text": "Tamam", "client_id": "r1"}, headers=fin) for _ in range(2)]
+    assert [(m.conversation_id, m.text, m.agent_display_name) for m in server.channel.sent] == [
+        ("conv-flow", "Merhaba, bakıyorum.", "Fatma Finans")
+    ]
+    retried = [
+        await client.post(f"/api/v1/tickets/{number}/reply", json={"text": "Tamam", "client_id": "r1"}, headers=fin)
+        for _ in range(2)
+    ]
     assert [r.status_code for r in retried] == [201, 200] and retried[0].json()["id"] == retried[1].json()["id"]
     assert [m.text for m in server.channel.sent].count("Tamam") == 1
     assert_error(await client.post(f"/api/v1/tickets/{number}/reply", json={"text": "a" * 4097}, headers=fin), 413)
-    assert_error(await client.post(f"/api/v1/tickets/{number}/reply", json={"text": "x", "html": True}, headers=fin), 400, "unknown_field")
-    assert_error(await client.post(f"/api/v1/tickets/{number}/reply", json={"text": 42}, headers=fin), 400, "wrong_type")
+    assert_error(
+        await client.post(f"/api/v1/tickets/{number}/reply", json={"text": "x", "html": True}, headers=fin),
+        400,
+        "unknown_field",
+    )
+    assert_error(
+        await client.post(f"/api/v1/tickets/{number}/reply", json={"text": 42}, headers=fin), 400, "wrong_type"
+    )
     boss = await login(client, "boss")
-    assert_error(await client.post(f"/api/v1/tickets/{number}/reply", json={"text": "hi"}, headers=boss), 409, "not_assignee")
+    assert_error(
+        await client.post(f"/api/v1/tickets/{number}/reply", json={"text": "hi"}, headers=boss), 409, "not_assignee"
+    )
     res = await client.post(f"/api/v1/tickets/{number}/resolve", json={"note": "credited"}, headers=fin)
     assert res.status_code == 200 and res.json()["status"] == "resolved"
     assert res.json()["timestamps"]["resolved_at"] is not None
     assert (await client.get(f"/api/v1/tickets/{number}/export", headers=boss)).status_code == 200
     assert_error(await client.get(f"/api/v1/tickets/{number}", headers=acc), 404)
     async with sessionmaker() as s:
-        rows = (await s.execute(select(AuditEntry.actor, AuditEntry.action).where(AuditEntry.ticket_id.is_not(None)).order_by(AuditEntry.id))).all()
-    assert [tuple(r) for r in rows] == [("fin", "claim"), ("fin", "view"), ("fin", "reply"), ("fin", "reply"), ("fin", "resolve"), ("boss", "export")]
+        rows = (
+            await s.execute(
+                select(AuditEntry.actor, AuditEntry.action)
+                .where(AuditEntry.ticket_id.is_not(None))
+                .order_by(AuditEntry.id)
+            )
+        ).all()
+    assert [tuple(r) for r in rows] == [
+        ("fin", "claim"),
+        ("fin", "view"),
+        ("fin", "reply"),
+        ("fin", "reply"),
+        ("fin", "resolve"),
+        ("boss", "export"),
+    ]
 
 
-async def test_hand_back_and_transfer(client: httpx.AsyncClient, server) -> None:  # type: ignore[no-untyped-def]
+async def test_hand_back_and_transfer(client: httpx.AsyncClient, server) -> None:
     first = await new_ticket(client, conversation_id="conv-back")
     second = await new_ticket(client)
     fin = await login(client, "fin")
@@ -156,7 +202,11 @@ async def test_hand_back_and_transfer(client: httpx.AsyncClient, server) -> None
     assert res.status_code == 200 and res.json()["status"] == "handed_back"
     assert server.channel.handed_back == ["conv-back"]
     await client.post(f"/api/v1/tickets/{second}/claim", headers=fin)
-    assert_error(await client.post(f"/api/v1/tickets/{second}/transfer", json={"department": "legal"}, headers=fin), 400, "unknown_department")
+    assert_error(
+        await client.post(f"/api/v1/tickets/{second}/transfer", json={"department": "legal"}, headers=fin),
+        400,
+        "unknown_department",
+    )
     res = await client.post(f"/api/v1/tickets/{second}/transfer", json={"department": "account"}, headers=fin)
     assert res.status_code == 200 and res.json()["department"] == "account" and res.json()["status"] == "queued"
     claimed = await client.post("/api/v1/queue/claim", headers=acc)
@@ -187,7 +237,9 @@ async def test_no_stack_trace_leaves_the_service(client: httpx.AsyncClient, monk
     assert "secret" not in res.text and "Traceback" not in res.text
 
 
-async def test_delivery_failure_is_reported_not_leaked(client: httpx.AsyncClient, server, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+async def test_delivery_failure_is_reported_not_leaked(
+    client: httpx.AsyncClient, server, monkeypatch: pytest.MonkeyPatch
+) -> None:
     async def fail(*_: object) -> None:
         raise ConnectionError("rasa down at 10.0.0.1")
 

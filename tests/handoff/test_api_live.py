@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import httpx
 
-from tests.handoff.helpers import bot_headers, live_events, login, next_event
+from tests.handoff.customer_lines import customer_writes
+from tests.handoff.helpers import live_events, login, next_event
 from tests.handoff.test_api_agents import new_ticket
 
 
-async def test_sse_new_ticket_message_and_taken(client: httpx.AsyncClient) -> None:
+async def test_sse_new_ticket_message_and_taken(server, client: httpx.AsyncClient) -> None:
     fin = await login(client, "fin")
     boss = await login(client, "boss")
-    assert (await client.get("/api/v1/events")).status_code == 401
+    assert (await client.get("/api/v1/live")).status_code == 401
     async with live_events(client, fin) as events:
         await new_ticket(client, "account")  # not theirs: must not arrive
         mine = await new_ticket(client, "finance")
@@ -22,8 +23,7 @@ async def test_sse_new_ticket_message_and_taken(client: httpx.AsyncClient) -> No
         kind, data = await next_event(events)
         assert kind == "ticket.claimed" and data["ticket_number"] == mine
 
-        msg = {"source_id": "e1", "sender": "customer", "text": "orada mısınız?"}
-        await client.post(f"/api/v1/tickets/{mine}/messages", json=msg, headers=bot_headers())
+        await customer_writes(server.app, mine, "orada mısınız?")
         kind, data = await next_event(events)
         assert kind == "message.new" and data["ticket_number"] == mine and data["sender"] == "customer"
 
@@ -36,7 +36,7 @@ async def test_sse_new_ticket_message_and_taken(client: httpx.AsyncClient) -> No
         assert data["assignee_id"] != (await client.get("/api/v1/auth/me", headers=fin)).json()["agent"]["id"]
 
 
-async def test_a_resync_reaches_every_console(server, client: httpx.AsyncClient) -> None:  # type: ignore[no-untyped-def]
+async def test_a_resync_reaches_every_console(server, client: httpx.AsyncClient) -> None:
     """When live updates were lost (the bus reconnected), every console,
     whatever its departments, is told to reload."""
     acc = await login(client, "acc")
@@ -51,16 +51,19 @@ async def test_health_check_says_whether_the_database_answers(client: httpx.Asyn
     assert (res.status_code, res.json()) == (200, {"status": "ok"})
 
 
-async def test_health_check_is_unavailable_without_the_database(tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_health_check_is_unavailable_without_the_database(tmp_path, start_app) -> None:
     """PostgreSQL gone: 503, so the load balancer stops sending to this replica."""
     import uuid
 
     from handoff.app import create_app
     from handoff.services.channel import RecordingChannel
-    from tests.handoff.helpers import free_port, make_settings, serve
+    from tests.handoff.helpers import free_port, make_settings
 
     url = f"postgresql://postgres@127.0.0.1:{free_port()}/gone"
-    app = create_app(make_settings(url, live_bus="memory"), channel=RecordingChannel(), name=f"down_{uuid.uuid4().hex[:6]}")
-    async with serve(app, free_port()) as base, httpx.AsyncClient(base_url=base, timeout=30) as c:
+    app = create_app(
+        make_settings(url, live_bus="memory"), channel=RecordingChannel(), name=f"down_{uuid.uuid4().hex[:6]}"
+    )
+    base = (await start_app(app)).base_url
+    async with httpx.AsyncClient(base_url=base, timeout=30) as c:
         res = await c.get("/healthz")
     assert (res.status_code, res.json()) == (503, {"status": "unavailable"})

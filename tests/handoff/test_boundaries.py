@@ -41,12 +41,21 @@ def test_services_and_repositories_do_not_import_sanic() -> None:
 
 
 AGENT_ENDPOINTS = [
-    ("GET", "/api/v1/auth/me"), ("POST", "/api/v1/auth/logout"), ("GET", "/api/v1/queue"),
-    ("POST", "/api/v1/queue/claim"), ("GET", "/api/v1/tickets"), ("GET", "/api/v1/tickets/T-000001"),
-    ("GET", "/api/v1/tickets/T-000001/export"), ("POST", "/api/v1/tickets/T-000001/claim"),
-    ("POST", "/api/v1/tickets/T-000001/reply"), ("POST", "/api/v1/tickets/T-000001/resolve"),
-    ("POST", "/api/v1/tickets/T-000001/hand-back"), ("POST", "/api/v1/tickets/T-000001/transfer"),
-    ("GET", "/api/v1/departments"), ("GET", "/api/v1/stats"), ("GET", "/api/v1/events"),
+    ("GET", "/api/v1/auth/me"),
+    ("POST", "/api/v1/auth/logout"),
+    ("GET", "/api/v1/queue"),
+    ("POST", "/api/v1/queue/claim"),
+    ("GET", "/api/v1/tickets"),
+    ("GET", "/api/v1/tickets/T-000001"),
+    ("GET", "/api/v1/tickets/T-000001/export"),
+    ("POST", "/api/v1/tickets/T-000001/claim"),
+    ("POST", "/api/v1/tickets/T-000001/reply"),
+    ("POST", "/api/v1/tickets/T-000001/resolve"),
+    ("POST", "/api/v1/tickets/T-000001/hand-back"),
+    ("POST", "/api/v1/tickets/T-000001/transfer"),
+    ("GET", "/api/v1/departments"),
+    ("GET", "/api/v1/stats"),
+    ("GET", "/api/v1/live"),
 ]
 
 

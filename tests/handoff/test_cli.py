@@ -1,9 +1,14 @@
-"""The commands: bootstrap, retention, and serve's refusal without secrets."""
+"""The commands: bootstrap, retention, follow, and serve's refusal without secrets."""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text
@@ -12,6 +17,9 @@ from handoff.cli import main
 from handoff.db import make_engine, make_sessionmaker
 from handoff.models import Agent, Department, LoginFailure, Ticket, utcnow
 from handoff.security import verify_password
+from handoff.settings import REPO_ROOT
+from tests.handoff.helpers import until
+from tests.handoff.rasa_events import T0, SqlBroker, transcript, user_event
 
 
 def _env(monkeypatch: pytest.MonkeyPatch, db_url: str) -> None:
@@ -28,7 +36,18 @@ async def _reset(db_url: str) -> None:
             await conn.execute(text("DROP SCHEMA public CASCADE"))
             await conn.execute(text("CREATE SCHEMA public"))
         else:
-            for table in ("messages", "audit_log", "tickets", "agent_departments", "agents", "departments", "conversation_events", "broker_cursors", "login_failures", "alembic_version"):
+            for table in (
+                "messages",
+                "audit_log",
+                "tickets",
+                "agent_departments",
+                "agents",
+                "departments",
+                "conversation_events",
+                "broker_cursors",
+                "login_failures",
+                "alembic_version",
+            ):
                 await conn.execute(text(f"DROP TABLE IF EXISTS {table}"))
     await engine.dispose()
 
@@ -42,7 +61,9 @@ async def _agents(db_url: str) -> tuple[list[Agent], list[str]]:
     return agents, depts
 
 
-def test_bootstrap_creates_once_and_prints_credentials(db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bootstrap_creates_once_and_prints_credentials(
+    db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     asyncio.run(_reset(db_url))
     _env(monkeypatch, db_url)
     assert main(["bootstrap"]) == 0
@@ -58,7 +79,9 @@ def test_bootstrap_creates_once_and_prints_credentials(db_url: str, monkeypatch:
     assert len(asyncio.run(_agents(db_url))[0]) == len(agents)
 
 
-def test_migrate_with_catalogue_creates_departments_and_no_agents(db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_migrate_with_catalogue_creates_departments_and_no_agents(
+    db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     """The deployment's one-off migration job: schema and departments, no demo accounts."""
     asyncio.run(_reset(db_url))
     _env(monkeypatch, db_url)
@@ -92,11 +115,26 @@ def test_retention_command(db_url: str, monkeypatch: pytest.MonkeyPatch, capsys:
         engine = make_engine(db_url)
         closed = utcnow() - timedelta(days=age_days)
         async with make_sessionmaker(engine)() as s, s.begin():
-            s.add(Ticket(
-                conversation_id=f"c{age_days}", idempotency_key="k", channel="web", language="en", username=None,
-                department_id="finance", topic_id="deposit", priority="normal", priority_rank=2, priority_reason="r",
-                summary={}, status="resolved", created_at=closed, updated_at=closed, resolved_at=closed, closed_at=closed,
-            ))
+            s.add(
+                Ticket(
+                    conversation_id=f"c{age_days}",
+                    idempotency_key="k",
+                    channel="web",
+                    language="en",
+                    username=None,
+                    department_id="finance",
+                    topic_id="deposit",
+                    priority="normal",
+                    priority_rank=2,
+                    priority_reason="r",
+                    summary={},
+                    status="resolved",
+                    created_at=closed,
+                    updated_at=closed,
+                    resolved_at=closed,
+                    closed_at=closed,
+                )
+            )
         await engine.dispose()
 
     async def fail_log_ins() -> None:
@@ -124,9 +162,46 @@ def test_retention_command(db_url: str, monkeypatch: pytest.MonkeyPatch, capsys:
     assert asyncio.run(failures_left()) == 2  # the recent ones still count
 
 
-def test_serve_refuses_an_unmigrated_database(tmp_path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
+def test_serve_refuses_an_unmigrated_database(
+    tmp_path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}")
     monkeypatch.setenv("HANDOFF_SERVICE_TOKEN", "t")
     monkeypatch.setenv("HANDOFF_SECRET_KEY", "k")
     assert main(["serve"]) == 2
     assert "not migrated" in capsys.readouterr().err
+
+
+def test_follow_command(tmp_path: Path, broker: SqlBroker) -> None:
+    db = tmp_path / "handoff.db"
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite+aiosqlite:///{db}",
+        "RASA_EVENTS_URL": broker.url,
+        "HANDOFF_EVENTS_SOURCE": "sql",
+    }
+    subprocess.run(
+        [sys.executable, "-m", "handoff", "migrate"], env=env, cwd=REPO_ROOT, check=True, capture_output=True
+    )
+    broker.publish(user_event("cli-1", "komut satırı", T0))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "handoff", "follow"],
+        env=env,
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+
+        async def stored() -> bool:
+            engine = make_engine(f"sqlite+aiosqlite:///{db}")
+            try:
+                return [line.text for line in await transcript(make_sessionmaker(engine), "cli-1")] == ["komut satırı"]
+            finally:
+                await engine.dispose()
+
+        asyncio.run(until(stored))
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=10)
+    assert proc.returncode == 0, out.decode()

@@ -52,7 +52,12 @@ async def _fill(sm: async_sessionmaker[AsyncSession], n_tickets: int, n_agents: 
         ids = []
         for i in range(n_agents):
             agent = await agents_repo.insert_agent(
-                session=s, username=f"load{i}", password_hash=password_hash, display_name=f"Load {i}", role="agent", departments=["finance"]
+                session=s,
+                username=f"load{i}",
+                password_hash=password_hash,
+                display_name=f"Load {i}",
+                role="agent",
+                departments=["finance"],
             )
             ids.append(agent.id)
     return ids
@@ -66,7 +71,9 @@ async def _claimers(sm: async_sessionmaker[AsyncSession], agent_ids: list[int]) 
         await start.wait()
         while True:
             async with sm() as s, s.begin():
-                ticket_id = await tickets_repo.claim_next(session=s, agent_id=agent_id, departments=["finance"], now=utcnow())
+                ticket_id = await tickets_repo.claim_next(
+                    session=s, agent_id=agent_id, departments=["finance"], now=utcnow()
+                )
             if ticket_id is None:
                 return
             claimed[agent_id].append(ticket_id)
@@ -91,19 +98,25 @@ async def _check(sm: async_sessionmaker[AsyncSession], claimed: dict[int, list[i
         assert owner[ticket_id] == assignee
 
 
-async def _run(engine: AsyncEngine, sm: async_sessionmaker[AsyncSession], seed, password_hash: str, n_tickets: int, n_agents: int) -> None:  # type: ignore[no-untyped-def]
+async def _run(
+    engine: AsyncEngine, sm: async_sessionmaker[AsyncSession], seed, password_hash: str, n_tickets: int, n_agents: int
+) -> None:
     agent_ids = await _fill(sm, n_tickets, n_agents, password_hash)
     began = time.perf_counter()
     claimed = await _claimers(sm, agent_ids)
     elapsed = time.perf_counter() - began
     await _check(sm, claimed, n_tickets)
     busy = sum(1 for ids in claimed.values() if ids)
-    print(f"\n[{engine.dialect.name}] {n_agents} claimers, {n_tickets} tickets: {elapsed:.2f} s, "
-          f"{n_tickets / elapsed:.0f} claims/s, {busy} claimers got work")
+    print(
+        f"\n[{engine.dialect.name}] {n_agents} claimers, {n_tickets} tickets: {elapsed:.2f} s, "
+        f"{n_tickets / elapsed:.0f} claims/s, {busy} claimers got work"
+    )
 
 
 @pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
-async def test_fifty_claimers_thousand_tickets_postgres(engine: AsyncEngine, sessionmaker, seed, password_hash: str) -> None:
+async def test_fifty_claimers_thousand_tickets_postgres(
+    engine: AsyncEngine, sessionmaker, seed, password_hash: str
+) -> None:
     assert engine.dialect.name == "postgresql"
     await _run(engine, sessionmaker, seed, password_hash, 1000, 50)
 
@@ -114,13 +127,15 @@ async def test_claimers_sqlite(engine: AsyncEngine, sessionmaker, seed, password
     await _run(engine, sessionmaker, seed, password_hash, 200, 10)
 
 
-async def test_concurrent_duplicate_handoffs_create_one_ticket(sessionmaker, seed) -> None:  # type: ignore[no-untyped-def]
+async def test_concurrent_duplicate_handoffs_create_one_ticket(sessionmaker, seed) -> None:
     validator = SummaryValidator(REPO_ROOT / "schemas" / "handoff_summary.schema.json")
     body = summary(conversation_id="dup-conv")
 
     async def post() -> tuple[int, bool]:
         async with sessionmaker() as s, s.begin():
-            r = await handoffs.create_handoff(session=s, summary=body, idempotency_key="same", validator=validator, rules=QueueRules())
+            r = await handoffs.create_handoff(
+                session=s, summary=body, idempotency_key="same", validator=validator, rules=QueueRules()
+            )
             return r.ticket.id, r.created
 
     results = await asyncio.gather(*(post() for _ in range(10)))

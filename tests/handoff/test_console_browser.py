@@ -9,6 +9,7 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Page, expect
 
+from tests.handoff.customer_lines import customer_writes
 from tests.handoff.factories import summary
 from tests.handoff.helpers import PASSWORD, bot_headers, login
 
@@ -25,7 +26,7 @@ async def _log_in(page: Page, base_url: str, username: str) -> None:
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-async def test_agent_handles_a_ticket_live(browser: Browser, server, client: httpx.AsyncClient) -> None:  # type: ignore[no-untyped-def]
+async def test_agent_handles_a_ticket_live(browser: Browser, server, client: httpx.AsyncClient) -> None:
     page = await browser.new_page()
     dialogs: list[str] = []
     page.on("dialog", lambda d: dialogs.append(d.message))
@@ -49,10 +50,11 @@ async def test_agent_handles_a_ticket_live(browser: Browser, server, client: htt
     await expect(page.locator("#reply-form")).to_be_visible()
 
     # a customer message with markup shows up live, as text
-    msg = {"source_id": "evt-x", "sender": "customer", "text": "Bakın: " + XSS}
-    assert (await client.post(f"/api/v1/tickets/{number}/messages", json=msg, headers=bot_headers())).status_code == 201
+    assert (await customer_writes(server.app, number, "Bakın: " + XSS) or {}).get("type") == "message.new"
     await expect(page.locator("#transcript li.customer").last).to_contain_text("Bakın: " + XSS)
-    assert await page.locator("#transcript script, #transcript img, #summary-card img, #summary-card script").count() == 0
+    assert (
+        await page.locator("#transcript script, #transcript img, #summary-card img, #summary-card script").count() == 0
+    )
 
     await page.fill("#reply-text", "Merhaba Zeynep, hemen kontrol ediyorum.")
     await page.click("#reply-send")
@@ -74,13 +76,19 @@ async def test_agent_handles_a_ticket_live(browser: Browser, server, client: htt
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-async def test_transfer_hand_back_and_taken_by_someone_else(browser: Browser, server, client: httpx.AsyncClient) -> None:  # type: ignore[no-untyped-def]
+async def test_transfer_hand_back_and_taken_by_someone_else(
+    browser: Browser, server, client: httpx.AsyncClient
+) -> None:
     page = await browser.new_page()
     await _log_in(page, server.base_url, "fin")
     numbers = []
     for i in range(3):
         body = summary("finance", conversation_id=f"conv-{i}")
-        numbers.append((await client.post("/api/v1/handoffs", content=json.dumps(body), headers=bot_headers(f"k{i}"))).json()["ticket_number"])
+        numbers.append(
+            (await client.post("/api/v1/handoffs", content=json.dumps(body), headers=bot_headers(f"k{i}"))).json()[
+                "ticket_number"
+            ]
+        )
     for number in numbers:
         await expect(page.locator(f'#queue li[data-number="{number}"]')).to_be_visible(timeout=10_000)
 
@@ -106,6 +114,6 @@ async def test_transfer_hand_back_and_taken_by_someone_else(browser: Browser, se
     await page.click(f'#queue li[data-number="{numbers[2]}"]')
     await expect(page.locator("#claim-this")).to_be_visible()
     assert (await client.post(f"/api/v1/tickets/{numbers[2]}/claim", headers=boss)).status_code == 200
-    await expect(page.locator("#notice")).to_be_visible()
+    await expect(page.locator("#ticket-alert")).to_be_visible()
     await expect(page.locator(f'#queue li[data-number="{numbers[2]}"]')).to_have_count(0)
     await expect(page.locator("#claim-this")).to_be_hidden()

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from handoff.notices import NoticesError, load_notices
+from handoff.notice_texts import NoticeTextsError, load_notice_texts
 from handoff.services.channel import ChannelError, RecordingChannel
 from handoff.services.handoffs import QueueRules
 from handoff.services.queue_notices import QueueNotifier, Told, plan_queue_notices
@@ -25,6 +25,7 @@ T0 = datetime(2026, 11, 22, 10, 0, tzinfo=timezone.utc)
 
 
 # the rule ---------------------------------------------------------------------
+
 
 def test_a_ticket_seen_first_is_only_remembered() -> None:
     due, memory = plan_queue_notices({}, {1: 3}, T0, 60)
@@ -46,10 +47,14 @@ def test_being_pushed_back_is_not_announced_and_closed_tickets_are_forgotten() -
 
 # the texts --------------------------------------------------------------------
 
+
 def test_every_notice_exists_in_turkish_and_english() -> None:
-    notices = load_notices(NOTICES)
-    for key, values in (("agent_joined", {"agent_name": "Ayşe"}), ("queue_position", {"queue_position": 2, "wait_minutes": 4})):
-        tr, en = notices.render(key, "tr", **values), notices.render(key, "en", **values)
+    texts = load_notice_texts(NOTICES)
+    for key, values in (
+        ("agent_joined", {"agent_name": "Ayşe"}),
+        ("queue_position", {"queue_position": 2, "wait_minutes": 4}),
+    ):
+        tr, en = texts.render(key, "tr", **values), texts.render(key, "en", **values)
         assert tr != en and "{" not in tr + en
         assert all(str(v) in tr and str(v) in en for v in values.values())
 
@@ -57,11 +62,12 @@ def test_every_notice_exists_in_turkish_and_english() -> None:
 def test_a_notices_file_without_a_language_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "notices.yml"
     path.write_text("notices:\n  agent_joined: {tr: 'x'}\n  queue_position: {tr: 'y', en: 'z'}\n", encoding="utf-8")
-    with pytest.raises(NoticesError):
-        load_notices(path)
+    with pytest.raises(NoticeTextsError):
+        load_notice_texts(path)
 
 
 # in the service -----------------------------------------------------------------
+
 
 async def _handoff(client: httpx.AsyncClient, conversation: str, language: str = "tr") -> str:
     body = summary("finance", conversation_id=conversation)
@@ -71,37 +77,45 @@ async def _handoff(client: httpx.AsyncClient, conversation: str, language: str =
     return res.json()["ticket_number"]
 
 
-async def test_claiming_tells_the_customer_who_joined(server, client: httpx.AsyncClient) -> None:  # type: ignore[no-untyped-def]
+async def test_claiming_tells_the_customer_who_joined(server, client: httpx.AsyncClient) -> None:
     number = await _handoff(client, "conv-join", "tr")
     fin = await login(client, "fin")
     assert (await client.post(f"/api/v1/tickets/{number}/claim", headers=fin)).status_code == 200
     assert server.channel.notices == [("conv-join", "Fatma Finans sohbete katıldı.")]
 
 
-async def test_resolving_gives_the_conversation_back_as_resolved(server, client: httpx.AsyncClient) -> None:  # type: ignore[no-untyped-def]
+async def test_resolving_gives_the_conversation_back_as_resolved(server, client: httpx.AsyncClient) -> None:
     number = await _handoff(client, "conv-resolve", "en")
     fin = await login(client, "fin")
     await client.post(f"/api/v1/tickets/{number}/claim", headers=fin)
-    assert (await client.post(f"/api/v1/tickets/{number}/resolve", json={"note": "done"}, headers=fin)).status_code == 200
+    assert (
+        await client.post(f"/api/v1/tickets/{number}/resolve", json={"note": "done"}, headers=fin)
+    ).status_code == 200
     assert server.channel.resolved == ["conv-resolve"] and server.channel.handed_back == []
 
 
-async def test_queue_notices_follow_the_queue(server, client: httpx.AsyncClient) -> None:  # type: ignore[no-untyped-def]
+async def test_queue_notices_follow_the_queue(server, client: httpx.AsyncClient) -> None:
     first, second = await _handoff(client, "conv-q1", "tr"), await _handoff(client, "conv-q2", "en")
     channel = RecordingChannel()
     notifier = QueueNotifier(
-        sessionmaker=server.app.ctx.sessionmaker, channel=channel, notices=load_notices(NOTICES),
-        rules=QueueRules(3600, 300), interval_seconds=0, poll_seconds=1,
+        sessionmaker=server.app.ctx.sessionmaker,
+        channel=channel,
+        texts=load_notice_texts(NOTICES),
+        rules=QueueRules(3600, 300),
+        interval_seconds=0,
+        poll_seconds=1,
     )
     assert await notifier.tick() == []  # first pass remembers
     fin = await login(client, "fin")
     await client.post(f"/api/v1/tickets/{first}/claim", headers=fin)
     assert await notifier.tick() == [second]
-    assert channel.notices == [("conv-q2", "You have moved up the queue: you are now number 1 (about 60 min to wait).")]  # one claim this hour
+    assert channel.notices == [
+        ("conv-q2", "You have moved up the queue: you are now number 1 (about 60 min to wait).")
+    ]  # one claim this hour
     assert await notifier.tick() == []  # nothing changed since
 
 
-async def test_two_replicas_tell_each_move_once(server, client: httpx.AsyncClient) -> None:  # type: ignore[no-untyped-def]
+async def test_two_replicas_tell_each_move_once(server, client: httpx.AsyncClient) -> None:
     """Two notifiers on one database (two replicas of the service): the
     memory is shared, so a move up the queue is told exactly once, and a
     replica started later does not tell it again."""
@@ -111,8 +125,12 @@ async def test_two_replicas_tell_each_move_once(server, client: httpx.AsyncClien
 
     def replica(channel: RecordingChannel) -> QueueNotifier:
         return QueueNotifier(
-            sessionmaker=server.app.ctx.sessionmaker, channel=channel, notices=load_notices(NOTICES),
-            rules=QueueRules(3600, 300), interval_seconds=0, poll_seconds=1,
+            sessionmaker=server.app.ctx.sessionmaker,
+            channel=channel,
+            texts=load_notice_texts(NOTICES),
+            rules=QueueRules(3600, 300),
+            interval_seconds=0,
+            poll_seconds=1,
         )
 
     a, b = RecordingChannel(), RecordingChannel()
@@ -135,12 +153,16 @@ class _Down(RecordingChannel):
         raise ChannelError("Rasa unreachable")
 
 
-async def test_an_undelivered_queue_notice_is_tried_again(server, client: httpx.AsyncClient) -> None:  # type: ignore[no-untyped-def]
+async def test_an_undelivered_queue_notice_is_tried_again(server, client: httpx.AsyncClient) -> None:
     first, second = await _handoff(client, "conv-d1"), await _handoff(client, "conv-d2")
     down = _Down()
     notifier = QueueNotifier(
-        sessionmaker=server.app.ctx.sessionmaker, channel=down, notices=load_notices(NOTICES),
-        rules=QueueRules(3600, 300), interval_seconds=0, poll_seconds=1,
+        sessionmaker=server.app.ctx.sessionmaker,
+        channel=down,
+        texts=load_notice_texts(NOTICES),
+        rules=QueueRules(3600, 300),
+        interval_seconds=0,
+        poll_seconds=1,
     )
     await notifier.tick()
     await client.post(f"/api/v1/tickets/{first}/claim", headers=await login(client, "fin"))
@@ -160,7 +182,7 @@ async def test_rasa_down_is_a_channel_error_not_a_crash() -> None:
         await channel.close()
 
 
-async def test_a_reply_rasa_refused_is_delivered_by_sending_it_again(server, client: httpx.AsyncClient) -> None:  # type: ignore[no-untyped-def]
+async def test_a_reply_rasa_refused_is_delivered_by_sending_it_again(server, client: httpx.AsyncClient) -> None:
     number = await _handoff(client, "conv-retry", "tr")
     fin = await login(client, "fin")
     await client.post(f"/api/v1/tickets/{number}/claim", headers=fin)

@@ -22,21 +22,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from handoff.broker import ConsumerTask, make_consumer
 from handoff.broker.common import Backoff
 from handoff.broker.rabbitmq import RabbitMQEventSource
-from handoff.events import InMemoryEventBus
+from handoff.live_bus import InMemoryLiveBus
 from handoff.services.consumer import parse_event, record_event
 from tests.handoff.conftest import Collected, Seed
-from tests.handoff.helpers import make_settings
-from tests.handoff.test_event_consumer import (
-    T0,
-    _true,
-    bot_event,
-    open_ticket,
-    other_events,
-    ticket_messages,
-    transcript,
-    until,
-    user_event,
-)
+from tests.handoff.helpers import _true, make_settings, until
+from tests.handoff.rasa_events import T0, bot_event, open_ticket, other_events, ticket_messages, transcript, user_event
 
 AMQP_URL = os.environ.get("HANDOFF_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 
@@ -89,14 +79,27 @@ async def rabbit() -> AsyncIterator[Rabbit]:
         await connection.close()
 
 
-def follower(rabbit: Rabbit, sessionmaker: async_sessionmaker[AsyncSession], bus: InMemoryEventBus, url: str = AMQP_URL, **kw: Any) -> RabbitMQEventSource:
+def follower(
+    rabbit: Rabbit, sessionmaker: async_sessionmaker[AsyncSession], bus: InMemoryLiveBus, url: str = AMQP_URL, **kw: Any
+) -> RabbitMQEventSource:
     return RabbitMQEventSource(
-        url=url, queue=rabbit.queue_name, exchange=rabbit.exchange_name, sessionmaker=sessionmaker, bus=bus,
-        backoff=Backoff(0.02, 0.2), **kw,
+        url=url,
+        queue=rabbit.queue_name,
+        exchange=rabbit.exchange_name,
+        sessionmaker=sessionmaker,
+        bus=bus,
+        backoff=Backoff(0.02, 0.2),
+        **kw,
     )
 
 
-async def test_processes_and_acknowledges(rabbit: Rabbit, sessionmaker: async_sessionmaker[AsyncSession], bus: InMemoryEventBus, collected: Collected, seed: Seed) -> None:
+async def test_processes_and_acknowledges(
+    rabbit: Rabbit,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    bus: InMemoryLiveBus,
+    collected: Collected,
+    seed: Seed,
+) -> None:
     ticket = await open_ticket(sessionmaker, "rmq-1", claimed_by=seed.agents["fin"])
     for event in other_events("rmq-bot", T0):
         await rabbit.publish(event)
@@ -111,14 +114,28 @@ async def test_processes_and_acknowledges(rabbit: Rabbit, sessionmaker: async_se
 
     assert await rabbit.waiting() == 0  # every message acknowledged, none given back
     assert [(line.kind, line.text) for line in await transcript(sessionmaker, "rmq-bot")] == [
-        ("customer", "fatura nerede?"), ("bot", "Faturalar sayfasında.")]
+        ("customer", "fatura nerede?"),
+        ("bot", "Faturalar sayfasında."),
+    ]
     assert (await ticket_messages(sessionmaker, ticket))[-1].text == "bekliyorum"
     assert collected.events == [
-        {"type": "message.new", "ticket_number": ticket.number, "department": "finance", "assignee_id": seed.agents["fin"].id, "sender": "customer"}
+        {
+            "type": "message.new",
+            "ticket_number": ticket.number,
+            "department": "finance",
+            "assignee_id": seed.agents["fin"].id,
+            "sender": "customer",
+        }
     ]
 
 
-async def test_same_body_twice_is_stored_once(rabbit: Rabbit, sessionmaker: async_sessionmaker[AsyncSession], bus: InMemoryEventBus, collected: Collected, seed: Seed) -> None:
+async def test_same_body_twice_is_stored_once(
+    rabbit: Rabbit,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    bus: InMemoryLiveBus,
+    collected: Collected,
+    seed: Seed,
+) -> None:
     ticket = await open_ticket(sessionmaker, "rmq-dup")  # queued, not claimed yet
     event = user_event("rmq-dup", "iki kez", T0 + 1)
     await rabbit.publish(event)
@@ -135,7 +152,9 @@ async def test_same_body_twice_is_stored_once(rabbit: Rabbit, sessionmaker: asyn
     assert await rabbit.waiting() == 0
 
 
-async def test_message_not_acknowledged_before_a_crash_is_redelivered_and_stored_once(rabbit: Rabbit, sessionmaker: async_sessionmaker[AsyncSession], bus: InMemoryEventBus, seed: Seed) -> None:
+async def test_message_not_acknowledged_before_a_crash_is_redelivered_and_stored_once(
+    rabbit: Rabbit, sessionmaker: async_sessionmaker[AsyncSession], bus: InMemoryLiveBus, seed: Seed
+) -> None:
     ticket = await open_ticket(sessionmaker, "rmq-crash")
     await rabbit.publish(user_event("rmq-crash", "kayboldu mu?", T0 + 1))
     # a consumer that committed the event and died before its ack
@@ -156,7 +175,7 @@ async def test_message_not_acknowledged_before_a_crash_is_redelivered_and_stored
         redelivered.append(bool(message.redelivered))
         await handle(message)
 
-    src.handle = spy  # type: ignore[method-assign]
+    src.handle = spy
     task = ConsumerTask(src)
     task.start()
     await until(lambda: _true(src.handled == 1))
@@ -167,7 +186,9 @@ async def test_message_not_acknowledged_before_a_crash_is_redelivered_and_stored
     assert await rabbit.waiting() == 0
 
 
-async def test_malformed_messages_are_acknowledged_and_skipped(rabbit: Rabbit, sessionmaker: async_sessionmaker[AsyncSession], bus: InMemoryEventBus) -> None:
+async def test_malformed_messages_are_acknowledged_and_skipped(
+    rabbit: Rabbit, sessionmaker: async_sessionmaker[AsyncSession], bus: InMemoryLiveBus
+) -> None:
     await rabbit.publish_raw(b"{not json")
     await rabbit.publish_raw(b"\xff\xfe")
     await rabbit.publish_raw(json.dumps({"event": "user", "text": "no sender", "timestamp": T0}).encode())
@@ -182,7 +203,9 @@ async def test_malformed_messages_are_acknowledged_and_skipped(rabbit: Rabbit, s
     assert await rabbit.waiting() == 0
 
 
-async def test_events_published_while_the_consumer_is_down_wait_in_the_queue(rabbit: Rabbit, sessionmaker: async_sessionmaker[AsyncSession], bus: InMemoryEventBus) -> None:
+async def test_events_published_while_the_consumer_is_down_wait_in_the_queue(
+    rabbit: Rabbit, sessionmaker: async_sessionmaker[AsyncSession], bus: InMemoryLiveBus
+) -> None:
     src = follower(rabbit, sessionmaker, bus)
     first = ConsumerTask(src)
     first.start()
@@ -201,15 +224,24 @@ async def test_events_published_while_the_consumer_is_down_wait_in_the_queue(rab
 
 def _close_connection(name: str) -> bool:
     """Close one connection, found by its name, from RabbitMQ's side (as a restart does)."""
-    listing = subprocess.run(["rabbitmqctl", "-q", "list_connections", "pid", "client_properties"], capture_output=True, text=True, check=True)
+    listing = subprocess.run(
+        ["rabbitmqctl", "-q", "list_connections", "pid", "client_properties"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     pids = [line.split("\t", 1)[0] for line in listing.stdout.splitlines() if name in line]
     for pid in pids:
-        subprocess.run(["rabbitmqctl", "-q", "close_connection", pid, "test: broker restart"], capture_output=True, check=True)
+        subprocess.run(
+            ["rabbitmqctl", "-q", "close_connection", pid, "test: broker restart"], capture_output=True, check=True
+        )
     return bool(pids)
 
 
 @pytest.mark.skipif(shutil.which("rabbitmqctl") is None, reason="needs rabbitmqctl on this machine")
-async def test_reconnects_when_the_broker_drops_the_connection(rabbit: Rabbit, sessionmaker: async_sessionmaker[AsyncSession], bus: InMemoryEventBus) -> None:
+async def test_reconnects_when_the_broker_drops_the_connection(
+    rabbit: Rabbit, sessionmaker: async_sessionmaker[AsyncSession], bus: InMemoryLiveBus
+) -> None:
     name = f"handoff-test-{uuid.uuid4().hex[:8]}"
     src = follower(rabbit, sessionmaker, bus, url=AMQP_URL + "?reconnect_interval=0.2", connection_name=name)
     task = ConsumerTask(src)
@@ -225,8 +257,16 @@ async def test_reconnects_when_the_broker_drops_the_connection(rabbit: Rabbit, s
     assert await rabbit.waiting() == 0
 
 
-async def test_unreachable_broker_is_retried(sessionmaker: async_sessionmaker[AsyncSession], bus: InMemoryEventBus) -> None:
-    src = RabbitMQEventSource(url="amqp://guest:guest@127.0.0.1:1/", queue="unused", sessionmaker=sessionmaker, bus=bus, backoff=Backoff(0.02, 0.05))
+async def test_unreachable_broker_is_retried(
+    sessionmaker: async_sessionmaker[AsyncSession], bus: InMemoryLiveBus
+) -> None:
+    src = RabbitMQEventSource(
+        url="amqp://guest:guest@127.0.0.1:1/",
+        queue="unused",
+        sessionmaker=sessionmaker,
+        bus=bus,
+        backoff=Backoff(0.02, 0.05),
+    )
     task = ConsumerTask(src)
     task.start()
     await asyncio.sleep(0.5)
@@ -236,7 +276,9 @@ async def test_unreachable_broker_is_retried(sessionmaker: async_sessionmaker[As
 
 
 def test_settings_pick_the_source() -> None:
-    live = InMemoryEventBus()
-    rabbit = make_consumer(make_settings("sqlite://", events_source="rabbitmq", rabbitmq_queue="q1"), sessionmaker=None, bus=live)  # type: ignore[arg-type]
+    live = InMemoryLiveBus()
+    rabbit = make_consumer(
+        make_settings("sqlite://", events_source="rabbitmq", rabbitmq_queue="q1"), sessionmaker=None, bus=live
+    )
     assert isinstance(rabbit, RabbitMQEventSource) and (rabbit.queue, rabbit.exchange) == ("q1", "rasa-exchange")
-    assert make_consumer(make_settings("sqlite://", events_source="off"), sessionmaker=None, bus=live) is None  # type: ignore[arg-type]
+    assert make_consumer(make_settings("sqlite://", events_source="off"), sessionmaker=None, bus=live) is None

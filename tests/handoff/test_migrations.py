@@ -35,7 +35,6 @@ async def test_downgrade_then_upgrade(engine: AsyncEngine) -> None:
     assert await _diff(engine) == []
 
 
-
 @pytest.mark.parametrize("db_url", ["postgres"], indirect=True)  # replicas share PostgreSQL only
 async def test_migrations_started_together_run_once(engine: AsyncEngine, db_url: str) -> None:
     """Several replicas or jobs running `migrate` at the same moment take
@@ -44,8 +43,14 @@ async def test_migrations_started_together_run_once(engine: AsyncEngine, db_url:
     env = {**os.environ, "DATABASE_URL": db_url}
     procs = [
         await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "handoff", "migrate", env=env, cwd=REPO_ROOT,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+            sys.executable,
+            "-m",
+            "handoff",
+            "migrate",
+            env=env,
+            cwd=REPO_ROOT,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
         )
         for _ in range(3)
     ]

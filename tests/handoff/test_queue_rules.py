@@ -1,6 +1,5 @@
 """Pure queue rules: expected wait and percentiles."""
 
-from handoff.models import format_ticket_number, parse_ticket_number
 from handoff.services.queue import expected_wait_seconds, percentile
 
 
@@ -24,12 +23,3 @@ def test_percentile_nearest_rank() -> None:
     assert percentile(values, 90) == 90
     assert percentile([5.0], 99) == 5.0
     assert percentile([], 50) is None
-
-
-def test_ticket_numbers() -> None:
-    assert format_ticket_number(123) == "T-000123"
-    assert format_ticket_number(1234567) == "T-1234567"
-    assert parse_ticket_number("T-000123") == 123
-    assert parse_ticket_number(" t-000123 ") == 123
-    for bad in ("T-", "123", "T-12a", "T-١٢٣", "X-000123", "T-" + "9" * 30):
-        assert parse_ticket_number(bad) is None

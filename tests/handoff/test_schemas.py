@@ -2,8 +2,9 @@
 
 import pytest
 
+from handoff.api.bodies import Empty, Login, Reply, TranscriptQuery, Transfer
 from handoff.errors import BadRequest, PayloadTooLarge, Unprocessable
-from handoff.schemas import REPLY, TRANSFER, SummaryValidator, parse_body, parse_json
+from handoff.schemas import BodyLimits, SummaryValidator, parse_json, validate_body
 from handoff.settings import REPO_ROOT
 from tests.handoff.factories import summary
 
@@ -38,18 +39,49 @@ def test_missing_field_rejected() -> None:
         VALIDATOR.validate(data)
 
 
-def test_parse_body_rules() -> None:
-    assert parse_body({"text": "hi"}, REPLY) == {"text": "hi"}
-    with pytest.raises(BadRequest, match="unknown"):
-        parse_body({"text": "hi", "admin": True}, REPLY)
-    with pytest.raises(BadRequest, match="wrong type"):
-        parse_body({"text": 5}, REPLY)
-    with pytest.raises(BadRequest, match="missing"):
-        parse_body({"note": "x"}, TRANSFER)
+LIMITS = BodyLimits(message_bytes=4096)
+
+
+def test_bodies_are_validated_by_their_models() -> None:
+    assert validate_body(Reply, {"text": "hi"}, limits=LIMITS) == Reply(text="hi")
+    assert validate_body(Reply, {"text": "hi", "client_id": None}, limits=LIMITS).client_id is None
+    assert validate_body(Empty, {}) == Empty()
+
+
+@pytest.mark.parametrize(
+    ("model", "data", "code"),
+    [
+        (Reply, {"text": "hi", "admin": True}, "unknown_field"),
+        (Empty, {"anything": 1}, "unknown_field"),
+        (Reply, {"text": 5}, "wrong_type"),
+        (Login, {"username": True, "password": "x"}, "wrong_type"),  # no conversion, bool is not str
+        (Transfer, {"note": "x"}, "missing_field"),
+        (Transfer, {"department": None}, "missing_field"),  # null counts as not sent
+        (Reply, {"text": "   "}, "empty_field"),
+        (Login, {"username": "u" * 65, "password": "x"}, "too_long"),
+        (Reply, [1, 2], "invalid_body"),
+    ],
+)
+def test_bad_bodies_answer_400_naming_the_rule(model: type, data: object, code: str) -> None:
+    with pytest.raises(BadRequest) as caught:
+        validate_body(model, data, limits=LIMITS)
+    assert caught.value.code == code and caught.value.status == 400
+
+
+def test_a_text_over_its_byte_limit_is_413() -> None:
+    validate_body(Reply, {"text": "ş" * 2048}, limits=LIMITS)  # 4096 bytes
     with pytest.raises(PayloadTooLarge):
-        parse_body({"text": "ş" * 2049}, REPLY)  # 4098 bytes
-    with pytest.raises(BadRequest):
-        parse_body([1, 2], REPLY)
+        validate_body(Reply, {"text": "ş" * 2049}, limits=LIMITS)  # 4098 bytes
+    with pytest.raises(PayloadTooLarge):
+        validate_body(Reply, {"text": "abc"}, limits=BodyLimits(message_bytes=2))
+
+
+def test_query_arguments_are_converted_and_checked() -> None:
+    assert validate_body(TranscriptQuery, {"after": "5"}) == TranscriptQuery(after=5, limit=100)
+    with pytest.raises(BadRequest, match="wrong type"):
+        validate_body(TranscriptQuery, {"limit": "ten"})
+    with pytest.raises(BadRequest, match="limit"):
+        validate_body(TranscriptQuery, {"limit": "0"})
 
 
 def test_parse_json_limits() -> None:

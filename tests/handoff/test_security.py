@@ -23,7 +23,7 @@ def test_session_token_roundtrip_and_tamper() -> None:
     assert signer.verify("garbage", now=1001) is None
 
 
-async def test_login_limit_window_and_replicas(sessionmaker, seed) -> None:  # type: ignore[no-untyped-def]
+async def test_login_limit_window_and_replicas(sessionmaker, seed) -> None:
     """Counted in the database: two limiters (two replicas) see one count;
     usernames and addresses are not stored as typed."""
     from datetime import timedelta

@@ -6,28 +6,36 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from html.parser import HTMLParser
 from pathlib import Path
 
 import httpx
 import pytest
-from sanic import Sanic
 
 from handoff.api.webchat import WEBCHAT_DIR
 from handoff.app import create_app
 from handoff.settings import REPO_ROOT, Settings, SettingsError, load_settings
-from tests.handoff.helpers import free_port, make_settings, serve
+from tests.handoff.conftest import StartApp
+from tests.handoff.helpers import make_settings
+
+WebchatClient = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
 
 
-@asynccontextmanager
-async def webchat_client(tmp_path: Path, **overrides: object) -> AsyncIterator[httpx.AsyncClient]:
-    """The handoff service with web chat settings; no database is touched by these routes."""
-    settings = make_settings(f"sqlite+aiosqlite:///{tmp_path / 'unused.db'}", **overrides)
-    app = create_app(settings, name=f"webchat_{uuid.uuid4().hex[:8]}")
-    async with serve(app, free_port()) as base_url, httpx.AsyncClient(base_url=base_url, timeout=30) as client:
-        yield client
+@pytest.fixture
+def webchat_client(start_app: StartApp) -> WebchatClient:
+    """``webchat_client(tmp_path, **settings)``: a client of the handoff service
+    with those web chat settings; no database is touched by these routes."""
+
+    @asynccontextmanager
+    async def open_client(tmp_path: Path, **overrides: object) -> AsyncIterator[httpx.AsyncClient]:
+        settings = make_settings(f"sqlite+aiosqlite:///{tmp_path / 'unused.db'}", **overrides)
+        running = await start_app(create_app(settings, name=f"webchat_{uuid.uuid4().hex[:8]}"))
+        async with httpx.AsyncClient(base_url=running.base_url, timeout=30) as client:
+            yield client
+
+    return open_client
 
 
 @pytest.fixture
@@ -49,8 +57,12 @@ class _Scripts(HTMLParser):
         self.inline_handlers += [name for name, _ in attrs if name.startswith("on")]
 
 
-async def test_page_is_served_with_a_strict_policy(tmp_path: Path, vendor_file: Path) -> None:
-    async with webchat_client(tmp_path, rasa_public_url="http://rasa.example:5005", webchat_vendor_path=vendor_file) as client:
+async def test_page_is_served_with_a_strict_policy(
+    tmp_path: Path, vendor_file: Path, webchat_client: WebchatClient
+) -> None:
+    async with webchat_client(
+        tmp_path, rasa_public_url="http://rasa.example:5005", webchat_vendor_path=vendor_file
+    ) as client:
         res = await client.get("/chat/")
         assert res.status_code == 200
         assert res.headers["content-type"].startswith("text/html")
@@ -63,7 +75,11 @@ async def test_page_is_served_with_a_strict_policy(tmp_path: Path, vendor_file: 
         # no inline script anywhere: every script has a same-origin src, no on* attributes
         parser = _Scripts()
         parser.feed(res.text)
-        assert [s.get("src") for s in parser.scripts] == ["/chat/vendor/socket.io.min.js", "/chat/i18n.js", "/chat/chat.js"]
+        assert [s.get("src") for s in parser.scripts] == [
+            "/chat/vendor/socket.io.min.js",
+            "/chat/i18n.js",
+            "/chat/chat.js",
+        ]
         assert parser.inline_handlers == []
         assert 'name="viewport"' in res.text
 
@@ -76,14 +92,20 @@ async def test_page_is_served_with_a_strict_policy(tmp_path: Path, vendor_file: 
         assert (await client.get("/chat")).status_code == 200  # the slash is optional
 
 
-async def test_https_rasa_gets_wss_in_the_policy(tmp_path: Path, vendor_file: Path) -> None:
-    async with webchat_client(tmp_path, rasa_public_url="https://chat.example.com/rasa", webchat_vendor_path=vendor_file) as client:
+async def test_https_rasa_gets_wss_in_the_policy(
+    tmp_path: Path, vendor_file: Path, webchat_client: WebchatClient
+) -> None:
+    async with webchat_client(
+        tmp_path, rasa_public_url="https://chat.example.com/rasa", webchat_vendor_path=vendor_file
+    ) as client:
         csp = (await client.get("/chat/")).headers["content-security-policy"]
         assert "connect-src 'self' https://chat.example.com wss://chat.example.com;" in csp
 
 
-async def test_config_tells_the_page_where_rasa_is(tmp_path: Path) -> None:
-    async with webchat_client(tmp_path, rasa_public_url="http://127.0.0.1:5999", webchat_default_language="en") as client:
+async def test_config_tells_the_page_where_rasa_is(tmp_path: Path, webchat_client: WebchatClient) -> None:
+    async with webchat_client(
+        tmp_path, rasa_public_url="http://127.0.0.1:5999", webchat_default_language="en"
+    ) as client:
         res = await client.get("/chat/config.json")
         assert res.status_code == 200
         assert res.json() == {
@@ -95,7 +117,9 @@ async def test_config_tells_the_page_where_rasa_is(tmp_path: Path) -> None:
         }
 
 
-async def test_vendor_file_is_served_from_the_configured_path(tmp_path: Path, vendor_file: Path) -> None:
+async def test_vendor_file_is_served_from_the_configured_path(
+    tmp_path: Path, vendor_file: Path, webchat_client: WebchatClient
+) -> None:
     async with webchat_client(tmp_path, webchat_vendor_path=vendor_file) as client:
         res = await client.get("/chat/vendor/socket.io.min.js")
         assert res.status_code == 200
@@ -103,7 +127,7 @@ async def test_vendor_file_is_served_from_the_configured_path(tmp_path: Path, ve
         assert res.text == vendor_file.read_text()
 
 
-async def test_missing_vendor_file_is_a_clear_503(tmp_path: Path) -> None:
+async def test_missing_vendor_file_is_a_clear_503(tmp_path: Path, webchat_client: WebchatClient) -> None:
     async with webchat_client(tmp_path, webchat_vendor_path=tmp_path / "nope" / "socket.io.min.js") as client:
         res = await client.get("/chat/vendor/socket.io.min.js")
         assert res.status_code == 503
@@ -113,8 +137,10 @@ async def test_missing_vendor_file_is_a_clear_503(tmp_path: Path) -> None:
         assert (await client.get("/chat/")).status_code == 200
 
 
-@pytest.mark.parametrize("name", ["package.json", "package-lock.json", ".npmrc", "index.html", "..%2Fapp.py", "nope.js"])
-async def test_only_the_page_files_are_served(tmp_path: Path, name: str) -> None:
+@pytest.mark.parametrize(
+    "name", ["package.json", "package-lock.json", ".npmrc", "index.html", "..%2Fapp.py", "nope.js"]
+)
+async def test_only_the_page_files_are_served(tmp_path: Path, name: str, webchat_client: WebchatClient) -> None:
     async with webchat_client(tmp_path) as client:
         res = await client.get(f"/chat/{name}")
         assert res.status_code == 404
@@ -124,17 +150,25 @@ async def test_only_the_page_files_are_served(tmp_path: Path, name: str) -> None
 def test_settings_defaults_and_overrides(tmp_path: Path) -> None:
     defaults = Settings()
     assert defaults.rasa_public_url == "http://127.0.0.1:5005"
-    assert defaults.webchat_vendor_path == REPO_ROOT / "build/webchat/node_modules/socket.io-client/dist/socket.io.min.js"
+    assert (
+        defaults.webchat_vendor_path == REPO_ROOT / "build/webchat/node_modules/socket.io-client/dist/socket.io.min.js"
+    )
     assert defaults.webchat_default_language == "tr"
 
     loaded = load_settings({"HANDOFF_REPO_ROOT": str(tmp_path)}, require_secrets=False)
     assert loaded.rasa_public_url == "http://127.0.0.1:5005"
     assert loaded.webchat_vendor_path == tmp_path / "build/webchat/node_modules/socket.io-client/dist/socket.io.min.js"
 
-    env = {"RASA_PUBLIC_URL": "https://chat.example.com/", "HANDOFF_WEBCHAT_VENDOR": "/srv/io.js", "HANDOFF_WEBCHAT_LANGUAGE": "EN"}
+    env = {
+        "RASA_PUBLIC_URL": "https://chat.example.com/",
+        "HANDOFF_WEBCHAT_VENDOR": "/srv/io.js",
+        "HANDOFF_WEBCHAT_LANGUAGE": "EN",
+    }
     loaded = load_settings(env, require_secrets=False)
     assert (loaded.rasa_public_url, loaded.webchat_vendor_path, loaded.webchat_default_language) == (
-        "https://chat.example.com", Path("/srv/io.js"), "en",
+        "https://chat.example.com",
+        Path("/srv/io.js"),
+        "en",
     )
 
 

@@ -27,7 +27,8 @@ from sanic import Sanic
 
 from handoff.app import create_app
 from handoff.settings import Settings
-from tests.handoff.helpers import free_port, make_settings, serve
+from tests.handoff.conftest import StartApp
+from tests.handoff.helpers import AppServer, free_port, make_settings
 
 XSS = '<img src=x onerror="window.__pwned = 1"><script>window.__pwned = 2</script>'
 VENDOR = Settings().webchat_vendor_path
@@ -42,13 +43,14 @@ class FakeRasa:
     Rasa restart.
     """
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, start_app: StartApp, port: int) -> None:
+        self.start_app = start_app
         self.port = port
         self.session_requests: list[Any] = []
         self.messages: list[dict[str, Any]] = []
         self.dropped: list[dict[str, Any]] = []
         self.sio: socketio.AsyncServer | None = None
-        self._server: Any = None  # sanic's AsyncioServer
+        self._server: AppServer | None = None
         self.dying = asyncio.Event()
 
     async def start(self) -> None:
@@ -77,39 +79,25 @@ class FakeRasa:
                 return
             reply: dict[str, Any] = {"text": "bot: " + data["message"]}
             if data["message"] == "buttons":
-                reply = {"text": "Did that help?", "quick_replies": [
-                    {"content_type": "text", "title": "Yes", "payload": "/affirm"},
-                    {"content_type": "text", "title": "No", "payload": "/deny"},
-                ]}
+                reply = {
+                    "text": "Did that help?",
+                    "quick_replies": [
+                        {"content_type": "text", "title": "Yes", "payload": "/affirm"},
+                        {"content_type": "text", "title": "No", "payload": "/deny"},
+                    ],
+                }
             await sio.emit("bot_uttered", reply, room=data["session_id"])
 
-        app.config.MOTD = False
-        srv = await app.create_server(
-            host="127.0.0.1", port=self.port, return_asyncio_server=True, access_log=False,
-            asyncio_server_kwargs={"start_serving": False},
-        )
-        assert srv is not None
-        await srv.startup()
-        await srv.before_start()
-        await srv.start_serving()
-        await srv.after_start()
-        self.sio, self._server = sio, srv
+        self._server = await self.start_app(app, self.port)
+        self.sio = sio
 
     async def stop(self) -> None:
         """Stops listening and drops every connection, as a dying Rasa would."""
         assert self.sio is not None and self._server is not None
         srv, self._server = self._server, None
         self.dying.set()
-        await srv.before_stop()
-        srv.close()
-        await srv.wait_closed()
-        for conn in list(srv.connections):
-            if getattr(conn, "websocket", None) is not None:
-                conn.websocket.fail_connection(code=1001)
-            else:
-                conn.abort()
+        await srv.stop(drop_connections=True)
         await self.sio.shutdown()
-        await srv.after_stop()
         self.sio = None
 
     async def push(self, session_id: str, payload: dict[str, Any]) -> None:
@@ -130,8 +118,8 @@ def customer_token(secret: str = "platform-secret-for-tests-only", **claims: Any
 
 
 @pytest.fixture
-async def rasa() -> AsyncIterator[FakeRasa]:
-    fake = FakeRasa(free_port())
+async def rasa(start_app: StartApp) -> AsyncIterator[FakeRasa]:
+    fake = FakeRasa(start_app, free_port())
     await fake.start()
     try:
         yield fake
@@ -141,14 +129,15 @@ async def rasa() -> AsyncIterator[FakeRasa]:
 
 
 @pytest.fixture
-async def chat_url(rasa: FakeRasa, tmp_path: Path) -> AsyncIterator[str]:
+async def chat_url(rasa: FakeRasa, tmp_path: Path, start_app: StartApp) -> str:
     """The handoff service serving /chat/ with Rasa at the fake server."""
     if not VENDOR.is_file():
         pytest.fail(f"{VENDOR} is missing: run `make webchat-setup` (npm ci of handoff/webchat/package.json)")
-    settings = make_settings(f"sqlite+aiosqlite:///{tmp_path / 'unused.db'}", rasa_public_url=f"http://127.0.0.1:{rasa.port}")
+    settings = make_settings(
+        f"sqlite+aiosqlite:///{tmp_path / 'unused.db'}", rasa_public_url=f"http://127.0.0.1:{rasa.port}"
+    )
     app = create_app(settings, name=f"webchat_{uuid.uuid4().hex[:8]}")
-    async with serve(app, free_port()) as base_url:
-        yield f"{base_url}/chat/"
+    return f"{(await start_app(app)).base_url}/chat/"
 
 
 async def _session_id(page: Page) -> str:
@@ -196,7 +185,10 @@ async def test_customer_chats_with_bot_agent_and_notices(browser: Browser, rasa:
     await expect(buttons.first).to_be_disabled()
 
     # an agent, a notice and markup from the server: all shown as text
-    await rasa.push(session_id, {"text": "Merhaba, ben Ayşe. " + XSS, "metadata": {"sender": "agent", "agent_name": "Ayşe <b>Y.</b>"}})
+    await rasa.push(
+        session_id,
+        {"text": "Merhaba, ben Ayşe. " + XSS, "metadata": {"sender": "agent", "agent_name": "Ayşe <b>Y.</b>"}},
+    )
     await rasa.push(session_id, {"text": "An agent has joined the conversation.", "metadata": {"kind": "notice"}})
     await rasa.push(session_id, {"text": XSS})
     agent = page.locator(".msg.agent").last
@@ -234,7 +226,9 @@ async def test_customer_chats_with_bot_agent_and_notices(browser: Browser, rasa:
     assert dialogs == [] and errors == [] and rasa.dropped == []
 
 
-async def test_survives_a_server_restart_without_losing_messages(browser: Browser, rasa: FakeRasa, chat_url: str) -> None:
+async def test_survives_a_server_restart_without_losing_messages(
+    browser: Browser, rasa: FakeRasa, chat_url: str
+) -> None:
     page = await browser.new_page()
     await page.goto(f"{chat_url}?lang=tr")
     status = page.locator("#chat-status")
@@ -321,7 +315,9 @@ async def test_languages_and_the_length_limit(browser: Browser, rasa: FakeRasa, 
 
 
 async def test_phone_screen(browser: Browser, rasa: FakeRasa, chat_url: str, tmp_path: Path) -> None:
-    context = await browser.new_context(viewport={"width": 375, "height": 667}, device_scale_factor=2, is_mobile=True, has_touch=True)
+    context = await browser.new_context(
+        viewport={"width": 375, "height": 667}, device_scale_factor=2, is_mobile=True, has_touch=True
+    )
     page = await context.new_page()
     await page.goto(f"{chat_url}?lang=tr")
     await expect(page.locator("#chat-status[data-state=connected]")).to_be_visible(timeout=10_000)
@@ -332,7 +328,13 @@ async def test_phone_screen(browser: Browser, rasa: FakeRasa, chat_url: str, tmp
     await page.click("#chat-send")
     await expect(page.locator(".msg.bot button.reply-button")).to_have_count(2)
     await rasa.push(session_id, {"text": "Müşteri temsilcisi görüşmeye katıldı.", "metadata": {"kind": "notice"}})
-    await rasa.push(session_id, {"text": "Merhaba, ben Ayşe. Çekiminizi kontrol ediyorum.", "metadata": {"sender": "agent", "agent_name": "Ayşe"}})
+    await rasa.push(
+        session_id,
+        {
+            "text": "Merhaba, ben Ayşe. Çekiminizi kontrol ediyorum.",
+            "metadata": {"sender": "agent", "agent_name": "Ayşe"},
+        },
+    )
     await expect(page.locator(".msg.agent")).to_be_visible()
 
     sizes = await page.evaluate(
@@ -342,7 +344,7 @@ async def test_phone_screen(browser: Browser, rasa: FakeRasa, chat_url: str, tmp
     )
     assert sizes["scroll"] <= sizes["width"] == 375  # nothing wider than the phone
     for box in (sizes["send"], sizes["input"]):  # the compose row is on screen
-        assert 0 <= box["left"] and box["right"] <= 375 and box["bottom"] <= sizes["height"]
+        assert box["left"] >= 0 and box["right"] <= 375 and box["bottom"] <= sizes["height"]
     assert sizes["input"]["width"] >= 200
     shot = os.environ.get("WEBCHAT_SCREENSHOT") or str(tmp_path / "webchat-375x667.png")
     await page.screenshot(path=shot)

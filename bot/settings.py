@@ -1,0 +1,63 @@
+"""Settings of the bot's own code on the Rasa side (the customer channels of
+the Rasa server, the terminal chat of bot/shell.py), read once from the
+environment.
+
+The action server and the outbox worker read theirs in
+actions/core/settings.py. Every default runs on one machine with nothing
+installed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from support_rules.limits import MAX_MESSAGE_CHARS
+
+__all__ = ["Settings", "get_settings", "ROOT"]
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _positive_int(raw: str | None, default: int) -> int:
+    try:
+        return max(1, int(raw)) if raw is not None else default
+    except ValueError:
+        return default
+
+
+@dataclass(frozen=True)
+class Settings:
+    # customer text longer than this is cut before NLU sees it (the web chat
+    # page enforces the same limit)
+    max_message_chars: int
+    # set when several Rasa replicas run: a Redis client manager lets a push
+    # handled by one replica reach a socket held by another
+    socketio_redis_url: str | None
+    socketio_redis_channel: str | None
+    # comma-separated origins allowed to open a socket; empty: any
+    webchat_origins: str | None
+    # what a channel tells a customer (data/channel_notices.yml)
+    channel_notices_path: Path
+    # the Rasa server bot/shell.py talks to
+    rasa_url: str
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        return cls(
+            max_message_chars=_positive_int(env.get("CHANNEL_MAX_MESSAGE_CHARS"), MAX_MESSAGE_CHARS),
+            socketio_redis_url=env.get("SOCKETIO_REDIS_URL") or None,
+            socketio_redis_channel=env.get("SOCKETIO_REDIS_CHANNEL") or None,
+            webchat_origins=env.get("WEBCHAT_ORIGINS") or None,
+            channel_notices_path=Path(env.get("CHANNEL_NOTICES") or ROOT / "data" / "channel_notices.yml"),
+            rasa_url=(env.get("RASA_URL") or "http://127.0.0.1:5005").rstrip("/"),
+        )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings.from_env()

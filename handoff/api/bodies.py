@@ -1,0 +1,284 @@
+"""What the API takes and answers, as pydantic models: one definition that
+validates a request (``handoff.schemas.validate_body``) and that the OpenAPI
+document shows (``handoff/api/spec.py``). Requests refuse unknown fields
+and take no type conversion; answers list every field they carry, so a
+test holds the service's real answers against them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, WithJsonSchema
+from pydantic_core import PydanticCustomError
+
+from handoff.schemas import TOO_MANY_BYTES, BodyLimits
+from handoff.services.conversations import MAX_PAGE
+from support_rules.tickets import TICKET_STATUSES
+
+__all__ = [
+    "RequestBody",
+    "Answer",
+    "Login",
+    "Reply",
+    "Resolve",
+    "Transfer",
+    "Empty",
+    "TicketSearch",
+    "TranscriptQuery",
+    "SUMMARY_REF",
+]
+
+SUMMARY_REF = "#/components/schemas/HandoffSummary"
+# marks in the models' JSON Schemas that spec.py completes: a text's byte
+# limit (the number comes from the settings), the shared summary schema
+MAX_BYTES_KEY = "x-max-bytes"
+SUMMARY_KEY = "x-handoff-summary"
+
+
+def _within_message_bytes(value: str, info: ValidationInfo) -> str:
+    limits = (info.context or {}).get("limits")
+    if isinstance(limits, BodyLimits) and len(value.encode("utf-8")) > limits.message_bytes:
+        raise PydanticCustomError(TOO_MANY_BYTES, "larger than {limit} bytes", {"limit": limits.message_bytes})
+    return value
+
+
+# a required text: something besides white space
+Filled = Annotated[str, Field(pattern=r"\S")]
+# a message text: at most the setting's UTF-8 bytes (413 beyond)
+_WITHIN_BYTES = AfterValidator(_within_message_bytes)
+_BYTES_SHOWN = Field(json_schema_extra={MAX_BYTES_KEY: True})
+MessageText = Annotated[str, _WITHIN_BYTES, _BYTES_SHOWN]
+FilledMessageText = Annotated[Filled, _WITHIN_BYTES, _BYTES_SHOWN]
+Status = Annotated[str, WithJsonSchema({"type": "string", "enum": list(TICKET_STATUSES)})]
+Timestamp = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]
+Summary = Annotated[dict[str, Any], WithJsonSchema({SUMMARY_KEY: True})]
+
+
+class RequestBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class Query(BaseModel):
+    """Query arguments arrive as text: numbers are converted."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+class Answer(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# requests
+
+
+class Empty(RequestBody):
+    """No fields; the body may be left out."""
+
+
+class Login(RequestBody):
+    username: Annotated[Filled, Field(max_length=64)]
+    password: Annotated[Filled, Field(max_length=256)]
+
+
+class Reply(RequestBody):
+    text: FilledMessageText
+    client_id: Annotated[str | None, Field(max_length=64, description="makes a retried reply count once")] = None
+
+
+class Resolve(RequestBody):
+    note: MessageText | None = None
+
+
+class Transfer(RequestBody):
+    department: Annotated[Filled, Field(max_length=32)]
+    note: MessageText | None = None
+
+
+class TicketSearch(Query):
+    username: str | None = None
+    number: str | None = None
+    date_from: Annotated[str | None, Field(alias="from", description="YYYY-MM-DD, UTC, inclusive")] = None
+    date_to: Annotated[str | None, Field(alias="to", description="YYYY-MM-DD, UTC, inclusive")] = None
+
+
+class TranscriptQuery(Query):
+    after: Annotated[int, Field(ge=0, description="the next_after of the previous page")] = 0
+    limit: Annotated[int, Field(ge=1, le=MAX_PAGE)] = 100
+
+
+# answers
+
+
+class ErrorDetail(Answer):
+    code: str
+    message: str
+
+
+class ErrorAnswer(Answer):
+    error: ErrorDetail
+
+
+class HandoffCreated(Answer):
+    ticket_number: str
+    status: Status
+    department: str
+    queue_position: int | None
+    expected_wait_seconds: int | None
+
+
+class TicketStatusAnswer(HandoffCreated):
+    updated_at: Timestamp
+
+
+class AgentAnswer(Answer):
+    id: int
+    username: str
+    display_name: str
+    role: str
+    departments: list[str]
+
+
+class LoggedIn(Answer):
+    agent: AgentAnswer
+    token: str
+
+
+class Me(Answer):
+    agent: AgentAnswer
+
+
+class LoggedOut(Answer):
+    logged_out: bool
+
+
+class Priority(Answer):
+    level: str
+    reason: str | None
+
+
+class Timestamps(Answer):
+    created_at: Timestamp | None
+    updated_at: Timestamp | None
+    assigned_at: Timestamp | None
+    resolved_at: Timestamp | None
+    handed_back_at: Timestamp | None
+    abandoned_at: Timestamp | None
+    archived_at: Timestamp | None
+
+
+class CatalogueRef(Answer):
+    """A topic of data/catalogue.yml, as the summary names it."""
+
+    id: str
+    label: str
+
+
+class TicketAnswer(Answer):
+    ticket_number: str
+    status: Status
+    department: str
+    topic: CatalogueRef | None
+    username: str | None
+    language: str
+    priority: Priority
+    assignee_id: int | None
+    archived: bool
+    timestamps: Timestamps
+
+
+class QueuedTicket(TicketAnswer):
+    queue_position: int
+    expected_wait_seconds: int
+
+
+class QueueAnswer(Answer):
+    queued: list[QueuedTicket]
+    mine: list[TicketAnswer]
+
+
+class TicketList(Answer):
+    tickets: list[TicketAnswer]
+
+
+class MessageAnswer(Answer):
+    id: int
+    sender: str
+    text: str
+    agent_id: int | None
+    created_at: Timestamp
+    delivered: bool
+
+
+class TicketDetail(TicketAnswer):
+    summary: Summary
+    resolution_note: str | None
+    transcript: list[MessageAnswer]
+
+
+class DepartmentName(Answer):
+    en: str
+    tr: str
+
+
+class Department(Answer):
+    id: str
+    name: DepartmentName
+
+
+class Departments(Answer):
+    departments: list[Department]
+
+
+class WaitPercentiles(Answer):
+    p50: float | None
+    p90: float | None
+    p99: float | None
+    count: int
+
+
+class DepartmentStats(Answer):
+    department: str
+    queue_length: int
+    handled_today: int
+    wait_seconds: WaitPercentiles
+
+
+class TotalStats(Answer):
+    queue_length: int
+    handled_today: int
+    wait_seconds: WaitPercentiles
+
+
+class StatsAnswer(Answer):
+    generated_at: Timestamp
+    departments: list[DepartmentStats]
+    total: TotalStats
+
+
+class TranscriptLine(Answer):
+    id: int
+    kind: str
+    text: str | None
+    channel: str | None
+    intent: str | None
+    confidence: float | None
+    timestamp: Timestamp
+
+
+class TranscriptPage(Answer):
+    conversation_id: str
+    events: list[TranscriptLine]
+    next_after: int | None
+
+
+class Health(Answer):
+    status: str
+
+
+class WebchatConfig(Answer):
+    rasa_url: str
+    socketio_path: str
+    default_language: str
+    max_message_chars: int
+    max_message_bytes: int

@@ -1,0 +1,53 @@
+"""The texts of the notices a customer gets from this service, worded by
+editors in data/notices.yml.
+
+A notice is a short system message to the customer, not an agent's reply:
+it goes out with ``CustomerChannel.notify`` and travels as a bot message
+with ``metadata.kind == "notice"`` (the web chat shows it apart; the
+transcript keeps it as kind ``notice``). Which notices are sent, and when,
+is ``handoff/services/queue_notices.py``'s business; this module only holds
+their wording: it loads the file and fills the placeholders, in the
+ticket's language (the desk's default language when it is missing:
+support_rules.language). No customer-facing text lives in Python.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from support_rules.language import SUPPORTED_LANGUAGES as LANGUAGES
+from support_rules.language import fallback_language
+
+__all__ = ["NoticeTexts", "load_notice_texts", "NoticeTextsError"]
+
+REQUIRED = ("agent_joined", "queue_position")
+
+
+class NoticeTextsError(RuntimeError):
+    """The notices file is missing a notice or a language."""
+
+
+@dataclass(frozen=True)
+class NoticeTexts:
+    by_key: dict[str, dict[str, str]]
+
+    def render(self, key: str, language: str, **values: Any) -> str:
+        by_language = self.by_key[key]
+        template = by_language[fallback_language(language)]
+        return template.format(**values)
+
+
+def load_notice_texts(path: Path) -> NoticeTexts:
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    texts = data.get("notices") if isinstance(data, dict) else None
+    if not isinstance(texts, dict):
+        raise NoticeTextsError(f"{path}: a top-level 'notices' mapping is required")
+    for key in REQUIRED:
+        entry = texts.get(key)
+        if not isinstance(entry, dict) or any(not isinstance(entry.get(lang), str) for lang in LANGUAGES):
+            raise NoticeTextsError(f"{path}: notice {key!r} needs a text for each of {', '.join(LANGUAGES)}")
+    return NoticeTexts({k: {lang: str(v[lang]) for lang in LANGUAGES} for k, v in texts.items() if isinstance(v, dict)})

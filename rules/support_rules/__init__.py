@@ -1,0 +1,14 @@
+"""Rules the bot and the handoff service share, defined once.
+
+Pure Python: no Rasa, Sanic or SQLAlchemy import (tests/rules checks it), so
+both virtual environments install it (``make`` does, as an editable install
+of ``rules/``) and import the same facts:
+
+- ``tickets``: ticket numbers (``T-000123``) and statuses, the intents the
+  handoff service triggers when an agent is done;
+- ``limits``: message size and how a wait is rounded for a customer;
+- ``language``: the supported languages and the fallback;
+- ``masking``: card numbers, IBANs, passwords and codes masked;
+- ``catalogue``: the editors' departments, topics and transaction types
+  (data/catalogue.yml) with fuzzy matching; ``text``: the folding it uses.
+"""

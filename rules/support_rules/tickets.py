@@ -1,0 +1,74 @@
+"""Ticket numbers and statuses, as the bot and the handoff service both see them.
+
+A ticket number is derived from the ticket's primary key (``T-000123``), so
+there is nothing to keep in step between the two processes.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+__all__ = [
+    "QUEUED",
+    "ASSIGNED",
+    "RESOLVED",
+    "HANDED_BACK",
+    "ABANDONED",
+    "TICKET_STATUSES",
+    "OPEN_STATUSES",
+    "CLOSED_STATUSES",
+    "HANDBACK_INTENT",
+    "RESOLVED_INTENT",
+    "CANCELLED_INTENT",
+    "HANDBACK_INTENTS",
+    "format_ticket_number",
+    "parse_ticket_number",
+    "find_ticket_number",
+]
+
+QUEUED: Final = "queued"
+ASSIGNED: Final = "assigned"
+RESOLVED: Final = "resolved"
+HANDED_BACK: Final = "handed_back"
+ABANDONED: Final = "abandoned"
+
+TICKET_STATUSES: Final = (QUEUED, ASSIGNED, RESOLVED, HANDED_BACK, ABANDONED)
+OPEN_STATUSES: Final = (QUEUED, ASSIGNED)
+CLOSED_STATUSES: Final = (RESOLVED, HANDED_BACK, ABANDONED)
+
+# Intents only the handoff service triggers (never in NLU data) when it
+# gives a conversation back to the bot: the agent handed it back, the agent
+# resolved the ticket, or the customer cancelled while still in the queue.
+HANDBACK_INTENT: Final = "agent_handed_back"
+RESOLVED_INTENT: Final = "agent_resolved"
+CANCELLED_INTENT: Final = "request_cancelled"
+HANDBACK_INTENTS: Final = (HANDBACK_INTENT, RESOLVED_INTENT, CANCELLED_INTENT)
+
+_PREFIX = "T-"
+_DIGITS = 6
+# What customers write: "T-123", "t 000123", "T#123", "T123".
+_WRITTEN_RE = re.compile(r"\b[Tt]\s*[-#]?\s*(\d{1,9})\b")
+_MAX_NUMBER_LEN = 20
+
+
+def format_ticket_number(ticket_id: int) -> str:
+    """``123`` -> ``"T-000123"``."""
+    return f"{_PREFIX}{ticket_id:0{_DIGITS}d}"
+
+
+def parse_ticket_number(number: str) -> int | None:
+    """The ticket id for ``T-000123`` (any case), or None for anything else."""
+    number = number.strip().upper()
+    digits = number[len(_PREFIX) :]
+    if not number.startswith(_PREFIX) or not digits.isascii() or not digits.isdigit():
+        return None
+    if len(number) > _MAX_NUMBER_LEN:
+        return None
+    return int(digits)
+
+
+def find_ticket_number(text: str) -> str | None:
+    """The first ticket number in a customer's words, formatted: "t 123" -> "T-000123"."""
+    match = _WRITTEN_RE.search(text or "")
+    return format_ticket_number(int(match.group(1))) if match else None

@@ -1,0 +1,240 @@
+"""The whole assistant as separate processes on free ports, for live tests
+and the benchmarks.
+
+Rasa (HTTP API with a token, SQL tracker store, SQL event broker), the action
+server and the handoff service (following the event broker, delivering
+agent replies through Rasa) run from the project's two virtual
+environments, each with its own files in a temporary folder. Standard
+library only, so the bot tests (Python 3.10) and the browser tests (the
+handoff environment) share it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+__all__ = ["LiveStack", "ROOT", "ticket_number_in", "wait_for", "wait_until_up", "free_port"]
+
+ROOT = Path(__file__).resolve().parents[1]
+BOT_BIN = ROOT / ".venv" / "bot" / "bin"
+HANDOFF_PY = ROOT / ".venv" / "handoff" / "bin" / "python"
+MODEL = ROOT / "models" / "triage.tar.gz"
+SERVICE_TOKEN = "live-test-service-token-0123456789abcdef"
+RASA_TOKEN = "live-test-rasa-token-0123456789abcdef"
+AGENT_PASSWORD = "live-test-password"
+CUSTOMER_TOKEN_SECRET = "live-test-customer-token-secret-0123456789"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def request(
+    url: str, body: Any = None, headers: dict | None = None, timeout: float = 60, method: str | None = None
+) -> Any:
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(
+        url, data=data, method=method, headers={"Content-Type": "application/json", **(headers or {})}
+    )
+    with urllib.request.urlopen(req, timeout=timeout) as response:
+        return json.loads(response.read() or b"null")
+
+
+def wait_for(predicate: Callable[[], Any], seconds: float = 30, interval: float = 0.25) -> Any:
+    """The first truthy value of ``predicate``; fails after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {seconds} s")
+        time.sleep(interval)
+
+
+def ticket_number_in(texts: list[str]) -> str:
+    found = re.search(r"T-\d{6}", " ".join(texts))
+    assert found, texts
+    return found.group(0)
+
+
+def wait_until_up(url: str, process: subprocess.Popen, log: Path, seconds: float = 180) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url} exited early:\n{log.read_text()[-3000:]}")
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except urllib.error.HTTPError:
+            return  # answering at all means it is up
+        except (urllib.error.URLError, OSError):
+            time.sleep(0.5)
+    raise RuntimeError(f"{url} did not come up:\n{log.read_text()[-3000:]}")
+
+
+class LiveStack:
+    def __init__(self, tmp: Path, *, broker: str = "sql", extra_env: dict[str, str] | None = None) -> None:
+        """``broker``: ``sql`` (Rasa's SQL broker, the default of `make run`)
+        or ``rabbitmq`` (the RabbitMQ on this machine, a queue of this run's own)."""
+        self.tmp = tmp
+        self.broker = broker
+        self.rabbitmq_queue = f"rasa_events_{tmp.name}_{os.getpid()}"
+        self.rasa_port, self.actions_port, self.handoff_port = free_port(), free_port(), free_port()
+        self.tracker_db = tmp / "tracker.db"
+        self.events_db = tmp / "events.db"
+        self.processes: dict[str, subprocess.Popen] = {}
+        self.rasa_url = f"http://127.0.0.1:{self.rasa_port}"
+        self.handoff_url = f"http://127.0.0.1:{self.handoff_port}"
+        self.env = {
+            **os.environ,
+            "RASA_TELEMETRY_ENABLED": "false",
+            "HANDOFF_URL": self.handoff_url,
+            "HANDOFF_PORT": str(self.handoff_port),
+            "HANDOFF_SERVICE_TOKEN": SERVICE_TOKEN,
+            "HANDOFF_SECRET_KEY": "live-test-secret-key-0123456789abcdef",
+            "DEMO_AGENT_PASSWORD": AGENT_PASSWORD,
+            "CUSTOMER_TOKEN_SECRET": CUSTOMER_TOKEN_SECRET,
+            "DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'handoff.db'}",
+            "OUTBOX_PATH": str(tmp / "outbox.db"),
+            "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{self.actions_port}/webhook",
+            "RASA_URL": self.rasa_url,
+            "RASA_PUBLIC_URL": self.rasa_url,
+            "RASA_AUTH_TOKEN": RASA_TOKEN,
+            "HANDOFF_EVENTS_SOURCE": broker,
+            "RABBITMQ_URL": "amqp://guest:guest@127.0.0.1:5672/",
+            "RABBITMQ_QUEUE": self.rabbitmq_queue,
+            "RASA_EVENTS_URL": f"sqlite+aiosqlite:///{self.events_db}",
+            "HANDOFF_QUEUE_NOTICE_INTERVAL": "0",
+            "HANDOFF_QUEUE_NOTICE_POLL": "1",
+            "WEBCHAT_ORIGINS": f"{self.handoff_url},http://localhost:{self.handoff_port}",
+            **(extra_env or {}),
+        }
+        self._commands = {
+            "handoff": ([str(HANDOFF_PY), "-m", "handoff", "serve"], f"{self.handoff_url}/api/v1/openapi.json"),
+            "actions": (
+                [str(BOT_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(self.actions_port)],
+                f"http://127.0.0.1:{self.actions_port}/health",
+            ),
+            "rasa": (
+                [
+                    str(BOT_BIN / "rasa"),
+                    "run",
+                    "--enable-api",
+                    "--auth-token",
+                    RASA_TOKEN,
+                    "--model",
+                    str(MODEL),
+                    "--endpoints",
+                    str(tmp / "endpoints.yml"),
+                    "--port",
+                    str(self.rasa_port),
+                    "--credentials",
+                    str(ROOT / "credentials.yml"),
+                ],
+                f"{self.rasa_url}/",
+            ),
+        }
+        self._tokens: dict[str, str] = {}
+
+    # processes ---------------------------------------------------------------
+
+    def start(self) -> None:
+        (self.tmp / "endpoints.yml").write_text(
+            f"action_endpoint:\n  url: http://127.0.0.1:{self.actions_port}/webhook\n"
+            f"tracker_store:\n  type: bot.tracker_store.RedactingSQLTrackerStore\n"
+            f"  dialect: sqlite\n  db: {self.tracker_db}\n"
+            f"lock_store:\n  type: in_memory\n" + self._broker_config()
+        )
+        subprocess.run(
+            [str(HANDOFF_PY), "-m", "handoff", "bootstrap"], cwd=ROOT, env=self.env, check=True, capture_output=True
+        )
+        for name in ("handoff", "actions", "rasa"):
+            self.start_process(name)
+
+    def _broker_config(self) -> str:
+        if self.broker == "rabbitmq":
+            return (
+                "event_broker:\n  type: pika\n  url: 127.0.0.1\n  port: 5672\n  username: guest\n"
+                f"  password: guest\n  queues:\n    - {self.rabbitmq_queue}\n"
+            )
+        return f"event_broker:\n  type: SQL\n  dialect: sqlite\n  db: {self.events_db}\n"
+
+    def start_process(self, name: str) -> None:
+        args, health = self._commands[name]
+        log = self.tmp / f"{name}.log"
+        process = subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=log.open("a"), stderr=subprocess.STDOUT)
+        self.processes[name] = process
+        wait_until_up(health, process, log)
+
+    def stop_process(self, name: str, *, kill: bool = False) -> None:
+        process = self.processes.pop(name)
+        process.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+    def stop(self) -> None:
+        for name in list(self.processes):
+            self.stop_process(name)
+
+    # the customer over REST ----------------------------------------------------
+
+    def say(self, sender: str, text: str) -> list[str]:
+        replies = request(f"{self.rasa_url}/webhooks/rest/webhook", {"sender": sender, "message": text})
+        return [reply.get("text") or "" for reply in replies]
+
+    def tracker(self, sender: str) -> dict:
+        query = urllib.parse.urlencode({"token": RASA_TOKEN})
+        return request(f"{self.rasa_url}/conversations/{urllib.parse.quote(sender, safe='')}/tracker?{query}")
+
+    def bot_events(self, sender: str) -> list[dict]:
+        return [e for e in self.tracker(sender)["events"] if e.get("event") == "bot"]
+
+    def signed_in_chat_link(self, username: str) -> str:
+        """The web chat address of a customer the platform has logged in."""
+        done = subprocess.run(
+            [str(BOT_BIN / "python"), "-m", "bot.demo_link", "--username", username, "--base-url", self.handoff_url],
+            cwd=ROOT,
+            env=self.env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        return done.stdout.strip()
+
+    def ticket_status(self, number: str) -> dict:
+        return request(
+            f"{self.handoff_url}/api/v1/tickets/{number}/status", headers={"Authorization": f"Bearer {SERVICE_TOKEN}"}
+        )
+
+    # an agent over the handoff API ---------------------------------------------
+
+    def agent(self, username: str) -> dict[str, str]:
+        if username not in self._tokens:
+            login = request(f"{self.handoff_url}/api/v1/auth/login", {"username": username, "password": AGENT_PASSWORD})
+            self._tokens[username] = login["token"]
+        return {"Authorization": f"Bearer {self._tokens[username]}"}
+
+    def as_agent(self, username: str, method: str, path: str, body: Any = None) -> Any:
+        return request(f"{self.handoff_url}/api/v1{path}", body, headers=self.agent(username), method=method)
+
+    def transcript(self, username: str, number: str) -> list[tuple[str, str]]:
+        ticket = self.as_agent(username, "GET", f"/tickets/{number}")
+        return [(m["sender"], m["text"]) for m in ticket["transcript"]]

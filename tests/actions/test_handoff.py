@@ -1,0 +1,67 @@
+"""action_handoff against a real HTTP server that follows schemas/README.md: posted, kept in the outbox, or neither."""
+
+from __future__ import annotations
+
+import asyncio
+
+from action_services import make_services
+from trackers import handoff_tracker, responses_of, run, slots_of
+
+from actions.handoff import ActionHandoff
+
+
+def test_handoff_posts_the_summary_and_pauses(tmp_path, handoff_service) -> None:
+    services = make_services(tmp_path, handoff_service.url)
+    dispatcher, events = run(ActionHandoff(services), handoff_tracker())
+    assert events[-1]["event"] == "pause"
+    assert slots_of(events)["ticket_number"] == "T-000001"
+    message = dispatcher.messages[0]
+    assert message["response"] == "utter_handoff_created"
+    assert (message["ticket_number"], message["queue_position"], message["wait_minutes"]) == ("T-000001", 2, 3)
+    summary = handoff_service.received[0]
+    assert summary["department"] == "finance" and summary["username"] == "ayse_k"
+    assert "4111 1111 1111 1111" not in str(summary)
+    assert "04.05.1990" not in str(summary)  # the age answer is masked in the transcript
+    assert services.outbox.pending() == []
+
+
+def test_handoff_with_the_service_down_is_kept_and_delivered_later(tmp_path, handoff_service) -> None:
+    services = make_services(tmp_path, handoff_service.url)
+    handoff_service.stop()
+    dispatcher, events = run(ActionHandoff(services), handoff_tracker())
+    assert responses_of(dispatcher) == ["utter_handoff_delayed"]
+    assert events == [{"event": "pause", "timestamp": None}]
+    assert len(services.outbox.pending()) == 1
+
+    from actions.outbox_worker import deliver_pending
+
+    handoff_service.start()
+    assert asyncio.run(deliver_pending(services.outbox, services.handoff_client)) == 1
+    assert len(handoff_service.tickets) == 1
+
+
+def test_handoff_rejected_is_kept_for_review(tmp_path, handoff_service) -> None:
+    services = make_services(tmp_path, handoff_service.url)
+    handoff_service.fail_with = 422
+    dispatcher, _ = run(ActionHandoff(services), handoff_tracker())
+    assert responses_of(dispatcher) == ["utter_handoff_delayed"]
+    assert services.outbox.pending()[0].attempts == 1
+
+
+# the outbox's database unreachable (nothing listens on port 1)
+OUTBOX_DOWN = "postgresql://postgres@127.0.0.1:1/outbox"
+
+
+def test_handoff_with_the_outbox_down_is_still_posted(tmp_path, handoff_service) -> None:
+    services = make_services(tmp_path, handoff_service.url, OUTBOX_URL=OUTBOX_DOWN)
+    dispatcher, events = run(ActionHandoff(services), handoff_tracker())
+    assert responses_of(dispatcher) == ["utter_handoff_created"]
+    assert events[-1]["event"] == "pause" and len(handoff_service.tickets) == 1
+
+
+def test_handoff_neither_posted_nor_kept_is_not_promised(tmp_path, handoff_service) -> None:
+    services = make_services(tmp_path, handoff_service.url, OUTBOX_URL=OUTBOX_DOWN)
+    handoff_service.stop()
+    dispatcher, events = run(ActionHandoff(services), handoff_tracker())
+    assert responses_of(dispatcher) == ["utter_handoff_failed"]  # not "saved, will be passed on"
+    assert events == []  # not paused: the customer can ask again

@@ -1,0 +1,83 @@
+"""action_route_request: where each request goes, before and after the age check."""
+
+from __future__ import annotations
+
+from trackers import bot_event, make_tracker, responses_of, run, slot_event, slots_of, user_event
+
+from actions.route_request import ActionRouteRequest
+
+
+def test_requests_wait_for_the_age_check(services) -> None:
+    dispatcher, events = run(
+        ActionRouteRequest(services), make_tracker([user_event("para çekme sorunu", "report_problem")])
+    )
+    assert slots_of(events) == {"route": "age_gate"}
+    assert responses_of(dispatcher) == ["utter_greet"]  # the first answer of a conversation greets
+
+
+def test_the_greeting_is_not_repeated(services) -> None:
+    events = [
+        user_event("merhaba", "greet", timestamp=1),
+        bot_event("Merhaba!", 2),
+        user_event("şifremi unuttum", "faq", timestamp=3),
+    ]
+    dispatcher, result = run(ActionRouteRequest(services), make_tracker(events))
+    assert slots_of(result) == {"route": "age_gate"}
+    assert dispatcher.messages == []
+
+
+def test_after_the_age_check_the_first_request_resumes_with_its_values(services) -> None:
+    events = [
+        user_event("dün yaptığım para çekme gelmedi", "report_problem", timestamp=1),
+        slot_event("requested_slot", "birth_date", 2),
+        user_event("04.05.1990", "inform", timestamp=3),
+        {"event": "active_loop", "name": None, "timestamp": 4},
+    ]
+    tracker = make_tracker(events, {"age_status": "over_18"}, latest_action_name="age_form")
+    _, result = run(ActionRouteRequest(services), tracker)
+    slots = slots_of(result)
+    assert slots["route"] == "triage"
+    assert slots["topic"] == "withdrawal"
+    assert slots["transaction_type"] == "withdrawal"
+    assert slots["transaction_date"] == "2026-11-21"
+    assert slots["username"] is None
+
+
+def test_an_faq_asked_before_the_age_check_is_answered_after_it(services) -> None:
+    events = [
+        user_event("şifremi unuttum", "faq", faq="password_reset", timestamp=1),
+        slot_event("requested_slot", "birth_date", 2),
+        user_event("04.05.1990", "inform", timestamp=3),
+    ]
+    tracker = make_tracker(events, {"age_status": "over_18"}, latest_action_name="age_form")
+    dispatcher, result = run(ActionRouteRequest(services), tracker)
+    assert slots_of(result) == {"route": "faq_answered", "faq_tried": ["password_reset"]}
+    assert responses_of(dispatcher) == ["utter_faq/password_reset"]
+
+
+def test_a_direct_faq_is_remembered(services) -> None:
+    tracker = make_tracker([user_event("sms kodu gelmiyor", "faq", faq="two_factor")], {"age_status": "over_18"})
+    dispatcher, result = run(ActionRouteRequest(services), tracker)
+    assert slots_of(result) == {"route": "faq", "faq_tried": ["two_factor"]}
+    assert dispatcher.messages == []  # utter_faq answers it
+
+
+def test_an_unhelpful_faq_names_the_triage_topic(services) -> None:
+    events = [
+        user_event("çekim talebim beklemede", "faq", faq="withdrawal_pending", timestamp=1),
+        user_event("hayır", "deny", timestamp=2),
+    ]
+    tracker = make_tracker(
+        events,
+        {"age_status": "over_18", "faq_tried": ["withdrawal_pending"]},
+        latest_action_name="utter_faq_not_solved",
+    )
+    _, result = run(ActionRouteRequest(services), tracker)
+    assert slots_of(result)["route"] == "triage"
+    assert slots_of(result)["topic"] == "withdrawal"
+
+
+def test_three_unreadable_birth_dates_lead_out(services) -> None:
+    tracker = make_tracker([user_event("bilmem", "inform")], {"age_attempts": 3}, latest_action_name="age_form")
+    _, result = run(ActionRouteRequest(services), tracker)
+    assert slots_of(result) == {"route": "age_way_out", "age_attempts": 0}

@@ -1,0 +1,169 @@
+"""handoff/broker/sql.py: following Rasa's SQL event broker: the cursor,
+malformed rows, Rasa's table appearing late or started again, two replicas."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import uuid
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+
+from handoff.broker import ConsumerTask
+from handoff.db import make_engine, make_sessionmaker
+from handoff.live_bus import InMemoryLiveBus
+from handoff.services.bootstrap import sync_departments
+from handoff.settings import REPO_ROOT
+from tests.handoff.conftest import PG_ADMIN_URL, _empty
+from tests.handoff.helpers import _eq, until
+from tests.handoff.rasa_events import (
+    T0,
+    SqlBroker,
+    cursor,
+    drain,
+    open_ticket,
+    rasa_events_table,
+    source,
+    ticket_messages,
+    transcript,
+    user_event,
+)
+
+
+async def test_cursor_survives_a_restart(
+    broker: SqlBroker, sessionmaker: async_sessionmaker[AsyncSession], bus: InMemoryLiveBus
+) -> None:
+    conv = "restart-1"
+    for i in range(5):
+        await broker.put(user_event(conv, f"m{i}", T0 + i))
+    first = ConsumerTask(source(broker.url, sessionmaker, bus))
+    first.start()
+    await until(lambda: _eq(cursor(sessionmaker, broker.url), 5))
+    await first.stop()
+
+    for i in range(5, 12):
+        await broker.put(user_event(conv, f"m{i}", T0 + i))
+    second_source = source(broker.url, sessionmaker, bus, batch_size=3)
+    second = ConsumerTask(second_source)
+    second.start()
+    await until(lambda: _eq(cursor(sessionmaker, broker.url), 12))
+    await second.stop()
+
+    assert second_source.consumed == 7  # rows 6..12 only: nothing read twice
+    assert [line.text for line in await transcript(sessionmaker, conv)] == [f"m{i}" for i in range(12)]
+
+
+async def test_malformed_rows_are_skipped(
+    broker: SqlBroker, sessionmaker: async_sessionmaker[AsyncSession], bus: InMemoryLiveBus
+) -> None:
+    conv = "malformed-1"
+    await broker.put_raw(conv, "{not json")
+    await broker.put_raw(None, json.dumps({"event": "user", "text": "who am I?", "timestamp": T0}))
+    await broker.put_raw(conv, None)
+    await broker.put_raw(conv, json.dumps(["a", "list"]))
+    await broker.put_raw(conv, json.dumps({**user_event(conv, "NUL\x00 inside", T0 + 1)}))
+    await broker.put_raw(
+        conv, json.dumps({**user_event(conv, "bad intent", T0 + 2), "parse_data": {"intent": "not a dict"}})
+    )
+    await broker.put(user_event(conv, "fine", T0 + 3))
+    task = ConsumerTask(source(broker.url, sessionmaker, bus))
+    task.start()
+    await until(lambda: _eq(cursor(sessionmaker, broker.url), 7))
+    assert task.running  # still following
+    await task.stop()
+    lines = await transcript(sessionmaker, conv)
+    assert [line.text for line in lines] == ["NUL inside", "bad intent", "fine"]
+    assert lines[1].intent is None
+
+
+async def test_waits_for_rasa_to_create_the_table(
+    broker: SqlBroker, sessionmaker: async_sessionmaker[AsyncSession], bus: InMemoryLiveBus
+) -> None:
+    task = ConsumerTask(source(broker.url, sessionmaker, bus))
+    task.start()
+    await asyncio.sleep(0.2)
+    assert not broker.path.exists()  # the follower does not create Rasa's file
+    await asyncio.to_thread(broker.create)  # Rasa starts: creates the table, then publishes
+    await asyncio.sleep(0.1)
+    await broker.put(user_event("late-1", "ilk mesaj", T0))
+    await until(lambda: _eq(cursor(sessionmaker, broker.url), 1))
+    await task.stop()
+    assert [line.text for line in await transcript(sessionmaker, "late-1")] == ["ilk mesaj"]
+
+
+async def test_events_table_started_again_is_read_from_the_start(
+    broker: SqlBroker, sessionmaker: async_sessionmaker[AsyncSession], bus: InMemoryLiveBus
+) -> None:
+    for i in range(3):
+        await broker.put(user_event("reset-1", f"old {i}", T0 + i))
+    src = source(broker.url, sessionmaker, bus)
+    await drain(src)
+    broker.close()
+    broker.path.unlink()
+    await broker.put(user_event("reset-1", "new", T0 + 10))  # a fresh events.db: ids start at 1 again
+    await drain(src)
+    await drain(src)
+    assert [line.text for line in await transcript(sessionmaker, "reset-1")] == ["old 0", "old 1", "old 2", "new"]
+    assert await cursor(sessionmaker, broker.url) == 1
+
+
+@pytest.fixture
+async def pg_events_url() -> AsyncIterator[str]:
+    """A database of its own for Rasa's events table, as in a deployment."""
+    name = f"rasa_events_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    conn = await asyncpg.connect(PG_ADMIN_URL)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    base, _, _ = PG_ADMIN_URL.rpartition("/")
+    try:
+        yield f"{base}/{name}"
+    finally:
+        conn = await asyncpg.connect(PG_ADMIN_URL)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+
+async def test_two_replicas_on_postgresql_process_each_event_once(
+    pg_url: str, pg_events_url: str, bus: InMemoryLiveBus
+) -> None:
+    engine = make_engine(pg_url, pool_size=10)
+    events_engine = create_async_engine(pg_events_url.replace("postgresql://", "postgresql+asyncpg://"))
+    table = rasa_events_table()
+    try:
+        await _empty(engine)
+        sessionmaker = make_sessionmaker(engine)
+        async with sessionmaker() as session, session.begin():
+            await sync_departments(session=session, catalogue_path=REPO_ROOT / "data" / "catalogue.yml")
+        ticket = await open_ticket(sessionmaker, "pg-conv")
+        async with events_engine.begin() as conn:
+            await conn.run_sync(table.metadata.create_all)
+        total = 400
+        replicas = [source(pg_events_url, sessionmaker, bus, batch_size=25, gap_grace=0.2) for _ in range(2)]
+        tasks = [ConsumerTask(r) for r in replicas]
+        for t in tasks:
+            t.start()
+        for i in range(total):  # one committed insert per event, while both follow
+            event = user_event("pg-conv", f"msg {i}", T0 + 1 + i / 1000)
+            async with events_engine.begin() as conn:
+                await conn.execute(insert(table).values(sender_id=event["sender_id"], data=json.dumps(event)))
+        await until(lambda: _eq(cursor(sessionmaker, pg_events_url), total), timeout=30)
+        for t in tasks:
+            await t.stop()
+        assert sum(r.consumed for r in replicas) == total  # the cursor lock: no batch read by both
+        lines = await transcript(sessionmaker, "pg-conv")
+        assert len(lines) == total and len({line.event_key for line in lines}) == total
+        customer = [m for m in await ticket_messages(sessionmaker, ticket) if m.source_id.startswith("rasa:")]
+        assert len(customer) == total
+        await _empty(engine)
+    finally:
+        await events_engine.dispose()
+        await engine.dispose()

@@ -1,0 +1,102 @@
+"""handoff/settings.py: one definition per setting, read in one place."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+
+from handoff.app import create_app
+from handoff.services.channel import RecordingChannel
+from handoff.settings import REPO_ROOT, Settings, SettingsError, load_settings, setting_fields
+from support_rules.limits import MAX_MESSAGE_CHARS
+from tests.handoff.conftest import StartApp
+from tests.handoff.factories import summary
+from tests.handoff.helpers import bot_headers, make_settings
+
+HANDOFF_DOC = (REPO_ROOT / "docs" / "HANDOFF.md").read_text(encoding="utf-8")
+_ENVIRONMENT = re.compile(r"\bos\.environ\b|\bgetenv\b|\benviron\.get\b")
+
+
+def test_the_loaded_defaults_are_the_declared_ones() -> None:
+    assert load_settings({}, require_secrets=False) == Settings()
+
+
+def test_every_setting_has_one_variable_and_is_documented() -> None:
+    names = [f.metadata["env"] for f in setting_fields()]
+    assert len(names) == len(set(names))
+    assert all(f.metadata["doc"] for f in setting_fields())
+    undocumented = [name for name in names if f"`{name}`" not in HANDOFF_DOC]
+    assert undocumented == []
+
+
+def test_the_limits_can_be_set() -> None:
+    defaults = Settings()
+    assert (defaults.max_body_bytes, defaults.max_message_chars, defaults.max_message_bytes) == (
+        64 * 1024,
+        MAX_MESSAGE_CHARS,
+        4096,
+    )
+    env = {"HANDOFF_MAX_BODY_BYTES": "2048", "HANDOFF_MAX_MESSAGE_CHARS": "500", "HANDOFF_MAX_MESSAGE_BYTES": "1000"}
+    loaded = load_settings(env, require_secrets=False)
+    assert (loaded.max_body_bytes, loaded.max_message_chars, loaded.max_message_bytes) == (2048, 500, 1000)
+    for name in env:
+        for bad in ("0", "-1", "lots"):
+            with pytest.raises(SettingsError, match=name):
+                load_settings({name: bad}, require_secrets=False)
+
+
+def test_values_are_read_by_their_type() -> None:
+    env = {
+        "HANDOFF_PORT": "9090",
+        "HANDOFF_RASA_TIMEOUT": "2.5",
+        "HANDOFF_COOKIE_SECURE": "yes",
+        "RASA_URL": "http://rasa:5005/",
+        "HANDOFF_REPO_ROOT": "/srv/desk",
+        "HANDOFF_NOTICES": "/etc/notices.yml",
+    }
+    loaded = load_settings(env, require_secrets=False)
+    assert (loaded.port, loaded.rasa_timeout_seconds, loaded.cookie_secure, loaded.rasa_url) == (
+        9090,
+        2.5,
+        True,
+        "http://rasa:5005",
+    )
+    assert loaded.catalogue_path == Path("/srv/desk/data/catalogue.yml")  # under the root unless set
+    assert loaded.notices_path == Path("/etc/notices.yml")
+    with pytest.raises(SettingsError, match="HANDOFF_PORT"):
+        load_settings({"HANDOFF_PORT": "eighty"}, require_secrets=False)
+
+
+def test_secrets_are_required_and_kept_out_of_repr() -> None:
+    with pytest.raises(SettingsError, match="HANDOFF_SERVICE_TOKEN"):
+        load_settings({})
+    loaded = load_settings({"HANDOFF_SERVICE_TOKEN": "tok-123", "HANDOFF_SECRET_KEY": "key-456"})
+    assert (loaded.service_token, loaded.secret_key) == ("tok-123", "key-456")
+    assert "tok-123" not in repr(loaded) and "key-456" not in repr(loaded)
+    dev = load_settings({"HANDOFF_DEV_INSECURE": "1"})
+    assert dev.dev_insecure and dev.service_token and dev.secret_key
+
+
+def test_only_the_settings_module_reads_the_environment() -> None:
+    readers = [
+        str(path.relative_to(REPO_ROOT))
+        for path in sorted((REPO_ROOT / "handoff").rglob("*.py"))
+        if path.name != "settings.py" and _ENVIRONMENT.search(path.read_text(encoding="utf-8"))
+    ]
+    assert readers == []
+
+
+async def test_a_lower_body_limit_is_applied(db_url: str, start_app: StartApp) -> None:
+    app = create_app(
+        make_settings(db_url, max_body_bytes=2048), channel=RecordingChannel(), name=f"limits_{uuid.uuid4().hex[:8]}"
+    )
+    base_url = (await start_app(app)).base_url
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
+        body = json.dumps(summary(description="x" * 3000))
+        res = await client.post("/api/v1/handoffs", content=body, headers=bot_headers("big"))
+    assert res.status_code == 413 and res.json()["error"]["code"] == "payload_too_large"

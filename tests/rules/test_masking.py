@@ -1,0 +1,51 @@
+import pytest
+
+from support_rules.masking import luhn_valid, mask_secrets
+
+
+@pytest.mark.parametrize("number", ["4111111111111111", "5500005555555559", "378282246310005", "6011111111111117"])
+def test_luhn_accepts_real_card_numbers(number: str) -> None:
+    assert luhn_valid(number)
+
+
+@pytest.mark.parametrize("number", ["4111111111111112", "1234567812345678", "12ab"])
+def test_luhn_refuses_others(number: str) -> None:
+    assert not luhn_valid(number)
+
+
+@pytest.mark.parametrize(
+    "text,hidden,kept",
+    [
+        ("kartım 4111 1111 1111 1111 ile yatırdım", "4111 1111 1111 1111", "**** **** **** 1111"),
+        ("card 5500-0055-5555-5559 was charged", "5500-0055-5555-5559", "**** **** **** 5559"),
+        ("4111111111111111", "4111111111111111", "**** **** **** 1111"),
+        ("IBAN: TR33 0006 1005 1978 6457 8413 26 gönder", "0006 1005 1978", "TR33 **** **** 1326"),
+        ("iban TR330006100519786457841326", "0006100519786457841326", "TR33 **** **** 1326"),
+        ("my IBAN is GB82 WEST 1234 5698 7654 32", "WEST 1234", "GB82 **** **** 5432"),
+        ("şifrem: Abc12345 ama giremiyorum", "Abc12345", "şifrem:"),
+        ("my password is hunter22", "hunter22", "my password is"),
+        ("sms kodu 483920", "483920", "sms kodu"),
+        ("my code is 123456", "123456", "my code is"),
+    ],
+)
+def test_secrets_are_masked(text: str, hidden: str, kept: str) -> None:
+    masked = mask_secrets(text)
+    assert hidden not in masked
+    assert kept in masked
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "card 4111-1111-1111-1112 ok",  # fails Luhn: not a card number
+        "T-000123 ne durumda",
+        "telefonum 05321234567",
+        "sms kodu gelmedi",
+        "şifremi unuttum",
+        "my password reset link does not arrive",
+        "TR33 is my favourite word",  # not a valid IBAN
+        "500 TL yatırdım",
+    ],
+)
+def test_ordinary_text_is_left_alone(text: str) -> None:
+    assert mask_secrets(text) == text
