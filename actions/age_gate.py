@@ -8,6 +8,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from support_rules.tickets import CANCEL_INTENT
+
 from .base import ServiceFormValidation
 from .core.dates import check_birth_date
 from .core.routes import MAX_AGE_ATTEMPTS
@@ -44,7 +46,7 @@ class ValidateAgeForm(ServiceFormValidation):
         if tracker.get_slot("requested_slot") != "birth_date":
             return {}
         message = tracker.latest_message or {}
-        if (message.get("intent") or {}).get("name") == "cancel":
+        if (message.get("intent") or {}).get("name") == CANCEL_INTENT:
             return {}  # the form steps aside and the cancel rule runs
         check = check_birth_date(message.get("text") or "", self.services.today())
         if check.outcome in ("over_18", "under_18"):

@@ -12,11 +12,11 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from support_rules.language import DEFAULT_LANGUAGE
+
 from .base import ServiceAction
 from .core.customer_token import token_from_metadata, verify_customer_token
 from .core.language import detect_language
-
-DEFAULT_LANGUAGE = "tr"
 
 
 class ActionExtractContext(ServiceAction):

@@ -16,6 +16,9 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from support_rules.language import fallback_language
+from support_rules.tickets import CANCEL_INTENT
+
 from .base import ServiceAction, ServiceFormValidation
 from .conversation import is_answering_now
 from .core.triage import TRIAGE_SLOTS, read_answer, read_mentions
@@ -62,7 +65,7 @@ class ValidateTriageForm(ServiceFormValidation):
             return []  # the form is starting with values already known: nothing new to read
         message = tracker.latest_message or {}
         intent = (message.get("intent") or {}).get("name")
-        if intent == "cancel":
+        if intent == CANCEL_INTENT:
             return []  # nothing extracted: the form steps aside for the cancel rule
         text = message.get("text") or ""
         values = self._read(text, intent, tracker, dispatcher)
@@ -124,7 +127,7 @@ class ActionConfirmTriage(ServiceAction):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         catalogue = self.services.catalogue
-        language = tracker.get_slot("language") or "tr"
+        language = fallback_language(tracker.get_slot("language"))
         topic = catalogue.topic(tracker.get_slot("topic") or "")
         kind = catalogue.transaction_type(tracker.get_slot("transaction_type") or "")
         labels = {

@@ -38,8 +38,9 @@ import socketio
 from bench.common import median_of_runs, summary, table, write_results
 from bench.conversations import TO_TICKET, script
 from stack.live import AGENT_PASSWORD, HANDOFF_PY, ROOT, LiveStack
+from support_rules.tickets import TICKET_NUMBER_PATTERN
 
-TICKET = re.compile(r"T-\d{6}")
+TICKET = re.compile(TICKET_NUMBER_PATTERN)
 WAIT = 60.0
 
 

@@ -24,24 +24,22 @@ import subprocess
 import tempfile
 import time
 from collections import Counter
-from datetime import timedelta
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlparse
 
 import asyncpg
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bench.common import table, write_results
 from handoff.db import make_engine, make_sessionmaker
 from handoff.migrate import upgrade
-from handoff.models import PRIORITY_RANK, Agent, Ticket, utcnow
-from handoff.repo import agents as agents_repo
+from handoff.models import Agent, Ticket, utcnow
 from handoff.services import tickets as tickets_svc
 from handoff.services.bootstrap import sync_departments
 from handoff.settings import REPO_ROOT
-from support_rules.tickets import ASSIGNED, QUEUED
+from stack.queue_load import fill_queue
+from support_rules.tickets import ASSIGNED
 
 PG = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432").rstrip("/")
 CLAIMS_DB, PGBENCH_DB = "bench_claims", "bench_pgbench"
@@ -60,43 +58,18 @@ async def recreate(name: str) -> None:
 
 
 async def fill(sm: async_sessionmaker[AsyncSession], n_tickets: int, n_agents: int) -> list[int]:
-    now = utcnow() - timedelta(hours=1)
-    levels = list(PRIORITY_RANK)
-    rows: list[dict[str, Any]] = [
-        {
-            "conversation_id": f"bench-{i}",
-            "idempotency_key": f"k{i}",
-            "channel": "socketio",
-            "language": "tr" if i % 2 else "en",
-            "username": f"user{i}",
-            "department_id": "finance",
-            "topic_id": "withdrawal",
-            "priority": levels[i % 4],
-            "priority_rank": PRIORITY_RANK[levels[i % 4]],
-            "priority_reason": "benchmark",
-            "summary": {},
-            "status": QUEUED,
-            "created_at": now + timedelta(milliseconds=i),
-            "updated_at": now,
-        }
-        for i in range(n_tickets)
-    ]
     async with sm() as s, s.begin():
         await sync_departments(session=s, catalogue_path=REPO_ROOT / "data" / "catalogue.yml")
-        for start in range(0, n_tickets, 1000):
-            await s.execute(insert(Ticket), rows[start : start + 1000])
-        ids = []
-        for i in range(n_agents):
-            agent = await agents_repo.insert_agent(
-                session=s,
-                username=f"bench{i}",
-                password_hash="x",
-                display_name=f"Bench {i}",
-                role="agent",
-                departments=["finance"],
-            )
-            ids.append(agent.id)
-    return ids
+        return await fill_queue(
+            session=s,
+            name="bench",
+            n_tickets=n_tickets,
+            n_agents=n_agents,
+            password_hash="x",
+            topic_id="withdrawal",
+            languages=("en", "tr"),
+            reason="benchmark",
+        )
 
 
 async def claims_run(n_tickets: int, n_agents: int, pool_size: int) -> dict:

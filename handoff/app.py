@@ -25,9 +25,9 @@ from handoff.notice_texts import load_notice_texts
 from handoff.schemas import SummaryValidator
 from handoff.security import SessionSigner
 from handoff.services.channel import CustomerChannel, RecordingChannel
-from handoff.services.handoffs import QueueRules
 from handoff.services.login_limits import LoginLimiter
 from handoff.services.queue_notices import QueueNotifier
+from handoff.services.queue_positions import QueueRules
 from handoff.services.rasa_channel import RasaChannel
 from handoff.settings import Settings
 

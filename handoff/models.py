@@ -27,12 +27,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 from support_rules.tickets import (
-    CLOSED_STATUSES,
-    OPEN_STATUSES,
     QUEUED,
-    TICKET_STATUSES,
     format_ticket_number,
-    parse_ticket_number,
 )
 
 __all__ = [
@@ -44,12 +40,6 @@ __all__ = [
     "Message",
     "AuditEntry",
     "utcnow",
-    "format_ticket_number",
-    "parse_ticket_number",
-    "TICKET_STATUSES",
-    "OPEN_STATUSES",
-    "CLOSED_STATUSES",
-    "PRIORITY_RANK",
     "ROLES",
     "SENDERS",
     "ConversationEvent",
@@ -57,7 +47,6 @@ __all__ = [
     "TRANSCRIPT_KINDS",
 ]
 
-PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
 ROLES = ("agent", "supervisor", "admin")
 SENDERS = ("customer", "bot", "agent", "system")
 

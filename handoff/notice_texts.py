@@ -17,10 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from support_rules.language import SUPPORTED_LANGUAGES as LANGUAGES
 from support_rules.language import fallback_language
+from support_rules.notices import load_notices
 
 __all__ = ["NoticeTexts", "load_notice_texts", "NoticeTextsError"]
 
@@ -42,12 +40,4 @@ class NoticeTexts:
 
 
 def load_notice_texts(path: Path) -> NoticeTexts:
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    texts = data.get("notices") if isinstance(data, dict) else None
-    if not isinstance(texts, dict):
-        raise NoticeTextsError(f"{path}: a top-level 'notices' mapping is required")
-    for key in REQUIRED:
-        entry = texts.get(key)
-        if not isinstance(entry, dict) or any(not isinstance(entry.get(lang), str) for lang in LANGUAGES):
-            raise NoticeTextsError(f"{path}: notice {key!r} needs a text for each of {', '.join(LANGUAGES)}")
-    return NoticeTexts({k: {lang: str(v[lang]) for lang in LANGUAGES} for k, v in texts.items() if isinstance(v, dict)})
+    return NoticeTexts(load_notices(path, REQUIRED, error=NoticeTextsError))

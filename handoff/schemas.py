@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from handoff.errors import ApiError, BadRequest, PayloadTooLarge, Unprocessable
+from support_rules.limits import MAX_MESSAGE_CHARS
 
 __all__ = ["SummaryValidator", "BodyLimits", "TOO_MANY_BYTES", "parse_json", "validate_body", "load_summary_schema"]
 
@@ -86,6 +87,7 @@ class BodyLimits:
     context of the models in bodies.py)."""
 
     message_bytes: int
+    message_chars: int = MAX_MESSAGE_CHARS
 
 
 def parse_json(raw: bytes | None, *, max_bytes: int) -> Any:

@@ -160,7 +160,11 @@ class Settings:
         "HANDOFF_MAX_MESSAGE_CHARS", MAX_MESSAGE_CHARS, "longest message or reply, characters", parse=_positive
     )
     max_message_bytes: int = setting(
-        "HANDOFF_MAX_MESSAGE_BYTES", 4 * 1024, "largest message or reply, UTF-8 bytes", parse=_positive
+        # room for the longest message in any script (UTF-8 has up to 4 bytes a character)
+        "HANDOFF_MAX_MESSAGE_BYTES",
+        4 * MAX_MESSAGE_CHARS,
+        "largest message or reply, UTF-8 bytes",
+        parse=_positive,
     )
     # Rasa's event broker, followed for transcripts and live customer
     # messages (handoff.broker)

@@ -17,11 +17,11 @@ $(LINT_STAMP): requirements/lint.txt
 	$(LINT_VENV)/bin/python -m pip install -q -r requirements/lint.txt
 	touch $@
 
-lint: lint-setup bot-setup handoff-setup
+lint: lint-setup bot-setup handoff-test-setup
 	$(RUFF) check .
 	$(RUFF) format --check .
 	$(MYPY) --python-executable $(BOT_PY) rules/support_rules actions bot
-	$(MYPY) --python-executable $(HANDOFF_PY) --python-version 3.11 rules/support_rules handoff bench
+	$(MYPY) --python-executable $(HANDOFF_PY) --python-version 3.11 rules/support_rules handoff bench stack
 
 # rewrites files: ruff's safe fixes and its formatting
 format: lint-setup

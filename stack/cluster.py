@@ -315,33 +315,20 @@ class ClusterStack:
         )
         conf = self.tmp / "nginx" / "nginx.conf"
         conf.write_text(self.proxy_config())
-        subprocess.run(
-            [
-                str(NGINX),
-                "-t",
-                "-q",
-                "-p",
-                str(self.tmp / "nginx"),
-                "-e",
-                str(self.tmp / "nginx" / "error.log"),
-                "-c",
-                str(conf),
-            ],
-            check=True,
-        )
+        # nginx with this stack's prefix, error log and configuration
+        nginx = [
+            str(NGINX),
+            "-p",
+            str(self.tmp / "nginx"),
+            "-e",
+            str(self.tmp / "nginx" / "error.log"),
+            "-c",
+            str(conf),
+        ]
+        subprocess.run([*nginx, "-t", "-q"], check=True)  # the configuration is valid
         log = self.tmp / "proxy.log"
         popen = subprocess.Popen(
-            [
-                str(NGINX),
-                "-p",
-                str(self.tmp / "nginx"),
-                "-e",
-                str(self.tmp / "nginx" / "error.log"),
-                "-c",
-                str(conf),
-                "-g",
-                "daemon off;",
-            ],
+            [*nginx, "-g", "daemon off;"],
             stdout=log.open("a"),
             stderr=subprocess.STDOUT,
             start_new_session=True,

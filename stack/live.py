@@ -25,6 +25,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from support_rules.tickets import TICKET_NUMBER_PATTERN
+
 __all__ = ["LiveStack", "ROOT", "ticket_number_in", "wait_for", "wait_until_up", "free_port"]
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -67,7 +69,7 @@ def wait_for(predicate: Callable[[], Any], seconds: float = 30, interval: float 
 
 
 def ticket_number_in(texts: list[str]) -> str:
-    found = re.search(r"T-\d{6}", " ".join(texts))
+    found = re.search(TICKET_NUMBER_PATTERN, " ".join(texts))
     assert found, texts
     return found.group(0)
 

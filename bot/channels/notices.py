@@ -7,9 +7,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from support_rules.language import SUPPORTED_LANGUAGES
+from support_rules.notices import load_notices
 
 __all__ = ["ChannelNotices", "load_channel_notices", "REQUIRED"]
 
@@ -35,18 +34,4 @@ class ChannelNotices:
 
 @lru_cache(maxsize=4)
 def load_channel_notices(path: Path) -> ChannelNotices:
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    texts = data.get("notices") if isinstance(data, dict) else None
-    if not isinstance(texts, dict):
-        raise ValueError(f"{path}: a top-level 'notices' mapping is required")
-    for key in REQUIRED:
-        entry = texts.get(key)
-        if not isinstance(entry, dict) or any(not isinstance(entry.get(lang), str) for lang in SUPPORTED_LANGUAGES):
-            raise ValueError(f"{path}: notice {key!r} needs a text for each of {', '.join(SUPPORTED_LANGUAGES)}")
-    return ChannelNotices(
-        {
-            key: {lang: str(entry[lang]) for lang in SUPPORTED_LANGUAGES}
-            for key, entry in texts.items()
-            if isinstance(entry, dict)
-        }
-    )
+    return ChannelNotices(load_notices(path, REQUIRED))

@@ -38,7 +38,13 @@ SUMMARY_KEY = "x-handoff-summary"
 
 def _within_message_bytes(value: str, info: ValidationInfo) -> str:
     limits = (info.context or {}).get("limits")
-    if isinstance(limits, BodyLimits) and len(value.encode("utf-8")) > limits.message_bytes:
+    if not isinstance(limits, BodyLimits):
+        return value
+    if len(value) > limits.message_chars:
+        raise PydanticCustomError(
+            "string_too_long", "longer than {max_length} characters", {"max_length": limits.message_chars}
+        )
+    if len(value.encode("utf-8")) > limits.message_bytes:
         raise PydanticCustomError(TOO_MANY_BYTES, "larger than {limit} bytes", {"limit": limits.message_bytes})
     return value
 

@@ -74,7 +74,8 @@ def body(request: Request, model: type[Body], *, max_bytes: int, optional: bool 
     an empty body is ``{}`` when ``optional``."""
     raw = request.body
     data = {} if optional and not raw else parse_json(raw, max_bytes=max_bytes)
-    limits = BodyLimits(message_bytes=request.app.ctx.settings.max_message_bytes)
+    settings = request.app.ctx.settings
+    limits = BodyLimits(message_bytes=settings.max_message_bytes, message_chars=settings.max_message_chars)
     return validate_body(model, data, limits=limits)
 
 

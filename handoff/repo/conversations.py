@@ -12,7 +12,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.db import insert_for
-from handoff.models import OPEN_STATUSES, BrokerCursor, ConversationEvent, Ticket, utcnow
+from handoff.models import BrokerCursor, ConversationEvent, Ticket, utcnow
+from support_rules.masking import mask_secrets
+from support_rules.tickets import OPEN_STATUSES
 
 __all__ = [
     "add_event",
@@ -44,7 +46,7 @@ async def add_event(
             conversation_id=conversation_id,
             event_key=event_key,
             kind=kind,
-            text=text,
+            text=mask_secrets(text),
             channel=channel,
             intent=intent,
             confidence=confidence,

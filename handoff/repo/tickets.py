@@ -9,8 +9,8 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handoff.models import CLOSED_STATUSES, Message, Ticket
-from support_rules.tickets import ASSIGNED, HANDED_BACK, QUEUED, RESOLVED
+from handoff.models import Message, Ticket
+from support_rules.tickets import ASSIGNED, CLOSED_STATUSES, HANDED_BACK, QUEUED, RESOLVED
 
 __all__ = [
     "insert_ticket",

@@ -5,8 +5,8 @@ agent's to close), changed by compare-and-set so that two replicas or a
 claim racing the customer never both win, written to the audit log, and
 announced to consoles (``ticket.closed``) once the caller has committed.
 
-- the customer cancels while waiting (the event consumer sees their
-  ``cancel`` intent): ``abandon_queued(..., reason=CANCELLED)``, and once
+- the customer cancels while waiting (the event consumer sees a short,
+  confident ``cancel``: ``support_rules.tickets.is_clear_cancel``): ``abandon_queued(..., reason=CANCELLED)``, and once
   that is committed the bot takes the conversation back and tells the customer
   (``request_cancelled``, see ``handoff.broker.common.after_commit``);
 - the customer has been silent longer than ``HANDOFF_ABANDON_AFTER_SECONDS``:
@@ -25,11 +25,8 @@ from handoff.repo import audit as audit_repo
 from handoff.repo import tickets as tickets_repo
 from support_rules.tickets import ABANDONED, QUEUED
 
-__all__ = ["CANCEL_INTENT", "CANCELLED", "SILENT", "abandon_queued", "abandon_silent", "closed_event"]
+__all__ = ["CANCELLED", "SILENT", "abandon_queued", "abandon_silent", "closed_event"]
 
-# the bot's intent for "never mind" (data/nlu/*/core.yml); while a
-# conversation is paused Rasa still classifies every customer line
-CANCEL_INTENT = "cancel"
 # why a ticket was abandoned (audit detail and the live update)
 CANCELLED = "cancelled"
 SILENT = "silent"

@@ -27,8 +27,8 @@ from handoff.live_bus import LiveUpdate
 from handoff.models import Ticket, utcnow
 from handoff.repo import conversations as conversations_repo
 from handoff.repo import messages as messages_repo
-from handoff.services.abandon import CANCEL_INTENT, CANCELLED, abandon_queued, closed_event
-from support_rules.tickets import QUEUED
+from handoff.services.abandon import CANCELLED, abandon_queued, closed_event
+from support_rules.tickets import QUEUED, is_clear_cancel
 
 __all__ = [
     "MalformedEvent",
@@ -179,6 +179,19 @@ def transcript_cutoff(ticket: Ticket) -> datetime:
     return _parse_iso(summary.get("created_at")) or ticket.created_at
 
 
+async def _add_customer_line(*, session: AsyncSession, ticket: Ticket, event_key: str, text: str, at: datetime) -> bool:
+    """Copy one customer line of the transcript into the ticket (once per
+    broker event); True when it was not there yet."""
+    return await messages_repo.add_message(
+        session=session,
+        ticket_id=ticket.id,
+        source_id=message_source_id(event_key),
+        sender="customer",
+        text=text,
+        created_at=at,
+    )
+
+
 async def record_event(*, session: AsyncSession, event: BrokerEvent) -> LiveUpdate | None:
     """Store one event (idempotent). Returns the live update to publish once
     the transaction has committed: ``message.new`` when a customer message
@@ -202,18 +215,13 @@ async def record_event(*, session: AsyncSession, event: BrokerEvent) -> LiveUpda
     ticket = await conversations_repo.latest_open_ticket(session=session, conversation_id=event.conversation_id)
     if ticket is None or event.timestamp <= transcript_cutoff(ticket):
         return None
-    inserted = await messages_repo.add_message(
-        session=session,
-        ticket_id=ticket.id,
-        source_id=message_source_id(event.key),
-        sender="customer",
-        text=event.text,
-        created_at=event.timestamp,
+    inserted = await _add_customer_line(
+        session=session, ticket=ticket, event_key=event.key, text=event.text, at=event.timestamp
     )
     if not inserted:
         return None
     if (
-        event.intent == CANCEL_INTENT
+        is_clear_cancel(event.intent, event.confidence, event.text)
         and ticket.status == QUEUED
         and await abandon_queued(session=session, ticket=ticket, reason=CANCELLED, actor="customer", now=utcnow())
     ):
@@ -236,12 +244,7 @@ async def backfill_ticket(*, session: AsyncSession, ticket: Ticket) -> int:
     )
     added = 0
     for line in lines:
-        added += await messages_repo.add_message(
-            session=session,
-            ticket_id=ticket.id,
-            source_id=message_source_id(line.event_key),
-            sender="customer",
-            text=line.text,
-            created_at=line.timestamp,
+        added += await _add_customer_line(
+            session=session, ticket=ticket, event_key=line.event_key, text=line.text, at=line.timestamp
         )
     return added

@@ -11,18 +11,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.errors import NotFound, Unprocessable
-from handoff.models import PRIORITY_RANK, Ticket, format_ticket_number, parse_ticket_number, utcnow
+from handoff.models import Ticket, utcnow
 from handoff.repo import agents as agents_repo
 from handoff.repo import messages as messages_repo
 from handoff.repo import tickets as tickets_repo
 from handoff.schemas import SummaryValidator
 from handoff.services.consumer import backfill_ticket
 from handoff.services.queue_positions import QueueRules, place_of
-from support_rules.tickets import QUEUED
+from support_rules.masking import mask_secrets
+from support_rules.tickets import PRIORITY_RANK, QUEUED, format_ticket_number, parse_ticket_number
 
-# QueueRules is defined in handoff.services.queue_positions and kept
-# importable from here for the callers that build it with a handoff.
-__all__ = ["QueueRules", "HandoffResult", "create_handoff", "ticket_status", "queue_info"]
+__all__ = ["HandoffResult", "create_handoff", "ticket_status", "queue_info"]
 
 
 @dataclass(frozen=True)
@@ -40,6 +39,16 @@ class HandoffResult:
             "queue_position": self.queue_position,
             "expected_wait_seconds": self.expected_wait_seconds,
         }
+
+
+def _masked(summary: dict[str, Any]) -> dict[str, Any]:
+    """A copy with the customer's free text masked again: the bot masks
+    before posting, the service does not rely on it."""
+    stored = copy.deepcopy(summary)
+    stored["description"] = mask_secrets(str(stored.get("description") or ""))
+    for item in stored.get("transcript") or []:
+        item["text"] = mask_secrets(str(item.get("text") or ""))
+    return stored
 
 
 async def queue_info(
@@ -81,7 +90,7 @@ async def create_handoff(
         departments = {d.id for d in await agents_repo.list_departments(session=session)}
         if summary["department"] not in departments:
             raise Unprocessable(f"unknown department: {summary['department']}", code="unknown_department")
-        stored = copy.deepcopy(summary)
+        stored = _masked(summary)
         try:
             async with session.begin_nested():
                 ticket = await tickets_repo.insert_ticket(
@@ -102,7 +111,7 @@ async def create_handoff(
                     updated_at=now,
                 )
                 ticket.summary = {**stored, "ticket_number": format_ticket_number(ticket.id)}
-                for i, item in enumerate(summary["transcript"]):
+                for i, item in enumerate(stored["transcript"]):
                     await messages_repo.add_message(
                         session=session,
                         ticket_id=ticket.id,

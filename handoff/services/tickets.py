@@ -14,13 +14,13 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.errors import BadRequest, Conflict, NotFound
-from handoff.models import Agent, Message, Ticket, parse_ticket_number, utcnow
+from handoff.models import Agent, Message, Ticket, utcnow
 from handoff.repo import agents as agents_repo
 from handoff.repo import audit as audit_repo
 from handoff.repo import messages as messages_repo
 from handoff.repo import tickets as tickets_repo
 from handoff.services.queue_positions import QueueRules, queued_places
-from support_rules.tickets import ASSIGNED, HANDED_BACK, QUEUED, RESOLVED
+from support_rules.tickets import ASSIGNED, HANDED_BACK, QUEUED, RESOLVED, parse_ticket_number
 
 __all__ = [
     "visible_departments",

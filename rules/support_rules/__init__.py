@@ -11,4 +11,5 @@ of ``rules/``) and import the same facts:
 - ``masking``: card numbers, IBANs, passwords and codes masked;
 - ``catalogue``: the editors' departments, topics and transaction types
   (data/catalogue.yml) with fuzzy matching; ``text``: the folding it uses.
+- ``notices``: the editors' notices files, each notice in every language.
 """

@@ -20,8 +20,10 @@ _SECRET_WORDS = (
     r"kod(?:u|um|umu)?|code|otp|pin|sms kodu|doğrulama kodu|dogrulama kodu|"
     r"verification code|one[- ]time code|cvv|cvc"
 )
+# The keyword is a whole word (a digit may follow it: "kodum123456"), so
+# "kodunuzu", "şifrenizi" or "passport" are words, not keywords.
 _SECRET_RE = re.compile(
-    rf"(?P<word>\b(?:{_SECRET_WORDS}))(?P<sep>\s*(?:is|=|:|şu|su|da|de|olarak)?\s*[:=]?\s*)"
+    rf"(?P<word>\b(?:{_SECRET_WORDS})(?![^\W\d_]))(?P<sep>\s*(?:is|=|:|şu|su|da|de|olarak)?\s*[:=]?\s*)"
     r"(?P<value>[^\s,;]{3,64})",
     re.IGNORECASE,
 )

@@ -22,6 +22,11 @@ __all__ = [
     "RESOLVED_INTENT",
     "CANCELLED_INTENT",
     "HANDBACK_INTENTS",
+    "CANCEL_INTENT",
+    "PRIORITIES",
+    "PRIORITY_RANK",
+    "TICKET_NUMBER_PATTERN",
+    "is_clear_cancel",
     "format_ticket_number",
     "parse_ticket_number",
     "find_ticket_number",
@@ -45,8 +50,24 @@ RESOLVED_INTENT: Final = "agent_resolved"
 CANCELLED_INTENT: Final = "request_cancelled"
 HANDBACK_INTENTS: Final = (HANDBACK_INTENT, RESOLVED_INTENT, CANCELLED_INTENT)
 
+# The bot's intent for "never mind" (data/nlu/*/core.yml). While a ticket
+# waits in the queue the handoff service reads it from Rasa's events (a
+# paused conversation is still classified) and takes the customer out of
+# the queue, but only for a short, confident "vazgeçtim" / "cancel it": a
+# longer line ("kartımı iptal etmek istiyorum, çalındı") is a message for the
+# agent, whatever its intent.
+CANCEL_INTENT: Final = "cancel"
+CANCEL_MIN_CONFIDENCE: Final = 0.8
+CANCEL_MAX_WORDS: Final = 4
+
+# Queue priorities, most urgent first (the summary schema's enum too).
+PRIORITIES: Final = ("urgent", "high", "normal", "low")
+PRIORITY_RANK: Final = {level: rank for rank, level in enumerate(PRIORITIES)}
+
 _PREFIX = "T-"
 _DIGITS = 6
+# A formatted number as it appears in a text (an answer, a log line).
+TICKET_NUMBER_PATTERN: Final = rf"{_PREFIX}\d{{{_DIGITS},}}"
 # What customers write: "T-123", "t 000123", "T#123", "T123".
 _WRITTEN_RE = re.compile(r"\b[Tt]\s*[-#]?\s*(\d{1,9})\b")
 _MAX_NUMBER_LEN = 20
@@ -72,3 +93,13 @@ def find_ticket_number(text: str) -> str | None:
     """The first ticket number in a customer's words, formatted: "t 123" -> "T-000123"."""
     match = _WRITTEN_RE.search(text or "")
     return format_ticket_number(int(match.group(1))) if match else None
+
+
+def is_clear_cancel(intent: str | None, confidence: float | None, text: str) -> bool:
+    """A customer line that cancels their waiting request (see CANCEL_INTENT)."""
+    return (
+        intent == CANCEL_INTENT
+        and confidence is not None
+        and confidence >= CANCEL_MIN_CONFIDENCE
+        and len(text.split()) <= CANCEL_MAX_WORDS
+    )

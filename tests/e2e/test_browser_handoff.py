@@ -99,6 +99,19 @@ def _agent_replies(agent: Page, text: str) -> None:
     expect(agent.locator("#transcript li.agent").last).to_contain_text(text)
 
 
+def _finance_agent_and_customer(
+    stack: LiveStack, contexts: tuple[BrowserContext, BrowserContext], lang: str
+) -> tuple[Page, Page]:
+    """The finance agent logged in to the console and a customer with the chat
+    open in ``lang``: (customer, agent)."""
+    customer_context, agent_context = contexts
+    agent = agent_context.new_page()
+    _log_in(agent, stack, "agent_finance")
+    customer = customer_context.new_page()
+    _open_chat(customer, stack, lang)
+    return customer, agent
+
+
 def _ticket_number(text: str) -> str:
     found = re.search(r"T-\d{6}", text)
     assert found, text
@@ -106,11 +119,7 @@ def _ticket_number(text: str) -> str:
 
 
 def test_turkish_customer_to_agent_and_back(stack: LiveStack, contexts: tuple[BrowserContext, BrowserContext]) -> None:
-    customer_context, agent_context = contexts
-    agent = agent_context.new_page()
-    _log_in(agent, stack, "agent_finance")
-    customer = customer_context.new_page()
-    _open_chat(customer, stack, "tr")
+    customer, agent = _finance_agent_and_customer(stack, contexts, "tr")
 
     _say(customer, "merhaba, dün yaptığım para çekme hala hesabıma gelmedi")
     _bot_says(customer, "Doğum tarihiniz")
@@ -147,11 +156,7 @@ def test_turkish_customer_to_agent_and_back(stack: LiveStack, contexts: tuple[Br
 
 
 def test_english_customer_to_agent_and_back(stack: LiveStack, contexts: tuple[BrowserContext, BrowserContext]) -> None:
-    customer_context, agent_context = contexts
-    agent = agent_context.new_page()
-    _log_in(agent, stack, "agent_finance")
-    customer = customer_context.new_page()
-    _open_chat(customer, stack, "en")
+    customer, agent = _finance_agent_and_customer(stack, contexts, "en")
 
     for text, answer in (
         ("hello", "date of birth"),

@@ -55,26 +55,27 @@ def _with_db(url: str, name: str) -> str:
     return f"{base}/{name}"
 
 
+async def _admin(statement: str) -> None:
+    """One statement on the server's admin database (outside a transaction)."""
+    conn = await asyncpg.connect(PG_ADMIN_URL)
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
     name = f"handoff_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
 
     async def create() -> None:
-        conn = await asyncpg.connect(PG_ADMIN_URL)
-        try:
-            await conn.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await conn.close()
+        await _admin(f'CREATE DATABASE "{name}"')
         engine = make_engine(_with_db(PG_ADMIN_URL, name))
         await upgrade(engine)
         await engine.dispose()
 
     async def drop() -> None:
-        conn = await asyncpg.connect(PG_ADMIN_URL)
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await conn.close()
+        await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     _run(create())
     try:

@@ -11,9 +11,9 @@ from typing import Any
 from sanic import Sanic
 
 from handoff.broker.common import after_commit, apply_event
-from handoff.models import parse_ticket_number
 from handoff.repo.tickets import get_ticket
 from handoff.services.consumer import parse_event
+from support_rules.tickets import parse_ticket_number
 from tests.handoff.rasa_events import user_event
 
 

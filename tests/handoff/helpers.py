@@ -17,6 +17,16 @@ from sanic.server.async_server import AsyncioServer
 from handoff.settings import Settings
 from stack.live import free_port
 
+# What the bot (and so the customer) may see of a ticket: GET /tickets/{n}/status
+CUSTOMER_STATUS_FIELDS = {
+    "ticket_number",
+    "status",
+    "department",
+    "queue_position",
+    "expected_wait_seconds",
+    "updated_at",
+}
+
 # Debian's chromium, driven by Playwright (which never downloads a browser here)
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -26,7 +26,8 @@ from handoff.models import BrokerCursor, ConversationEvent, Message, Ticket
 from handoff.repo.messages import list_messages
 from handoff.schemas import SummaryValidator
 from handoff.services import tickets as tickets_svc
-from handoff.services.handoffs import QueueRules, create_handoff
+from handoff.services.handoffs import create_handoff
+from handoff.services.queue_positions import QueueRules
 from handoff.settings import REPO_ROOT
 from tests.handoff.factories import summary
 
@@ -199,3 +200,15 @@ async def open_ticket(
         if claimed_by is not None:
             ticket = await tickets_svc.claim(session=session, agent=claimed_by, number=ticket.number)
     return ticket
+
+
+def customer_line_update(ticket: Ticket, assignee_id: int) -> dict[str, Any]:
+    """The live update the console gets once a customer line reached
+    ``ticket`` (one of ``open_ticket``'s: finance's, claimed)."""
+    return {
+        "type": "message.new",
+        "ticket_number": ticket.number,
+        "department": "finance",
+        "assignee_id": assignee_id,
+        "sender": "customer",
+    }

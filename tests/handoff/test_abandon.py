@@ -88,6 +88,19 @@ async def test_a_cancel_while_queued_abandons_the_ticket_once(sessionmaker: Make
     assert len(await _audit(sessionmaker, ticket)) == 1
 
 
+async def test_a_long_or_unsure_cancel_is_a_message_for_the_agent(sessionmaker: Maker, seed: Seed) -> None:
+    ticket = await open_ticket(sessionmaker, "conv-card")
+    long_line = user_event(
+        "conv-card", "kartımı iptal etmek istiyorum, çalındı", T0 + 60, intent="cancel", confidence=0.97
+    )
+    unsure = user_event("conv-card", "iptal mi", T0 + 61, intent="cancel", confidence=0.5)
+    for line in (long_line, unsure):
+        update = await _record(sessionmaker, line)
+        assert update is not None and update["type"] == "message.new"
+    assert (await _reload(sessionmaker, ticket)).status == "queued"
+    assert await _audit(sessionmaker, ticket) == []
+
+
 async def test_a_cancel_to_an_agent_or_before_the_handoff_closes_nothing(sessionmaker: Maker, seed: Seed) -> None:
     assigned = await open_ticket(sessionmaker, "conv-talking", claimed_by=seed.agents["fin"])
     update = await _record(sessionmaker, user_event("conv-talking", "iptal", T0 + 60, intent="cancel"))

@@ -156,7 +156,10 @@ async def test_full_flow_reply_resolve_audit(
     ]
     assert [r.status_code for r in retried] == [201, 200] and retried[0].json()["id"] == retried[1].json()["id"]
     assert [m.text for m in server.channel.sent].count("Tamam") == 1
-    assert_error(await client.post(f"/api/v1/tickets/{number}/reply", json={"text": "a" * 4097}, headers=fin), 413)
+    long_reply = {"text": "ğ" * 4001}  # one character too many, 8,002 bytes
+    assert_error(await client.post(f"/api/v1/tickets/{number}/reply", json=long_reply, headers=fin), 400, "too_long")
+    huge = {"text": "a" * (64 * 1024)}  # a body over the service's limit
+    assert_error(await client.post(f"/api/v1/tickets/{number}/reply", json=huge, headers=fin), 413)
     assert_error(
         await client.post(f"/api/v1/tickets/{number}/reply", json={"text": "x", "html": True}, headers=fin),
         400,

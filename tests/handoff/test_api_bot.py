@@ -8,7 +8,7 @@ import re
 import httpx
 
 from tests.handoff.factories import summary
-from tests.handoff.helpers import bot_headers, login
+from tests.handoff.helpers import CUSTOMER_STATUS_FIELDS, bot_headers, login
 
 
 async def post_handoff(client: httpx.AsyncClient, key: str = "k1", **kw) -> httpx.Response:
@@ -43,14 +43,7 @@ async def test_status_shows_only_customer_fields(client: httpx.AsyncClient) -> N
     res = await client.get(f"/api/v1/tickets/{number}/status", headers=bot_headers())
     assert res.status_code == 200
     data = res.json()
-    assert set(data) == {
-        "ticket_number",
-        "status",
-        "department",
-        "queue_position",
-        "expected_wait_seconds",
-        "updated_at",
-    }
+    assert set(data) == CUSTOMER_STATUS_FIELDS
     assert data["queue_position"] == 1 and data["expected_wait_seconds"] == 300
     assert_error(await client.get("/api/v1/tickets/T-999999/status", headers=bot_headers()), 404, "ticket_not_found")
     assert_error(await client.get("/api/v1/tickets/nonsense/status", headers=bot_headers()), 404)

@@ -9,58 +9,33 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from handoff.models import PRIORITY_RANK, Ticket, utcnow
-from handoff.repo import agents as agents_repo
+from handoff.models import Ticket, utcnow
 from handoff.repo import tickets as tickets_repo
 from handoff.schemas import SummaryValidator
 from handoff.services import handoffs
-from handoff.services.handoffs import QueueRules
+from handoff.services.queue_positions import QueueRules
 from handoff.settings import REPO_ROOT
+from stack.queue_load import fill_queue
 from tests.handoff.factories import summary
 
 
 async def _fill(sm: async_sessionmaker[AsyncSession], n_tickets: int, n_agents: int, password_hash: str) -> list[int]:
-    now = utcnow() - timedelta(hours=1)
-    levels = list(PRIORITY_RANK)
-    rows = [
-        {
-            "conversation_id": f"load-{i}",
-            "idempotency_key": "k",
-            "channel": "socketio",
-            "language": "en",
-            "username": f"user{i}",
-            "department_id": "finance",
-            "topic_id": "deposit",
-            "priority": levels[i % 4],
-            "priority_rank": PRIORITY_RANK[levels[i % 4]],
-            "priority_reason": "load test",
-            "summary": {},
-            "status": "queued",
-            "created_at": now + timedelta(milliseconds=i),
-            "updated_at": now,
-        }
-        for i in range(n_tickets)
-    ]
     async with sm() as s, s.begin():
-        await s.execute(insert(Ticket), rows)
-        ids = []
-        for i in range(n_agents):
-            agent = await agents_repo.insert_agent(
-                session=s,
-                username=f"load{i}",
-                password_hash=password_hash,
-                display_name=f"Load {i}",
-                role="agent",
-                departments=["finance"],
-            )
-            ids.append(agent.id)
-    return ids
+        return await fill_queue(
+            session=s,
+            name="load",
+            n_tickets=n_tickets,
+            n_agents=n_agents,
+            password_hash=password_hash,
+            topic_id="deposit",
+            languages=("en",),
+            reason="load test",
+        )
 
 
 async def _claimers(sm: async_sessionmaker[AsyncSession], agent_ids: list[int]) -> dict[int, list[int]]:

@@ -16,7 +16,8 @@ from handoff.live_bus import InMemoryLiveBus
 from handoff.models import Message
 from handoff.services import tickets as tickets_svc
 from handoff.services.consumer import MalformedEvent, event_key, message_source_id, parse_event
-from handoff.services.handoffs import QueueRules, create_handoff
+from handoff.services.handoffs import create_handoff
+from handoff.services.queue_positions import QueueRules
 from tests.handoff.conftest import Collected, Seed
 from tests.handoff.factories import summary
 from tests.handoff.helpers import _true, until
@@ -26,6 +27,7 @@ from tests.handoff.rasa_events import (
     SqlBroker,
     bot_event,
     cursor,
+    customer_line_update,
     drain,
     open_ticket,
     other_events,
@@ -133,15 +135,7 @@ async def test_customer_message_reaches_the_assignee(
     assert [line.kind for line in await transcript(sessionmaker, conv)] == ["customer", "customer", "agent", "notice"]
     await until(lambda: _true(len(collected.events) >= 1))
     await asyncio.sleep(0.05)
-    assert collected.events == [
-        {
-            "type": "message.new",
-            "ticket_number": ticket.number,
-            "department": "finance",
-            "assignee_id": seed.agents["fin"].id,
-            "sender": "customer",
-        }
-    ]
+    assert collected.events == [customer_line_update(ticket, seed.agents["fin"].id)]
 
 
 async def test_queued_ticket_gets_messages_and_closed_one_does_not(

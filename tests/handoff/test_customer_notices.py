@@ -12,11 +12,12 @@ import httpx
 import pytest
 
 from handoff.notice_texts import NoticeTextsError, load_notice_texts
-from handoff.services.channel import ChannelError, RecordingChannel
-from handoff.services.handoffs import QueueRules
+from handoff.services.channel import ChannelError, CustomerChannel, RecordingChannel
 from handoff.services.queue_notices import QueueNotifier, Told, plan_queue_notices
+from handoff.services.queue_positions import QueueRules
 from handoff.services.rasa_channel import RasaChannel
 from handoff.settings import REPO_ROOT
+from tests.handoff.conftest import Running
 from tests.handoff.factories import summary
 from tests.handoff.helpers import bot_headers, free_port, login
 
@@ -94,10 +95,9 @@ async def test_resolving_gives_the_conversation_back_as_resolved(server, client:
     assert server.channel.resolved == ["conv-resolve"] and server.channel.handed_back == []
 
 
-async def test_queue_notices_follow_the_queue(server, client: httpx.AsyncClient) -> None:
-    first, second = await _handoff(client, "conv-q1", "tr"), await _handoff(client, "conv-q2", "en")
-    channel = RecordingChannel()
-    notifier = QueueNotifier(
+def _notifier(server: Running, channel: CustomerChannel) -> QueueNotifier:
+    """A notifier on the server's database that may tell at once (no interval)."""
+    return QueueNotifier(
         sessionmaker=server.app.ctx.sessionmaker,
         channel=channel,
         texts=load_notice_texts(NOTICES),
@@ -105,6 +105,12 @@ async def test_queue_notices_follow_the_queue(server, client: httpx.AsyncClient)
         interval_seconds=0,
         poll_seconds=1,
     )
+
+
+async def test_queue_notices_follow_the_queue(server, client: httpx.AsyncClient) -> None:
+    first, second = await _handoff(client, "conv-q1", "tr"), await _handoff(client, "conv-q2", "en")
+    channel = RecordingChannel()
+    notifier = _notifier(server, channel)
     assert await notifier.tick() == []  # first pass remembers
     fin = await login(client, "fin")
     await client.post(f"/api/v1/tickets/{first}/claim", headers=fin)
@@ -124,14 +130,7 @@ async def test_two_replicas_tell_each_move_once(server, client: httpx.AsyncClien
     third = await _handoff(client, "conv-r3", "tr")
 
     def replica(channel: RecordingChannel) -> QueueNotifier:
-        return QueueNotifier(
-            sessionmaker=server.app.ctx.sessionmaker,
-            channel=channel,
-            texts=load_notice_texts(NOTICES),
-            rules=QueueRules(3600, 300),
-            interval_seconds=0,
-            poll_seconds=1,
-        )
+        return _notifier(server, channel)
 
     a, b = RecordingChannel(), RecordingChannel()
     await asyncio.gather(replica(a).tick(), replica(b).tick())
@@ -156,14 +155,7 @@ class _Down(RecordingChannel):
 async def test_an_undelivered_queue_notice_is_tried_again(server, client: httpx.AsyncClient) -> None:
     first, second = await _handoff(client, "conv-d1"), await _handoff(client, "conv-d2")
     down = _Down()
-    notifier = QueueNotifier(
-        sessionmaker=server.app.ctx.sessionmaker,
-        channel=down,
-        texts=load_notice_texts(NOTICES),
-        rules=QueueRules(3600, 300),
-        interval_seconds=0,
-        poll_seconds=1,
-    )
+    notifier = _notifier(server, down)
     await notifier.tick()
     await client.post(f"/api/v1/tickets/{first}/claim", headers=await login(client, "fin"))
     assert await notifier.tick() == []

@@ -26,7 +26,16 @@ from handoff.live_bus import InMemoryLiveBus
 from handoff.services.consumer import parse_event, record_event
 from tests.handoff.conftest import Collected, Seed
 from tests.handoff.helpers import _true, make_settings, until
-from tests.handoff.rasa_events import T0, bot_event, open_ticket, other_events, ticket_messages, transcript, user_event
+from tests.handoff.rasa_events import (
+    T0,
+    bot_event,
+    customer_line_update,
+    open_ticket,
+    other_events,
+    ticket_messages,
+    transcript,
+    user_event,
+)
 
 AMQP_URL = os.environ.get("HANDOFF_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 
@@ -118,15 +127,7 @@ async def test_processes_and_acknowledges(
         ("bot", "Faturalar sayfasında."),
     ]
     assert (await ticket_messages(sessionmaker, ticket))[-1].text == "bekliyorum"
-    assert collected.events == [
-        {
-            "type": "message.new",
-            "ticket_number": ticket.number,
-            "department": "finance",
-            "assignee_id": seed.agents["fin"].id,
-            "sender": "customer",
-        }
-    ]
+    assert collected.events == [customer_line_update(ticket, seed.agents["fin"].id)]
 
 
 async def test_same_body_twice_is_stored_once(

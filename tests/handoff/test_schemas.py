@@ -76,6 +76,14 @@ def test_a_text_over_its_byte_limit_is_413() -> None:
         validate_body(Reply, {"text": "abc"}, limits=BodyLimits(message_bytes=2))
 
 
+def test_a_text_over_its_character_limit_is_400_too_long() -> None:
+    limits = BodyLimits(message_bytes=16000, message_chars=10)
+    validate_body(Reply, {"text": "ç" * 10}, limits=limits)
+    with pytest.raises(BadRequest) as caught:
+        validate_body(Reply, {"text": "ç" * 11}, limits=limits)
+    assert (caught.value.code, caught.value.status) == ("too_long", 400)
+
+
 def test_query_arguments_are_converted_and_checked() -> None:
     assert validate_body(TranscriptQuery, {"after": "5"}) == TranscriptQuery(after=5, limit=100)
     with pytest.raises(BadRequest, match="wrong type"):

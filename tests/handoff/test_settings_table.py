@@ -39,7 +39,7 @@ def test_the_limits_can_be_set() -> None:
     assert (defaults.max_body_bytes, defaults.max_message_chars, defaults.max_message_bytes) == (
         64 * 1024,
         MAX_MESSAGE_CHARS,
-        4096,
+        4 * MAX_MESSAGE_CHARS,
     )
     env = {"HANDOFF_MAX_BODY_BYTES": "2048", "HANDOFF_MAX_MESSAGE_CHARS": "500", "HANDOFF_MAX_MESSAGE_BYTES": "1000"}
     loaded = load_settings(env, require_secrets=False)

@@ -113,7 +113,7 @@ async def test_config_tells_the_page_where_rasa_is(tmp_path: Path, webchat_clien
             "socketio_path": "/socket.io",
             "default_language": "en",
             "max_message_chars": 4000,
-            "max_message_bytes": 4096,
+            "max_message_bytes": 16000,
         }
 
 

@@ -26,6 +26,7 @@ def test_luhn_refuses_others(number: str) -> None:
         ("my password is hunter22", "hunter22", "my password is"),
         ("sms kodu 483920", "483920", "sms kodu"),
         ("my code is 123456", "123456", "my code is"),
+        ("kodum483920", "483920", "kodum"),
     ],
 )
 def test_secrets_are_masked(text: str, hidden: str, kept: str) -> None:
@@ -45,6 +46,12 @@ def test_secrets_are_masked(text: str, hidden: str, kept: str) -> None:
         "my password reset link does not arrive",
         "TR33 is my favourite word",  # not a valid IBAN
         "500 TL yatırdım",
+        # words that begin like a keyword, as agents and customers write them
+        "Doğrulama kodunuzu SMS ile gönderdik",
+        "Yeni şifrenizi belirleyip tekrar deneyin",
+        "Please upload a photo of your passport",
+        "the pincode field is empty",
+        "Kodunuz gelmediyse tekrar isteyebilirsiniz",
     ],
 )
 def test_ordinary_text_is_left_alone(text: str) -> None:

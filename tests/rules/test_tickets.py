@@ -7,9 +7,11 @@ from support_rules.limits import wait_minutes
 from support_rules.tickets import (
     CLOSED_STATUSES,
     OPEN_STATUSES,
+    TICKET_NUMBER_PATTERN,
     TICKET_STATUSES,
     find_ticket_number,
     format_ticket_number,
+    is_clear_cancel,
     parse_ticket_number,
 )
 
@@ -59,3 +61,26 @@ def test_unknown_languages_fall_back_to_the_default() -> None:
     assert fallback_language("tr") == "tr"
     for other in (None, "", "de", "EN"):
         assert fallback_language(other) == DEFAULT_LANGUAGE
+
+
+@pytest.mark.parametrize(
+    "intent,confidence,text,cancels",
+    [
+        ("cancel", 0.95, "vazgeçtim", True),
+        ("cancel", 0.9, "never mind, cancel it", True),
+        ("cancel", 0.95, "kartımı iptal etmek istiyorum, çalındı", False),  # a message for the agent
+        ("cancel", 0.55, "iptal", False),  # not confident
+        ("cancel", None, "iptal", False),
+        ("deposit_problem", 0.99, "iptal", False),
+    ],
+)
+def test_only_a_short_confident_cancel_leaves_the_queue(
+    intent: str, confidence: float | None, text: str, cancels: bool
+) -> None:
+    assert is_clear_cancel(intent, confidence, text) is cancels
+
+
+def test_the_number_pattern_finds_formatted_numbers() -> None:
+    import re
+
+    assert re.findall(TICKET_NUMBER_PATTERN, "T-000123 ve T-1234567, T-12 değil") == ["T-000123", "T-1234567"]
