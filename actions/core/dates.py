@@ -1,19 +1,24 @@
 """Reading dates the way Turkish and English customers write them.
 
-Absolute dates are read by explicit patterns (ISO first, then day-first
-numbers, then month names in both languages), because dateparser alone
-misreads some of them ("12 Mart" as a MART time zone, "1990-05-04" under a
-day-first order). Relative expressions ("dün", "3 gün önce", "two weeks ago")
-are handed to dateparser, which knows both languages' number words. Weekday
-names ("geçen cuma", "last Friday") and bare days of the month ("12'siydi",
-"the 12th") resolve to the most recent such day on or before today.
+Absolute dates are read by explicit patterns: year first (ISO numbers, then
+"1987 nisan 12" / "2003 Feb 7"), then day-first numbers, then month names in
+both languages, because dateparser misreads some of them ("12 Mart" as a
+MART time zone, "1990-05-04" under a day-first order). Relative expressions
+("dün", "dünkü", "3 gün önceki", "two weeks ago", "geçen haftaki") are
+counted back from today here: dateparser reads none of the Turkish suffixed
+forms and returns nothing for "1 yıl önce" on 29 February. Weekday names
+("geçen cuma", "last Friday") and bare days of the month ("12'sinde",
+"3'ünde", "12.'de", "the 12th") resolve to the most recent such day on or
+before today; "geçen ayın 5'i" / "the 5th of last month" name the month.
+Every pattern searches, so a date is found inside a whole sentence.
 """
 
 from __future__ import annotations
 
+import calendar
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from support_rules.text import fold_letters
 
@@ -102,17 +107,35 @@ _WEEKDAY_ALT = "|".join(sorted(_WEEKDAYS, key=len, reverse=True))
 # Turkish nouns take suffixes: "martta", "mayisin", "cumaya".
 _SFX = r"[a-z]*"
 
-_ISO = re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b")
+_ORD = r"(?:st|nd|rd|th)?"
+# Year first: "1990-05-04", "1990/05/04", "1987 nisan 12", "2003 Feb 7", "2026 kasım 3'ünde".
+_ISO = re.compile(r"\b(\d{4})([-./])(\d{1,2})\2(\d{1,2})\b")
+_YEAR_MONTH_DAY = re.compile(rf"\b(\d{{4}}),?\s+({_MONTH_ALT}){_SFX}\s+(\d{{1,2}}){_ORD}(?!\d)")
 _NUMERIC = re.compile(r"\b(\d{1,2})[./-](\d{1,2})(?:[./-](\d{4}|\d{2}))?\b(?![./-]?\d)")
-_DAY_MONTH = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?(?:\s+of)?\s+({_MONTH_ALT}){_SFX}\b(?:,?\s+(\d{{4}}))?")
-_MONTH_DAY = re.compile(rf"\b({_MONTH_ALT}){_SFX}\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(\d{{4}}))?")
-_WEEKDAY = re.compile(rf"\b(?:(gecen|last|onceki|previous)\s+)?(?:hafta\s+)?({_WEEKDAY_ALT})(?:{_SFX})\b")
-_TWO_DAYS_AGO = re.compile(r"\b(?:onceki|evvelki|evvelsi)\s+gun\b|\bday before yesterday\b")
-_RELATIVE = re.compile(
-    r"\b(?:dun|bugun|yesterday|today"
-    r"|(?:\d+|bir|iki|uc|dort|bes|alti|yedi|sekiz|dokuz|on|a|an|one|two|three|four|five|six|seven|eight|nine|ten)"
-    r"\s+(?:gun|hafta|ay|yil|days?|weeks?|months?|years?)\s+(?:once|ago)"
-    r"|(?:gecen|last)\s+(?:hafta|ay|yil|week|month|year))\b"
+_DAY_MONTH = re.compile(rf"\b(\d{{1,2}}){_ORD}(?:\s+of)?\s+({_MONTH_ALT}){_SFX}\b(?:,?\s+(\d{{4}}))?")
+# "March 3rd", "kasımın 12'si", "mart ayının 5'i"
+_MONTH_DAY = re.compile(rf"\b({_MONTH_ALT}){_SFX}(?:\s+ayinin)?\s+(\d{{1,2}}){_ORD}\b(?:,?\s+(\d{{4}}))?")
+_WEEKDAY = re.compile(rf"\b(?:(gecen|last|onceki|previous)\s+)?(?:hafta(?:ki|nin)?\s+)?({_WEEKDAY_ALT})(?:{_SFX})\b")
+_TWO_DAYS_AGO = re.compile(r"\b(?:onceki|evvelki|evvelsi)\s+gun(?:k[iu][a-z]*)?\b|\bday before yesterday\b")
+_COUNT = r"\d+|bir|iki|uc|dort|bes|alti|yedi|sekiz|dokuz|on|a|an|one|two|three|four|five|six|seven|eight|nine|ten"
+_UNIT = r"gun|hafta|ay|yil|sene|day|week|month|year"
+_LONG_UNIT = r"hafta|ay|yil|sene|week|month|year"  # "geçen gün" is any recent day
+# "3 gün önce", "3 gün önceki", "3 gün öncesinde", "two weeks ago"
+_AGO = re.compile(rf"\b({_COUNT})\s+({_UNIT})s?\s+(?:once(?:ki|si[a-z]*)?|ago)\b")
+# "geçen hafta", "geçen haftaki", "geçen ayki", "last year"
+_LAST = re.compile(rf"\b(?:gecen|last)\s+({_LONG_UNIT})(?:ki)?\b")
+# "dün", "dünkü", "bugünkü", "yesterday's"
+_DAY_WORD = re.compile(r"\b(dun|bugun|yesterday|today)(?:k[iu][a-z]*)?\b")
+_UNIT_DAYS = {"gun": 1, "day": 1, "hafta": 7, "week": 7}
+_UNIT_MONTHS = {"ay": 1, "month": 1, "yil": 12, "sene": 12, "year": 12}
+_DAY_WORDS = {"dun": 1, "yesterday": 1, "bugun": 0, "today": 0}
+# A day in a named month: "geçen ayın 5'inde", "bu ayın 3'ü", "the 5th of last month".
+_MONTH_BACK = {"gecen": 1, "last": 1, "bu": 0, "this": 0}
+_DAY_IN_NAMED_MONTH = (
+    re.compile(r"\b(?P<which>gecen|bu)\s+ayin\s+(?P<day>\d{1,2})(?!\d)"),
+    re.compile(r"\b(?P<which>gecen|bu)\s+ay\s+(?P<day>\d{1,2})\.?\s*'"),
+    re.compile(rf"\b(?P<day>\d{{1,2}}){_ORD}\s+of\s+(?P<which>last|this)\s+month\b"),
+    re.compile(r"\b(?P<which>last|this)\s+month\s+on\s+the\s+(?P<day>\d{1,2})(?!\d)"),
 )
 _NUMBER_WORDS = {
     "bir": 1,
@@ -138,9 +161,12 @@ _NUMBER_WORDS = {
     "nine": 9,
     "ten": 10,
 }
+# A bare day of the month. Turkish: a case ending after an apostrophe
+# ("12'si", "25'i", "12.'de") or written on ("12sinde", "3unde", "1inde",
+# "12siydi", "3uncu"); English: "3rd", "the 21st"; "ayın 5'i".
 _ORDINAL_DAY = re.compile(
-    r"\b(\d{1,2})\s*'\s*[a-z]{1,8}\b"  # Turkish case ending after an apostrophe: 12'si, 25'i
-    r"|\b(\d{1,2})(?:st|nd|rd|th|si|sinde|siydi|inci|nci|unci|uncu|ncu)\b"
+    r"\b(\d{1,2})\.?\s*'\s*[a-z]{1,8}\b"
+    r"|\b(\d{1,2})(?:st|nd|rd|th|s?[iu](?:nd[ae]|n[ae]|yd[iu])?|[iu]?nc[iu])\b"
     r"|\bthe\s+(\d{1,2})(?:st|nd|rd|th)?\b|\bayin\s+(\d{1,2})\b"
 )
 
@@ -198,15 +224,25 @@ def _past_day_of_month(day: int, today: date) -> date | None:
     return None
 
 
+def _months_back(today: date, months: int) -> date:
+    """The same day ``months`` earlier, on the month's last day if it is shorter."""
+    year, month0 = divmod(today.year * 12 + today.month - 1 - months, 12)
+    day = min(today.day, calendar.monthrange(year, month0 + 1)[1])
+    return date(year, month0 + 1, day)
+
+
 def _absolute(folded: str, today: date, need_year: bool) -> DateReading | None:
-    for pattern, order in ((_ISO, "ymd"), (_NUMERIC, "dmy"), (_DAY_MONTH, "dMy"), (_MONTH_DAY, "Mdy")):
+    patterns = ((_ISO, "ymd"), (_YEAR_MONTH_DAY, "yMd"), (_NUMERIC, "dmy"), (_DAY_MONTH, "dMy"), (_MONTH_DAY, "Mdy"))
+    for pattern, order in patterns:
         match = pattern.search(folded)
         if not match:
             continue
         groups = match.groups()
         year: int | None
         if order == "ymd":
-            year, month, day = int(groups[0]), int(groups[1]), int(groups[2])
+            year, month, day = int(groups[0]), int(groups[2]), int(groups[3])
+        elif order == "yMd":
+            year, month, day = int(groups[0]), _MONTHS[groups[1]], int(groups[2])
         elif order == "dmy":
             if groups[2] is None and (need_year or "." not in match.group(0) and "/" not in match.group(0)):
                 continue
@@ -227,7 +263,40 @@ def _absolute(folded: str, today: date, need_year: bool) -> DateReading | None:
     return None
 
 
-def _relative(folded: str, today: date, languages: tuple[str, ...]) -> DateReading | None:
+def _day_in_named_month(folded: str, today: date) -> DateReading | None:
+    for pattern in _DAY_IN_NAMED_MONTH:
+        match = pattern.search(folded)
+        if match:
+            month = _months_back(today.replace(day=1), _MONTH_BACK[match.group("which")])
+            value = _safe_date(month.year, month.month, int(match.group("day")))
+            return DateReading(value, None if value else "invalid")
+    return None
+
+
+def _counted_back(folded: str, today: date) -> DateReading | None:
+    """A count of units back from today: "3 gün önce", "geçen haftaki", "dünkü"."""
+    match = _AGO.search(folded)
+    if match:
+        raw = match.group(1)
+        count, unit = (int(raw) if raw.isdigit() else _NUMBER_WORDS[raw]), match.group(2)
+    elif match := _LAST.search(folded):
+        count, unit = 1, match.group(1)
+    elif match := _DAY_WORD.search(folded):
+        return DateReading(today - timedelta(days=_DAY_WORDS[match.group(1)]))
+    else:
+        return None
+    try:
+        if unit in _UNIT_DAYS:
+            return DateReading(today - timedelta(days=count * _UNIT_DAYS[unit]))
+        return DateReading(_months_back(today, count * _UNIT_MONTHS[unit]))
+    except (OverflowError, ValueError):  # "99999 yıl önce": before year 1
+        return DateReading(None, "invalid")
+
+
+def _relative(folded: str, today: date) -> DateReading | None:
+    named = _day_in_named_month(folded, today)
+    if named:
+        return named
     if _TWO_DAYS_AGO.search(folded):
         return DateReading(today - timedelta(days=2))
     match = _WEEKDAY.search(folded)
@@ -237,19 +306,9 @@ def _relative(folded: str, today: date, languages: tuple[str, ...]) -> DateReadi
         if back == 0 and match.group(1):
             back = 7
         return DateReading(today - timedelta(days=back))
-    match = _RELATIVE.search(folded)
-    if match:
-        import dateparser  # heavy; imported on first use, not at start-up
-
-        base = datetime.combine(today, time(12, 0))
-        phrase = " ".join(str(_NUMBER_WORDS.get(w, w)) for w in match.group(0).split())
-        parsed = dateparser.parse(
-            phrase,
-            languages=list(languages),
-            settings={"PREFER_DATES_FROM": "past", "RELATIVE_BASE": base},
-        )
-        if parsed:
-            return DateReading(parsed.date())
+    counted = _counted_back(folded, today)
+    if counted:
+        return counted
     match = _ORDINAL_DAY.search(folded)
     if match:
         day = int(next(g for g in match.groups() if g))
@@ -258,23 +317,17 @@ def _relative(folded: str, today: date, languages: tuple[str, ...]) -> DateReadi
     return None
 
 
-def read_date(text: str, today: date, languages: tuple[str, ...] = ("tr", "en")) -> DateReading:
+def read_date(text: str, today: date) -> DateReading:
     """Find one date in ``text`` (a bare answer or a whole sentence)."""
     folded = fold_letters(text)
     if not folded:
         return DateReading(None, "unparsed")
-    return (
-        _absolute(folded, today, need_year=False)
-        or _relative(folded, today, languages)
-        or DateReading(None, "unparsed")
-    )
+    return _absolute(folded, today, need_year=False) or _relative(folded, today) or DateReading(None, "unparsed")
 
 
-def read_transaction_date(
-    text: str, today: date, max_age_days: int, languages: tuple[str, ...] = ("tr", "en")
-) -> DateReading:
+def read_transaction_date(text: str, today: date, max_age_days: int) -> DateReading:
     """A transaction date: never in the future, never older than the limit."""
-    reading = read_date(text, today, languages)
+    reading = read_date(text, today)
     if reading.value is None:
         return reading
     if reading.value > today:

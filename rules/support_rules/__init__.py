@@ -10,6 +10,7 @@ of ``rules/``) and import the same facts:
 - ``language``: the supported languages and the fallback;
 - ``masking``: card numbers, IBANs, passwords and codes masked;
 - ``catalogue``: the editors' departments, topics and transaction types
-  (data/catalogue.yml) with fuzzy matching; ``text``: the folding it uses.
+  (data/catalogue.yml) with fuzzy matching; ``text``: the folding it uses;
+  ``inflection``: the Turkish and English forms of the catalogue's words.
 - ``notices``: the editors' notices files, each notice in every language.
 """

@@ -2,7 +2,9 @@
 
 Loaded from data/catalogue.yml; code never repeats its contents. Matching is
 fuzzy (rapidfuzz) over the names and synonyms in both languages, folded to
-plain ASCII so that typos and Turkish written without Turkish letters match.
+plain ASCII so that typos and Turkish written without Turkish letters match,
+and exact over inflected forms of the same words (support_rules.inflection:
+"bonusumu", "çektiğim", "withdrawals"), except for ``ask_only`` entries.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 import yaml
 from rapidfuzz import fuzz, process
 
+from support_rules.inflection import Lexicon
 from support_rules.text import fold
 
 __all__ = ["Catalogue", "Entry", "Match", "load_catalogue"]
@@ -23,6 +26,10 @@ __all__ = ["Catalogue", "Entry", "Match", "load_catalogue"]
 _MIN_SCORE = 85
 # Single words this short are only matched exactly (avoids "yok" ~ "yol").
 _MIN_FUZZY_LEN = 5
+# An inflected form of a phrase scores just under the phrase written as is,
+# so a longer inflected phrase ("yatırım limitimi") beats a shorter plain one
+# inside it ("yatırım").
+_INFLECTED_SCORE = 99.999
 
 
 @dataclass(frozen=True)
@@ -30,6 +37,8 @@ class Entry:
     id: str
     names: dict[str, str]
     synonyms: tuple[str, ...]
+    # Names and synonyms together, by language ("tr", "en").
+    phrases: dict[str, tuple[str, ...]] = field(default_factory=dict)
     department: str | None = None
     faq: tuple[str, ...] = ()
     ask_only: bool = False
@@ -52,13 +61,26 @@ class _Index:
     entries: list[Entry]
     phrases: list[str] = field(default_factory=list)
     owners: list[Entry] = field(default_factory=list)
+    # Phrases whose inflected forms count, split into words, by first word.
+    inflectable: dict[str, list[tuple[tuple[str, ...], Entry]]] = field(default_factory=dict)
+    lexicon: Lexicon = field(init=False)
 
     def __post_init__(self) -> None:
         for entry in self.entries:
-            for phrase in {fold(p) for p in (*entry.names.values(), *entry.synonyms)}:
+            for phrase in sorted({fold(p) for p in (*entry.names.values(), *entry.synonyms)}):
                 if phrase:
                     self.phrases.append(phrase)
                     self.owners.append(entry)
+                    if not entry.ask_only:
+                        split = tuple(phrase.split())
+                        self.inflectable.setdefault(split[0], []).append((split, entry))
+        self.lexicon = Lexicon(
+            (fold(phrase), language)
+            for entry in self.entries
+            if not entry.ask_only
+            for language, phrases in entry.phrases.items()
+            for phrase in phrases
+        )
 
     def best(self, text: str, answer: bool = True) -> Match | None:
         """Best entry for a direct answer (``answer``) or a phrase in a sentence."""
@@ -75,9 +97,25 @@ class _Index:
                 if score >= _MIN_SCORE:
                     # Longer matched phrases are more specific: prefer them on ties.
                     candidates.append(Match(self.owners[idx], score + len(phrase) / 100, phrase))
+        candidates.extend(self._inflected(folded.split()))
         if not candidates:
             return None
         return max(candidates, key=lambda m: m.score)
+
+    def _inflected(self, tokens: list[str]) -> list[Match]:
+        """Phrases of the catalogue written with suffixes ("çekimimi", "para çektiğim")."""
+        forms = [self.lexicon.words_of(token) | {token} for token in tokens]
+        found: list[Match] = []
+        for start, first in enumerate(forms):
+            for word in first:
+                for words, entry in self.inflectable.get(word, ()):
+                    span = tokens[start : start + len(words)]
+                    if len(span) < len(words) or tuple(span) == words:
+                        continue  # too short, or written as is (scored above)
+                    if all(w in forms[start + i] for i, w in enumerate(words)):
+                        phrase = " ".join(words)
+                        found.append(Match(entry, _INFLECTED_SCORE + len(phrase) / 100, phrase))
+        return found
 
 
 def _spans(tokens: list[str], max_len: int) -> Iterable[str]:
@@ -137,10 +175,13 @@ class Catalogue:
 def _entry(raw: dict) -> Entry:
     synonyms = raw.get("synonyms") or {}
     flat = tuple(s for values in synonyms.values() for s in values)
+    names = dict(raw["name"])
+    phrases = {lang: tuple(p for p in (names.get(lang), *synonyms.get(lang, ())) if p) for lang in {*names, *synonyms}}
     return Entry(
         id=raw["id"],
-        names=dict(raw["name"]),
+        names=names,
         synonyms=flat,
+        phrases=phrases,
         department=raw.get("department"),
         faq=tuple(raw.get("faq") or ()),
         ask_only=bool(raw.get("ask_only", False)),

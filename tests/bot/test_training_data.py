@@ -110,3 +110,22 @@ def test_rasa_data_validate_has_no_unexplained_warning() -> None:
             continue
         unexplained.append(warning.group(1))
     assert not unexplained, "\n".join(unexplained)
+
+
+def _examples(path: Path) -> set[str]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    found = set()
+    for item in data.get("nlu") or []:
+        for line in (item.get("examples") or "").splitlines():
+            if line.strip().startswith("- "):
+                found.add(line.strip()[2:].strip().lower())
+    return found
+
+
+def test_the_held_out_sets_share_no_example_with_the_training_data() -> None:
+    training = set().union(*(_examples(path) for path in sorted((ROOT / "data").rglob("*.yml"))))
+    held_out = sorted((ROOT / "tests" / "nlu").glob("*.yml"))
+    assert {path.name for path in held_out} >= {"tr.yml", "en.yml", "blind_tr.yml", "blind_en.yml"}
+    for path in held_out:
+        shared = sorted(_examples(path) & training)
+        assert not shared, f"{path.name} repeats training examples: {shared[:10]}"
