@@ -25,6 +25,7 @@ from .base import ServiceAction
 from .conversation import customer_messages, transcript
 from .core.handoff_client import HandoffError, HandoffUnavailable
 from .core.outbox import Outbox
+from .core.replies import known
 from .core.summary import SummaryInvalid, TriageCase, build_summary, validate_summary
 from .route_request import DESCRIBING_INTENTS
 
@@ -42,12 +43,12 @@ class ActionHandoff(ServiceAction):
         topic = catalogue.topic(tracker.get_slot("topic") or "") or catalogue.fallback_topic
         if topic is None:  # tests/rules/test_catalogue.py keeps one in data/catalogue.yml
             raise ValueError("the catalogue has no fallback topic")
-        iso_date = tracker.get_slot("transaction_date")
+        iso_date = known(tracker.get_slot("transaction_date"))
         case = TriageCase(
             conversation_id=tracker.sender_id,
             channel=tracker.get_latest_input_channel() or "unknown",
             language=fallback_language(tracker.get_slot("language")),
-            username=tracker.get_slot("username"),
+            username=known(tracker.get_slot("username")),
             topic=topic,
             transaction_type=catalogue.transaction_type(tracker.get_slot("transaction_type") or ""),
             transaction_date=date.fromisoformat(iso_date) if iso_date else None,

@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from .base import ServiceAction
 from .conversation import CustomerMessage, customer_messages, faq_id, session_events
+from .core.replies import known
 from .core.routes import ENTRY_INTENTS, decide_route
 from .core.triage import TRIAGE_SLOTS, prefill
 
@@ -66,6 +67,7 @@ class ActionRouteRequest(ServiceAction):
     def _prefill(self, tracker: Tracker, messages: list[CustomerMessage]) -> list[EventType]:
         texts = [m.text for m in messages if m.answered_slot is None and m.intent in DESCRIBING_INTENTS]
         values = prefill(texts, tracker.get_slot("faq_tried") or [], self.services.triage_rules())
-        if tracker.get_slot("username") and "username" not in values:
-            values["username"] = tracker.get_slot("username")
-        return [SlotSet(slot, values.get(slot)) for slot in TRIAGE_SLOTS]
+        username = known(tracker.get_slot("username"))  # a skipped username is asked again
+        if username and "username" not in values:
+            values["username"] = username
+        return [SlotSet(slot, values.get(slot)) for slot in TRIAGE_SLOTS] + [SlotSet("triage_misses", 0)]

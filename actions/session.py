@@ -39,7 +39,15 @@ HANDBACK_RESPONSES = {
     CANCELLED_INTENT: "utter_request_cancelled",
 }
 # Slots that describe one request, forgotten when an agent is done with it.
-REQUEST_SLOTS = TRIAGE_SLOTS + ("route", "faq_tried", "clarified", "requested_slot", "age_attempts")
+REQUEST_SLOTS = TRIAGE_SLOTS + (
+    "route",
+    "faq_tried",
+    "clarified",
+    "requested_slot",
+    "age_attempts",
+    "triage_misses",
+    "confirmation",
+)
 _NOT_CARRIED = ("requested_slot", "session_started_metadata")
 
 

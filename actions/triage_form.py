@@ -2,8 +2,12 @@
 
 The form asks for topic, transaction type, transaction date and username.
 Values are read by actions.core.triage; a value that cannot be read is
-explained and asked again; other values in the same message are taken too;
-a correction ("no, it was the 12th") overwrites what was there.
+explained and asked again; other values in the same message are taken too
+(an answer to another question than the one asked fills its own slot);
+a correction ("no, it was the 12th") overwrites what was there. After two
+answers that fill nothing the bot offers the choices as buttons and a way
+out: "I don't know" skips the slot, asking for a person ends the form with
+the rest unknown. action_check_confirmation lets only a clear yes confirm.
 """
 
 from __future__ import annotations
@@ -21,7 +25,8 @@ from support_rules.tickets import CANCEL_INTENT
 
 from .base import ServiceAction, ServiceFormValidation
 from .conversation import is_answering_now
-from .core.triage import TRIAGE_SLOTS, read_answer, read_mentions
+from .core.replies import MISSES_BEFORE_CHOICES, SKIPPED, confirmation_reply, is_skip, known, wants_person
+from .core.triage import TRIAGE_SLOTS, Reading, read_answer, read_mentions
 
 # Why a value could not be read -> the response that says so.
 ERROR_RESPONSES = {
@@ -35,6 +40,10 @@ ERROR_RESPONSES = {
 }
 # Tried in this order on a bare answer to "what should I change?".
 _CORRECTION_ORDER = ("transaction_date", "transaction_type", "topic", "username")
+# Unreadable answers in a row for the open question (reset once it is answered).
+MISSES_SLOT = "triage_misses"
+# Slots whose choices come from the catalogue -> the response introducing them.
+CHOICE_RESPONSES = {"topic": "utter_choose_topic", "transaction_type": "utter_choose_transaction_type"}
 
 
 class ValidateTriageForm(ServiceFormValidation):
@@ -75,30 +84,64 @@ class ValidateTriageForm(ServiceFormValidation):
 
     def _read(
         self, text: str, intent: str | None, tracker: Tracker, dispatcher: CollectingDispatcher
-    ) -> dict[str, str | None]:
+    ) -> dict[str, Any]:
         rules = self.services.triage_rules()
         requested = tracker.get_slot("requested_slot")
         correcting = intent == "correct"
         mentions = read_mentions(text, rules)
-        values: dict[str, str | None] = {}
-        if requested in TRIAGE_SLOTS:
-            answer = read_answer(requested, text, rules)
-            if answer.value is not None:
-                values[requested] = answer.value
-            elif not (correcting and mentions):
-                self._explain(answer.error, dispatcher)
-                values[requested] = None
-        else:
+        if requested not in TRIAGE_SLOTS:
             # The form was started again to apply a correction.
             if not mentions:
                 mentions = self._bare_correction(text, rules)
             if not mentions:
                 dispatcher.utter_message(response="utter_correction_not_understood")
-            correcting = True
+            return dict(mentions)
+        values: dict[str, Any] = {}
+        # "bilmiyorum" or "temsilci" would pass for a username: these are read first.
+        if wants_person(text, intent):
+            values.update(self._rest_unknown(tracker, requested))
+            values[MISSES_SLOT] = 0
+            return values
+        answer = Reading(SKIPPED) if is_skip(text) else read_answer(requested, text, rules)
+        if answer.value is not None:
+            values[requested] = answer.value
+            values[MISSES_SLOT] = 0
+        else:
+            # Not the answer to this question: perhaps to another one.
+            placed = {slot: value for slot, value in mentions.items() if slot != requested}
+            values.update(placed)
+            if not placed:
+                values[requested] = None  # asked again
+                values[MISSES_SLOT] = self._missed(requested, answer.error, tracker, dispatcher)
+            return values
         for slot, value in mentions.items():
             if slot != requested and (correcting or not tracker.get_slot(slot)):
                 values[slot] = value
         return values
+
+    def _missed(self, slot: str, error: str | None, tracker: Tracker, dispatcher: CollectingDispatcher) -> int:
+        """Count an answer that filled nothing; from the second one on, offer a way forward."""
+        misses = int(tracker.get_slot(MISSES_SLOT) or 0) + 1
+        if misses < MISSES_BEFORE_CHOICES:
+            self._explain(error, dispatcher)
+            return misses
+        language = fallback_language(tracker.get_slot("language"))
+        choice_response = CHOICE_RESPONSES.get(slot)
+        if choice_response:
+            catalogue = self.services.catalogue
+            entries = catalogue.topics if slot == "topic" else catalogue.transaction_types
+            labels = [entry.label(language) for entry in entries]
+            buttons = [{"title": label, "payload": label} for label in labels]
+            dispatcher.utter_message(response=choice_response, buttons=buttons)
+        else:
+            self._explain(error, dispatcher)
+        dispatcher.utter_message(response="utter_triage_way_forward")
+        return misses
+
+    @staticmethod
+    def _rest_unknown(tracker: Tracker, requested: str) -> dict[str, str]:
+        """The customer wants a person: every value still missing is unknown."""
+        return {slot: SKIPPED for slot in TRIAGE_SLOTS if slot == requested or not tracker.get_slot(slot)}
 
     @staticmethod
     def _bare_correction(text: str, rules: Any) -> dict[str, str]:
@@ -115,6 +158,7 @@ class ValidateTriageForm(ServiceFormValidation):
 
 
 def format_date(iso: str | None, language: str | None) -> str:
+    iso = known(iso)
     if not iso:
         return "-"
     value = date.fromisoformat(iso)
@@ -134,7 +178,23 @@ class ActionConfirmTriage(ServiceAction):
             "topic_label": topic.label(language) if topic else "-",
             "transaction_type_label": kind.label(language) if kind else "-",
             "transaction_date_label": format_date(tracker.get_slot("transaction_date"), language),
+            "username": known(tracker.get_slot("username")) or "-",
         }
         response = "utter_confirm_triage_no_transaction" if kind and kind.skips_date else "utter_confirm_triage"
         dispatcher.utter_message(response=response, **labels)
         return []
+
+
+class ActionCheckConfirmation(ServiceAction):
+    """Sets ``confirmation``: clear (hand over), no (ask what to change) or vague (ask again)."""
+
+    def name(self) -> str:
+        return "action_check_confirmation"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        message = tracker.latest_message or {}
+        intent = message.get("intent") or {}
+        reply = confirmation_reply(
+            message.get("text") or "", intent.get("name"), float(intent.get("confidence") or 0.0)
+        )
+        return [SlotSet("confirmation", reply)]

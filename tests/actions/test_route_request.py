@@ -81,3 +81,15 @@ def test_three_unreadable_birth_dates_lead_out(services) -> None:
     tracker = make_tracker([user_event("bilmem", "inform")], {"age_attempts": 3}, latest_action_name="age_form")
     _, result = run(ActionRouteRequest(services), tracker)
     assert slots_of(result) == {"route": "age_way_out", "age_attempts": 0}
+
+
+def test_a_new_triage_starts_without_misses_and_asks_a_skipped_username_again(services) -> None:
+    events = [
+        user_event("para çekme sorunu", "report_problem", timestamp=1),
+    ]
+    slots = {"age_status": "over_18", "username": "unknown", "triage_misses": 2}
+    _, result = run(ActionRouteRequest(services), make_tracker(events, slots))
+    values = slots_of(result)
+    assert values["route"] == "triage"
+    assert values["triage_misses"] == 0
+    assert values["username"] is None
