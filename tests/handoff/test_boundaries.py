@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 import httpx
@@ -11,18 +10,9 @@ import pytest
 import handoff
 from tests.handoff.helpers import bot_headers
 from tests.handoff.test_api_bot import assert_error
+from tests.imports import top_level_imports
 
 FORBIDDEN_IMPORTS = ("rasa", "rasa_sdk", "actions", "bot", "sanic")
-
-
-def _imports(path: Path) -> set[str]:
-    names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            names |= {a.name.split(".")[0] for a in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module.split(".")[0])
-    return names
 
 
 def test_service_never_imports_rasa_actions_or_bot() -> None:
@@ -30,14 +20,14 @@ def test_service_never_imports_rasa_actions_or_bot() -> None:
     files = list(root.rglob("*.py"))
     assert len(files) > 20
     for path in files:
-        assert not _imports(path) & {"rasa", "rasa_sdk", "actions", "bot"}, path
+        assert not top_level_imports(path) & {"rasa", "rasa_sdk", "actions", "bot"}, path
 
 
 def test_services_and_repositories_do_not_import_sanic() -> None:
     root = Path(handoff.__file__).parent
     for package in ("services", "repo"):
         for path in (root / package).rglob("*.py"):
-            assert "sanic" not in _imports(path), path
+            assert "sanic" not in top_level_imports(path), path
 
 
 AGENT_ENDPOINTS = [
