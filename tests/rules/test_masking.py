@@ -27,6 +27,18 @@ def test_luhn_refuses_others(number: str) -> None:
         ("sms kodu 483920", "483920", "sms kodu"),
         ("my code is 123456", "123456", "my code is"),
         ("kodum483920", "483920", "kodum"),
+        # the forms the security review found unmasked (issue 16, finding 8)
+        ("kart 4111.1111.1111.1111 ile", "4111.1111.1111", "**** **** **** 1111"),
+        ("kart  4111  1111  1111  1111", "4111  1111", "**** **** **** 1111"),
+        ("kartno4111111111111111", "4111111111111111", "kartno**** **** **** 1111"),
+        ("IBAN TR33-0006-1005-1978-6457-8413-26", "0006-1005", "TR33 **** **** 1326"),
+        ("iban: tr33.0006.1005.1978.6457.8413.26", "0006.1005", "TR33 **** **** 1326"),
+        ("ibanTR330006100519786457841326", "0006100519786457841326", "TR33 **** **** 1326"),
+        ("CVV2 123", "123", "CVV2 ******"),
+        ("kartın arkasındaki cvc2: 987", "987", "cvc2: ******"),
+        ("PIN kodum 1234", "1234", "PIN kodum ******"),
+        ("sms kodu 483 920 geldi", "483 920", "sms kodu ****** geldi"),
+        ("12.11.2026 tarihinde 4111 1111 1111 1111 ile", "4111 1111 1111", "12.11.2026 tarihinde"),
     ],
 )
 def test_secrets_are_masked(text: str, hidden: str, kept: str) -> None:
@@ -38,7 +50,12 @@ def test_secrets_are_masked(text: str, hidden: str, kept: str) -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        "card 4111-1111-1111-1112 ok",  # fails Luhn: not a card number
+        "order 4111-1111-1111-11 ok",  # too short for a card
+        "sipariş no 1234567890123456",  # no issuer's prefix, no Luhn, not grouped like a card
+        "hata kodu 500 aldım",
+        "12.11.2026 14:30'da şifremi değiştirdim",
+        "şifremi 2024'te değiştirdim",
+        "kodu 0532 123 45 67 numarama gönderin",
         "T-000123 ne durumda",
         "telefonum 05321234567",
         "sms kodu gelmedi",
@@ -56,3 +73,13 @@ def test_secrets_are_masked(text: str, hidden: str, kept: str) -> None:
 )
 def test_ordinary_text_is_left_alone(text: str) -> None:
     assert mask_secrets(text) == text
+
+
+def test_a_mistyped_card_number_after_a_card_word_is_masked_anyway() -> None:
+    """Luhn fails on a mistyped digit, but the rest of the number would leak."""
+    assert mask_secrets("card 4111-1111-1111-1112 ok") == "card **** **** **** 1112 ok"
+
+
+def test_masking_twice_changes_nothing() -> None:
+    once = mask_secrets("kart 4111 1111 1111 1111, IBAN TR33 0006 1005 1978 6457 8413 26, şifrem: Abc123")
+    assert mask_secrets(once) == once
