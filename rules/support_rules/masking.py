@@ -419,6 +419,8 @@ def _secret_value(text: str, folded: str, end: int) -> tuple[int, int] | None:
         core = raw.strip(_EDGE_PUNCT)
         start = token_match.start(2) + lead
         word = _fold(core)
+        if core.startswith("*"):
+            return None  # masked already
         if not any(ch.isalnum() for ch in core):  # "->", "—", ":"
             explicit = explicit or bool(core) or ":" in raw or "=" in raw
             pos = token_match.end(2)

@@ -30,3 +30,10 @@ def test_every_secret_is_masked(line: CorpusLine) -> None:
 @pytest.mark.parametrize("line", WITHOUT_SECRETS, ids=lambda line: line.text[:40])
 def test_every_clean_line_is_untouched(line: CorpusLine) -> None:
     assert mask_secrets(line.text) == line.text
+
+
+@pytest.mark.parametrize("line", WITH_SECRETS + WITHOUT_SECRETS, ids=lambda line: line.text[:40])
+def test_masking_a_masked_line_again_changes_nothing(line: CorpusLine) -> None:
+    """The bot masks, then the service masks again on store and on show."""
+    once = mask_secrets(line.text)
+    assert mask_secrets(once) == once
