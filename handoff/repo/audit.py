@@ -1,4 +1,8 @@
-"""Audit log queries."""
+"""Audit log queries.
+
+Every string in an entry's detail (a resolve or transfer note, a reason,
+an id a client chose) is masked (support_rules.masking) on its way in:
+this is the one place audit entries are written."""
 
 from __future__ import annotations
 
@@ -9,8 +13,20 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.models import AuditEntry
+from support_rules.masking import mask_secrets
 
-__all__ = ["add_audit", "list_audit"]
+__all__ = ["add_audit", "list_audit", "masked_detail"]
+
+
+def masked_detail(value: Any) -> Any:
+    """``value`` with every string in it masked, at any depth."""
+    if isinstance(value, str):
+        return mask_secrets(value)
+    if isinstance(value, dict):
+        return {key: masked_detail(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [masked_detail(item) for item in value]
+    return value
 
 
 async def add_audit(
@@ -23,7 +39,10 @@ async def add_audit(
     ticket_id: int | None = None,
     detail: dict[str, Any] | None = None,
 ) -> None:
-    session.add(AuditEntry(actor=actor, agent_id=agent_id, action=action, ticket_id=ticket_id, detail=detail, at=at))
+    entry = AuditEntry(
+        actor=actor, agent_id=agent_id, action=action, ticket_id=ticket_id, detail=masked_detail(detail), at=at
+    )
+    session.add(entry)
     await session.flush()
 
 

@@ -13,6 +13,7 @@ from handoff.errors import BadRequest, Forbidden
 from handoff.models import Agent, ConversationEvent, utcnow
 from handoff.repo import audit as audit_repo
 from handoff.repo import conversations as conversations_repo
+from support_rules.masking import mask_secrets
 
 __all__ = ["read_transcript", "event_json", "MAX_PAGE"]
 
@@ -23,7 +24,7 @@ def event_json(line: ConversationEvent) -> dict[str, Any]:
     return {
         "id": line.id,
         "kind": line.kind,
-        "text": line.text,
+        "text": mask_secrets(line.text),  # masked when stored; again for rows stored before
         "channel": line.channel,
         "intent": line.intent,
         "confidence": line.confidence,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,7 +17,7 @@ from handoff.repo import tickets as tickets_repo
 from handoff.schemas import SummaryValidator
 from handoff.services.consumer import backfill_ticket
 from handoff.services.queue_positions import QueueRules, place_of
-from support_rules.masking import mask_secrets
+from handoff.services.tickets import masked_summary
 from support_rules.tickets import PRIORITY_RANK, QUEUED, format_ticket_number, parse_ticket_number
 
 __all__ = ["HandoffResult", "create_handoff", "ticket_status", "queue_info"]
@@ -39,16 +38,6 @@ class HandoffResult:
             "queue_position": self.queue_position,
             "expected_wait_seconds": self.expected_wait_seconds,
         }
-
-
-def _masked(summary: dict[str, Any]) -> dict[str, Any]:
-    """A copy with the customer's free text masked again: the bot masks
-    before posting, the service does not rely on it."""
-    stored = copy.deepcopy(summary)
-    stored["description"] = mask_secrets(str(stored.get("description") or ""))
-    for item in stored.get("transcript") or []:
-        item["text"] = mask_secrets(str(item.get("text") or ""))
-    return stored
 
 
 async def queue_info(
@@ -90,7 +79,7 @@ async def create_handoff(
         departments = {d.id for d in await agents_repo.list_departments(session=session)}
         if summary["department"] not in departments:
             raise Unprocessable(f"unknown department: {summary['department']}", code="unknown_department")
-        stored = _masked(summary)
+        stored = masked_summary(summary)  # the bot masks before posting; the service does not rely on it
         try:
             async with session.begin_nested():
                 ticket = await tickets_repo.insert_ticket(

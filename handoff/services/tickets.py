@@ -7,6 +7,7 @@ like a ticket that does not exist (``ticket_not_found``).
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
@@ -20,6 +21,7 @@ from handoff.repo import audit as audit_repo
 from handoff.repo import messages as messages_repo
 from handoff.repo import tickets as tickets_repo
 from handoff.services.queue_positions import QueueRules, queued_places
+from support_rules.masking import mask_secrets
 from support_rules.tickets import ASSIGNED, HANDED_BACK, QUEUED, RESOLVED, parse_ticket_number
 
 __all__ = [
@@ -36,6 +38,7 @@ __all__ = [
     "search",
     "ticket_json",
     "message_json",
+    "masked_summary",
     "mark_delivered",
     "TicketView",
 ]
@@ -87,11 +90,22 @@ def ticket_json(ticket: Ticket) -> dict[str, Any]:
     }
 
 
+def masked_summary(summary: dict[str, Any]) -> dict[str, Any]:
+    """A copy with the customer's free text (description, transcript) masked."""
+    stored = copy.deepcopy(summary)
+    if "description" in stored:
+        stored["description"] = mask_secrets(str(stored.get("description") or ""))
+    for item in stored.get("transcript") or []:
+        if isinstance(item, dict):
+            item["text"] = mask_secrets(str(item.get("text") or ""))
+    return stored
+
+
 def message_json(message: Message) -> dict[str, Any]:
     return {
         "id": message.id,
         "sender": message.sender,
-        "text": message.text,
+        "text": mask_secrets(message.text),  # masked when stored; again for rows stored before
         "agent_id": message.agent_id,
         "created_at": message.created_at.isoformat(),
         "delivered": message.sender != "agent" or message.delivered_at is not None,
@@ -163,8 +177,8 @@ class TicketView:
     def as_json(self) -> dict[str, Any]:
         return {
             **ticket_json(self.ticket),
-            "summary": self.ticket.summary,
-            "resolution_note": self.ticket.resolution_note,
+            "summary": masked_summary(self.ticket.summary),
+            "resolution_note": mask_secrets(self.ticket.resolution_note or "") or None,
             "transcript": [message_json(m) for m in self.messages],
         }
 
@@ -229,6 +243,7 @@ async def _close(
 ) -> Ticket:
     ticket = await _owned(session, agent, number)
     values: dict[str, Any] = {"status": status, stamp: now, "closed_at": now, "updated_at": now}
+    note = None if note is None else mask_secrets(note)
     if note is not None:
         values["resolution_note"] = note
     if not await tickets_repo.transition(
