@@ -501,12 +501,21 @@ def _mask_expiry(text: str) -> str:
     return _EXPIRY_RE.sub(lambda m: m.group("word") + "**/**", text)
 
 
+_DIGIT_RE = re.compile(r"\d")
+_MIN_CARD_DIGITS = 13
+_MIN_IBAN_DIGITS = 4  # every country's IBAN has more
+
+
 def mask_secrets(text: str) -> str:
     """Return ``text`` with card numbers, IBANs, passwords and codes masked."""
     if not text:
         return text
-    masked = _mask_ibans(text)
-    masked = _mask_cards(masked)
-    masked = _mask_expiry(masked)
+    digits = len(_DIGIT_RE.findall(text))
+    masked = text
+    if digits >= _MIN_IBAN_DIGITS:  # most chat lines have none: skip what needs them
+        masked = _mask_ibans(masked)
+        masked = _mask_expiry(masked)
+    if digits >= _MIN_CARD_DIGITS:
+        masked = _mask_cards(masked)
     masked = _mask_keyword_secrets(masked)
     return _mask_password_shapes(masked)
