@@ -1,24 +1,31 @@
 """Masking of secrets customers (and agents) type into a chat.
 
 ``mask_secrets`` is the one function every process applies before text is
-stored, posted or shown. It replaces:
+stored, posted or shown (the bot's tracker store, the summary, every text
+the handoff service stores or shows). It replaces:
 
 - payment card numbers, however they are written (spaces, double spaces,
-  dashes, dots, glued to a word: ``kartno4111111111111111``) when the
-  number is a card (an issuer's prefix and the Luhn check), when it is
-  grouped the way cards are printed (four groups of four), or when a card
-  word comes just before it. Order and ticket numbers, phone numbers,
-  dates and amounts do not pass those checks and stay readable. The
-  masked form keeps the last four digits: ``**** **** **** 1111``;
+  dashes, dots, line breaks, digit by digit, glued to a word:
+  ``kartno4111111111111111``) when the number is a card (an issuer's prefix
+  and the Luhn check), when it is grouped the way cards are printed (four
+  groups of four), or when a card word comes just before it; a card given
+  in two halves in a text about a card. Order and ticket numbers, phone
+  numbers, dates and amounts do not pass those checks and stay readable.
+  The masked form keeps the last four digits: ``**** **** **** 1111``;
+- card expiry dates after their keyword ("SKT 12/27", "exp 0729"): ``**/**``;
 - IBANs with spaces, dashes or dots, in either case, glued to a word: the
   country's IBAN length and the mod-97 check (or, for an all-digit account
-  part, the length alone) decide; masked as ``TR33 **** **** 1326``;
+  part written as an IBAN, the length alone) decide; ``TR33 **** **** 1326``;
 - passwords, one-time codes, PINs and card security codes (``CVV2 123``)
   introduced by a keyword: the value after the keyword (and a few filler
   words such as "kodum", "is", "şu") becomes ``******``. A value is a
   secret when it holds a digit or a symbol, or follows ``:`` or ``=``;
   ordinary words ("şifremi unuttum", "the code is wrong"), dates, times,
-  amounts, durations and ticket numbers after a keyword are not.
+  amounts, durations, phone and ticket numbers after a keyword are not.
+  In a text about a password, anything shaped like one (8+ characters of
+  three kinds: "BlueFish#88") is masked wherever it stands.
+
+Masking a masked text again changes nothing.
 """
 
 from __future__ import annotations
@@ -492,7 +499,7 @@ _EXPIRY_RE = re.compile(
     r"""(?P<word>(?<![^\W\d_])(?:skt|s\.k\.t\.?|son[ \t]+kul(?:lanma|lanim|\.)?(?:[ \t]+tarihi)?|
         exp|expiry|expires|expiring|expiration(?:[ \t]+date)?|valid[ \t]+(?:thru|through|until)|
         gecerlilik(?:[ \t]+tarihi)?|ge\u00e7erlilik(?:[ \t]+tarihi)?)(?:[ \t]*[:=\-]|[ \t]+is)?[ \t]*\(?)
-        (?P<value>(?:0[1-9]|1[0-2])[ \t]?[/.\-][ \t]?(?:20)?\d\d|(?:0[1-9]|1[0-2])(?:20)?\d\d)(?!\d)""",
+        (?P<value>(?:0?[1-9]|1[0-2])[ \t]?[/.\-][ \t]?(?:20)?\d\d|(?:0[1-9]|1[0-2])(?:20)?\d\d)(?!\d)""",
     re.IGNORECASE | re.VERBOSE,
 )
 

@@ -39,6 +39,11 @@ def test_luhn_refuses_others(number: str) -> None:
         ("PIN kodum 1234", "1234", "PIN kodum ******"),
         ("sms kodu 483 920 geldi", "483 920", "sms kodu ****** geldi"),
         ("12.11.2026 tarihinde 4111 1111 1111 1111 ile", "4111 1111 1111", "12.11.2026 tarihinde"),
+        ("card 3530111333300000 exp 1/28", "1/28", "exp **/**"),
+        ("SKT: 11/29 CVV:123", "11/29", "SKT: **/** CVV:******"),
+        ("IBAN'ım DE89 3704 0044 0532 0130 00", "3704 0044", "DE89 **** **** 3000"),
+        ("my otp is 8 4 2 1 9 3", "8 4 2 1 9 3", "my otp is ******"),
+        ("password:correcthorse", "correcthorse", "password:******"),
     ],
 )
 def test_secrets_are_masked(text: str, hidden: str, kept: str) -> None:
@@ -56,6 +61,15 @@ def test_secrets_are_masked(text: str, hidden: str, kept: str) -> None:
         "12.11.2026 14:30'da şifremi değiştirdim",
         "şifremi 2024'te değiştirdim",
         "kodu 0532 123 45 67 numarama gönderin",
+        # what agents write
+        "Lütfen kart numaranızı veya CVV kodunuzu paylaşmayın",
+        "Please never share your PIN or password with anyone",
+        "Your code expires in 5 minutes",
+        "Şifreniz en az 8 karakter olmalı",
+        "Müşteri hizmetleri 0850 123 45 67",
+        "Transaction ID 20261120123456789",
+        "ödeme 1234 5678 9012 numaralı işlemde",
+        "Error code 0x80070005 on login",
         "T-000123 ne durumda",
         "telefonum 05321234567",
         "sms kodu gelmedi",
