@@ -7,8 +7,10 @@ import pytest
 from bench import masking
 
 
-def test_the_report_counts_the_corpus_and_prints_both_rates(capsys: pytest.CaptureFixture[str], tmp_path) -> None:
-    masking.OUT = tmp_path / "masking.json"
+def test_the_report_counts_the_corpus_and_prints_both_rates(
+    capsys: pytest.CaptureFixture[str], tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(masking, "OUT", tmp_path / "masking.json")
     masking.main()
     out = capsys.readouterr().out
     figures = masking.report()
