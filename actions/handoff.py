@@ -102,7 +102,8 @@ class ActionHandoff(ServiceAction):
                 logger.log(level, "handoff of %s neither delivered nor kept: %s", tracker.sender_id, exc)
                 dispatcher.utter_message(response="utter_handoff_failed")
                 return []
-            self._mark(outbox.mark_failed, key, str(exc))
+            # refused (4xx): a dead letter for a supervisor, never retried on its own
+            self._mark(outbox.mark_failed if isinstance(exc, HandoffUnavailable) else outbox.mark_dead, key, str(exc))
             logger.log(level, "handoff of %s kept in the outbox: %s", tracker.sender_id, exc)
             dispatcher.utter_message(response="utter_handoff_delayed")
             return [ConversationPaused()]

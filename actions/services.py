@@ -38,7 +38,11 @@ class Services:
 
     @cached_property
     def outbox(self) -> Outbox:
-        return Outbox(self.settings.outbox_url)
+        return Outbox(
+            self.settings.outbox_url,
+            retry_seconds=self.settings.outbox_retry_seconds,
+            max_retry_seconds=self.settings.outbox_max_retry_seconds,
+        )
 
     @cached_property
     def handoff_client(self) -> HandoffClient:

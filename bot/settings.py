@@ -16,6 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from support_rules.limits import MAX_MESSAGE_CHARS
+from support_rules.retention import PURGE_AFTER_DAYS, PURGE_AFTER_DAYS_VARIABLE
 
 __all__ = ["Settings", "get_settings", "ROOT"]
 
@@ -25,6 +26,13 @@ ROOT = Path(__file__).resolve().parents[1]
 def _positive_int(raw: str | None, default: int) -> int:
     try:
         return max(1, int(raw)) if raw is not None else default
+    except ValueError:
+        return default
+
+
+def _days(raw: str | None, default: int) -> int:
+    try:
+        return max(0, int(raw)) if raw else default
     except ValueError:
         return default
 
@@ -44,6 +52,11 @@ class Settings:
     channel_notices_path: Path
     # the Rasa server bot/shell.py talks to
     rasa_url: str
+    # the endpoints file Rasa runs with (its tracker store and event broker,
+    # purged by bot/retention.py), relative to the working directory
+    endpoints_path: Path = Path("endpoints.yml")
+    # Rasa's stores forget a conversation this long after its last event
+    purge_after_days: int = PURGE_AFTER_DAYS
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -55,6 +68,8 @@ class Settings:
             webchat_origins=env.get("WEBCHAT_ORIGINS") or None,
             channel_notices_path=Path(env.get("CHANNEL_NOTICES") or ROOT / "data" / "channel_notices.yml"),
             rasa_url=(env.get("RASA_URL") or "http://127.0.0.1:5005").rstrip("/"),
+            endpoints_path=Path(env.get("RASA_ENDPOINTS") or "endpoints.yml"),
+            purge_after_days=_days(env.get(PURGE_AFTER_DAYS_VARIABLE), PURGE_AFTER_DAYS),
         )
 
 

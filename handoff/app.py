@@ -29,6 +29,7 @@ from handoff.services.login_limits import LoginLimiter
 from handoff.services.queue_notices import QueueNotifier
 from handoff.services.queue_positions import QueueRules
 from handoff.services.rasa_channel import RasaChannel
+from handoff.services.retention import RetentionJob
 from handoff.settings import Settings
 
 __all__ = ["create_app"]
@@ -131,6 +132,34 @@ def setup_queue_notices(app: Sanic, settings: Settings, enabled: bool) -> None:
                 await task
 
 
+def setup_retention(app: Sanic, settings: Settings, enabled: bool) -> None:
+    """Retention in the background, every HANDOFF_RETENTION_INTERVAL seconds
+    (handoff.services.retention); ``serve`` turns it on."""
+    if not enabled or settings.retention_interval_seconds <= 0:
+        return
+
+    @app.after_server_start
+    async def _start_retention(app: Sanic, _loop: Any = None) -> None:
+        job = RetentionJob(
+            sessionmaker=app.ctx.sessionmaker,
+            interval_seconds=settings.retention_interval_seconds,
+            archive_after_days=settings.archive_after_days,
+            purge_after_days=settings.purge_after_days,
+            login_window_seconds=settings.login_window_seconds,
+            abandon_after_seconds=settings.abandon_after_seconds,
+            bus=app.ctx.bus,
+        )
+        app.ctx.retention_task = asyncio.create_task(job.run())
+
+    @app.before_server_stop
+    async def _stop_retention(app: Sanic, _loop: Any = None) -> None:
+        task = getattr(app.ctx, "retention_task", None)
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
 def setup_event_consumer(app: Sanic, settings: Settings, enabled: bool | None = None) -> None:
     """Follow Rasa's event broker in the background (``handoff.broker``):
     transcripts of every conversation, customer messages to their tickets.
@@ -171,6 +200,7 @@ def create_app(
     name: str = "handoff",
     consume_events: bool | None = None,
     queue_notices: bool = False,
+    retention: bool = False,
 ) -> Sanic:
     app = Sanic(name)
     app.config.REQUEST_MAX_SIZE = settings.max_body_bytes
@@ -183,6 +213,7 @@ def create_app(
     setup_errors(app)
     setup_headers(app)
     setup_event_consumer(app, settings, consume_events)
+    setup_retention(app, settings, retention)
     for bp in BLUEPRINTS:
         app.blueprint(bp)
     app.blueprint(conversations_bp)

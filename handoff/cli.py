@@ -33,7 +33,7 @@ def _serve(settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
-    app = create_app(settings, queue_notices=True)
+    app = create_app(settings, queue_notices=True, retention=True)
     # one process per replica; replicas share live updates through
     # PostgreSQL (handoff/live_bus.py), so scale by running more of them
     app.run(host=settings.host, port=settings.port, single_process=True, motd=False, access_log=False)
@@ -91,12 +91,16 @@ async def _retention(settings: Settings, archive_days: int, purge_days: int) -> 
                 archive_after_days=archive_days,
                 purge_after_days=purge_days,
                 login_window_seconds=settings.login_window_seconds,
+                abandon_after_seconds=settings.abandon_after_seconds,
             )
     finally:
         await engine.dispose()
     print(
+        f"abandoned {result.abandoned} ticket(s) of customers gone, "
         f"archived {result.archived} ticket(s), purged {result.purged} ticket(s), "
-        f"forgot {result.login_failures} failed log-in(s) older than {settings.login_window_seconds} s"
+        f"forgot {result.login_failures} failed log-in(s) older than {settings.login_window_seconds} s, "
+        f"{result.transcript_lines} transcript line(s) and {result.audit_details} audit detail(s) "
+        f"older than {purge_days} days"
     )
     return 0
 
@@ -183,7 +187,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     sub.add_parser("follow", help="follow Rasa's event broker only (transcripts, customer messages to tickets)")
     sub.add_parser("bootstrap", help="migrate, create departments and demo agents, print credentials")
-    ret = sub.add_parser("retention", help="archive and purge old closed tickets")
+    ret = sub.add_parser(
+        "retention", help="abandon tickets of customers gone, archive and purge old tickets, transcripts, audit details"
+    )
     ret.add_argument("--archive-after-days", type=int, default=None)
     ret.add_argument("--purge-after-days", type=int, default=None)
     ca = sub.add_parser("create-agent", help="create an agent (password read from stdin)")

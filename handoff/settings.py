@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 from support_rules.language import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES
 from support_rules.limits import MAX_MESSAGE_CHARS
+from support_rules.retention import PURGE_AFTER_DAYS, PURGE_AFTER_DAYS_VARIABLE
 
 __all__ = ["Settings", "SettingsError", "load_settings", "setting_fields", "REPO_ROOT"]
 
@@ -148,7 +149,11 @@ class Settings:
         "HANDOFF_DEFAULT_HANDLE_SECONDS", 300, "assumed seconds per ticket when none was claimed in the window"
     )
     archive_after_days: int = setting("HANDOFF_ARCHIVE_AFTER_DAYS", 30, "closed tickets are archived after")
-    purge_after_days: int = setting("HANDOFF_PURGE_AFTER_DAYS", 365, "archived tickets are purged after")
+    purge_after_days: int = setting(
+        PURGE_AFTER_DAYS_VARIABLE,
+        PURGE_AFTER_DAYS,
+        "archived tickets, transcripts and audit details are purged after (the age of every store)",
+    )
     abandon_after_seconds: int = setting(
         "HANDOFF_ABANDON_AFTER_SECONDS",
         86400,
@@ -206,6 +211,10 @@ class Settings:
         "HANDOFF_LIVE_BUS", "auto", "live updates: auto, postgres, memory", parse=_choice("auto", "postgres", "memory")
     )
     live_channel: str = setting("HANDOFF_LIVE_CHANNEL", "handoff_live", "the NOTIFY channel", parse=_identifier)
+    # retention (handoff.services.retention) run by every `serve` replica
+    retention_interval_seconds: float = setting(
+        "HANDOFF_RETENTION_INTERVAL", 86400.0, "how often serve runs retention, seconds; 0: only the command"
+    )
 
 
 def setting_fields() -> list[dataclasses.Field[Any]]:

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from support_rules.retention import PURGE_AFTER_DAYS, PURGE_AFTER_DAYS_VARIABLE
+
 from .outbox import outbox_url
 
 __all__ = ["Settings", "get_settings"]
@@ -30,7 +32,9 @@ class Settings:
     username_pattern: str
     transaction_max_age_days: int
     timezone: str
-    outbox_retry_seconds: float  # the outbox worker's pause between passes
+    outbox_retry_seconds: float  # the outbox worker's pause between passes, and the first retry delay
+    outbox_max_retry_seconds: float = 3600.0  # a failing handoff's delay doubles up to this
+    purge_after_days: int = PURGE_AFTER_DAYS  # the outbox forgets every handoff older than this
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> Settings:
@@ -49,6 +53,8 @@ class Settings:
             transaction_max_age_days=int(env.get("TRANSACTION_MAX_AGE_DAYS", "180")),
             timezone=env.get("SUPPORT_TIMEZONE", "Europe/Istanbul"),
             outbox_retry_seconds=float(env.get("OUTBOX_RETRY_SECONDS", "5")),
+            outbox_max_retry_seconds=float(env.get("OUTBOX_MAX_RETRY_SECONDS", "3600")),
+            purge_after_days=int(env.get(PURGE_AFTER_DAYS_VARIABLE) or PURGE_AFTER_DAYS),
         )
 
 

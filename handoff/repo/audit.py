@@ -6,16 +6,17 @@ this is the one place audit entries are written."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import CursorResult, false, null, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.models import AuditEntry
 from support_rules.masking import mask_secrets
 
-__all__ = ["add_audit", "list_audit", "masked_detail"]
+__all__ = ["add_audit", "list_audit", "masked_detail", "scrub_details"]
 
 
 def masked_detail(value: Any) -> Any:
@@ -55,3 +56,17 @@ async def list_audit(
     if action is not None:
         stmt = stmt.where(AuditEntry.action == action)
     return list((await session.execute(stmt.limit(limit))).scalars())
+
+
+async def scrub_details(*, session: AsyncSession, before: datetime, ticket_ids: Sequence[int] = ()) -> int:
+    """Forget the details (notes, queries, conversation ids) of entries older
+    than ``before`` or about the tickets ``ticket_ids``; who did what when
+    stays. The number of entries changed."""
+    about = AuditEntry.ticket_id.in_(list(ticket_ids)) if ticket_ids else false()
+    stmt = (
+        update(AuditEntry)
+        .where(AuditEntry.detail.is_not(None), or_(AuditEntry.at < before, about))
+        .values(detail=null())
+        .execution_options(synchronize_session=False)
+    )
+    return int(cast(CursorResult[Any], await session.execute(stmt)).rowcount or 0)

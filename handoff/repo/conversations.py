@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.db import insert_for
@@ -24,6 +25,7 @@ __all__ = [
     "lock_conversation",
     "lock_cursor",
     "set_cursor",
+    "purge_conversations_before",
 ]
 
 
@@ -131,3 +133,22 @@ async def set_cursor(*, session: AsyncSession, name: str, position: int) -> None
     await session.execute(
         update(BrokerCursor).where(BrokerCursor.name == name).values(position=position, updated_at=utcnow())
     )
+
+
+async def purge_conversations_before(*, session: AsyncSession, cutoff: datetime) -> int:
+    """Delete the transcripts of conversations whose last line is older than
+    ``cutoff`` and that no ticket refers to any more (a ticket's own
+    conversation goes with it, when the ticket is purged). The number of
+    lines deleted."""
+    stale = (
+        select(ConversationEvent.conversation_id)
+        .group_by(ConversationEvent.conversation_id)
+        .having(func.max(ConversationEvent.timestamp) < cutoff)
+    )
+    ticketed = select(Ticket.conversation_id)
+    stmt = (
+        delete(ConversationEvent)
+        .where(ConversationEvent.conversation_id.in_(stale), ConversationEvent.conversation_id.not_in(ticketed))
+        .execution_options(synchronize_session=False)
+    )
+    return int(cast(CursorResult[Any], await session.execute(stmt)).rowcount or 0)

@@ -238,17 +238,20 @@ async def archive_closed_before(*, session: AsyncSession, cutoff: datetime, now:
     return int(result.rowcount or 0)
 
 
-async def purge_archived_before(*, session: AsyncSession, cutoff: datetime) -> int:
-    doomed = select(Ticket.id).where(Ticket.archived_at.is_not(None), Ticket.closed_at < cutoff)
-    await session.execute(
-        delete(Message).where(Message.ticket_id.in_(doomed)).execution_options(synchronize_session=False)
+async def purge_archived_before(*, session: AsyncSession, cutoff: datetime) -> list[int]:
+    """Delete archived tickets closed before ``cutoff`` with their messages;
+    the ids deleted (their audit entries lose their details)."""
+    doomed = list(
+        (
+            await session.execute(
+                select(Ticket.id).where(Ticket.archived_at.is_not(None), Ticket.closed_at < cutoff).order_by(Ticket.id)
+            )
+        ).scalars()
     )
-    result = cast(
-        CursorResult[Any],
+    for start in range(0, len(doomed), 500):
+        chunk = doomed[start : start + 500]
         await session.execute(
-            delete(Ticket)
-            .where(Ticket.archived_at.is_not(None), Ticket.closed_at < cutoff)
-            .execution_options(synchronize_session=False)
-        ),
-    )
-    return int(result.rowcount or 0)
+            delete(Message).where(Message.ticket_id.in_(chunk)).execution_options(synchronize_session=False)
+        )
+        await session.execute(delete(Ticket).where(Ticket.id.in_(chunk)).execution_options(synchronize_session=False))
+    return doomed

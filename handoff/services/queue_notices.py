@@ -14,8 +14,8 @@ has been silent longer than ``abandon_after_seconds``
 (``HANDOFF_ABANDON_AFTER_SECONDS``; ``handoff.services.abandon``), so the
 positions it tells already count without them. The notifier is the
 periodic job for this because it runs in every ``serve`` replica all the
-time and walks the queue anyway; retention is a command an operator
-schedules daily, and only for closed tickets.
+time and walks the queue anyway; retention, once a day, applies the same
+rule (``handoff.services.retention``), also when this one is off.
 """
 
 from __future__ import annotations

@@ -131,14 +131,19 @@ async def queue_for(
 ) -> dict[str, Any]:
     """Queued tickets of the agent's departments with position and expected
     wait, and the agent's own open tickets."""
+    now = now or utcnow()
     places = await queued_places(
-        session=session, rules=rules, now=now or utcnow(), departments=visible_departments(agent), limit=200
+        session=session, rules=rules, now=now, departments=visible_departments(agent), limit=200
     )
     items = [
         {**ticket_json(p.ticket), "queue_position": p.position, "expected_wait_seconds": p.expected_wait_seconds}
         for p in places
     ]
     mine = await tickets_repo.list_assigned(session=session, agent_id=agent.id)
+    # the listing shows usernames: who saw which tickets, by number only
+    await _audit(
+        session, agent, "list_queue", None, now, tickets=[p.ticket.number for p in places] + [t.number for t in mine]
+    )
     return {QUEUED: items, "mine": [ticket_json(t) for t in mine]}
 
 
@@ -322,7 +327,7 @@ async def search(
             return []
     start = _day(date_from, "from") if date_from else None
     end = _day(date_to, "to") + timedelta(days=1) if date_to else None
-    return await tickets_repo.search_tickets(
+    found = await tickets_repo.search_tickets(
         session=session,
         departments=visible_departments(agent),
         username=username or None,
@@ -330,3 +335,13 @@ async def search(
         created_from=start,
         created_to=end,
     )
+    await _audit_search(session, agent, found, username=username, number=number, date_from=date_from, date_to=date_to)
+    return found
+
+
+async def _audit_search(session: AsyncSession, agent: Agent, found: list[Ticket], **query: str | None) -> None:
+    """Who searched for what and which tickets it showed (by number; the
+    usernames are on the tickets). Retention forgets the details with the
+    rest at the purge age."""
+    asked = {name: value for name, value in query.items() if value}
+    await _audit(session, agent, "search", None, utcnow(), query=asked, tickets=[t.number for t in found])

@@ -13,4 +13,5 @@ of ``rules/``) and import the same facts:
   (data/catalogue.yml) with fuzzy matching; ``text``: the folding it uses;
   ``inflection``: the Turkish and English forms of the catalogue's words.
 - ``notices``: the editors' notices files, each notice in every language.
+- ``retention``: the one age after which every store forgets a conversation.
 """

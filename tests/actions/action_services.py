@@ -32,6 +32,8 @@ class HandoffServiceDouble:
         self.by_key: dict[tuple[str, str], str] = {}
         self.received: list[dict[str, Any]] = []
         self.fail_with: int | None = None
+        self.fail_for: dict[str, int] = {}  # conversation id -> the status it answers
+        self.attempts: list[str] = []  # the conversation id of every post, in order
         self.port: int | None = None
         self._loop = asyncio.new_event_loop()
         self._runner: web.AppRunner | None = None
@@ -48,6 +50,10 @@ class HandoffServiceDouble:
         if self.fail_with:
             return web.json_response({"error": {"code": "failure", "message": "failure"}}, status=self.fail_with)
         body = await request.json()
+        self.attempts.append(body["conversation_id"])
+        if body["conversation_id"] in self.fail_for:
+            status = self.fail_for[body["conversation_id"]]
+            return web.json_response({"error": {"code": "invalid_summary", "message": "refused"}}, status=status)
         key = (body["conversation_id"], request.headers.get("Idempotency-Key", ""))
         self.received.append(body)
         status = 200

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 from action_services import make_services
 from trackers import handoff_tracker, responses_of, run, slots_of
@@ -31,12 +32,13 @@ def test_handoff_with_the_service_down_is_kept_and_delivered_later(tmp_path, han
     dispatcher, events = run(ActionHandoff(services), handoff_tracker())
     assert responses_of(dispatcher) == ["utter_handoff_delayed"]
     assert events == [{"event": "pause", "timestamp": None}]
-    assert len(services.outbox.pending()) == 1
+    later = time.time() + 60  # after the retry delay
+    assert len(services.outbox.pending(now=later)) == 1
 
     from actions.outbox_worker import deliver_pending
 
     handoff_service.start()
-    assert asyncio.run(deliver_pending(services.outbox, services.handoff_client)) == 1
+    assert asyncio.run(deliver_pending(services.outbox, services.handoff_client, now=later)) == 1
     assert len(handoff_service.tickets) == 1
 
 
@@ -45,7 +47,9 @@ def test_handoff_rejected_is_kept_for_review(tmp_path, handoff_service) -> None:
     handoff_service.fail_with = 422
     dispatcher, _ = run(ActionHandoff(services), handoff_tracker())
     assert responses_of(dispatcher) == ["utter_handoff_delayed"]
-    assert services.outbox.pending()[0].attempts == 1
+    assert services.outbox.pending() == []  # refused: not retried on its own
+    [letter] = services.outbox.dead_letters()
+    assert letter.attempts == 1 and "422" in letter.error
 
 
 # the outbox's database unreachable (nothing listens on port 1)

@@ -244,3 +244,25 @@ async def test_supervisor_stats(sessionmaker: Maker, seed) -> None:
     assert by["finance"]["wait_seconds"]["count"] == 1
     assert by["finance"]["wait_seconds"]["p50"] == pytest.approx(1800, abs=2)  # oldest first
     assert stats["total"]["queue_length"] == 3
+
+
+async def test_searches_and_queue_listings_are_audited(sessionmaker: Maker, seed) -> None:
+    """They show usernames: who looked, for what, which tickets they saw (by
+    number; no username of the results in the entry)."""
+    first = await create(sessionmaker, "s1", conversation_id="aud-1", username="ayse_k")
+    second = await create(sessionmaker, "s2", conversation_id="aud-2", username="mehmet_y")
+    fin = seed.agents["fin"]
+    async with sessionmaker() as s, s.begin():
+        found = await tickets.search(session=s, agent=fin, username="ayse_k", date_from="2020-01-01")
+        await tickets.queue_for(session=s, agent=fin, rules=RULES)
+    assert [t.id for t in found] == [first.ticket.id]
+    async with sessionmaker() as s:
+        searched = await audit_repo.list_audit(session=s, action="search")
+        listed = await audit_repo.list_audit(session=s, action="list_queue")
+    assert [(a.actor, a.agent_id, a.ticket_id) for a in searched] == [("fin", fin.id, None)]
+    assert searched[0].detail == {
+        "query": {"username": "ayse_k", "date_from": "2020-01-01"},
+        "tickets": [first.ticket.number],
+    }
+    assert [(a.actor, a.detail) for a in listed] == [("fin", {"tickets": [first.ticket.number, second.ticket.number]})]
+    assert "mehmet_y" not in repr(listed[0].detail) and listed[0].at is not None
