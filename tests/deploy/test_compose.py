@@ -212,7 +212,7 @@ def test_the_local_topology_changes_only_addresses() -> None:
 
 def test_rasa_accepts_the_command_line() -> None:
     args = SERVICES["rasa"]["command"][-1].removeprefix("exec ")
-    variables = {"RASA_AUTH_TOKEN": "x", "RASA_PORT": "5005"}
+    variables = {"RASA_JWT_SECRET": "x", "RASA_PORT": "5005"}
     argv = [re.sub(r'"\$([A-Z_]+)"', lambda m: variables[m.group(1)], a) for a in args.split()]
     assert argv[:2] == ["rasa", "run"]
     check = (
