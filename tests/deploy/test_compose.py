@@ -242,3 +242,32 @@ def test_images_copy_files_that_exist(dockerfile: str) -> None:
             assert (ROOT / source).exists(), f"{dockerfile}: {source}"
     builds = {s["build"]["dockerfile"] for s in SERVICES.values() if "build" in s}
     assert f"deploy/{dockerfile}" in builds
+
+
+def _networks(service: str) -> set[str]:
+    return set(SERVICES[service].get("networks") or ["default"])
+
+
+def test_the_action_server_is_reachable_only_from_rasa() -> None:
+    """The action server trusts whatever tracker it is sent: nothing but
+    Rasa may reach it (issue 16, finding 6)."""
+    actions = SERVICES["actions"]
+    assert "ports" not in actions and "expose" not in actions  # no published port
+    assert _networks("actions") == {"actions"} and SPEC["networks"]["actions"]["internal"] is True
+    on_its_network = {name for name in SERVICES if "actions" in _networks(name)}
+    assert on_its_network == {"actions", "proxy", "postgres"}  # its way out: the handoff service, the outbox
+    # the proxy's listener for it lets through only the header Rasa sends
+    template = NGINX_TEMPLATE.read_text(encoding="utf-8")
+    listener = template.split("listen ${PROXY_ACTIONS_PORT};", 1)[1].split("\nserver {", 1)[0]
+    check = 'if ($http_authorization != "Bearer ${ACTION_SERVER_TOKEN}") {\n        return 403;'
+    assert check in listener and listener.index(check) < listener.index("proxy_pass http://actions;")
+    endpoints = yaml.safe_load((ROOT / "deploy" / "endpoints.cluster.yml").read_text(encoding="utf-8"))
+    assert endpoints["action_endpoint"]["headers"] == {"Authorization": "Bearer ${ACTION_SERVER_TOKEN}"}
+    holders = {name for name in SERVICES if "ACTION_SERVER_TOKEN" in env(name)}
+    assert holders == {"rasa", "proxy"} and env("rasa")["ACTION_SERVER_TOKEN"] == env("proxy")["ACTION_SERVER_TOKEN"]
+
+
+def test_rasa_api_takes_a_jwt_only() -> None:
+    command = " ".join(SERVICES["rasa"]["command"])
+    assert '--jwt-secret "$RASA_JWT_SECRET" --jwt-method HS256' in command and "--auth-token" not in command
+    assert env("rasa")["RASA_JWT_SECRET"] == env("handoff")["RASA_JWT_SECRET"]
