@@ -25,6 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from support_rules.identity import CONVERSATION_HEADER, header_value
 from support_rules.rasa_auth import JWT_METHOD, rasa_api_headers
 from support_rules.tickets import TICKET_NUMBER_PATTERN
 
@@ -231,10 +232,10 @@ class LiveStack:
         )
         return done.stdout.strip()
 
-    def ticket_status(self, number: str) -> dict:
-        return request(
-            f"{self.handoff_url}/api/v1/tickets/{number}/status", headers={"Authorization": f"Bearer {SERVICE_TOKEN}"}
-        )
+    def ticket_status(self, number: str, sender: str) -> dict:
+        """The status the bot is told when ``sender``'s conversation asks."""
+        headers = {"Authorization": f"Bearer {SERVICE_TOKEN}", CONVERSATION_HEADER: header_value(sender)}
+        return request(f"{self.handoff_url}/api/v1/tickets/{number}/status", headers=headers)
 
     # an agent over the handoff API ---------------------------------------------
 

@@ -18,6 +18,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from support_rules.catalogue import Entry
+from support_rules.identity import USERNAME_TYPED, USERNAME_VERIFIED
 from support_rules.language import fallback_language
 from support_rules.limits import MAX_DESCRIPTION_CHARS
 from support_rules.masking import mask_secrets
@@ -32,7 +33,7 @@ _MAX_TEXT = 4096
 
 def username_source(verified: bool) -> str:
     """The summary's ``username_source`` (schemas/handoff_summary.schema.json)."""
-    return "verified_token" if verified else "typed"
+    return USERNAME_VERIFIED if verified else USERNAME_TYPED
 
 
 class SummaryInvalid(ValueError):

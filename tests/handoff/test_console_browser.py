@@ -11,7 +11,7 @@ from playwright.async_api import Browser, Page, expect
 
 from tests.handoff.customer_lines import customer_writes
 from tests.handoff.factories import summary
-from tests.handoff.helpers import PASSWORD, bot_headers, login
+from tests.handoff.helpers import PASSWORD, bot_headers, login, status_headers
 
 XSS = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">'
 
@@ -71,7 +71,7 @@ async def test_agent_handles_a_ticket_live(browser: Browser, server, client: htt
 
     assert await page.evaluate("window.__pwned") is None
     assert dialogs == []
-    status = (await client.get(f"/api/v1/tickets/{number}/status", headers=bot_headers())).json()
+    status = (await client.get(f"/api/v1/tickets/{number}/status", headers=status_headers("conv-browser"))).json()
     assert status["status"] == "resolved"
 
 
