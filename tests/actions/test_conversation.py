@@ -12,7 +12,9 @@ TRIGGERED = {"is_external": True}
 
 def _customer_texts(events) -> tuple[list[str], list[str]]:
     tracker = make_tracker(events)
-    return [m.text for m in customer_messages(tracker)], [line.text for line in transcript(tracker) if line.sender == "customer"]
+    return [m.text for m in customer_messages(tracker)], [
+        line.text for line in transcript(tracker) if line.sender == "customer"
+    ]
 
 
 def test_an_intent_the_service_triggers_is_not_a_customer_line() -> None:

@@ -44,8 +44,6 @@ def test_status_with_the_service_down(services) -> None:
 # against the real handoff service (issue 16, finding 11) ------------------------
 
 
-
-
 RESPONSES = yaml.safe_load((ROOT / "domain" / "responses.yml").read_text(encoding="utf-8"))["responses"]
 
 
@@ -62,7 +60,9 @@ def _said(message: dict, language: str) -> str:
 @pytest.fixture(scope="module")
 def handoff(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
     stack = LiveStack(tmp_path_factory.mktemp("handoff"), extra_env={"HANDOFF_EVENTS_SOURCE": "off", "RASA_URL": ""})
-    subprocess.run([str(HANDOFF_PY), "-m", "handoff", "bootstrap"], cwd=ROOT, env=stack.env, check=True, capture_output=True)
+    subprocess.run(
+        [str(HANDOFF_PY), "-m", "handoff", "bootstrap"], cwd=ROOT, env=stack.env, check=True, capture_output=True
+    )
     stack.start_process("handoff")
     try:
         yield stack
@@ -76,7 +76,9 @@ def _services(tmp_path: Path, handoff: LiveStack):
 
 def _ask(services, sender: str, text: str, language: str, token: str | None = None) -> dict:
     metadata = {"customer_token": token} if token else {}
-    tracker = make_tracker([user_event(text, "ticket_status", metadata=metadata)], {"language": language}, sender_id=sender)
+    tracker = make_tracker(
+        [user_event(text, "ticket_status", metadata=metadata)], {"language": language}, sender_id=sender
+    )
     dispatcher, _ = run(ActionTicketStatus(services), tracker)
     assert len(dispatcher.messages) == 1
     return dispatcher.messages[0]

@@ -82,7 +82,9 @@ async def test_a_verified_customer_sees_the_tickets_handed_off_under_their_usern
 
 async def test_status_needs_the_asking_conversation(client: httpx.AsyncClient) -> None:
     number = (await post_handoff(client, conversation_id="conv-own")).json()["ticket_number"]
-    assert_error(await client.get(f"/api/v1/tickets/{number}/status", headers=bot_headers()), 400, "conversation_id_required")
+    assert_error(
+        await client.get(f"/api/v1/tickets/{number}/status", headers=bot_headers()), 400, "conversation_id_required"
+    )
     odd = "web chat/ü?#&="
     number = (await post_handoff(client, "k-odd", conversation_id=odd)).json()["ticket_number"]
     assert (await client.get(f"/api/v1/tickets/{number}/status", headers=status_headers(odd))).status_code == 200
