@@ -271,3 +271,21 @@ def test_rasa_api_takes_a_jwt_only() -> None:
     command = " ".join(SERVICES["rasa"]["command"])
     assert '--jwt-secret "$RASA_JWT_SECRET" --jwt-method HS256' in command and "--auth-token" not in command
     assert env("rasa")["RASA_JWT_SECRET"] == env("handoff")["RASA_JWT_SECRET"]
+
+
+def test_rasa_sends_the_proxy_the_action_server_token() -> None:
+    """Rasa itself reads the header from deploy/endpoints.cluster.yml with its environment."""
+    check = (
+        "from rasa.utils.endpoints import read_endpoint_config; "
+        "e = read_endpoint_config('deploy/endpoints.cluster.yml', 'action_endpoint'); print(e.headers['Authorization'])"
+    )
+    done = subprocess.run(
+        [str(IMAGE_VENV["triage-bot:latest"] / "python"), "-W", "ignore", "-c", check],
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "RASA_TELEMETRY_ENABLED": "false", **env("rasa")},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == f"Bearer {env('proxy')['ACTION_SERVER_TOKEN']}"
