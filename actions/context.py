@@ -15,6 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from support_rules.language import DEFAULT_LANGUAGE
 
 from .base import ServiceAction
+from .conversation import is_service_triggered
 from .core.customer_token import token_from_metadata, verify_customer_token
 from .core.language import detect_language
 
@@ -25,7 +26,7 @@ class ActionExtractContext(ServiceAction):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         message = tracker.latest_message or {}
-        if (message.get("metadata") or {}).get("is_external"):
+        if is_service_triggered(message):
             return []  # an intent the handoff service triggered: no customer text
         events: list[EventType] = []
         language = detect_language(message.get("text") or "") or tracker.get_slot("language")

@@ -9,6 +9,9 @@ from typing import Any
 
 from rasa_sdk import Tracker
 
+from support_rules.tickets import HANDBACK_INTENTS
+
+from .core.customer_token import VerifiedCustomer, token_from_metadata, verify_customer_token
 from .core.summary import TranscriptLine
 
 __all__ = [
@@ -18,6 +21,8 @@ __all__ = [
     "transcript",
     "is_answering_now",
     "faq_id",
+    "is_service_triggered",
+    "verified_customer",
     "BIRTH_DATE_MASK",
 ]
 
@@ -66,15 +71,41 @@ def _with_open_question(tracker: Tracker) -> Iterator[tuple[dict[str, Any], str 
         yield event, requested
 
 
-def _is_external(event: dict[str, Any]) -> bool:
-    """An intent the handoff service triggered, not something the customer wrote."""
-    return bool((event.get("metadata") or {}).get("is_external"))
+# Rasa's text for a triggered intent (rasa/shared/core/events.py,
+# UserUttered.create_external), followed by the intent's name.
+_EXTERNAL_PREFIX = "EXTERNAL: "
+
+
+def is_service_triggered(message: dict[str, Any]) -> bool:
+    """An intent the handoff service triggered, not something the customer wrote.
+
+    ``message`` is a user event or ``tracker.latest_message``. The metadata's
+    ``is_external`` alone proves nothing: a channel passes on whatever
+    metadata the customer sends. Only what the service triggers counts, one
+    of the hand-back intents, which Rasa logs with a fixed text; a customer
+    line claiming ``is_external`` stays the customer's.
+    """
+    if (message.get("metadata") or {}).get("is_external") is not True:
+        return False
+    intent = (message.get("parse_data") or message).get("intent") or {}
+    name = intent.get("name")
+    return name in HANDBACK_INTENTS and message.get("text") == f"{_EXTERNAL_PREFIX}{name}"
+
+
+def verified_customer(tracker: Tracker, secret: str | None) -> VerifiedCustomer | None:
+    """Who the platform's signed token on the latest message says the customer is.
+
+    The web chat sends the token with every message and the tracker store
+    drops it before saving, so only the latest message can carry it.
+    """
+    message = tracker.latest_message or {}
+    return verify_customer_token(token_from_metadata(message.get("metadata")), secret)
 
 
 def customer_messages(tracker: Tracker) -> list[CustomerMessage]:
     messages: list[CustomerMessage] = []
     for event, requested in _with_open_question(tracker):
-        if event.get("event") != "user" or _is_external(event):
+        if event.get("event") != "user" or is_service_triggered(event):
             continue
         parse = event.get("parse_data") or {}
         intent = parse.get("intent") or {}
@@ -96,7 +127,7 @@ def transcript(tracker: Tracker) -> list[TranscriptLine]:
     lines: list[TranscriptLine] = []
     for event, requested in _with_open_question(tracker):
         kind, text = event.get("event"), event.get("text")
-        if kind == "user" and text and not _is_external(event):
+        if kind == "user" and text and not is_service_triggered(event):
             shown = BIRTH_DATE_MASK if requested == "birth_date" else text
             lines.append(TranscriptLine("customer", shown, _moment(event)))
         elif kind == "bot" and text:

@@ -22,7 +22,7 @@ from support_rules.language import fallback_language
 from support_rules.limits import wait_minutes
 
 from .base import ServiceAction
-from .conversation import customer_messages, transcript
+from .conversation import customer_messages, transcript, verified_customer
 from .core.handoff_client import HandoffError, HandoffUnavailable
 from .core.outbox import Outbox
 from .core.replies import known
@@ -44,11 +44,14 @@ class ActionHandoff(ServiceAction):
         if topic is None:  # tests/rules/test_catalogue.py keeps one in data/catalogue.yml
             raise ValueError("the catalogue has no fallback topic")
         iso_date = known(tracker.get_slot("transaction_date"))
+        username = known(tracker.get_slot("username"))
+        customer = verified_customer(tracker, self.services.settings.customer_token_secret)
         case = TriageCase(
             conversation_id=tracker.sender_id,
             channel=tracker.get_latest_input_channel() or "unknown",
             language=fallback_language(tracker.get_slot("language")),
-            username=known(tracker.get_slot("username")),
+            username=username,
+            username_verified=customer is not None and username is not None and customer.username == username,
             topic=topic,
             transaction_type=catalogue.transaction_type(tracker.get_slot("transaction_type") or ""),
             transaction_date=date.fromisoformat(iso_date) if iso_date else None,

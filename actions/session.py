@@ -67,7 +67,7 @@ class ActionSessionStart(ServiceAction):
         if not number:
             return True  # the handoff may still be in the outbox
         try:
-            status = await self.services.handoff_client.ticket_status(number)
+            status = await self.services.handoff_client.ticket_status(number, conversation_id=tracker.sender_id)
         except HandoffError as exc:
             logger.warning("status of %s unknown at session start, kept with the agent: %s", number, exc)
             return True

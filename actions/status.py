@@ -1,4 +1,10 @@
-"""action_ticket_status: "T-123 ne durumda?" answered from the handoff service."""
+"""action_ticket_status: "T-123 ne durumda?" answered from the handoff service.
+
+Only about the customer's own tickets: the service is told which
+conversation asks and which username the customer's signed token proves,
+and answers another customer's number exactly like a missing one, so the
+customer hears the same "no such ticket" (utter_ticket_not_found).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,7 @@ from support_rules.limits import wait_minutes
 from support_rules.tickets import ABANDONED, ASSIGNED, HANDED_BACK, QUEUED, RESOLVED, find_ticket_number
 
 from .base import ServiceAction
+from .conversation import verified_customer
 from .core.handoff_client import HandoffError
 
 STATUS_RESPONSES = {
@@ -33,8 +40,13 @@ class ActionTicketStatus(ServiceAction):
         if not number:
             dispatcher.utter_message(response="utter_ask_ticket_number")
             return []
+        customer = verified_customer(tracker, self.services.settings.customer_token_secret)
         try:
-            status = await self.services.handoff_client.ticket_status(number)
+            status = await self.services.handoff_client.ticket_status(
+                number,
+                conversation_id=tracker.sender_id,
+                verified_username=customer.username if customer is not None else None,
+            )
         except HandoffError:
             dispatcher.utter_message(response="utter_status_unavailable")
             return []

@@ -34,9 +34,10 @@ from pathlib import Path
 
 from bench.common import ROOT, table, write_results
 from stack.live import free_port
+from support_rules.rasa_auth import JWT_METHOD, rasa_api_headers
 
 RASA = ROOT / ".venv" / "bot" / "bin" / "rasa"
-TOKEN = "bench-retrain-token"
+JWT_SECRET = "bench-retrain-jwt-secret"
 CHANGED = Path("data") / "nlu" / "en" / "core.yml"
 TARGET_SECONDS = 60
 
@@ -103,12 +104,12 @@ def train(work: Path, tmp: Path, config: str, name: str, extra: Sequence[str] = 
     return work / "models" / f"{name}.tar.gz", time.perf_counter() - began
 
 
-def call(url: str, method: str = "GET", body: dict | None = None, timeout: float = 300) -> tuple[int, bytes]:
+def call(
+    url: str, method: str = "GET", body: dict | None = None, timeout: float = 300, *, auth: bool = False
+) -> tuple[int, bytes]:
+    headers = {"Content-Type": "application/json", **(rasa_api_headers(JWT_SECRET) if auth else {})}
     request = urllib.request.Request(
-        url,
-        data=json.dumps(body).encode() if body is not None else None,
-        method=method,
-        headers={"Content-Type": "application/json"},
+        url, data=json.dumps(body).encode() if body is not None else None, method=method, headers=headers
     )
     with urllib.request.urlopen(request, timeout=timeout) as response:
         return response.status, response.read()
@@ -119,7 +120,8 @@ class Server:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
-            [str(RASA), "run", "--enable-api", "--auth-token", TOKEN, "--model", str(model), "--port", str(self.port)],
+            [str(RASA), "run", "--enable-api", "--jwt-secret", JWT_SECRET, "--jwt-method", JWT_METHOD]
+            + ["--interface", "127.0.0.1", "--model", str(model), "--port", str(self.port)],
             cwd=work,
             env=env(tmp),
             stdout=(tmp / "server.log").open("a"),
@@ -138,12 +140,12 @@ class Server:
 
     def load(self, model: Path) -> float:
         began = time.perf_counter()
-        status, _ = call(f"{self.url}/model?token={TOKEN}", "PUT", {"model_file": str(model)})
+        status, _ = call(f"{self.url}/model", "PUT", {"model_file": str(model)}, auth=True)
         assert status == 204, status
         return time.perf_counter() - began
 
     def parse(self, text: str) -> dict:
-        _, body = call(f"{self.url}/model/parse?token={TOKEN}", "POST", {"text": text})
+        _, body = call(f"{self.url}/model/parse", "POST", {"text": text}, auth=True)
         return json.loads(body)
 
     def stop(self) -> None:

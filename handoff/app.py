@@ -99,7 +99,7 @@ def setup_resources(app: Sanic, settings: Settings, channel: CustomerChannel | N
 def default_channel(settings: Settings) -> CustomerChannel:
     """Rasa's HTTP API when RASA_URL is set, otherwise a channel that only records."""
     if settings.rasa_url:
-        return RasaChannel(settings.rasa_url, settings.rasa_auth_token, timeout=settings.rasa_timeout_seconds)
+        return RasaChannel(settings.rasa_url, settings.rasa_jwt_secret, timeout=settings.rasa_timeout_seconds)
     log.warning("RASA_URL is not set: agent replies are recorded, not delivered to customers")
     return RecordingChannel()
 

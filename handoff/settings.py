@@ -186,7 +186,9 @@ class Settings:
     # Rasa's HTTP API, through which agent replies, notices and hand-backs
     # reach the customer; empty: replies are only recorded (tests, demos).
     rasa_url: str = setting("RASA_URL", "", "Rasa's HTTP API", parse=_url)
-    rasa_auth_token: str = setting("RASA_AUTH_TOKEN", "", "Rasa's --auth-token", secret=True)
+    rasa_jwt_secret: str = setting(
+        "RASA_JWT_SECRET", "", "Rasa's --jwt-secret (HS256): requests carry a JWT header, no token in URLs", secret=True
+    )
     rasa_timeout_seconds: float = setting("HANDOFF_RASA_TIMEOUT", 10.0, "seconds per request to Rasa")
     notices_path: Path = setting(
         "HANDOFF_NOTICES", REPO_ROOT / "data" / "notices.yml", "the customer notices", under_root="data/notices.yml"

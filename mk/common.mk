@@ -17,6 +17,12 @@ RASA_PORT ?= 5005
 ACTIONS_PORT ?= 5055
 HANDOFF_PORT ?= 8080
 export RASA_PORT ACTIONS_PORT HANDOFF_PORT
+# Where Rasa and the action server listen: this machine only. The action
+# server has no authentication of its own, so open it to nobody but Rasa;
+# RASA_HOST=0.0.0.0 lets other machines reach Rasa's channels and API.
+RASA_HOST ?= 127.0.0.1
+ACTIONS_HOST ?= 127.0.0.1
+export RASA_HOST ACTIONS_HOST
 export RASA_TELEMETRY_ENABLED := false
 export HANDOFF_URL ?= http://127.0.0.1:$(HANDOFF_PORT)
 export RASA_URL ?= http://127.0.0.1:$(RASA_PORT)
@@ -32,7 +38,7 @@ export RABBITMQ_USERNAME ?= guest
 export RABBITMQ_PASSWORD ?= guest
 export RABBITMQ_QUEUE ?= rasa_core_events
 
-SECRETS := HANDOFF_SERVICE_TOKEN HANDOFF_SECRET_KEY RASA_AUTH_TOKEN CUSTOMER_TOKEN_SECRET DEMO_AGENT_PASSWORD
+SECRETS := HANDOFF_SERVICE_TOKEN HANDOFF_SECRET_KEY RASA_JWT_SECRET CUSTOMER_TOKEN_SECRET DEMO_AGENT_PASSWORD
 
 # Generates each secret that the file does not have yet; existing ones are
 # kept, so a checkout made before a secret was added gets just that one.

@@ -76,7 +76,8 @@ SECRETS = {
     "RABBITMQ_PASSWORD": "cluster-test-rabbitmq",
     "HANDOFF_SERVICE_TOKEN": "cluster-test-service-token-0123456789",
     "HANDOFF_SECRET_KEY": "cluster-test-secret-key-0123456789",
-    "RASA_AUTH_TOKEN": "cluster-test-rasa-token-0123456789",
+    "RASA_JWT_SECRET": "cluster-test-rasa-jwt-secret-0123456789",
+    "ACTION_SERVER_TOKEN": "cluster-test-action-server-token-0123456789",
     "CUSTOMER_TOKEN_SECRET": "cluster-test-customer-token-secret-0123456789",
     "PUBLIC_URL": "https://support.example.com",
 }

@@ -1,7 +1,7 @@
 """The whole assistant as separate processes on free ports, for live tests
 and the benchmarks.
 
-Rasa (HTTP API with a token, SQL tracker store, SQL event broker), the action
+Rasa (HTTP API with JWT auth, SQL tracker store, SQL event broker), the action
 server and the handoff service (following the event broker, delivering
 agent replies through Rasa) run from the project's two virtual
 environments, each with its own files in a temporary folder. Standard
@@ -25,6 +25,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from support_rules.identity import CONVERSATION_HEADER, header_value
+from support_rules.rasa_auth import JWT_METHOD, rasa_api_headers
 from support_rules.tickets import TICKET_NUMBER_PATTERN
 
 __all__ = ["LiveStack", "ROOT", "ticket_number_in", "wait_for", "wait_until_up", "free_port"]
@@ -34,7 +36,7 @@ BOT_BIN = ROOT / ".venv" / "bot" / "bin"
 HANDOFF_PY = ROOT / ".venv" / "handoff" / "bin" / "python"
 MODEL = ROOT / "models" / "triage.tar.gz"
 SERVICE_TOKEN = "live-test-service-token-0123456789abcdef"
-RASA_TOKEN = "live-test-rasa-token-0123456789abcdef"
+RASA_JWT_SECRET = "live-test-rasa-jwt-secret-0123456789abcdef"
 AGENT_PASSWORD = "live-test-password"
 CUSTOMER_TOKEN_SECRET = "live-test-customer-token-secret-0123456789"
 
@@ -116,7 +118,9 @@ class LiveStack:
             "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{self.actions_port}/webhook",
             "RASA_URL": self.rasa_url,
             "RASA_PUBLIC_URL": self.rasa_url,
-            "RASA_AUTH_TOKEN": RASA_TOKEN,
+            "RASA_JWT_SECRET": RASA_JWT_SECRET,
+            # what `make run` binds by default (mk/common.mk): this machine only
+            "SANIC_HOST": "127.0.0.1",
             "HANDOFF_EVENTS_SOURCE": broker,
             "RABBITMQ_URL": "amqp://guest:guest@127.0.0.1:5672/",
             "RABBITMQ_QUEUE": self.rabbitmq_queue,
@@ -137,8 +141,12 @@ class LiveStack:
                     str(BOT_BIN / "rasa"),
                     "run",
                     "--enable-api",
-                    "--auth-token",
-                    RASA_TOKEN,
+                    "--jwt-secret",
+                    RASA_JWT_SECRET,
+                    "--jwt-method",
+                    JWT_METHOD,
+                    "--interface",
+                    "127.0.0.1",
                     "--model",
                     str(MODEL),
                     "--endpoints",
@@ -203,8 +211,11 @@ class LiveStack:
         return [reply.get("text") or "" for reply in replies]
 
     def tracker(self, sender: str) -> dict:
-        query = urllib.parse.urlencode({"token": RASA_TOKEN})
-        return request(f"{self.rasa_url}/conversations/{urllib.parse.quote(sender, safe='')}/tracker?{query}")
+        segment = urllib.parse.quote(sender, safe="")
+        return request(
+            f"{self.rasa_url}/conversations/{segment}/tracker",
+            headers=rasa_api_headers(RASA_JWT_SECRET, conversation_id=segment),
+        )
 
     def bot_events(self, sender: str) -> list[dict]:
         return [e for e in self.tracker(sender)["events"] if e.get("event") == "bot"]
@@ -221,10 +232,10 @@ class LiveStack:
         )
         return done.stdout.strip()
 
-    def ticket_status(self, number: str) -> dict:
-        return request(
-            f"{self.handoff_url}/api/v1/tickets/{number}/status", headers={"Authorization": f"Bearer {SERVICE_TOKEN}"}
-        )
+    def ticket_status(self, number: str, sender: str) -> dict:
+        """The status the bot is told when ``sender``'s conversation asks."""
+        headers = {"Authorization": f"Bearer {SERVICE_TOKEN}", CONVERSATION_HEADER: header_value(sender)}
+        return request(f"{self.handoff_url}/api/v1/tickets/{number}/status", headers=headers)
 
     # an agent over the handoff API ---------------------------------------------
 

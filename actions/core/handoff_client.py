@@ -14,6 +14,7 @@ from typing import Any
 
 import aiohttp
 
+from support_rules.identity import CONVERSATION_HEADER, VERIFIED_USERNAME_HEADER, header_value
 from support_rules.tickets import QUEUED
 
 __all__ = ["HandoffClient", "HandoffError", "HandoffUnavailable", "HandoffRejected", "Receipt"]
@@ -82,9 +83,15 @@ class HandoffClient:
             raise HandoffRejected(error)
         raise HandoffUnavailable(error)
 
-    async def ticket_status(self, ticket_number: str) -> dict[str, Any] | None:
-        """The customer-visible status, or None when no such ticket exists."""
-        status, body = await self._request("GET", f"/api/v1/tickets/{ticket_number}/status")
+    async def ticket_status(
+        self, ticket_number: str, *, conversation_id: str, verified_username: str | None = None
+    ) -> dict[str, Any] | None:
+        """The customer-visible status, or None when no such ticket exists
+        or it is not the asking customer's (the service answers both alike)."""
+        headers = {CONVERSATION_HEADER: header_value(conversation_id)}
+        if verified_username:
+            headers[VERIFIED_USERNAME_HEADER] = header_value(verified_username)
+        status, body = await self._request("GET", f"/api/v1/tickets/{ticket_number}/status", headers=headers)
         if status == 404:
             return None
         if status == 200 and isinstance(body, dict):

@@ -18,16 +18,22 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from support_rules.catalogue import Entry
+from support_rules.identity import USERNAME_TYPED, USERNAME_VERIFIED
 from support_rules.language import fallback_language
 from support_rules.limits import MAX_DESCRIPTION_CHARS
 from support_rules.masking import mask_secrets
 
 from .priority import decide_priority
 
-__all__ = ["TriageCase", "TranscriptLine", "build_summary", "validate_summary", "SummaryInvalid"]
+__all__ = ["TriageCase", "TranscriptLine", "build_summary", "validate_summary", "SummaryInvalid", "username_source"]
 
 _MAX_TRANSCRIPT = 200
 _MAX_TEXT = 4096
+
+
+def username_source(verified: bool) -> str:
+    """The summary's ``username_source`` (schemas/handoff_summary.schema.json)."""
+    return USERNAME_VERIFIED if verified else USERNAME_TYPED
 
 
 class SummaryInvalid(ValueError):
@@ -54,6 +60,7 @@ class TriageCase:
     description: str
     today: date
     faq_tried: Sequence[str] = ()
+    username_verified: bool = False  # the signed customer token names this username
     intents: Sequence[tuple[str, float]] = ()
     transcript: Sequence[TranscriptLine] = ()
     asked_for_human: bool = False
@@ -86,6 +93,7 @@ def build_summary(case: TriageCase) -> dict[str, Any]:
         "channel": case.channel or "unknown",
         "language": fallback_language(case.language),
         "username": case.username,
+        "username_source": None if case.username is None else username_source(case.username_verified),
         "topic": {"id": case.topic.id, "label": case.topic.label(case.language)},
         "department": department,
         "transaction_type": (

@@ -11,6 +11,7 @@ from handoff.api.spec import SUMMARY, Header, operation
 from handoff.errors import BadRequest
 from handoff.schemas import parse_json
 from handoff.services import handoffs as svc
+from support_rules.identity import CONVERSATION_HEADER, VERIFIED_USERNAME_HEADER, from_header_value
 
 bp = Blueprint("handoffs", url_prefix="/api/v1")
 
@@ -46,9 +47,32 @@ async def create_handoff(request: Request) -> HTTPResponse:
 
 
 @bp.get("/tickets/<number:str>/status")
-@operation("Ticket status as a customer may see it", auth="service", answers={200: TicketStatusAnswer}, errors=(404,))
+@operation(
+    "Ticket status as the asking customer may see it: their own tickets only, another's answers 404 like a missing one",
+    auth="service",
+    answers={200: TicketStatusAnswer},
+    errors=(400, 404),
+    headers=(
+        Header(CONVERSATION_HEADER, "the conversation asking (percent-encoded); its own tickets are answered"),
+        Header(
+            VERIFIED_USERNAME_HEADER,
+            "the username the customer's signed token proves (percent-encoded): tickets handed off under it too",
+            required=False,
+        ),
+    ),
+)
 async def ticket_status(request: Request, number: str) -> HTTPResponse:
     require_service(request)
+    conversation_id = from_header_value(request.headers.get(CONVERSATION_HEADER, "").strip())
+    if not conversation_id:
+        raise BadRequest(f"{CONVERSATION_HEADER} header required", code="conversation_id_required")
+    verified = from_header_value(request.headers.get(VERIFIED_USERNAME_HEADER, "").strip()) or None
     async with transaction(request) as session:
-        status = await svc.ticket_status(session=session, number=number, rules=request.app.ctx.queue_rules)
+        status = await svc.customer_ticket_status(
+            session=session,
+            number=number,
+            conversation_id=conversation_id,
+            verified_username=verified,
+            rules=request.app.ctx.queue_rules,
+        )
     return json(status)

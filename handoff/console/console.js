@@ -94,6 +94,11 @@
     $("ticket-number").textContent = data.ticket_number;
     $("ticket-status").textContent = t("status_" + data.status);
     $("card-username").textContent = s.username || t("none");
+    // a username the platform's signed token proved, or one the customer typed (absent: typed)
+    const source = $("card-username-source");
+    source.hidden = !s.username;
+    source.dataset.source = s.username_source === "verified_token" ? "verified_token" : "typed";
+    source.textContent = t(source.dataset.source === "verified_token" ? "usernameVerified" : "usernameTyped");
     $("card-topic").textContent = label(s.topic);
     $("card-department").textContent = data.department;
     $("card-priority").textContent = data.priority.level + " — " + data.priority.reason;

@@ -14,7 +14,8 @@ window.HANDOFF_I18N = {
     status_queued: "queued", status_assigned: "assigned", status_resolved: "resolved",
     status_handed_back: "handed back", status_abandoned: "abandoned",
     sender_customer: "Customer", sender_bot: "Bot", sender_agent: "Agent", sender_system: "System", undelivered: "not delivered: send again to retry",
-    over_18: "over 18", birth_date: "birth date", verified_token: "verified session"
+    over_18: "over 18", birth_date: "birth date", verified_token: "verified session",
+    usernameVerified: "verified", usernameTyped: "typed by the customer"
   },
   tr: {
     title: "Temsilci konsolu", logout: "Çıkış", username: "Kullanıcı adı", password: "Şifre",
@@ -29,6 +30,7 @@ window.HANDOFF_I18N = {
     status_queued: "kuyrukta", status_assigned: "atandı", status_resolved: "çözüldü",
     status_handed_back: "bota devredildi", status_abandoned: "terk edildi",
     sender_customer: "Müşteri", sender_bot: "Bot", sender_agent: "Temsilci", sender_system: "Sistem", undelivered: "iletilemedi: yeniden denemek için tekrar gönderin",
-    over_18: "18 yaş üstü", birth_date: "doğum tarihi", verified_token: "doğrulanmış oturum"
+    over_18: "18 yaş üstü", birth_date: "doğum tarihi", verified_token: "doğrulanmış oturum",
+    usernameVerified: "doğrulandı", usernameTyped: "müşterinin yazdığı"
   }
 };

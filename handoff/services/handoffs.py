@@ -18,9 +18,10 @@ from handoff.schemas import SummaryValidator
 from handoff.services.consumer import backfill_ticket
 from handoff.services.queue_positions import QueueRules, place_of
 from handoff.services.tickets import masked_summary
+from support_rules.identity import USERNAME_VERIFIED
 from support_rules.tickets import PRIORITY_RANK, QUEUED, format_ticket_number, parse_ticket_number
 
-__all__ = ["HandoffResult", "create_handoff", "ticket_status", "queue_info"]
+__all__ = ["HandoffResult", "create_handoff", "ticket_status", "customer_ticket_status", "queue_info"]
 
 
 @dataclass(frozen=True)
@@ -139,7 +140,42 @@ async def ticket_status(
     *, session: AsyncSession, number: str, rules: QueueRules, now: datetime | None = None
 ) -> dict[str, Any]:
     """What a customer may see: no summary, no transcript, no agent."""
+    return await _customer_view(session, await _ticket_by_number(session, number), rules, now)
+
+
+def _belongs_to(ticket: Ticket, conversation_id: str, verified_username: str | None) -> bool:
+    """The asking conversation's own ticket, or one handed off under the
+    same token-verified username (a typed username proves nothing)."""
+    if ticket.conversation_id == conversation_id:
+        return True
+    return (
+        verified_username is not None
+        and ticket.username == verified_username
+        and (ticket.summary or {}).get("username_source") == USERNAME_VERIFIED
+    )
+
+
+async def customer_ticket_status(
+    *,
+    session: AsyncSession,
+    number: str,
+    conversation_id: str,
+    verified_username: str | None,
+    rules: QueueRules,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """``ticket_status`` for the customer asking. Another customer's ticket
+    answers exactly like a missing one: ticket numbers are sequential, so
+    anything else would tell whether a number exists, and its status."""
     ticket = await _ticket_by_number(session, number)
+    if not _belongs_to(ticket, conversation_id, verified_username):
+        raise NotFound("no such ticket", code="ticket_not_found")
+    return await _customer_view(session, ticket, rules, now)
+
+
+async def _customer_view(
+    session: AsyncSession, ticket: Ticket, rules: QueueRules, now: datetime | None
+) -> dict[str, Any]:
     position, wait = await queue_info(session=session, ticket=ticket, rules=rules, now=now)
     return {
         "ticket_number": ticket.number,

@@ -10,8 +10,10 @@
   back, resolved, cancelled by the customer): a paused conversation
   ignores triggered intents, so the order matters. The bot then greets the customer again (actions/session.py).
 
-The API is protected by Rasa's ``--auth-token``, passed as ``token``.
-Conversation ids are quoted into the path; failures become ``ChannelError``
+The API is protected by Rasa's JWT auth (``--jwt-secret``): each request
+carries ``Authorization: Bearer`` a short-lived token for that one
+conversation (``support_rules.rasa_auth``), never a secret in the address,
+which access logs keep. Conversation ids are quoted into the path; failures become ``ChannelError``
 so callers never see a transport exception.
 """
 
@@ -24,6 +26,7 @@ from urllib.parse import quote
 import httpx
 
 from handoff.services.channel import ChannelError, CustomerChannel
+from support_rules.rasa_auth import rasa_api_headers
 from support_rules.tickets import HANDBACK_INTENT
 
 __all__ = ["RasaChannel"]
@@ -33,21 +36,21 @@ log = logging.getLogger("handoff.rasa")
 
 class RasaChannel(CustomerChannel):
     def __init__(
-        self, base_url: str, token: str, *, timeout: float = 10.0, client: httpx.AsyncClient | None = None
+        self, base_url: str, jwt_secret: str, *, timeout: float = 10.0, client: httpx.AsyncClient | None = None
     ) -> None:
         self._base = base_url.rstrip("/")
-        self._token = token
+        self._jwt_secret = jwt_secret
         self._client = client or httpx.AsyncClient(timeout=timeout)
-
-    def _url(self, conversation_id: str, tail: str) -> str:
-        return f"{self._base}/conversations/{quote(conversation_id, safe='')}/{tail}"
 
     async def _post(self, conversation_id: str, tail: str, payload: Any) -> None:
         params = {"output_channel": "latest", "execute_side_effects": "true"}
-        if self._token:
-            params["token"] = self._token
+        # Rasa's Sanic does not unquote path parameters: the token names the
+        # conversation as the path carries it.
+        segment = quote(conversation_id, safe="")
+        headers = rasa_api_headers(self._jwt_secret, conversation_id=segment) if self._jwt_secret else {}
+        url = f"{self._base}/conversations/{segment}/{tail}"
         try:
-            response = await self._client.post(self._url(conversation_id, tail), params=params, json=payload)
+            response = await self._client.post(url, params=params, json=payload, headers=headers)
         except httpx.HTTPError as exc:
             raise ChannelError(f"Rasa unreachable: {type(exc).__name__}") from None
         if response.status_code >= 300:

@@ -13,5 +13,8 @@ of ``rules/``) and import the same facts:
   (data/catalogue.yml) with fuzzy matching; ``text``: the folding it uses;
   ``inflection``: the Turkish and English forms of the catalogue's words.
 - ``notices``: the editors' notices files, each notice in every language.
-- ``retention``: the one age after which every store forgets a conversation.
+- ``retention``: the one age after which every store forgets a conversation;
+- ``rasa_auth``: the JWT every caller of Rasa's HTTP API sends in a header;
+- ``identity``: how the bot names the customer asking (verified or typed
+  username, the status request's headers).
 """

@@ -15,6 +15,7 @@ from aiohttp import web
 
 from actions.core.settings import Settings
 from actions.services import Services
+from support_rules.identity import CONVERSATION_HEADER, USERNAME_VERIFIED, VERIFIED_USERNAME_HEADER, from_header_value
 
 TODAY = date(2026, 11, 22)
 SERVICE_TOKEN = "test-service-token"
@@ -31,6 +32,7 @@ class HandoffServiceDouble:
         self.tickets: dict[str, dict[str, Any]] = {}
         self.by_key: dict[tuple[str, str], str] = {}
         self.received: list[dict[str, Any]] = []
+        self.owners: dict[str, tuple[str, str | None, str | None]] = {}
         self.fail_with: int | None = None
         self.fail_for: dict[str, int] = {}  # conversation id -> the status it answers
         self.attempts: list[str] = []  # the conversation id of every post, in order
@@ -61,12 +63,20 @@ class HandoffServiceDouble:
             number = f"T-{len(self.tickets) + 1:06d}"
             self.by_key[key] = number
             self.tickets[number] = {"ticket_number": number, "status": "queued", "department": body["department"]}
+            self.owners[number] = (body["conversation_id"], body.get("username"), body.get("username_source"))
             status = 201
         ticket = self.tickets[self.by_key[key]]
         return web.json_response({**ticket, "queue_position": 2, "expected_wait_seconds": 150}, status=status)
 
     async def _status(self, request: web.Request) -> web.Response:
-        ticket = self.tickets.get(request.match_info["number"])
+        number = request.match_info["number"]
+        asking = from_header_value(request.headers.get(CONVERSATION_HEADER, ""))
+        verified = from_header_value(request.headers.get(VERIFIED_USERNAME_HEADER, "")) or None
+        if not asking:
+            return web.json_response({"error": {"code": "conversation_id_required", "message": "who"}}, status=400)
+        conversation, username, source = self.owners.get(number, ("", None, None))
+        own = asking == conversation or (verified is not None and (username, source) == (verified, USERNAME_VERIFIED))
+        ticket = self.tickets.get(number) if own else None
         if ticket is None:
             return web.json_response({"error": {"code": "not_found", "message": "no such ticket"}}, status=404)
         queued = ticket["status"] == "queued"

@@ -52,3 +52,16 @@ def test_bad_or_expired_tokens_prove_nothing(services, token) -> None:
     event = user_event("merhaba", "greet", metadata={"customer_token": token})
     _, events = run(ActionExtractContext(services), make_tracker([event]))
     assert "age_status" not in slots_of(events) and "username" not in slots_of(events)
+
+
+def test_customer_metadata_claiming_is_external_does_not_skip_the_context(services) -> None:
+    event = user_event(
+        "hello, I cannot log in", "faq", metadata={"is_external": True, "customer_token": _token(CUSTOMER_SECRET)}
+    )
+    _, events = run(ActionExtractContext(services), make_tracker([event]))
+    assert slots_of(events) == {
+        "language": "en",
+        "age_status": "over_18",
+        "age_method": "verified_token",
+        "username": "ayse_k",
+    }

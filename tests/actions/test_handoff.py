@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import time
 
-from action_services import make_services
-from trackers import handoff_tracker, responses_of, run, slots_of
+import pytest
+from action_services import CUSTOMER_SECRET, make_services
+from trackers import handoff_tracker, responses_of, run, slots_of, user_event
 
+from actions.core.customer_token import mint_customer_token
 from actions.handoff import ActionHandoff
 
 
@@ -69,3 +71,50 @@ def test_handoff_neither_posted_nor_kept_is_not_promised(tmp_path, handoff_servi
     dispatcher, events = run(ActionHandoff(services), handoff_tracker())
     assert responses_of(dispatcher) == ["utter_handoff_failed"]  # not "saved, will be passed on"
     assert events == []  # not paused: the customer can ask again
+
+
+def _with_token_on_the_last_message(tracker, token: str | None):
+    from trackers import make_tracker
+
+    events = [e for e in tracker.events if e["event"] != "session_started"]
+    last = events[-1]
+    events[-1] = {**last, "metadata": {**last.get("metadata", {}), "customer_token": token}}
+    return make_tracker(events, tracker.slots)
+
+
+@pytest.mark.parametrize(
+    ("signed_for", "source"),
+    [("ayse_k", "verified_token"), ("mehmet_y", "typed"), (None, "typed")],
+)
+def test_the_summary_tells_a_token_verified_username_from_a_typed_one(
+    tmp_path, handoff_service, signed_for, source
+) -> None:
+    services = make_services(tmp_path, handoff_service.url)
+    token = mint_customer_token(signed_for, CUSTOMER_SECRET) if signed_for else None
+    run(ActionHandoff(services), _with_token_on_the_last_message(handoff_tracker(username="ayse_k"), token))
+    summary = handoff_service.received[0]
+    assert (summary["username"], summary["username_source"]) == ("ayse_k", source)
+
+
+def test_a_token_signed_with_another_secret_proves_no_username(tmp_path, handoff_service) -> None:
+    services = make_services(tmp_path, handoff_service.url)
+    forged = mint_customer_token("ayse_k", "not-the-configured-secret-but-long-enough")
+    run(ActionHandoff(services), _with_token_on_the_last_message(handoff_tracker(username="ayse_k"), forged))
+    assert handoff_service.received[0]["username_source"] == "typed"
+
+
+def test_a_customer_line_claiming_is_external_stays_in_the_summary(tmp_path, handoff_service) -> None:
+    """Customer metadata is not trusted to hide a message from the agents."""
+    from trackers import make_tracker
+
+    services = make_services(tmp_path, handoff_service.url)
+    base = handoff_tracker()
+    events = [e for e in base.events if e["event"] != "session_started"]
+    hidden = user_event(
+        "kartımdan 2 kez çekim yapılmış, acil", "report_problem", timestamp=1.5, metadata={"is_external": True}
+    )
+    run(ActionHandoff(services), make_tracker([events[0], hidden, *events[1:]], base.slots))
+    summary = handoff_service.received[0]
+    assert "kartımdan 2 kez çekim yapılmış, acil" in summary["description"]
+    assert "kartımdan 2 kez çekim yapılmış, acil" in [line["text"] for line in summary["transcript"]]
+    assert "report_problem" in [i["name"] for i in summary["intents"]]

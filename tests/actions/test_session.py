@@ -122,4 +122,5 @@ def test_after_a_hand_back_only_new_messages_describe_the_request() -> None:
 def _queued_ticket(handoff_service) -> str:
     number = "T-000042"
     handoff_service.tickets[number] = {"ticket_number": number, "status": "queued", "department": "finance"}
+    handoff_service.owners[number] = ("customer-1", None, None)  # make_tracker's conversation
     return number

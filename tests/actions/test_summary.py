@@ -103,3 +103,18 @@ def test_priority_rules(description, department, topic, tx_date, level) -> None:
     )
     assert priority.level == level
     assert priority.reason
+
+
+def test_the_summary_says_whether_the_username_was_verified(services) -> None:
+    verified = build_summary(_case(services.catalogue, username_verified=True))
+    typed = build_summary(_case(services.catalogue))
+    nameless = build_summary(_case(services.catalogue, username=None, username_verified=True))
+    for summary in (verified, typed, nameless):
+        validate_summary(summary, SCHEMA)
+    assert (verified["username_source"], typed["username_source"], nameless["username_source"]) == (
+        "verified_token",
+        "typed",
+        None,
+    )
+    with pytest.raises(SummaryInvalid, match="username_source"):
+        validate_summary({**typed, "username_source": "trust_me"}, SCHEMA)

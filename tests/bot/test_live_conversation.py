@@ -54,7 +54,7 @@ def test_turkish_customer_to_the_queue(assistant: LiveStack) -> None:
     assert "Tarih: 12." in corrected
     replies = assistant.say(sender, "evet")
     number = _ticket_number(replies)
-    status = assistant.ticket_status(number)
+    status = assistant.ticket_status(number, sender)
     assert status["status"] == "queued" and status["department"] == "finance"
     assert assistant.say(sender, "merhaba? orada mısınız") == []  # handed off: the bot is silent
     with sqlite3.connect(assistant.tracker_db) as conn:
@@ -151,7 +151,7 @@ def test_a_resolve_tells_the_customer_and_gives_the_chat_back(assistant: LiveSta
 def test_a_waiting_customer_hears_when_they_move_up(assistant: LiveStack) -> None:
     first = _english_to_queue(assistant, "queue-first")
     second = _english_to_queue(assistant, "queue-second")
-    before = assistant.ticket_status(second)["queue_position"]
+    before = assistant.ticket_status(second, "queue-second")["queue_position"]
     time.sleep(2.5)  # the notifier has seen both tickets
     assistant.as_agent("agent_finance", "POST", f"/tickets/{first}/claim")
     notice = _bot_event(assistant, "queue-second", "You have moved up the queue")

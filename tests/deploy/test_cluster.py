@@ -30,6 +30,7 @@ import pytest
 import socketio
 
 from stack.cluster import SECRETS, ClusterStack
+from support_rules.rasa_auth import rasa_api_headers
 
 logging.getLogger("engineio.client").setLevel(logging.CRITICAL)  # "packet queue is empty" on every close
 
@@ -169,7 +170,8 @@ class Customer:
         """The message ids of the customer messages the conversation holds."""
         async with httpx.AsyncClient(timeout=30) as client:
             res = await client.get(
-                f"{self.rasa_api}/conversations/{self.session_id}/tracker", params={"token": SECRETS["RASA_AUTH_TOKEN"]}
+                f"{self.rasa_api}/conversations/{self.session_id}/tracker",
+                headers=rasa_api_headers(SECRETS["RASA_JWT_SECRET"], conversation_id=self.session_id),
             )
         res.raise_for_status()
         return [(e.get("metadata") or {}).get("message_id") for e in res.json()["events"] if e.get("event") == "user"]

@@ -212,7 +212,7 @@ def test_the_local_topology_changes_only_addresses() -> None:
 
 def test_rasa_accepts_the_command_line() -> None:
     args = SERVICES["rasa"]["command"][-1].removeprefix("exec ")
-    variables = {"RASA_AUTH_TOKEN": "x", "RASA_PORT": "5005"}
+    variables = {"RASA_JWT_SECRET": "x", "RASA_PORT": "5005"}
     argv = [re.sub(r'"\$([A-Z_]+)"', lambda m: variables[m.group(1)], a) for a in args.split()]
     assert argv[:2] == ["rasa", "run"]
     check = (
@@ -242,3 +242,50 @@ def test_images_copy_files_that_exist(dockerfile: str) -> None:
             assert (ROOT / source).exists(), f"{dockerfile}: {source}"
     builds = {s["build"]["dockerfile"] for s in SERVICES.values() if "build" in s}
     assert f"deploy/{dockerfile}" in builds
+
+
+def _networks(service: str) -> set[str]:
+    return set(SERVICES[service].get("networks") or ["default"])
+
+
+def test_the_action_server_is_reachable_only_from_rasa() -> None:
+    """The action server trusts whatever tracker it is sent: nothing but
+    Rasa may reach it (issue 16, finding 6)."""
+    actions = SERVICES["actions"]
+    assert "ports" not in actions and "expose" not in actions  # no published port
+    assert _networks("actions") == {"actions"} and SPEC["networks"]["actions"]["internal"] is True
+    on_its_network = {name for name in SERVICES if "actions" in _networks(name)}
+    assert on_its_network == {"actions", "proxy", "postgres"}  # its way out: the handoff service, the outbox
+    # the proxy's listener for it lets through only the header Rasa sends
+    template = NGINX_TEMPLATE.read_text(encoding="utf-8")
+    listener = template.split("listen ${PROXY_ACTIONS_PORT};", 1)[1].split("\nserver {", 1)[0]
+    check = 'if ($http_authorization != "Bearer ${ACTION_SERVER_TOKEN}") {\n        return 403;'
+    assert check in listener and listener.index(check) < listener.index("proxy_pass http://actions;")
+    endpoints = yaml.safe_load((ROOT / "deploy" / "endpoints.cluster.yml").read_text(encoding="utf-8"))
+    assert endpoints["action_endpoint"]["headers"] == {"Authorization": "Bearer ${ACTION_SERVER_TOKEN}"}
+    holders = {name for name in SERVICES if "ACTION_SERVER_TOKEN" in env(name)}
+    assert holders == {"rasa", "proxy"} and env("rasa")["ACTION_SERVER_TOKEN"] == env("proxy")["ACTION_SERVER_TOKEN"]
+
+
+def test_rasa_api_takes_a_jwt_only() -> None:
+    command = " ".join(SERVICES["rasa"]["command"])
+    assert '--jwt-secret "$RASA_JWT_SECRET" --jwt-method HS256' in command and "--auth-token" not in command
+    assert env("rasa")["RASA_JWT_SECRET"] == env("handoff")["RASA_JWT_SECRET"]
+
+
+def test_rasa_sends_the_proxy_the_action_server_token() -> None:
+    """Rasa itself reads the header from deploy/endpoints.cluster.yml with its environment."""
+    check = (
+        "from rasa.utils.endpoints import read_endpoint_config; "
+        "e = read_endpoint_config('deploy/endpoints.cluster.yml', 'action_endpoint'); print(e.headers['Authorization'])"
+    )
+    done = subprocess.run(
+        [str(IMAGE_VENV["triage-bot:latest"] / "python"), "-W", "ignore", "-c", check],
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "RASA_TELEMETRY_ENABLED": "false", **env("rasa")},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == f"Bearer {env('proxy')['ACTION_SERVER_TOKEN']}"

@@ -16,6 +16,7 @@ from sanic.server.async_server import AsyncioServer
 
 from handoff.settings import Settings
 from stack.live import free_port
+from support_rules.identity import CONVERSATION_HEADER, VERIFIED_USERNAME_HEADER, header_value
 
 # What the bot (and so the customer) may see of a ticket: GET /tickets/{n}/status
 CUSTOMER_STATUS_FIELDS = {
@@ -58,6 +59,14 @@ def bot_headers(key: str | None = None) -> dict[str, str]:
     headers = {"Authorization": f"Bearer {SERVICE_TOKEN}", "Content-Type": "application/json"}
     if key is not None:
         headers["Idempotency-Key"] = key
+    return headers
+
+
+def status_headers(conversation_id: str, verified_username: str | None = None) -> dict[str, str]:
+    """The bot asking a ticket's status for a customer (schemas/README.md)."""
+    headers = {**bot_headers(), CONVERSATION_HEADER: header_value(conversation_id)}
+    if verified_username is not None:
+        headers[VERIFIED_USERNAME_HEADER] = header_value(verified_username)
     return headers
 
 

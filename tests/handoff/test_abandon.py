@@ -33,7 +33,7 @@ from support_rules.tickets import HANDBACK_INTENT
 from tests.handoff.conftest import Collected, Running, Seed
 from tests.handoff.customer_lines import customer_writes
 from tests.handoff.factories import summary
-from tests.handoff.helpers import bot_headers, live_events, login, next_event
+from tests.handoff.helpers import bot_headers, live_events, login, next_event, status_headers
 from tests.handoff.rasa_events import T0, VALIDATOR, open_ticket, ticket_messages, user_event
 from tests.handoff.test_api_agents import new_ticket
 
@@ -120,7 +120,7 @@ async def test_a_cancel_to_an_agent_or_before_the_handoff_closes_nothing(session
 async def test_a_cancelled_ticket_leaves_the_consoles_live(server: Running, client: httpx.AsyncClient) -> None:
     fin = await login(client, "fin")
     async with live_events(client, fin) as events:
-        number = await new_ticket(client, "finance")
+        number = await new_ticket(client, "finance", conversation_id="conv-cancelled")
         kind, _ = await next_event(events)
         assert kind == "ticket.queued"
         await customer_writes(server.app, number, "cancel", intent="cancel")
@@ -128,7 +128,7 @@ async def test_a_cancelled_ticket_leaves_the_consoles_live(server: Running, clie
         assert (kind, data["ticket_number"]) == ("ticket.closed", number)
     queue = (await client.get("/api/v1/queue", headers=fin)).json()
     assert number not in [t["ticket_number"] for t in queue["queued"]]
-    status = (await client.get(f"/api/v1/tickets/{number}/status", headers=bot_headers())).json()
+    status = (await client.get(f"/api/v1/tickets/{number}/status", headers=status_headers("conv-cancelled"))).json()
     assert (status["status"], status["queue_position"]) == ("abandoned", None)
     # the bot takes the conversation back and tells the customer
     assert len(server.channel.cancelled) == 1 and server.channel.handed_back == []
@@ -156,12 +156,12 @@ async def test_a_channel_that_is_down_does_not_stop_the_follower(caplog: pytest.
 
 
 async def test_the_bot_endpoints_without_a_caller_are_gone(client: httpx.AsyncClient) -> None:
-    number = await new_ticket(client, "finance")
+    number = await new_ticket(client, "finance", conversation_id="conv-gone")
     msg = {"source_id": "e1", "sender": "customer", "text": "hello"}
     for tail, body in (("messages", msg), ("abandon", {})):
         res = await client.post(f"/api/v1/tickets/{number}/{tail}", json=body, headers=bot_headers())
         assert res.status_code in (404, 405), (tail, res.status_code)
-    status = (await client.get(f"/api/v1/tickets/{number}/status", headers=bot_headers())).json()
+    status = (await client.get(f"/api/v1/tickets/{number}/status", headers=status_headers("conv-gone"))).json()
     assert status["status"] == "queued"
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from handoff.models import AuditEntry
 from handoff.services import tickets as tickets_service
 from tests.handoff.factories import summary
-from tests.handoff.helpers import PASSWORD, bot_headers, login
+from tests.handoff.helpers import PASSWORD, bot_headers, login, status_headers
 from tests.handoff.test_api_bot import assert_error
 
 
@@ -68,10 +68,11 @@ async def test_login_body_validation(client: httpx.AsyncClient) -> None:
 
 
 async def test_queue_is_scoped_and_ordered(client: httpx.AsyncClient) -> None:
-    low = await new_ticket(client, priority="low")
-    urgent = await new_ticket(client, priority="urgent")
-    normal = await new_ticket(client, priority="normal")
-    acc = await new_ticket(client, "account")
+    low = await new_ticket(client, priority="low", conversation_id="q-low")
+    urgent = await new_ticket(client, priority="urgent", conversation_id="q-urgent")
+    normal = await new_ticket(client, priority="normal", conversation_id="q-normal")
+    acc = await new_ticket(client, "account", conversation_id="q-acc")
+    conversations = {low: "q-low", urgent: "q-urgent", normal: "q-normal", acc: "q-acc"}
     fin = await login(client, "fin")
     queued = (await client.get("/api/v1/queue", headers=fin)).json()["queued"]
     assert [t["ticket_number"] for t in queued] == [urgent, normal, low]
@@ -81,7 +82,8 @@ async def test_queue_is_scoped_and_ordered(client: httpx.AsyncClient) -> None:
     positions = {t["ticket_number"]: t["queue_position"] for t in everything}
     assert positions == {urgent: 1, normal: 2, low: 3, acc: 1}
     for number, position in positions.items():  # the same figure the customer is told
-        status = (await client.get(f"/api/v1/tickets/{number}/status", headers=bot_headers())).json()
+        headers = status_headers(conversations[number])
+        status = (await client.get(f"/api/v1/tickets/{number}/status", headers=headers)).json()
         assert status["queue_position"] == position
 
 

@@ -8,7 +8,7 @@ import re
 import httpx
 
 from tests.handoff.factories import summary
-from tests.handoff.helpers import CUSTOMER_STATUS_FIELDS, bot_headers, login
+from tests.handoff.helpers import CUSTOMER_STATUS_FIELDS, bot_headers, login, status_headers
 
 
 async def post_handoff(client: httpx.AsyncClient, key: str = "k1", **kw) -> httpx.Response:
@@ -39,14 +39,55 @@ async def test_create_then_replay_returns_same_ticket(client: httpx.AsyncClient)
 
 
 async def test_status_shows_only_customer_fields(client: httpx.AsyncClient) -> None:
-    number = (await post_handoff(client)).json()["ticket_number"]
-    res = await client.get(f"/api/v1/tickets/{number}/status", headers=bot_headers())
+    number = (await post_handoff(client, conversation_id="conv-own")).json()["ticket_number"]
+    own = status_headers("conv-own")
+    res = await client.get(f"/api/v1/tickets/{number}/status", headers=own)
     assert res.status_code == 200
     data = res.json()
     assert set(data) == CUSTOMER_STATUS_FIELDS
     assert data["queue_position"] == 1 and data["expected_wait_seconds"] == 300
-    assert_error(await client.get("/api/v1/tickets/T-999999/status", headers=bot_headers()), 404, "ticket_not_found")
-    assert_error(await client.get("/api/v1/tickets/nonsense/status", headers=bot_headers()), 404)
+    assert_error(await client.get("/api/v1/tickets/T-999999/status", headers=own), 404, "ticket_not_found")
+    assert_error(await client.get("/api/v1/tickets/nonsense/status", headers=own), 404)
+
+
+async def test_another_customers_ticket_answers_exactly_like_a_missing_one(client: httpx.AsyncClient) -> None:
+    """Ticket numbers are sequential: a stranger learns nothing from one."""
+    typed = (await post_handoff(client, "k-typed", conversation_id="conv-a", username="ayse_k")).json()
+    number = typed["ticket_number"]
+    missing = await client.get("/api/v1/tickets/T-999999/status", headers=status_headers("conv-b"))
+    for headers in (
+        status_headers("conv-b"),
+        status_headers("conv-b", verified_username="mehmet_y"),
+        status_headers("conv-b", verified_username="ayse_k"),  # ayse_k was typed there: it proves nothing
+        status_headers("conv-a-but-not-quite"),
+    ):
+        theirs = await client.get(f"/api/v1/tickets/{number}/status", headers=headers)
+        assert (theirs.status_code, theirs.json()) == (missing.status_code, missing.json()) == (404, missing.json())
+    assert missing.json()["error"]["code"] == "ticket_not_found"
+    assert (await client.get(f"/api/v1/tickets/{number}/status", headers=status_headers("conv-a"))).status_code == 200
+
+
+async def test_a_verified_customer_sees_the_tickets_handed_off_under_their_username(client: httpx.AsyncClient) -> None:
+    body = {"conversation_id": "conv-laptop", "username": "ayse_k", "username_source": "verified_token"}
+    number = (await post_handoff(client, "k-verified", **body)).json()["ticket_number"]
+    phone = await client.get(
+        f"/api/v1/tickets/{number}/status", headers=status_headers("conv-phone", verified_username="ayse_k")
+    )
+    assert phone.status_code == 200 and phone.json()["ticket_number"] == number
+    other = await client.get(
+        f"/api/v1/tickets/{number}/status", headers=status_headers("conv-phone", verified_username="ayse")
+    )
+    assert other.status_code == 404
+
+
+async def test_status_needs_the_asking_conversation(client: httpx.AsyncClient) -> None:
+    number = (await post_handoff(client, conversation_id="conv-own")).json()["ticket_number"]
+    assert_error(
+        await client.get(f"/api/v1/tickets/{number}/status", headers=bot_headers()), 400, "conversation_id_required"
+    )
+    odd = "web chat/ü?#&="
+    number = (await post_handoff(client, "k-odd", conversation_id=odd)).json()["ticket_number"]
+    assert (await client.get(f"/api/v1/tickets/{number}/status", headers=status_headers(odd))).status_code == 200
 
 
 async def test_service_token_required(client: httpx.AsyncClient) -> None:

@@ -11,7 +11,7 @@ from playwright.async_api import Browser, Page, expect
 
 from tests.handoff.customer_lines import customer_writes
 from tests.handoff.factories import summary
-from tests.handoff.helpers import PASSWORD, bot_headers, login
+from tests.handoff.helpers import PASSWORD, bot_headers, login, status_headers
 
 XSS = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">'
 
@@ -71,7 +71,7 @@ async def test_agent_handles_a_ticket_live(browser: Browser, server, client: htt
 
     assert await page.evaluate("window.__pwned") is None
     assert dialogs == []
-    status = (await client.get(f"/api/v1/tickets/{number}/status", headers=bot_headers())).json()
+    status = (await client.get(f"/api/v1/tickets/{number}/status", headers=status_headers("conv-browser"))).json()
     assert status["status"] == "resolved"
 
 
@@ -117,3 +117,41 @@ async def test_transfer_hand_back_and_taken_by_someone_else(
     await expect(page.locator("#ticket-alert")).to_be_visible()
     await expect(page.locator(f'#queue li[data-number="{numbers[2]}"]')).to_have_count(0)
     await expect(page.locator("#claim-this")).to_be_hidden()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_the_summary_card_tells_a_verified_username_from_a_typed_one(
+    browser: Browser, server, client: httpx.AsyncClient
+) -> None:
+    page = await browser.new_page()
+    await _log_in(page, server.base_url, "fin")
+    sent = {
+        "verified": summary("finance", conversation_id="conv-v", username="ayse_k", username_source="verified_token"),
+        "typed": summary("finance", conversation_id="conv-t", username="ayse_k", username_source="typed"),
+        "older": summary("finance", conversation_id="conv-o", username="ayse_k"),  # before the field: typed
+    }
+    numbers = {}
+    for key, body in sent.items():
+        res = await client.post("/api/v1/handoffs", content=json.dumps(body), headers=bot_headers(f"k-{key}"))
+        assert res.status_code == 201, res.text
+        numbers[key] = res.json()["ticket_number"]
+    badge = page.locator("#card-username-source")
+    for key, english, turkish in (
+        ("verified", "verified", "doğrulandı"),
+        ("typed", "typed by the customer", "müşterinin yazdığı"),
+        ("older", "typed by the customer", "müşterinin yazdığı"),
+    ):
+        await page.click(f'#queue li[data-number="{numbers[key]}"]')
+        await expect(page.locator("#ticket-number")).to_have_text(numbers[key])
+        await expect(page.locator("#card-username")).to_have_text("ayse_k")
+        await expect(badge).to_be_visible()
+        await expect(badge).to_have_text(english)
+        await page.click("#lang-toggle")
+        await expect(badge).to_have_text(turkish)
+        await page.click("#lang-toggle")
+
+    nameless = summary("finance", conversation_id="conv-n", username=None, username_source=None)
+    res = await client.post("/api/v1/handoffs", content=json.dumps(nameless), headers=bot_headers("k-n"))
+    await page.click(f'#queue li[data-number="{res.json()["ticket_number"]}"]')
+    await expect(page.locator("#card-username")).to_have_text("—")
+    await expect(badge).to_be_hidden()

@@ -23,7 +23,7 @@ from handoff.app import create_app
 from handoff.settings import REPO_ROOT
 from tests.handoff.conftest import Running
 from tests.handoff.factories import summary
-from tests.handoff.helpers import bot_headers, login, make_settings
+from tests.handoff.helpers import bot_headers, login, make_settings, status_headers
 
 # Sanic keeps "/console/" as "/console"
 FILE_ROUTES = {"/", "/console", "/console/{name}", "/chat", "/chat/{name}", "/chat/vendor/socket.io.min.js"}
@@ -129,7 +129,9 @@ async def test_real_answers_match_the_document(client: httpx.AsyncClient) -> Non
     number = (await check("POST", "/api/v1/handoffs", content=handoff, headers=bot_headers("doc-1")))["ticket_number"]
     await check("POST", "/api/v1/handoffs", content=handoff, headers=bot_headers("doc-1"))  # 200: seen before
     await check("POST", "/api/v1/handoffs", content=b"{", headers=bot_headers("doc-2"))
-    await check("GET", "/api/v1/tickets/{number}/status", number, headers=bot_headers())
+    await check("GET", "/api/v1/tickets/{number}/status", number, headers=status_headers("doc-1"))
+    await check("GET", "/api/v1/tickets/{number}/status", number, headers=status_headers("someone-else"))  # 404
+    await check("GET", "/api/v1/tickets/{number}/status", number, headers=bot_headers())  # 400: who asks?
     await check("POST", "/api/v1/auth/login", json={"username": "fin", "password": "?"})
     fin, acc, boss = [await login(client, name) for name in ("fin", "acc", "boss")]
     for path in ("/api/v1/auth/me", "/api/v1/queue", "/api/v1/departments", "/api/v1/stats"):
