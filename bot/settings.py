@@ -10,16 +10,21 @@ installed.
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Mapping
+import dataclasses
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from support_rules.limits import MAX_MESSAGE_CHARS
 
-__all__ = ["Settings", "get_settings", "ROOT"]
+__all__ = ["Settings", "get_settings", "ROOT", "DEFAULT_MAX_METADATA_BYTES"]
 
 ROOT = Path(__file__).resolve().parents[1]
+# the customer metadata a channel keeps (language, message id, resend, the
+# signed customer token) is far below this; more is not kept
+DEFAULT_MAX_METADATA_BYTES = 2048
 
 
 def _positive_int(raw: str | None, default: int) -> int:
@@ -44,10 +49,20 @@ class Settings:
     channel_notices_path: Path
     # the Rasa server bot/shell.py talks to
     rasa_url: str
+    # signs conversation ids into the secret only the customer's browser
+    # holds (support_rules.conversations); the same on every Rasa replica.
+    # Unset: a random key per process (conversations do not survive a
+    # restart; the channel says so in its log)
+    conversation_secret_key: str = dataclasses.field(default="", repr=False)
+    conversation_secret_key_generated: bool = False
+    # customer metadata larger than this (as JSON, UTF-8 bytes) is not kept:
+    # the message is handled without it and the customer told so
+    max_metadata_bytes: int = DEFAULT_MAX_METADATA_BYTES
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = dict(os.environ if env is None else env)
+        key = env.get("CONVERSATION_SECRET_KEY") or ""
         return cls(
             max_message_chars=_positive_int(env.get("CHANNEL_MAX_MESSAGE_CHARS"), MAX_MESSAGE_CHARS),
             socketio_redis_url=env.get("SOCKETIO_REDIS_URL") or None,
@@ -55,6 +70,9 @@ class Settings:
             webchat_origins=env.get("WEBCHAT_ORIGINS") or None,
             channel_notices_path=Path(env.get("CHANNEL_NOTICES") or ROOT / "data" / "channel_notices.yml"),
             rasa_url=(env.get("RASA_URL") or "http://127.0.0.1:5005").rstrip("/"),
+            conversation_secret_key=key or secrets.token_urlsafe(32),
+            conversation_secret_key_generated=not key,
+            max_metadata_bytes=_positive_int(env.get("CHANNEL_MAX_METADATA_BYTES"), DEFAULT_MAX_METADATA_BYTES),
         )
 
 
