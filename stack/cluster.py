@@ -78,6 +78,7 @@ SECRETS = {
     "HANDOFF_SECRET_KEY": "cluster-test-secret-key-0123456789",
     "RASA_AUTH_TOKEN": "cluster-test-rasa-token-0123456789",
     "CUSTOMER_TOKEN_SECRET": "cluster-test-customer-token-secret-0123456789",
+    "CONVERSATION_SECRET_KEY": "cluster-test-conversation-secret-key-0123456789",
     "PUBLIC_URL": "https://support.example.com",
 }
 

@@ -34,11 +34,10 @@ from bot.channels.held import HeldCollectingOutput
 from bot.channels.text import read_metadata
 from bot.channels.turn import OnNewMessage, prepare_server, take_turn
 from bot.settings import Settings, get_settings
+from support_rules.conversations import CONVERSATION_ID_HEADER, CONVERSATION_SECRET_HEADER
 
 __all__ = ["TriageRestInput", "CONVERSATION_ID_HEADER", "CONVERSATION_SECRET_HEADER"]
 
-CONVERSATION_ID_HEADER = "X-Conversation-Id"
-CONVERSATION_SECRET_HEADER = "X-Conversation-Secret"
 _MAX_SENDER_CHARS = 256
 _BAD_BODY = (
     f"expected a JSON object with a 'message' and, to continue a conversation, its 'sender' "

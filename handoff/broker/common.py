@@ -30,7 +30,7 @@ async def apply_event(session: AsyncSession, event: BrokerEvent) -> LiveUpdate |
         async with session.begin_nested():
             return await record_event(session=session, event=event)
     except (DataError, IntegrityError) as exc:
-        log.warning("skipped event %s of conversation %s: %s", event.key[:12], event.conversation_id, exc.orig)
+        log.warning("skipped event %s of conversation %s: %s", event.key[:12], conversation_ref(event.conversation_id), exc.orig)
         return None
 
 

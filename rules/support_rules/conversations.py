@@ -23,6 +23,8 @@ from typing import Any, Final
 __all__ = [
     "CONVERSATION_ID_PATTERN",
     "CONVERSATION_REF_PREFIX",
+    "CONVERSATION_ID_HEADER",
+    "CONVERSATION_SECRET_HEADER",
     "new_conversation_id",
     "is_conversation_id",
     "conversation_secret",
@@ -36,6 +38,11 @@ CONVERSATION_ID_PATTERN: Final = r"^[A-Za-z0-9_-]{8,64}$"
 _CONVERSATION_ID = re.compile(CONVERSATION_ID_PATTERN)
 CONVERSATION_REF_PREFIX: Final = "C-"
 _REF_HEX_CHARS: Final = 12
+# the REST channel: the answer to a first message carries the new
+# conversation's id and secret; every later request sends the secret back
+# (a header, never the URL)
+CONVERSATION_ID_HEADER: Final = "X-Conversation-Id"
+CONVERSATION_SECRET_HEADER: Final = "X-Conversation-Secret"
 
 
 def new_conversation_id() -> str:

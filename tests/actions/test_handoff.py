@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from action_services import make_services
 from trackers import handoff_tracker, responses_of, run, slots_of
 
 from actions.handoff import ActionHandoff
+from support_rules.conversations import conversation_ref, new_conversation_id
 
 
 def test_handoff_posts_the_summary_and_pauses(tmp_path, handoff_service) -> None:
@@ -65,3 +67,28 @@ def test_handoff_neither_posted_nor_kept_is_not_promised(tmp_path, handoff_servi
     dispatcher, events = run(ActionHandoff(services), handoff_tracker())
     assert responses_of(dispatcher) == ["utter_handoff_failed"]  # not "saved, will be passed on"
     assert events == []  # not paused: the customer can ask again
+
+
+def test_the_action_servers_logs_and_keys_show_a_reference_not_the_conversation_id(
+    tmp_path, handoff_service, caplog
+) -> None:
+    """Whoever reads the action server's or the outbox worker's log learns
+    which conversation, never its id."""
+    from actions.outbox_worker import deliver_pending
+
+    services = make_services(tmp_path, handoff_service.url)
+    tracker = handoff_tracker()
+    tracker.sender_id = new_conversation_id()  # as the channels issue them
+    handoff_service.stop()
+    with caplog.at_level(logging.DEBUG):
+        run(ActionHandoff(services), tracker)
+        (pending,) = services.outbox.pending()
+        handoff_service.start()
+        handoff_service.fail_with = 503
+        asyncio.run(deliver_pending(services.outbox, services.handoff_client))
+        handoff_service.fail_with = None
+        assert asyncio.run(deliver_pending(services.outbox, services.handoff_client)) == 1
+    assert pending.idempotency_key.startswith(conversation_ref(tracker.sender_id) + ":")
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert conversation_ref(tracker.sender_id) in logged
+    assert tracker.sender_id not in logged
