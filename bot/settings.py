@@ -9,10 +9,10 @@ installed.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import secrets
 from collections.abc import Mapping
-import dataclasses
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path

@@ -82,11 +82,16 @@ class TriageRestInput(RestInput):
             elif not isinstance(sender_id, str) or not sender_id.strip() or len(sender_id) > _MAX_SENDER_CHARS:
                 return response.json({"error": _BAD_BODY}, status=400)
             else:
-                secret = request.headers.get(CONVERSATION_SECRET_HEADER)
+                secret = str(request.headers.get(CONVERSATION_SECRET_HEADER) or "")
                 if not holds(self.settings, sender_id, secret):
-                    language = read_metadata(body.get("metadata"), self.settings.max_metadata_bytes).kept.get("language")
-                    return response.json([{"recipient_id": sender_id, **refusal(self.settings, language)}], status=403)
-            headers = {CONVERSATION_ID_HEADER: sender_id, CONVERSATION_SECRET_HEADER: secret, "Cache-Control": "no-store"}
+                    metadata = read_metadata(body.get("metadata"), self.settings.max_metadata_bytes)
+                    notice = refusal(self.settings, metadata.kept.get("language"))
+                    return response.json([{"recipient_id": sender_id, **notice}], status=403)
+            headers = {
+                CONVERSATION_ID_HEADER: sender_id,
+                CONVERSATION_SECRET_HEADER: secret,
+                "Cache-Control": "no-store",
+            }
             output = HeldCollectingOutput()
             turn = await take_turn(
                 app=request.app,

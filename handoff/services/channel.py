@@ -60,7 +60,12 @@ class RecordingChannel(CustomerChannel):
 
     async def send(self, conversation_id: str, text: str, agent_display_name: str) -> None:
         self.sent.append(SentMessage(conversation_id, text, agent_display_name))
-        log.info("reply to conversation %s by %s (%d chars)", conversation_ref(conversation_id), agent_display_name, len(text))
+        log.info(
+            "reply to conversation %s by %s (%d chars)",
+            conversation_ref(conversation_id),
+            agent_display_name,
+            len(text),
+        )
 
     async def notify(self, conversation_id: str, text: str) -> None:
         self.notices.append((conversation_id, text))

@@ -139,7 +139,9 @@ async def socket_client(
     """A socket in a new conversation, or in ``session`` (id, secret): the
     client, the session id, its secret and the bot messages it receives."""
     session_id, secret = session or (None, None)
-    client, answer, messages = await open_socket(url, {"session_id": session_id, "session_secret": secret}, path, origin)
+    client, answer, messages = await open_socket(
+        url, {"session_id": session_id, "session_secret": secret}, path, origin
+    )
     assert "refused" not in answer, answer
     return client, answer["session_id"], answer["session_secret"], messages
 

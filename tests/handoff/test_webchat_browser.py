@@ -30,8 +30,8 @@ from sanic import Sanic
 
 from handoff.app import create_app
 from handoff.settings import Settings
-from tests.handoff.conftest import StartApp
 from support_rules.conversations import conversation_secret, new_conversation_id, secret_matches
+from tests.handoff.conftest import StartApp
 from tests.handoff.helpers import AppServer, free_port, make_settings
 
 XSS = '<img src=x onerror="window.__pwned = 1"><script>window.__pwned = 2</script>'
