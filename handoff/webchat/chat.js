@@ -298,9 +298,11 @@
       requestSession();
     });
     socket.on("session_confirm", (data) => {
-      const id = data && typeof data === "object" ? data.session_id : null;
-      const secret = data && typeof data === "object" ? data.session_secret : null;
-      if (typeof id !== "string" || !id || typeof secret !== "string" || !secret) return;
+      // a bare id is what a Rasa without bot/channels/access.py answers (during
+      // an upgrade): kept without a secret, the next Rasa lets the page start anew
+      const id = typeof data === "string" ? data : (data && typeof data === "object" ? data.session_id : null);
+      const secret = data && typeof data === "object" && typeof data.session_secret === "string" ? data.session_secret : null;
+      if (typeof id !== "string" || !id) return;
       state.sessionId = id;
       state.sessionSecret = secret;
       save("sessionStorage", KEYS.session, state.sessionId);

@@ -10,8 +10,12 @@ import pytest
 import yaml
 from channel_server import ChannelServer
 
-from bot.channels.rest_input import CONVERSATION_ID_HEADER, CONVERSATION_SECRET_HEADER
-from support_rules.conversations import conversation_secret, is_conversation_id
+from support_rules.conversations import (
+    CONVERSATION_ID_HEADER,
+    CONVERSATION_SECRET_HEADER,
+    conversation_secret,
+    is_conversation_id,
+)
 
 
 def _rest(served: ChannelServer) -> str:

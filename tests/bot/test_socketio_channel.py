@@ -164,6 +164,7 @@ def test_naming_another_conversation_without_its_secret_neither_reads_nor_writes
             await victim.emit("user_uttered", mine)
             await until(lambda: len(served.received) == 1)
             assert (served.received[0].text, served.received[0].sender_id) == ("still me", session_id)
+            assert secret not in str(served.received[0].metadata)  # never stored with the conversation
         finally:
             for client in (victim, *attackers):
                 await close(client)
