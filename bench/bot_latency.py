@@ -113,8 +113,12 @@ class VanillaServer:
 
 
 class RestTarget:
-    def __init__(self, name: str, url: str) -> None:
+    def __init__(self, name: str, url: str, *, issues_conversations: bool = True) -> None:
+        """``issues_conversations``: our REST channel, which picks the
+        conversation's id and issues its secret (Rasa's own takes the sender
+        as given)."""
         self.name = name
+        self.issues_conversations = issues_conversations
         self.url = f"{url}/webhooks/rest/webhook"
         self.session: Any = None
 
@@ -138,7 +142,7 @@ class RestTarget:
         async def say(text: str) -> int:
             body = {"sender": issued.get("id", sender), "message": text}
             headers = {CONVERSATION_SECRET_HEADER: issued["secret"]} if issued else {}
-            if not issued and self.name.startswith("ours"):
+            if not issued and self.issues_conversations:
                 del body["sender"]
             async with self.session.post(self.url, json=body, headers=headers) as response:
                 response.raise_for_status()
@@ -379,7 +383,7 @@ def main() -> None:
         pids: dict[str, dict[str, int]] = {}
         live = {name: p.pid for name, p in stack.processes.items()}
         if "vanilla" in wanted:
-            targets.append(RestTarget("vanilla", vanilla.url))
+            targets.append(RestTarget("vanilla", vanilla.url, issues_conversations=False))
             assert vanilla.process is not None  # started above
             pids["vanilla"] = {"rasa": vanilla.process.pid}
         if "inprocess" in wanted:
