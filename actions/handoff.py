@@ -18,6 +18,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import ConversationPaused, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from support_rules.conversations import conversation_ref
 from support_rules.language import fallback_language
 from support_rules.limits import wait_minutes
 
@@ -69,7 +70,9 @@ class ActionHandoff(ServiceAction):
     def _idempotency_key(tracker: Tracker) -> str:
         latest = tracker.latest_message or {}
         marker = latest.get("message_id") or str(len(tracker.events or []))
-        return f"{tracker.sender_id}:{marker}"
+        # the conversation's reference, not its id: the key is logged by the
+        # outbox worker (support_rules.conversations)
+        return f"{conversation_ref(tracker.sender_id)}:{marker}"
 
     def _keep(self, key: str, conversation_id: str, summary: dict[str, Any]) -> Outbox | None:
         """The outbox holding the handoff, or None if it cannot be written
@@ -78,7 +81,7 @@ class ActionHandoff(ServiceAction):
             outbox = self.services.outbox
             outbox.add(key, conversation_id, summary)
         except Exception:
-            logger.exception("outbox unavailable; handoff of %s posted without it", conversation_id)
+            logger.exception("outbox unavailable; handoff of %s posted without it", conversation_ref(conversation_id))
             return None
         return outbox
 
@@ -94,7 +97,7 @@ class ActionHandoff(ServiceAction):
         try:
             validate_summary(summary, self.services.settings.summary_schema_path)
         except SummaryInvalid:
-            logger.exception("handoff summary of %s does not match the schema", tracker.sender_id)
+            logger.exception("handoff summary of %s does not match the schema", conversation_ref(tracker.sender_id))
         key = self._idempotency_key(tracker)
         outbox = self._keep(key, tracker.sender_id, summary)
         try:
@@ -102,12 +105,13 @@ class ActionHandoff(ServiceAction):
         except HandoffError as exc:
             level = logging.WARNING if isinstance(exc, HandoffUnavailable) else logging.ERROR
             if outbox is None:  # neither delivered nor kept: say so, and let the customer ask again
-                logger.log(level, "handoff of %s neither delivered nor kept: %s", tracker.sender_id, exc)
+                ref = conversation_ref(tracker.sender_id)
+                logger.log(level, "handoff of %s neither delivered nor kept: %s", ref, exc)
                 dispatcher.utter_message(response="utter_handoff_failed")
                 return []
             # refused (4xx): a dead letter for a supervisor, never retried on its own
             self._mark(outbox.mark_failed if isinstance(exc, HandoffUnavailable) else outbox.mark_dead, key, str(exc))
-            logger.log(level, "handoff of %s kept in the outbox: %s", tracker.sender_id, exc)
+            logger.log(level, "handoff of %s kept in the outbox: %s", conversation_ref(tracker.sender_id), exc)
             dispatcher.utter_message(response="utter_handoff_delayed")
             return [ConversationPaused()]
         if outbox is not None:

@@ -42,6 +42,7 @@ from typing import Any
 from bench.common import RESULTS, ROOT, median_of_runs, rss_mib, table, write_results
 from bench.load import run_cell
 from stack.live import BOT_BIN, SERVICE_TOKEN, LiveStack, free_port, wait_until_up
+from support_rules.conversations import CONVERSATION_ID_HEADER, CONVERSATION_SECRET_HEADER
 
 VANILLA_DIR = RESULTS / "vanilla"
 TIMEOUT = 180.0
@@ -112,8 +113,12 @@ class VanillaServer:
 
 
 class RestTarget:
-    def __init__(self, name: str, url: str) -> None:
+    def __init__(self, name: str, url: str, *, issues_conversations: bool = True) -> None:
+        """``issues_conversations``: our REST channel, which picks the
+        conversation's id and issues its secret (Rasa's own takes the sender
+        as given)."""
         self.name = name
+        self.issues_conversations = issues_conversations
         self.url = f"{url}/webhooks/rest/webhook"
         self.session: Any = None
 
@@ -129,9 +134,22 @@ class RestTarget:
 
     @contextlib.asynccontextmanager
     async def conversation(self, sender: str, language: str) -> AsyncIterator[Callable[[str], Any]]:
+        # our channel picks the conversation's id and issues its secret with
+        # the first answer (bot/channels/rest_input.py); Rasa's own channel
+        # takes the sender as given and issues nothing
+        issued: dict[str, str] = {}
+
         async def say(text: str) -> int:
-            async with self.session.post(self.url, json={"sender": sender, "message": text}) as response:
+            body = {"sender": issued.get("id", sender), "message": text}
+            headers = {CONVERSATION_SECRET_HEADER: issued["secret"]} if issued else {}
+            if not issued and self.issues_conversations:
+                del body["sender"]
+            async with self.session.post(self.url, json=body, headers=headers) as response:
                 response.raise_for_status()
+                if CONVERSATION_SECRET_HEADER in response.headers and not issued:
+                    issued.update(
+                        id=response.headers[CONVERSATION_ID_HEADER], secret=response.headers[CONVERSATION_SECRET_HEADER]
+                    )
                 return len(await response.json())
 
         yield say
@@ -167,14 +185,15 @@ class SocketTarget:
             wait_timeout=30,
         )
         try:
-            await client.emit("session_request", {"session_id": sender})
-            await asyncio.wait_for(confirmed, 30)
+            await client.emit("session_request", {"session_id": None})  # the channel picks the id
+            session = await asyncio.wait_for(confirmed, 30)
+            mine = {"session_id": session["session_id"], "session_secret": session["session_secret"]}
 
             async def say(text: str) -> int:
                 before = len(received)
                 await client.call(
                     "user_uttered",
-                    {"message": text, "session_id": sender, "customData": {"language": language}},
+                    {"message": text, **mine, "customData": {"language": language}},
                     timeout=TIMEOUT,
                 )
                 return len(received) - before
@@ -364,7 +383,7 @@ def main() -> None:
         pids: dict[str, dict[str, int]] = {}
         live = {name: p.pid for name, p in stack.processes.items()}
         if "vanilla" in wanted:
-            targets.append(RestTarget("vanilla", vanilla.url))
+            targets.append(RestTarget("vanilla", vanilla.url, issues_conversations=False))
             assert vanilla.process is not None  # started above
             pids["vanilla"] = {"rasa": vanilla.process.pid}
         if "inprocess" in wanted:

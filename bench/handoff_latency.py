@@ -28,7 +28,6 @@ import shutil
 import subprocess
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +46,8 @@ WAIT = 60.0
 class Customer:
     def __init__(self, url: str, origin: str, index: int) -> None:
         self.url, self.origin, self.index = url, origin, index
-        self.session_id = f"bench-handoff-{index}-{uuid.uuid4().hex[:8]}"
+        self.session_id = ""  # picked by the channel, with its secret (bot/channels/socketio_input.py)
+        self.session_secret = ""
         self.client = socketio.AsyncClient(reconnection=False)
         self.inbox: asyncio.Queue[dict] = asyncio.Queue()
         self.ticket: str | None = None
@@ -63,13 +63,19 @@ class Customer:
             headers={"Origin": self.origin},
             wait_timeout=30,
         )
-        await self.client.emit("session_request", {"session_id": self.session_id})
-        await asyncio.wait_for(confirmed, 30)
+        await self.client.emit("session_request", {"session_id": None})
+        session = await asyncio.wait_for(confirmed, 30)
+        self.session_id, self.session_secret = session["session_id"], session["session_secret"]
 
     async def say(self, text: str, language: str) -> None:
         await self.client.call(
             "user_uttered",
-            {"message": text, "session_id": self.session_id, "customData": {"language": language}},
+            {
+                "message": text,
+                "session_id": self.session_id,
+                "session_secret": self.session_secret,
+                "customData": {"language": language},
+            },
             timeout=120,
         )
 

@@ -9,7 +9,9 @@ installed.
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -18,9 +20,12 @@ from pathlib import Path
 from support_rules.limits import MAX_MESSAGE_CHARS
 from support_rules.retention import PURGE_AFTER_DAYS, PURGE_AFTER_DAYS_VARIABLE
 
-__all__ = ["Settings", "get_settings", "ROOT"]
+__all__ = ["Settings", "get_settings", "ROOT", "DEFAULT_MAX_METADATA_BYTES"]
 
 ROOT = Path(__file__).resolve().parents[1]
+# the customer metadata a channel keeps (language, message id, resend, the
+# signed customer token) is far below this; more is not kept
+DEFAULT_MAX_METADATA_BYTES = 2048
 
 
 def _positive_int(raw: str | None, default: int) -> int:
@@ -57,10 +62,20 @@ class Settings:
     endpoints_path: Path = Path("endpoints.yml")
     # Rasa's stores forget a conversation this long after its last event
     purge_after_days: int = PURGE_AFTER_DAYS
+    # signs conversation ids into the secret only the customer's browser
+    # holds (support_rules.conversations); the same on every Rasa replica.
+    # Unset: a random key per process (conversations do not survive a
+    # restart; the channel says so in its log)
+    conversation_secret_key: str = dataclasses.field(default="", repr=False)
+    conversation_secret_key_generated: bool = False
+    # customer metadata larger than this (as JSON, UTF-8 bytes) is not kept:
+    # the message is handled without it and the customer told so
+    max_metadata_bytes: int = DEFAULT_MAX_METADATA_BYTES
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = dict(os.environ if env is None else env)
+        key = env.get("CONVERSATION_SECRET_KEY") or ""
         return cls(
             max_message_chars=_positive_int(env.get("CHANNEL_MAX_MESSAGE_CHARS"), MAX_MESSAGE_CHARS),
             socketio_redis_url=env.get("SOCKETIO_REDIS_URL") or None,
@@ -70,6 +85,9 @@ class Settings:
             rasa_url=(env.get("RASA_URL") or "http://127.0.0.1:5005").rstrip("/"),
             endpoints_path=Path(env.get("RASA_ENDPOINTS") or "endpoints.yml"),
             purge_after_days=_days(env.get(PURGE_AFTER_DAYS_VARIABLE), PURGE_AFTER_DAYS),
+            conversation_secret_key=key or secrets.token_urlsafe(32),
+            conversation_secret_key_generated=not key,
+            max_metadata_bytes=_positive_int(env.get("CHANNEL_MAX_METADATA_BYTES"), DEFAULT_MAX_METADATA_BYTES),
         )
 
 

@@ -10,23 +10,38 @@ import json
 import sys
 import urllib.error
 import urllib.request
-import uuid
 
 from bot.settings import get_settings
+from support_rules.conversations import CONVERSATION_ID_HEADER, CONVERSATION_SECRET_HEADER
 
 
-def _send(url: str, sender: str, text: str) -> list[dict]:
-    body = json.dumps({"sender": sender, "message": text}).encode()
-    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.loads(response.read() or b"[]")
+class _Conversation:
+    """The REST channel's conversation: the first message starts it, and
+    its answer carries the id and the secret the next ones must show."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.conversation_id: str | None = None
+        self.secret: str | None = None
+
+    def send(self, text: str) -> list[dict]:
+        body: dict[str, str] = {"message": text}
+        headers = {"Content-Type": "application/json"}
+        if self.conversation_id and self.secret:
+            body["sender"] = self.conversation_id
+            headers[CONVERSATION_SECRET_HEADER] = self.secret
+        request = urllib.request.Request(self.url, data=json.dumps(body).encode(), headers=headers)
+        with urllib.request.urlopen(request, timeout=30) as response:
+            if self.conversation_id is None:
+                self.conversation_id = response.headers.get(CONVERSATION_ID_HEADER)
+                self.secret = response.headers.get(CONVERSATION_SECRET_HEADER)
+            return json.loads(response.read() or b"[]")
 
 
 def main() -> int:
     base = get_settings().rasa_url
-    url = f"{base}/webhooks/rest/webhook"
-    sender = f"shell-{uuid.uuid4().hex[:8]}"
-    print(f"Chatting with {base} as {sender}. Ctrl-D or /stop ends the chat.")
+    conversation = _Conversation(f"{base}/webhooks/rest/webhook")
+    print(f"Chatting with {base} as a new customer. Ctrl-D or /stop ends the chat.")
     while True:
         try:
             text = input("you> ").strip()
@@ -38,7 +53,7 @@ def main() -> int:
         if not text:
             continue
         try:
-            replies = _send(url, sender, text)
+            replies = conversation.send(text)
         except (urllib.error.URLError, OSError) as exc:
             print(f"(the bot is not reachable at {base}: {exc}; is `make run` running?)", file=sys.stderr)
             continue

@@ -79,6 +79,7 @@ SECRETS = {
     "RASA_JWT_SECRET": "cluster-test-rasa-jwt-secret-0123456789",
     "ACTION_SERVER_TOKEN": "cluster-test-action-server-token-0123456789",
     "CUSTOMER_TOKEN_SECRET": "cluster-test-customer-token-secret-0123456789",
+    "CONVERSATION_SECRET_KEY": "cluster-test-conversation-secret-key-0123456789",
     "PUBLIC_URL": "https://support.example.com",
 }
 

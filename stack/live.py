@@ -27,6 +27,7 @@ from typing import Any
 
 from support_rules.identity import CONVERSATION_HEADER, header_value
 from support_rules.rasa_auth import JWT_METHOD, rasa_api_headers
+from support_rules.conversations import CONVERSATION_ID_HEADER, CONVERSATION_SECRET_HEADER
 from support_rules.tickets import TICKET_NUMBER_PATTERN
 
 __all__ = ["LiveStack", "ROOT", "ticket_number_in", "wait_for", "wait_until_up", "free_port"]
@@ -39,6 +40,7 @@ SERVICE_TOKEN = "live-test-service-token-0123456789abcdef"
 RASA_JWT_SECRET = "live-test-rasa-jwt-secret-0123456789abcdef"
 AGENT_PASSWORD = "live-test-password"
 CUSTOMER_TOKEN_SECRET = "live-test-customer-token-secret-0123456789"
+CONVERSATION_SECRET_KEY = "live-test-conversation-secret-key-0123456789"
 
 
 def free_port() -> int:
@@ -113,6 +115,7 @@ class LiveStack:
             "HANDOFF_SECRET_KEY": "live-test-secret-key-0123456789abcdef",
             "DEMO_AGENT_PASSWORD": AGENT_PASSWORD,
             "CUSTOMER_TOKEN_SECRET": CUSTOMER_TOKEN_SECRET,
+            "CONVERSATION_SECRET_KEY": CONVERSATION_SECRET_KEY,
             "DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'handoff.db'}",
             "OUTBOX_PATH": str(tmp / "outbox.db"),
             "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{self.actions_port}/webhook",
@@ -160,6 +163,8 @@ class LiveStack:
             ),
         }
         self._tokens: dict[str, str] = {}
+        # a test's name for a customer -> (conversation id, secret) the REST channel issued
+        self._conversations: dict[str, tuple[str, str]] = {}
 
     # processes ---------------------------------------------------------------
 
@@ -206,12 +211,38 @@ class LiveStack:
 
     # the customer over REST ----------------------------------------------------
 
-    def say(self, sender: str, text: str) -> list[str]:
-        replies = request(f"{self.rasa_url}/webhooks/rest/webhook", {"sender": sender, "message": text})
-        return [reply.get("text") or "" for reply in replies]
+    def post_message(self, body: dict[str, Any], secret: str | None = None) -> tuple[Any, dict[str, str]]:
+        """One POST to the REST channel: its answer and headers."""
+        headers = {"Content-Type": "application/json", **({CONVERSATION_SECRET_HEADER: secret} if secret else {})}
+        req = urllib.request.Request(
+            f"{self.rasa_url}/webhooks/rest/webhook", data=json.dumps(body).encode(), headers=headers
+        )
+        with urllib.request.urlopen(req, timeout=60) as response:
+            return json.loads(response.read() or b"null"), dict(response.headers)
+
+    def say(self, sender: str, text: str, metadata: dict[str, Any] | None = None) -> list[str]:
+        """``sender`` is the test's name for a customer: their first message
+        starts a conversation (the channel picks its id and secret), the
+        next ones continue it."""
+        return [reply.get("text") or "" for reply in self.say_raw(sender, text, metadata)]
+
+    def say_raw(self, sender: str, text: str, metadata: dict[str, Any] | None = None) -> list[dict]:
+        body: dict[str, Any] = {"message": text, **({"metadata": metadata} if metadata else {})}
+        known = self._conversations.get(sender)
+        if known is None:
+            replies, headers = self.post_message(body)
+            self._conversations[sender] = (headers[CONVERSATION_ID_HEADER], headers[CONVERSATION_SECRET_HEADER])
+        else:
+            replies, _ = self.post_message({**body, "sender": known[0]}, known[1])
+        return replies
+
+    def conversation_id(self, sender: str) -> str:
+        """The id the channel gave the customer ``sender`` (Rasa's sender id)."""
+        return self._conversations[sender][0]
 
     def tracker(self, sender: str) -> dict:
-        segment = urllib.parse.quote(sender, safe="")
+        conversation_id = self._conversations.get(sender, (sender,))[0]
+        segment = urllib.parse.quote(conversation_id, safe="")
         return request(
             f"{self.rasa_url}/conversations/{segment}/tracker",
             headers=rasa_api_headers(RASA_JWT_SECRET, conversation_id=segment),

@@ -27,6 +27,10 @@ class HeldSocketIOOutput(TriageSocketIOOutput):
         # Rasa's SocketIOOutput emits custom JSON as keyword arguments of emit
         self.held.append({"room": recipient_id, **json_message})
 
+    def hold_notice(self, recipient_id: str, notice: dict[str, Any]) -> None:
+        """A channel notice (bot.channels.notices) sent with the replies."""
+        self.held.append({"data": notice, "room": recipient_id})
+
     async def release(self) -> None:
         held, self.held = self.held, []
         for emit in held:
@@ -40,6 +44,10 @@ class HeldSocketIOOutput(TriageSocketIOOutput):
 class HeldCollectingOutput(CollectingOutputChannel):
     """The REST channel's replies: the answer's body, sent by the route once
     the turn is stored (``release`` has nothing left to do)."""
+
+    def hold_notice(self, recipient_id: str, notice: dict[str, Any]) -> None:
+        """A channel notice (bot.channels.notices) in the answer, before the replies."""
+        self.messages.append({"recipient_id": recipient_id, **notice})
 
     async def release(self) -> None:
         return None

@@ -10,7 +10,14 @@
   whatever replies were collected);
 - a message sent again (``resend: true`` with the same ``message_id``) is
   answered from the conversation if it holds it;
-- a body that is not a JSON object with a ``sender`` answers ``400``.
+- a body without a ``sender`` starts a new conversation: the channel picks
+  its id and the answer carries it and its secret in the
+  ``X-Conversation-Id`` and ``X-Conversation-Secret`` headers; a body with
+  a ``sender`` must send that secret in the ``X-Conversation-Secret``
+  header (never in the URL), or it answers ``403`` with a notice in the
+  customer's language and nothing is handled;
+- a body that is not a JSON object, or whose ``sender`` is not a string of
+  1-256 characters, answers ``400``.
 """
 
 from __future__ import annotations
@@ -22,14 +29,20 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.channels.access import holds, refusal, start_conversation
 from bot.channels.held import HeldCollectingOutput
+from bot.channels.text import read_metadata
 from bot.channels.turn import OnNewMessage, prepare_server, take_turn
 from bot.settings import Settings, get_settings
+from support_rules.conversations import CONVERSATION_ID_HEADER, CONVERSATION_SECRET_HEADER
 
-__all__ = ["TriageRestInput"]
+__all__ = ["TriageRestInput", "CONVERSATION_ID_HEADER", "CONVERSATION_SECRET_HEADER"]
 
 _MAX_SENDER_CHARS = 256
-_BAD_BODY = f"expected a JSON object with a 'sender' (1-{_MAX_SENDER_CHARS} characters) and a 'message'"
+_BAD_BODY = (
+    f"expected a JSON object with a 'message' and, to continue a conversation, its 'sender' "
+    f"(1-{_MAX_SENDER_CHARS} characters)"
+)
 
 
 def _json_body(request: Request) -> Any:
@@ -60,9 +73,25 @@ class TriageRestInput(RestInput):
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
             body = _json_body(request)
-            sender_id = body.get("sender") if isinstance(body, dict) else None
-            if not isinstance(sender_id, str) or not sender_id.strip() or len(sender_id) > _MAX_SENDER_CHARS:
+            if not isinstance(body, dict):
                 return response.json({"error": _BAD_BODY}, status=400)
+            sender_id = body.get("sender")
+            if sender_id is None:
+                issued = start_conversation(self.settings)
+                sender_id, secret = issued.conversation_id, issued.secret
+            elif not isinstance(sender_id, str) or not sender_id.strip() or len(sender_id) > _MAX_SENDER_CHARS:
+                return response.json({"error": _BAD_BODY}, status=400)
+            else:
+                secret = str(request.headers.get(CONVERSATION_SECRET_HEADER) or "")
+                if not holds(self.settings, sender_id, secret):
+                    metadata = read_metadata(body.get("metadata"), self.settings.max_metadata_bytes)
+                    notice = refusal(self.settings, metadata.kept.get("language"))
+                    return response.json([{"recipient_id": sender_id, **notice}], status=403)
+            headers = {
+                CONVERSATION_ID_HEADER: sender_id,
+                CONVERSATION_SECRET_HEADER: secret,
+                "Cache-Control": "no-store",
+            }
             output = HeldCollectingOutput()
             turn = await take_turn(
                 app=request.app,
@@ -75,7 +104,7 @@ class TriageRestInput(RestInput):
                 on_new_message=on_new_message,
             )
             if turn.notice is not None:
-                return response.json([{"recipient_id": sender_id, **turn.notice}], status=503)
-            return response.json(output.messages)
+                return response.json([{"recipient_id": sender_id, **turn.notice}], status=503, headers=headers)
+            return response.json(output.messages, headers=headers)
 
         return webhook

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-import uuid
 from typing import Any
 
 import socketio
@@ -14,8 +13,10 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.channels.access import holds, refusal, start_conversation
 from bot.channels.formatting import TriageSocketIOOutput
 from bot.channels.held import HeldSocketIOOutput
+from bot.channels.text import read_metadata
 from bot.channels.turn import OnNewMessage, prepare_server, take_turn
 from bot.settings import Settings, get_settings
 
@@ -23,8 +24,13 @@ __all__ = ["TriageSocketIOInput"]
 
 logger = logging.getLogger(__name__)
 
-_SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 _DEFAULT_REDIS_CHANNEL = "rasa-socketio"
+# the client's copy of its conversation's secret, next to ``session_id`` in
+# ``session_request`` and every message (never in the metadata: it is not stored)
+SECRET_KEY = "session_secret"
+# what a client that names a conversation without its secret gets instead of
+# ``session_confirm`` (a notice in the customer's language, as ``bot_uttered``)
+REFUSED_EVENT = "session_refused"
 
 
 class TriageSocketIOInput(SocketIOInput):
@@ -104,12 +110,26 @@ class TriageSocketIOInput(SocketIOInput):
 
         @sio.on("session_request", namespace=namespace)
         async def session_request(sid: str, data: Any = None) -> None:
-            requested = data.get("session_id") if isinstance(data, dict) else None
-            session_id = requested if isinstance(requested, str) and _SESSION_ID.match(requested) else uuid.uuid4().hex
+            """No ``session_id``: a new conversation, and its secret, issued
+            once. A ``session_id``: joined only with its secret."""
+            data = data if isinstance(data, dict) else {}
+            requested = data.get("session_id")
+            if requested is None or requested == "":
+                issued = start_conversation(settings)
+                session_id, secret = issued.conversation_id, issued.secret
+            elif holds(settings, requested, data.get(SECRET_KEY)):
+                session_id, secret = requested, data[SECRET_KEY]
+            else:
+                await sio.emit(REFUSED_EVENT, refusal(settings, data.get("language")), room=sid, namespace=namespace)
+                return
             if self.session_persistence:
+                previous = (await sio.get_session(sid, namespace=namespace)).get("session_id")
+                if previous and previous != session_id:  # a new conversation on the same socket
+                    await sio.leave_room(sid, previous, namespace=namespace)
                 await sio.enter_room(sid, session_id, namespace=namespace)
             await sio.save_session(sid, {"session_id": session_id}, namespace=namespace)
-            await sio.emit("session_confirm", session_id, room=sid, namespace=namespace)
+            confirm = {"session_id": session_id, SECRET_KEY: secret}
+            await sio.emit("session_confirm", confirm, room=sid, namespace=namespace)
 
         @sio.on(self.user_message_evt, namespace=namespace)
         async def handle_message(sid: str, data: Any = None) -> None:
@@ -119,6 +139,10 @@ class TriageSocketIOInput(SocketIOInput):
                 joined = (await sio.get_session(sid, namespace=namespace)).get("session_id")
                 if not joined or data.get("session_id") != joined:
                     logger.info("socket.io message for a session this socket did not join: dropped")
+                    return
+                if not holds(settings, joined, data.get(SECRET_KEY)):
+                    language = read_metadata(data.get(self.metadata_key or "metadata"), 256).kept.get("language")
+                    await sio.emit(REFUSED_EVENT, refusal(settings, language), room=sid, namespace=namespace)
                     return
                 sender_id = joined
             else:

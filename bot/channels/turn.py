@@ -1,6 +1,9 @@
 """One customer message, one turn: the protocol both input channels follow.
 
-1. The text is cleaned (bot.channels.text); nothing is left: no turn.
+1. The text is cleaned (bot.channels.text); nothing is left: no turn. The
+   metadata keeps only the keys the product reads; larger than the limit
+   as sent, it loses the customer token too and the customer gets a notice
+   with the replies (the message itself is handled: it is what they wrote).
 2. A message sent again whose first delivery the conversation holds is
    answered with the replies stored for it (bot.channels.replay).
 3. Otherwise Rasa handles it with replies held (bot.channels.held); they
@@ -23,6 +26,7 @@ from typing import Any
 from rasa.core.channels.channel import UserMessage
 
 from bot import schema_checks
+from bot.channels.access import warn_if_key_generated
 from bot.channels.held import HeldOutput
 from bot.channels.notices import load_channel_notices
 from bot.channels.replay import resent_message_id, stored_replies
@@ -55,6 +59,7 @@ def prepare_server(settings: Settings) -> None:
     notices file stops the server at start, not a customer's turn)."""
     schema_checks.install()
     load_channel_notices(settings.channel_notices_path)
+    warn_if_key_generated(settings)
 
 
 async def take_turn(
@@ -73,7 +78,12 @@ async def take_turn(
     cleaned = clean_customer_text(text, settings.max_message_chars)
     if not cleaned:
         return Turn(Outcome.EMPTY)
-    meta = read_metadata(metadata)
+    read = read_metadata(metadata, settings.max_metadata_bytes)
+    meta = read.kept
+    if read.oversized:
+        logger.info("customer metadata over %d bytes: handled without it", settings.max_metadata_bytes)
+        notices = load_channel_notices(settings.channel_notices_path)
+        output.hold_notice(sender_id, notices.message("metadata_too_large", meta.get("language")))
     resent = resent_message_id(meta)
     if resent:
         replies = await stored_replies(app, sender_id, resent)

@@ -12,6 +12,7 @@ from handoff.live_bus import LiveBus, LiveUpdate
 from handoff.services.abandon import CANCELLED
 from handoff.services.channel import ChannelError, CustomerChannel
 from handoff.services.consumer import BrokerEvent, record_event
+from support_rules.conversations import conversation_ref
 from support_rules.tickets import CANCELLED_INTENT
 
 __all__ = ["Applied", "Backoff", "apply_event", "after_commit", "publish_all"]
@@ -30,7 +31,8 @@ async def apply_event(session: AsyncSession, event: BrokerEvent) -> LiveUpdate |
         async with session.begin_nested():
             return await record_event(session=session, event=event)
     except (DataError, IntegrityError) as exc:
-        log.warning("skipped event %s of conversation %s: %s", event.key[:12], event.conversation_id, exc.orig)
+        ref = conversation_ref(event.conversation_id)
+        log.warning("skipped event %s of conversation %s: %s", event.key[:12], ref, exc.orig)
         return None
 
 

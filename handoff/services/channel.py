@@ -12,6 +12,7 @@ import logging
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
+from support_rules.conversations import conversation_ref
 from support_rules.tickets import CANCELLED_INTENT, HANDBACK_INTENT, RESOLVED_INTENT
 
 __all__ = ["CustomerChannel", "RecordingChannel", "SentMessage", "ChannelError"]
@@ -59,15 +60,20 @@ class RecordingChannel(CustomerChannel):
 
     async def send(self, conversation_id: str, text: str, agent_display_name: str) -> None:
         self.sent.append(SentMessage(conversation_id, text, agent_display_name))
-        log.info("reply to conversation %s by %s (%d chars)", conversation_id, agent_display_name, len(text))
+        log.info(
+            "reply to conversation %s by %s (%d chars)",
+            conversation_ref(conversation_id),
+            agent_display_name,
+            len(text),
+        )
 
     async def notify(self, conversation_id: str, text: str) -> None:
         self.notices.append((conversation_id, text))
-        log.info("notice to conversation %s (%d chars)", conversation_id, len(text))
+        log.info("notice to conversation %s (%d chars)", conversation_ref(conversation_id), len(text))
 
     async def hand_back(self, conversation_id: str, *, intent: str = HANDBACK_INTENT) -> None:
         self.given_back.append((conversation_id, intent))
-        log.info("conversation %s given back to the bot (%s)", conversation_id, intent)
+        log.info("conversation %s given back to the bot (%s)", conversation_ref(conversation_id), intent)
 
     def _given_back_as(self, intent: str) -> list[str]:
         return [conversation for conversation, why in self.given_back if why == intent]

@@ -22,6 +22,7 @@ from handoff.repo import messages as messages_repo
 from handoff.repo import tickets as tickets_repo
 from handoff.services.queue_positions import QueueRules, queued_places
 from support_rules.masking import mask_secrets
+from support_rules.conversations import conversation_ref
 from support_rules.tickets import ASSIGNED, HANDED_BACK, QUEUED, RESOLVED, parse_ticket_number
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "masked_summary",
     "mark_delivered",
     "TicketView",
+    "summary_for_agents",
 ]
 
 
@@ -174,6 +176,17 @@ async def claim(*, session: AsyncSession, agent: Agent, number: str, now: dateti
     return claimed
 
 
+def summary_for_agents(summary: dict[str, Any]) -> dict[str, Any]:
+    """The summary as agents see it (console, export): the conversation's
+    reference where the bot wrote its id. The id stays with the service,
+    which needs it to reach the customer; shown, it would only help someone
+    speak for the customer (support_rules.conversations)."""
+    shown = dict(summary)
+    if isinstance(shown.get("conversation_id"), str):
+        shown["conversation_id"] = conversation_ref(shown["conversation_id"])
+    return shown
+
+
 @dataclass(frozen=True)
 class TicketView:
     ticket: Ticket
@@ -182,7 +195,7 @@ class TicketView:
     def as_json(self) -> dict[str, Any]:
         return {
             **ticket_json(self.ticket),
-            "summary": masked_summary(self.ticket.summary),
+            "summary": summary_for_agents(masked_summary(self.ticket.summary)),
             "resolution_note": mask_secrets(self.ticket.resolution_note or "") or None,
             "transcript": [message_json(m) for m in self.messages],
         }

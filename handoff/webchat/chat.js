@@ -2,9 +2,14 @@
 //
 // Protocol (credentials.yml, socketio: user_uttered / bot_uttered with
 // session persistence): on every connect the page sends `session_request`
-// with the stored session id (or null) and the server answers
-// `session_confirm` with the id; messages go out as `user_uttered` and come
-// back as `bot_uttered` ({text, metadata?, quick_replies?|buttons?}).
+// with the stored session id and its secret (or null for a new
+// conversation) and the server answers `session_confirm` with
+// {session_id, session_secret}; the secret is issued once, kept for this
+// tab and sent with every message: without it nobody joins or writes into
+// the conversation. A conversation the server does not let this page in
+// (`session_refused`, a notice) is left for a new one. Messages go out as
+// `user_uttered` and come back as `bot_uttered` ({text, metadata?,
+// quick_replies?|buttons?}).
 //
 // All text from the server or the customer is written with textContent,
 // never innerHTML: a message with markup is shown as text and runs nothing.
@@ -14,7 +19,7 @@
   const I18N = window.WEBCHAT_I18N;
   const LANGS = ["tr", "en"];
   const KEYS = {
-    session: "webchat.session_id", token: "webchat.customer_token", log: "webchat.log",
+    session: "webchat.session_id", secret: "webchat.session_secret", token: "webchat.customer_token", log: "webchat.log",
     outbox: "webchat.outbox", lang: "webchat.lang",
   };
   const MAX_LOG = 200;
@@ -22,7 +27,7 @@
 
   const state = {
     config: null, lang: "tr", socket: null, status: "connecting", ready: false, everConnected: false,
-    sessionId: null, token: null,
+    sessionId: null, sessionSecret: null, token: null,
     log: [],     // rendered messages, kept for a reload: {id, kind, text, agent?, buttons?, used?, state?}
     outbox: [],  // customer messages not yet acknowledged by the server: {id, text, sent}
   };
@@ -220,7 +225,7 @@
     if (item.sent) data.resend = true;
     item.sent = true;
     keepOutbox();
-    const payload = { message: item.text, session_id: state.sessionId, customData: data };
+    const payload = { message: item.text, session_id: state.sessionId, session_secret: state.sessionSecret, customData: data };
     // the acknowledgement arrives once the server has handled the message
     state.socket.emit("user_uttered", payload, () => {
       inFlight.delete(item.id);
@@ -273,6 +278,10 @@
 
   // --- the socket ---------------------------------------------------------
 
+  function requestSession() {
+    state.socket.emit("session_request", { session_id: state.sessionId, session_secret: state.sessionSecret, language: state.lang });
+  }
+
   function connect() {
     const url = new URL(state.config.rasa_url);
     const base = url.pathname.replace(/\/+$/, "");
@@ -286,16 +295,32 @@
     state.socket = socket;
     socket.on("connect", () => {
       state.everConnected = true;
-      socket.emit("session_request", { session_id: state.sessionId });
+      requestSession();
     });
     socket.on("session_confirm", (data) => {
-      const id = typeof data === "string" ? data : (data && data.session_id);
-      if (!id) return;
-      state.sessionId = String(id);
+      // a bare id is what a Rasa without bot/channels/access.py answers (during
+      // an upgrade): kept without a secret, the next Rasa lets the page start anew
+      const id = typeof data === "string" ? data : (data && typeof data === "object" ? data.session_id : null);
+      const secret = data && typeof data === "object" && typeof data.session_secret === "string" ? data.session_secret : null;
+      if (typeof id !== "string" || !id) return;
+      state.sessionId = id;
+      state.sessionSecret = secret;
       save("sessionStorage", KEYS.session, state.sessionId);
+      save("sessionStorage", KEYS.secret, state.sessionSecret);
       state.ready = true;
       setStatus("connected");
       flushOutbox();
+    });
+    // not let into the stored conversation: the notice is shown and a new
+    // conversation asked for; what waits in the outbox goes there
+    socket.on("session_refused", (notice) => {
+      state.ready = false;
+      onBotUttered(notice);
+      state.sessionId = null;
+      state.sessionSecret = null;
+      save("sessionStorage", KEYS.session, null);
+      save("sessionStorage", KEYS.secret, null);
+      requestSession();
     });
     socket.on("bot_uttered", onBotUttered);
     socket.on("disconnect", (reason) => {
@@ -314,10 +339,11 @@
 
   function newConversation() {
     state.sessionId = null;
+    state.sessionSecret = null;
     state.log = [];
     state.outbox = [];
     inFlight.clear();
-    ["session", "log", "outbox"].forEach((k) => save("sessionStorage", KEYS[k], null));
+    ["session", "secret", "log", "outbox"].forEach((k) => save("sessionStorage", KEYS[k], null));
     showError("");
     renderLog();
     if (state.socket) {
@@ -330,6 +356,7 @@
 
   document.addEventListener("DOMContentLoaded", async () => {
     state.sessionId = load("sessionStorage", KEYS.session) || null;
+    state.sessionSecret = load("sessionStorage", KEYS.secret) || null;
     state.token = load("sessionStorage", KEYS.token) || null;
     state.log = loadList(KEYS.log);
     state.outbox = loadList(KEYS.outbox).filter((m) => m && typeof m.id === "string" && typeof m.text === "string");

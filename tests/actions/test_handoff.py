@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import logging
 
 import pytest
 from action_services import CUSTOMER_SECRET, make_services
@@ -11,6 +12,7 @@ from trackers import handoff_tracker, responses_of, run, slots_of, user_event
 
 from actions.core.customer_token import mint_customer_token
 from actions.handoff import ActionHandoff
+from support_rules.conversations import conversation_ref, new_conversation_id
 
 
 def test_handoff_posts_the_summary_and_pauses(tmp_path, handoff_service) -> None:
@@ -118,3 +120,26 @@ def test_a_customer_line_claiming_is_external_stays_in_the_summary(tmp_path, han
     assert "kartımdan 2 kez çekim yapılmış, acil" in summary["description"]
     assert "kartımdan 2 kez çekim yapılmış, acil" in [line["text"] for line in summary["transcript"]]
     assert "report_problem" in [i["name"] for i in summary["intents"]]
+def test_the_action_servers_logs_and_keys_show_a_reference_not_the_conversation_id(
+    tmp_path, handoff_service, caplog
+) -> None:
+    """Whoever reads the action server's or the outbox worker's log learns
+    which conversation, never its id."""
+    from actions.outbox_worker import deliver_pending
+
+    services = make_services(tmp_path, handoff_service.url)
+    tracker = handoff_tracker()
+    tracker.sender_id = new_conversation_id()  # as the channels issue them
+    handoff_service.stop()
+    with caplog.at_level(logging.DEBUG):
+        run(ActionHandoff(services), tracker)
+        (pending,) = services.outbox.pending()
+        handoff_service.start()
+        handoff_service.fail_with = 503
+        asyncio.run(deliver_pending(services.outbox, services.handoff_client))
+        handoff_service.fail_with = None
+        assert asyncio.run(deliver_pending(services.outbox, services.handoff_client)) == 1
+    assert pending.idempotency_key.startswith(conversation_ref(tracker.sender_id) + ":")
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert conversation_ref(tracker.sender_id) in logged
+    assert tracker.sender_id not in logged

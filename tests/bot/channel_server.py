@@ -116,17 +116,34 @@ class ChannelServer:
         self.loop.call_soon_threadsafe(self.loop.stop)
 
 
-async def socket_client(
-    url: str, session_id: Any = None, path: str = "/socket.io", origin: str = "http://chat.example"
-) -> tuple[socketio.AsyncClient, str, list[dict[str, Any]]]:
+async def open_socket(
+    url: str, request: dict[str, Any], path: str = "/socket.io", origin: str = "http://chat.example"
+) -> tuple[socketio.AsyncClient, dict[str, Any], list[dict[str, Any]]]:
+    """A socket that sent ``session_request`` with ``request``: the client, the
+    server's answer (``session_confirm``'s, or ``{"refused": notice}``) and the
+    bot messages it receives from then on."""
     client = socketio.AsyncClient(reconnection=False)
-    confirmed: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+    answered: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
     messages: list[dict[str, Any]] = []
-    client.on("session_confirm", lambda sid: confirmed.done() or confirmed.set_result(sid))
+    client.on("session_confirm", lambda data: answered.done() or answered.set_result(data))
+    client.on("session_refused", lambda data: answered.done() or answered.set_result({"refused": data}))
     client.on("bot_uttered", lambda data: messages.append(data))
     await client.connect(url, transports=["polling"], socketio_path=path, headers={"Origin": origin})
-    await client.emit("session_request", {"session_id": session_id})
-    return client, await asyncio.wait_for(confirmed, 5), messages
+    await client.emit("session_request", request)
+    return client, await asyncio.wait_for(answered, 5), messages
+
+
+async def socket_client(
+    url: str, session: tuple[str, str] | None = None, path: str = "/socket.io", origin: str = "http://chat.example"
+) -> tuple[socketio.AsyncClient, str, str, list[dict[str, Any]]]:
+    """A socket in a new conversation, or in ``session`` (id, secret): the
+    client, the session id, its secret and the bot messages it receives."""
+    session_id, secret = session or (None, None)
+    client, answer, messages = await open_socket(
+        url, {"session_id": session_id, "session_secret": secret}, path, origin
+    )
+    assert "refused" not in answer, answer
+    return client, answer["session_id"], answer["session_secret"], messages
 
 
 async def close(client: socketio.AsyncClient) -> None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
-from bot.channels.text import clean_customer_text, read_metadata
-from bot.settings import Settings
+from bot.channels.text import METADATA_KEYS, CustomerMetadata, clean_customer_text, read_metadata
+from bot.settings import DEFAULT_MAX_METADATA_BYTES, Settings
 from support_rules.limits import MAX_MESSAGE_CHARS
 
 
@@ -51,4 +52,39 @@ def test_the_limit_is_the_shared_one_unless_the_environment_lowers_it() -> None:
     ],
 )
 def test_metadata_is_an_object_or_nothing(raw: Any, metadata: dict[str, Any]) -> None:
-    assert read_metadata(raw) == metadata
+    assert read_metadata(raw, DEFAULT_MAX_METADATA_BYTES) == CustomerMetadata(metadata)
+
+
+def test_only_the_keys_the_product_reads_are_kept() -> None:
+    assert METADATA_KEYS == ("language", "message_id", "resend", "customer_token")
+    sent = {
+        "language": "en",
+        "message_id": "m-1",
+        "resend": True,
+        "customer_token": "a.b.c",
+        "is_external": True,  # Rasa's own flag for intents the service triggers: never the customer's
+        "username": "someone_else",
+        "nested": {"deep": [1, 2, 3]},
+    }
+    kept = {"language": "en", "message_id": "m-1", "resend": True, "customer_token": "a.b.c"}
+    assert read_metadata(sent, DEFAULT_MAX_METADATA_BYTES) == CustomerMetadata(kept)
+    odd = {"language": "de", "message_id": "m" * 65, "resend": "yes", "customer_token": ["a.b.c"]}
+    assert read_metadata(odd, DEFAULT_MAX_METADATA_BYTES) == CustomerMetadata({})
+
+
+@pytest.mark.parametrize("as_text", [False, True])
+def test_metadata_over_the_limit_keeps_only_the_small_keys(as_text: bool) -> None:
+    small = {"language": "tr", "message_id": "m-2", "resend": True}
+    fits = {**small, "customer_token": "t" * 1900}
+    raw: Any = fits
+    assert read_metadata(raw, 2048) == CustomerMetadata(fits)
+    too_big = {**small, "customer_token": "t" * 2100}
+    padded = {**small, "customer_token": "a.b.c", "padding": "ş" * 1100}  # 2,200 bytes, not characters
+    for raw in (too_big, padded):
+        raw = json.dumps(raw) if as_text else raw
+        assert read_metadata(raw, 2048) == CustomerMetadata(small, oversized=True)
+
+
+def test_the_metadata_limit_is_a_setting() -> None:
+    assert Settings.from_env({}).max_metadata_bytes == DEFAULT_MAX_METADATA_BYTES == 2048
+    assert Settings.from_env({"CHANNEL_MAX_METADATA_BYTES": "512"}).max_metadata_bytes == 512

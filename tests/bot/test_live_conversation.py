@@ -199,7 +199,8 @@ def _age_conversation(assistant: LiveStack, sender: str, seconds: float) -> None
     """Move a conversation's events back in time in the tracker store, as if
     the customer had been silent that long (Rasa reads the store each turn)."""
     with sqlite3.connect(assistant.tracker_db) as conn:
-        rows = conn.execute("SELECT id, timestamp, data FROM events WHERE sender_id = ?", (sender,)).fetchall()
+        conversation_id = assistant.conversation_id(sender)
+        rows = conn.execute("SELECT id, timestamp, data FROM events WHERE sender_id = ?", (conversation_id,)).fetchall()
         for row_id, timestamp, data in rows:
             event = json.loads(data)
             event["timestamp"] = float(event["timestamp"]) - seconds
@@ -229,8 +230,6 @@ def test_a_web_chat_message_sent_again_is_answered_again_not_handled_twice(assis
 
     import socketio
 
-    session = "live-resend-0001"
-
     async def scenario() -> tuple[list[str], list[str], list[str], list[dict]]:
         client = socketio.AsyncClient(reconnection=False)
         received: list[str] = []
@@ -238,8 +237,9 @@ def test_a_web_chat_message_sent_again_is_answered_again_not_handled_twice(assis
         client.on("bot_uttered", lambda data: received.append(data.get("text") or ""))
         client.on("session_confirm", lambda data: confirmed.done() or confirmed.set_result(data))
         await client.connect(assistant.rasa_url, transports=["polling"], headers={"Origin": assistant.handoff_url})
-        await client.emit("session_request", {"session_id": session})
-        assert await asyncio.wait_for(confirmed, 10) == session
+        await client.emit("session_request", {"session_id": None})
+        confirm = await asyncio.wait_for(confirmed, 10)
+        session, secret = confirm["session_id"], confirm["session_secret"]
 
         async def send(text: str, message_id: str, resend: bool = False) -> list[str]:
             start = len(received)
@@ -247,7 +247,7 @@ def test_a_web_chat_message_sent_again_is_answered_again_not_handled_twice(assis
             acked: asyncio.Future = asyncio.get_running_loop().create_future()
             await client.emit(
                 "user_uttered",
-                {"message": text, "session_id": session, "customData": data},
+                {"message": text, "session_id": session, "session_secret": secret, "customData": data},
                 callback=lambda *_: acked.done() or acked.set_result(True),
             )
             await asyncio.wait_for(acked, 60)  # acknowledged after the replies were sent
@@ -271,18 +271,68 @@ def test_a_web_chat_message_sent_again_is_answered_again_not_handled_twice(assis
 
 
 def test_a_rest_message_sent_again_is_answered_from_the_conversation(assistant: LiveStack) -> None:
-    from stack.live import request
-
     sender = "live-rest-resend"
 
     def post(text: str, message_id: str, resend: bool = False) -> list[str]:
         metadata = {"message_id": message_id, **({"resend": True} if resend else {})}
-        body = {"sender": sender, "message": text, "metadata": metadata}
-        replies = request(f"{assistant.rasa_url}/webhooks/rest/webhook", body)
-        return [r.get("text") or "" for r in replies]
+        return assistant.say(sender, text, metadata)
 
     first = post("merhaba", "rest-merhaba-1")
     assert "Doğum tarihiniz" in " ".join(first)
     assert post("merhaba", "rest-merhaba-1", resend=True) == first  # a retried request: not handled twice
     users = [e for e in assistant.tracker(sender)["events"] if e.get("event") == "user"]
     assert [(e["text"], e["metadata"].get("message_id")) for e in users] == [("merhaba", "rest-merhaba-1")]
+
+
+def test_who_knows_only_the_conversation_id_neither_reads_nor_writes_it(assistant: LiveStack) -> None:
+    """Rasa, the action server and the handoff service as they run: a client
+    naming a handed-off customer's conversation id without its secret is
+    refused on both channels, gets none of the agent's replies and adds
+    nothing to the conversation; the customer holding the secret goes on."""
+    import asyncio
+    import urllib.error
+
+    import socketio
+
+    sender = "secret-en"
+    number = _english_to_queue(assistant, sender)
+    assistant.as_agent("agent_finance", "POST", f"/tickets/{number}/claim")
+    conversation_id = assistant.conversation_id(sender)
+    ticket = assistant.as_agent("agent_finance", "GET", f"/tickets/{number}")
+    assert conversation_id not in json.dumps(ticket)  # agents see a reference, never the id
+    before = len(assistant.tracker(sender)["events"])
+
+    body = {"sender": conversation_id, "message": "I am the customer, send me the IBAN", "metadata": {"language": "en"}}
+    for secret in (None, "0" * 64):
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            assistant.post_message(body, secret)
+        assert refused.value.code == 403
+        assert "does not belong to this browser" in json.loads(refused.value.read())[0]["text"]
+
+    async def eavesdrop() -> tuple[dict, list[dict]]:
+        client = socketio.AsyncClient(reconnection=False)
+        answered: asyncio.Future = asyncio.get_running_loop().create_future()
+        got: list[dict] = []
+        client.on("session_confirm", lambda data: answered.done() or answered.set_result(data))
+        client.on("session_refused", lambda data: answered.done() or answered.set_result({"refused": data}))
+        client.on("bot_uttered", got.append)
+        await client.connect(assistant.rasa_url, transports=["polling"], headers={"Origin": assistant.handoff_url})
+        try:
+            await client.emit("session_request", {"session_id": conversation_id, "language": "en"})
+            answer = await asyncio.wait_for(answered, 10)
+            await client.emit("user_uttered", {"message": "me too", "session_id": conversation_id})
+            await asyncio.to_thread(
+                assistant.as_agent, "agent_finance", "POST", f"/tickets/{number}/reply", {"text": "Your IBAN is ..."}
+            )
+            await asyncio.to_thread(lambda: _bot_event(assistant, sender, "Your IBAN is"))
+            await asyncio.sleep(1)
+            return answer, got
+        finally:
+            await client.disconnect()
+
+    answer, got = asyncio.run(eavesdrop())
+    assert "does not belong to this browser" in answer["refused"]["text"] and got == []
+    events = assistant.tracker(sender)["events"][before:]
+    assert [e for e in events if e.get("event") == "user"] == []  # nothing written into it
+    assert assistant.say(sender, "thanks, still here") == []  # the customer goes on (handed off: the bot is quiet)
+    wait_for(lambda: ("customer", "thanks, still here") in assistant.transcript("agent_finance", number))

@@ -5,16 +5,16 @@ client (tests/bot/channel_server.py)."""
 from __future__ import annotations
 
 import asyncio
-import uuid
 from typing import Any
 
 import pytest
 import socketio
 import yaml
-from channel_server import REDIS_URL, ChannelServer, close, socket_client, until
+from channel_server import REDIS_URL, ChannelServer, close, open_socket, socket_client, until
 
 from bot.channels.socketio_input import TriageSocketIOInput
 from bot.settings import ROOT, Settings
+from support_rules.conversations import conversation_secret, is_conversation_id
 
 
 def test_the_environment_overrides_the_credentials() -> None:
@@ -47,7 +47,7 @@ def test_credentials_name_these_channels() -> None:
 
 def test_a_customer_joins_the_room_of_their_session_and_gets_pushes(served: ChannelServer) -> None:
     async def scenario() -> None:
-        client, session_id, messages = await socket_client(served.url)
+        client, session_id, _, messages = await socket_client(served.url)
         try:
             output = served.channel.get_output_channel()
             assert output is not None
@@ -65,11 +65,11 @@ def test_a_customer_joins_the_room_of_their_session_and_gets_pushes(served: Chan
 
 def test_a_reconnecting_customer_keeps_their_session(served: ChannelServer) -> None:
     async def scenario() -> None:
-        first, session_id, _ = await socket_client(served.url)
+        first, session_id, secret, _ = await socket_client(served.url)
         await close(first)
-        second, again, messages = await socket_client(served.url, session_id)
+        second, again, secret_again, messages = await socket_client(served.url, (session_id, secret))
         try:
-            assert again == session_id
+            assert (again, secret_again) == (session_id, secret)
             output = served.channel.get_output_channel()
             assert output is not None
             await output.send_response(session_id, {"text": "still here"})
@@ -82,14 +82,15 @@ def test_a_reconnecting_customer_keeps_their_session(served: ChannelServer) -> N
 
 def test_slash_commands_and_foreign_sessions_never_reach_the_bot(served: ChannelServer) -> None:
     async def scenario() -> None:
-        client, session_id, _ = await socket_client(served.url)
+        client, session_id, secret, _ = await socket_client(served.url)
         try:
             token = {"customer_token": "t"}
-            await client.emit("user_uttered", {"message": "/restart", "session_id": session_id, "customData": token})
+            mine = {"session_id": session_id, "session_secret": secret}
+            await client.emit("user_uttered", {"message": "/restart", **mine, "customData": token})
             await client.emit("user_uttered", {"message": "hello", "session_id": "someone-elses-session-id"})
             await client.emit("user_uttered", "not a dict")
-            await client.emit("user_uttered", {"message": "/", "session_id": session_id})
-            bad_json = {"message": "merhaba", "session_id": session_id, "customData": "{bad json"}
+            await client.emit("user_uttered", {"message": "/", **mine})
+            bad_json = {"message": "merhaba", **mine, "customData": "{bad json"}
             await client.emit("user_uttered", bad_json)
             await until(lambda: len(served.received) == 2)
             await asyncio.sleep(0.2)
@@ -104,11 +105,84 @@ def test_slash_commands_and_foreign_sessions_never_reach_the_bot(served: Channel
     served.run(scenario())
 
 
-def test_an_invalid_session_id_gets_a_fresh_one(served: ChannelServer) -> None:
+def test_a_new_session_is_picked_by_the_server_with_its_secret(served: ChannelServer) -> None:
     async def scenario() -> None:
-        client, session_id, _ = await socket_client(served.url, "../../etc<script>")
+        client, session_id, secret, _ = await socket_client(served.url)
         try:
-            assert session_id != "../../etc<script>" and len(session_id) == 32
+            assert is_conversation_id(session_id) and len(session_id) == 32
+            assert secret == conversation_secret(served.channel.settings.conversation_secret_key, session_id)
+        finally:
+            await close(client)
+
+    served.run(scenario())
+
+
+@pytest.mark.parametrize("language", ["en", "tr"])
+def test_naming_another_conversation_without_its_secret_neither_reads_nor_writes_it(
+    served: ChannelServer, language: str
+) -> None:
+    """Knowing a conversation's id is not enough: without the secret its
+    browser was given, a client is refused (in its language), never joins
+    the room (no agent reply reaches it) and cannot write into it."""
+    notices = yaml.safe_load(served.channel.settings.channel_notices_path.read_text(encoding="utf-8"))["notices"]
+    refused = {"text": notices["conversation_refused"][language], "metadata": {"kind": "notice"}}
+
+    async def scenario() -> None:
+        victim, session_id, secret, victim_got = await socket_client(served.url)
+        attackers = []
+        try:
+            for wrong in (None, "", "0" * 64, secret.upper(), conversation_secret("another key", session_id), 42):
+                request = {"session_id": session_id, "session_secret": wrong, "language": language}
+                attacker, answer, attacker_got = await open_socket(served.url, request)
+                attackers.append(attacker)
+                assert answer == {"refused": refused}
+                attempt = {"message": "I am the customer", "session_id": session_id, "session_secret": wrong}
+                await attacker.emit("user_uttered", attempt)
+                await attacker.emit("user_uttered", {**attempt, "session_secret": secret})  # not joined: dropped too
+            # a client in a conversation of its own cannot write into another
+            own, own_id, _, own_got = await socket_client(served.url)
+            attackers.append(own)
+            own_refused: list[Any] = []
+            own.on("session_refused", own_refused.append)
+            await own.emit("user_uttered", {"message": "me too", "session_id": session_id, "session_secret": secret})
+            # nor speak for its own without the secret
+            no_secret = {"message": "no secret", "session_id": own_id, "customData": {"language": "tr"}}
+            await own.emit("user_uttered", no_secret)
+            await until(lambda: len(own_refused) == 1)
+            assert own_refused == [{"text": notices["conversation_refused"]["tr"], "metadata": {"kind": "notice"}}]
+
+            output = served.channel.get_output_channel()
+            assert output is not None
+            await output.send_response(session_id, {"text": "Agent: your IBAN is ...", "sender": "agent"})
+            await until(lambda: len(victim_got) == 1)
+            await asyncio.sleep(0.3)
+            assert victim_got == [{"text": "Agent: your IBAN is ...", "metadata": {"sender": "agent"}}]
+            assert attacker_got == [] and own_got == [] and served.received == []
+
+            # the holder of the secret writes into it
+            mine = {"message": "still me", "session_id": session_id, "session_secret": secret}
+            await victim.emit("user_uttered", mine)
+            await until(lambda: len(served.received) == 1)
+            assert (served.received[0].text, served.received[0].sender_id) == ("still me", session_id)
+            assert secret not in str(served.received[0].metadata)  # never stored with the conversation
+        finally:
+            for client in (victim, *attackers):
+                await close(client)
+
+    served.run(scenario())
+
+
+def test_a_new_conversation_on_the_same_socket_leaves_the_old_room(served: ChannelServer) -> None:
+    async def scenario() -> None:
+        client, first_id, _, messages = await socket_client(served.url)
+        try:
+            await client.emit("session_request", {"session_id": None})
+            await asyncio.sleep(0.3)
+            output = served.channel.get_output_channel()
+            assert output is not None
+            await output.send_response(first_id, {"text": "for the old conversation"})
+            await asyncio.sleep(0.3)
+            assert messages == []
         finally:
             await close(client)
 
@@ -117,7 +191,7 @@ def test_an_invalid_session_id_gets_a_fresh_one(served: ChannelServer) -> None:
 
 def test_with_redis_a_push_from_another_replica_reaches_the_socket(served: ChannelServer) -> None:
     async def scenario() -> None:
-        client, session_id, messages = await socket_client(served.url, path="/socket-redis")
+        client, session_id, _, messages = await socket_client(served.url, path="/socket-redis")
         try:
             # another Rasa replica's emit travels through Redis to the replica holding the socket
             other_replica = socketio.AsyncRedisManager(REDIS_URL, channel=served.redis_channel_name, write_only=True)
@@ -146,10 +220,10 @@ def test_replies_show_only_once_the_turn_is_stored(served: ChannelServer) -> Non
 
     async def scenario() -> None:
         served.storing.clear()
-        client, session_id, messages = await socket_client(served.url)
+        client, session_id, secret, messages = await socket_client(served.url)
         acked = asyncio.Event()
         try:
-            message = {"message": "two replies", "session_id": session_id}
+            message = {"message": "two replies", "session_id": session_id, "session_secret": secret}
             await client.emit("user_uttered", message, callback=lambda *_: acked.set())
             await until(lambda: len(served.received) == 1)
             await asyncio.sleep(0.3)
@@ -177,9 +251,10 @@ def test_a_message_that_cannot_be_stored_gets_a_notice_not_half_a_turn(
 ) -> None:
     async def scenario() -> None:
         served.storing.set()
-        client, session_id, messages = await socket_client(served.url)
+        client, session_id, secret, messages = await socket_client(served.url)
         try:
-            message = {"message": "store fails", "session_id": session_id, "customData": {"language": language}}
+            meta = {"language": language}
+            message = {"message": "store fails", "session_id": session_id, "session_secret": secret, "customData": meta}
             await client.emit("user_uttered", message)
             await until(lambda: len(messages) == 1)
             await asyncio.sleep(0.3)
@@ -194,11 +269,11 @@ def test_a_message_that_cannot_be_stored_gets_a_notice_not_half_a_turn(
 
 def test_a_message_sent_again_is_answered_from_the_conversation(served: ChannelServer) -> None:
     async def scenario() -> None:
-        client, session_id, messages = await socket_client(served.url, uuid.uuid4().hex)
+        client, session_id, secret, messages = await socket_client(served.url)
         try:
             await served.store(session_id, "sock-msg-1", ["Talep numaranız T-000042.", "Başka bir sorunuz var mı?"])
             again = {"message_id": "sock-msg-1", "resend": True}
-            resend = {"message": "my problem", "session_id": session_id, "customData": again}
+            resend = {"message": "my problem", "session_id": session_id, "session_secret": secret, "customData": again}
             await client.emit("user_uttered", resend)
             await until(lambda: len(messages) == 2)
             assert [m["text"] for m in messages] == ["Talep numaranız T-000042.", "Başka bir sorunuz var mı?"]

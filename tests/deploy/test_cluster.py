@@ -74,7 +74,9 @@ class Customer:
     rasa_api: str = ""  # Rasa's HTTP API (the proxy's internal listener)
 
     def __post_init__(self) -> None:
-        self.session_id = f"cl-{self.run}-{self.index:03d}"
+        # picked by the first replica with its secret; any replica lets the customer back in with it
+        self.session_id: str | None = None
+        self.session_secret: str | None = None
         self.username = f"cust_{self.language}_{self.index:03d}"
         self.replica = self.index % len(self.urls)
         self.sio: socketio.AsyncClient | None = None
@@ -97,8 +99,10 @@ class Customer:
         sio.on("bot_uttered", on_message)
         sio.on("session_confirm", lambda data: confirmed.done() or confirmed.set_result(data))
         await sio.connect(self.urls[self.replica], transports=["websocket"], wait_timeout=10)
-        await sio.emit("session_request", {"session_id": self.session_id})
-        assert await asyncio.wait_for(confirmed, 10) == self.session_id
+        await sio.emit("session_request", {"session_id": self.session_id, "session_secret": self.session_secret})
+        confirm = await asyncio.wait_for(confirmed, 10)
+        assert self.session_id in (None, confirm["session_id"]), confirm
+        self.session_id, self.session_secret = confirm["session_id"], confirm["session_secret"]
         self.sio = sio
 
     async def move(self, alive: list[str]) -> None:
@@ -118,7 +122,8 @@ class Customer:
             "message_id": message_id or uuid.uuid4().hex[:16],
             **({"resend": True} if resend else {}),
         }
-        await self.sio.emit("user_uttered", {"message": text, "session_id": self.session_id, "customData": data})
+        mine = {"session_id": self.session_id, "session_secret": self.session_secret}
+        await self.sio.emit("user_uttered", {"message": text, **mine, "customData": data})
         self.sent_ids.append(data["message_id"])
 
     async def say(self, text: str, expect: str, alive: Any, timeout: float = 90) -> list[str]:
@@ -478,9 +483,7 @@ async def test_the_proxy_terminates_tls_and_routes_each_path(cluster: ClusterSta
         assert plain.status_code == 301 and plain.headers["location"].startswith(
             f"https://127.0.0.1:{cluster.proxy_ports['https']}/console/"
         )
-        rest = await client.post(
-            f"{https}/webhooks/rest/webhook", json={"sender": f"proxy-rest-{uuid.uuid4().hex[:6]}", "message": "hello"}
-        )
+        rest = await client.post(f"{https}/webhooks/rest/webhook", json={"message": "hello"})
         assert "date of birth" in " ".join(m.get("text", "") for m in rest.json())
         assert (
             await client.get(f"{https}/conversations/x/tracker")

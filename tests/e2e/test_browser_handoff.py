@@ -171,6 +171,13 @@ def test_english_customer_to_agent_and_back(stack: LiveStack, contexts: tuple[Br
     _say(customer, "yes")
     number = _ticket_number(_bot_says(customer, "T-"))
 
+    # a reload keeps the conversation: the page rejoins it with the secret it was given
+    session_id = customer.evaluate("sessionStorage.getItem('webchat.session_id')")
+    customer.reload()
+    expect(customer.locator("#chat-status")).to_have_attribute("data-state", "connected", timeout=BOT_WAIT)
+    assert customer.evaluate("sessionStorage.getItem('webchat.session_id')") == session_id
+    expect(customer.locator(".msg.notice")).to_have_count(0)  # not refused
+
     _agent_takes(agent, number, "john_doe99")
     _agent_replies(agent, "Hello John, I am checking your withdrawal.")
     reply = customer.locator(".msg.agent").filter(has_text="checking your withdrawal").last

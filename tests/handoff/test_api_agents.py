@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handoff.models import AuditEntry
 from handoff.services import tickets as tickets_service
+from support_rules.conversations import conversation_ref, new_conversation_id
 from tests.handoff.factories import summary
 from tests.handoff.helpers import PASSWORD, bot_headers, login, status_headers
 from tests.handoff.test_api_bot import assert_error
@@ -216,6 +217,25 @@ async def test_hand_back_and_transfer(client: httpx.AsyncClient, server) -> None
     assert res.status_code == 200 and res.json()["department"] == "account" and res.json()["status"] == "queued"
     claimed = await client.post("/api/v1/queue/claim", headers=acc)
     assert claimed.json()["ticket_number"] == second
+
+
+async def test_agents_see_the_conversations_reference_never_its_id(client: httpx.AsyncClient, server) -> None:
+    """The id would let whoever reads it speak for the customer: the ticket,
+    its export and the queue show a reference; replies still reach the id."""
+    conversation_id = new_conversation_id()
+    number = await new_ticket(client, conversation_id=conversation_id)
+    fin = await login(client, "fin")
+    queue = await client.get("/api/v1/queue", headers=fin)
+    await client.post(f"/api/v1/tickets/{number}/claim", headers=fin)
+    read = await client.get(f"/api/v1/tickets/{number}", headers=fin)
+    export = await client.get(f"/api/v1/tickets/{number}/export", headers=fin)
+    for answer in (queue, read, export):
+        assert answer.status_code == 200 and conversation_id not in answer.text
+    for shown in (read.json(), export.json()):
+        assert shown["summary"]["conversation_id"] == conversation_ref(conversation_id)
+    res = await client.post(f"/api/v1/tickets/{number}/reply", json={"text": "Merhaba"}, headers=fin)
+    assert res.status_code == 201, res.text
+    assert [m.conversation_id for m in server.channel.sent] == [conversation_id]
 
 
 async def test_search_history(client: httpx.AsyncClient) -> None:

@@ -2,8 +2,11 @@
 Playwright) against a real socket.io server that speaks the protocol of
 Rasa 3.6's socketio channel (session_request / session_confirm,
 user_uttered / bot_uttered with customData, rooms per session id) with the
-changes of bot/channels/socketio_input.py (a socket speaks only for the session it joined;
-sender metadata on bot messages). The socket.io client is the one
+changes of bot/channels/socketio_input.py (the server picks a new
+conversation's id and issues its secret, support_rules.conversations; a
+stored session is joined and written to only with its secret, else
+``session_refused``; a socket speaks only for the session it joined; sender
+metadata on bot messages). The socket.io client is the one
 ``make webchat-setup`` installed from npm."""
 
 from __future__ import annotations
@@ -27,11 +30,14 @@ from sanic import Sanic
 
 from handoff.app import create_app
 from handoff.settings import Settings
+from support_rules.conversations import conversation_secret, new_conversation_id, secret_matches
 from tests.handoff.conftest import StartApp
 from tests.handoff.helpers import AppServer, free_port, make_settings
 
 XSS = '<img src=x onerror="window.__pwned = 1"><script>window.__pwned = 2</script>'
 VENDOR = Settings().webchat_vendor_path
+KEY = "fake-rasa-conversation-secret-key"
+REFUSED = {"text": "This conversation could not be opened.", "metadata": {"kind": "notice"}}
 
 
 class FakeRasa:
@@ -49,6 +55,7 @@ class FakeRasa:
         self.session_requests: list[Any] = []
         self.messages: list[dict[str, Any]] = []
         self.dropped: list[dict[str, Any]] = []
+        self.refused: list[dict[str, Any]] = []
         self.sio: socketio.AsyncServer | None = None
         self._server: AppServer | None = None
         self.dying = asyncio.Event()
@@ -62,15 +69,24 @@ class FakeRasa:
         @sio.on("session_request")
         async def session_request(sid: str, data: Any) -> None:
             self.session_requests.append(data)
-            session_id = (data or {}).get("session_id") or uuid.uuid4().hex
+            session_id = (data or {}).get("session_id")
+            if session_id is None:
+                session_id = new_conversation_id()
+            elif not secret_matches(KEY, session_id, data.get("session_secret")):
+                self.refused.append(data)
+                await sio.emit("session_refused", REFUSED, room=sid)
+                return
             await sio.enter_room(sid, session_id)
             await sio.save_session(sid, {"session_id": session_id})
-            await sio.emit("session_confirm", session_id, room=sid)
+            secret = conversation_secret(KEY, session_id)
+            await sio.emit("session_confirm", {"session_id": session_id, "session_secret": secret}, room=sid)
 
         @sio.on("user_uttered")
         async def user_uttered(sid: str, data: dict[str, Any]) -> None:
-            # like bot/channels/socketio_input.py: a socket speaks only for the session it joined
-            if data.get("session_id") != (await sio.get_session(sid)).get("session_id"):
+            # like bot/channels/socketio_input.py: a socket speaks only for the
+            # session it joined, and with its secret
+            joined = (await sio.get_session(sid)).get("session_id")
+            if data.get("session_id") != joined or not secret_matches(KEY, joined, data.get("session_secret")):
                 self.dropped.append(data)
                 return
             self.messages.append(data)
@@ -144,6 +160,12 @@ async def _session_id(page: Page) -> str:
     return str(await page.evaluate("sessionStorage.getItem('webchat.session_id')"))
 
 
+def _request(session_id: str | None, language: str) -> dict[str, Any]:
+    """The page's session_request: a stored session with its secret, or none."""
+    secret = conversation_secret(KEY, session_id) if session_id else None
+    return {"session_id": session_id, "session_secret": secret, "language": language}
+
+
 async def test_customer_chats_with_bot_agent_and_notices(browser: Browser, rasa: FakeRasa, chat_url: str) -> None:
     page = await browser.new_page()
     dialogs: list[str] = []
@@ -157,9 +179,13 @@ async def test_customer_chats_with_bot_agent_and_notices(browser: Browser, rasa:
     # the token left the address bar at once and stays in this tab only
     assert "token" not in page.url and page.url.endswith("/chat/?lang=en")
     assert await page.evaluate("sessionStorage.getItem('webchat.customer_token')") == token
-    assert rasa.session_requests == [{"session_id": None}]
+    assert rasa.session_requests == [_request(None, "en")]
     session_id = await _session_id(page)
     assert len(session_id) == 32
+    # the secret is kept for this tab only, next to the id
+    secret = await page.evaluate("sessionStorage.getItem('webchat.session_secret')")
+    assert secret == conversation_secret(KEY, session_id)
+    assert secret not in await page.evaluate("JSON.stringify(localStorage)")
 
     await page.fill("#chat-input", "Hello, my withdrawal " + XSS)
     await page.click("#chat-send")
@@ -169,10 +195,10 @@ async def test_customer_chats_with_bot_agent_and_notices(browser: Browser, rasa:
     await expect(page.locator("#chat-input")).to_have_value("")
     sent = rasa.messages[0]
     assert sent["message"] == "Hello, my withdrawal " + XSS
-    assert sent["session_id"] == session_id
+    assert sent["session_id"] == session_id and sent["session_secret"] == secret
     assert re.fullmatch(r"[a-z0-9]{6,64}", sent["customData"].pop("message_id"))  # as bot/channels/replay.py accepts it
     assert sent["customData"] == {"customer_token": token, "language": "en"}  # no "resend": a first sending
-    assert set(sent) == {"message", "session_id", "customData"}
+    assert set(sent) == {"message", "session_id", "session_secret", "customData"}
 
     # quick replies send their title, never the payload
     await page.fill("#chat-input", "buttons")
@@ -206,7 +232,7 @@ async def test_customer_chats_with_bot_agent_and_notices(browser: Browser, rasa:
     # a reload keeps the conversation: same session, same messages
     await page.reload()
     await expect(page.locator("#chat-status[data-state=connected]")).to_be_visible(timeout=10_000)
-    assert rasa.session_requests[-1] == {"session_id": session_id}
+    assert rasa.session_requests[-1] == _request(session_id, "en")
     await expect(page.locator(".msg.agent .agent-name")).to_have_text("Ayşe <b>Y.</b>")
     await page.fill("#chat-input", "still me")
     await page.click("#chat-send")
@@ -219,11 +245,38 @@ async def test_customer_chats_with_bot_agent_and_notices(browser: Browser, rasa:
     await expect(page.locator(".msg")).to_have_count(0)
     await expect(page.locator("#chat-empty")).to_be_visible()
     await expect(page.locator("#chat-status[data-state=connected]")).to_be_visible(timeout=10_000)
-    assert rasa.session_requests[-1] == {"session_id": None}
+    assert rasa.session_requests[-1] == _request(None, "en")
     assert await _session_id(page) != session_id
 
     assert await page.evaluate("window.__pwned") is None
-    assert dialogs == [] and errors == [] and rasa.dropped == []
+    assert dialogs == [] and errors == [] and rasa.dropped == [] and rasa.refused == []
+
+
+async def test_a_conversation_the_server_refuses_is_left_for_a_new_one(
+    browser: Browser, rasa: FakeRasa, chat_url: str
+) -> None:
+    """A tab holding a conversation id without its secret (kept by an older
+    page, or copied from elsewhere) is not let in: the page shows the notice,
+    forgets the id and goes on in a new conversation, message included."""
+    page = await browser.new_page()
+    await page.goto(f"{chat_url}?lang=en")
+    await expect(page.locator("#chat-status[data-state=connected]")).to_be_visible(timeout=10_000)
+    someone_else = new_conversation_id()
+    await page.evaluate(
+        "(id) => { sessionStorage.setItem('webchat.session_id', id); sessionStorage.removeItem('webchat.session_secret'); }",
+        someone_else,
+    )
+    await page.reload()
+    await expect(page.locator(".msg.notice .text")).to_have_text(REFUSED["text"], timeout=10_000)
+    await expect(page.locator("#chat-status[data-state=connected]")).to_be_visible(timeout=10_000)
+    assert rasa.refused == [{"session_id": someone_else, "session_secret": None, "language": "en"}]
+    assert rasa.session_requests[-1] == _request(None, "en")
+    session_id = await _session_id(page)
+    assert session_id != someone_else
+    await page.fill("#chat-input", "hello")
+    await page.click("#chat-send")
+    await expect(page.locator(".msg.bot .text").last).to_have_text("bot: hello")
+    assert rasa.messages[-1]["session_id"] == session_id and rasa.dropped == []
 
 
 async def test_survives_a_server_restart_without_losing_messages(
@@ -263,7 +316,7 @@ async def test_survives_a_server_restart_without_losing_messages(
     rasa.messages.clear()
     await rasa.start()
     await expect(status).to_have_attribute("data-state", "connected", timeout=15_000)
-    assert rasa.session_requests[-1] == {"session_id": session_id}
+    assert rasa.session_requests[-1] == _request(session_id, "tr")
     await expect(page.locator(".msg.bot .text").last).to_have_text("bot: No", timeout=10_000)
     await expect(queued).to_have_attribute("data-state", "sent")
     await expect(held).to_have_attribute("data-state", "sent")
