@@ -25,9 +25,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from support_rules.conversations import CONVERSATION_ID_HEADER, CONVERSATION_SECRET_HEADER
 from support_rules.identity import CONVERSATION_HEADER, header_value
 from support_rules.rasa_auth import JWT_METHOD, rasa_api_headers
-from support_rules.conversations import CONVERSATION_ID_HEADER, CONVERSATION_SECRET_HEADER
 from support_rules.tickets import TICKET_NUMBER_PATTERN
 
 __all__ = ["LiveStack", "ROOT", "ticket_number_in", "wait_for", "wait_until_up", "free_port"]

@@ -21,8 +21,8 @@ from handoff.repo import audit as audit_repo
 from handoff.repo import messages as messages_repo
 from handoff.repo import tickets as tickets_repo
 from handoff.services.queue_positions import QueueRules, queued_places
-from support_rules.masking import mask_secrets
 from support_rules.conversations import conversation_ref
+from support_rules.masking import mask_secrets
 from support_rules.tickets import ASSIGNED, HANDED_BACK, QUEUED, RESOLVED, parse_ticket_number
 
 __all__ = [

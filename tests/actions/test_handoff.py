@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import time
 import logging
+import time
 
 import pytest
 from action_services import CUSTOMER_SECRET, make_services
@@ -120,6 +120,8 @@ def test_a_customer_line_claiming_is_external_stays_in_the_summary(tmp_path, han
     assert "kartımdan 2 kez çekim yapılmış, acil" in summary["description"]
     assert "kartımdan 2 kez çekim yapılmış, acil" in [line["text"] for line in summary["transcript"]]
     assert "report_problem" in [i["name"] for i in summary["intents"]]
+
+
 def test_the_action_servers_logs_and_keys_show_a_reference_not_the_conversation_id(
     tmp_path, handoff_service, caplog
 ) -> None:

@@ -25,7 +25,11 @@ def _parts(token: str) -> tuple[dict, dict, bytes, str]:
 def test_a_conversation_token_is_signed_scoped_and_short_lived() -> None:
     header, payload, signature, signed = _parts(rasa_api_token("s3cret", conversation_id="conv-1", now=1000))
     assert header == {"alg": JWT_METHOD, "typ": "JWT"}
-    assert payload == {"user": {"role": "user", "username": "conv-1"}, "iat": 1000, "exp": 1000 + TOKEN_LIFETIME_SECONDS}
+    assert payload == {
+        "user": {"role": "user", "username": "conv-1"},
+        "iat": 1000,
+        "exp": 1000 + TOKEN_LIFETIME_SECONDS,
+    }
     assert signature == hmac.new(b"s3cret", signed.encode(), hashlib.sha256).digest()
 
 
