@@ -135,12 +135,12 @@ def test_the_action_servers_logs_and_keys_show_a_reference_not_the_conversation_
     handoff_service.stop()
     with caplog.at_level(logging.DEBUG):
         run(ActionHandoff(services), tracker)
-        (pending,) = services.outbox.pending()
+        (pending,) = services.outbox.pending(now=time.time() + 3600)  # past its retry delay
         handoff_service.start()
         handoff_service.fail_with = 503
-        asyncio.run(deliver_pending(services.outbox, services.handoff_client))
+        asyncio.run(deliver_pending(services.outbox, services.handoff_client, now=time.time() + 3600))
         handoff_service.fail_with = None
-        assert asyncio.run(deliver_pending(services.outbox, services.handoff_client)) == 1
+        assert asyncio.run(deliver_pending(services.outbox, services.handoff_client, now=time.time() + 7200)) == 1
     assert pending.idempotency_key.startswith(conversation_ref(tracker.sender_id) + ":")
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert conversation_ref(tracker.sender_id) in logged
