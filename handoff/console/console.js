@@ -145,6 +145,8 @@
     };
     es.onopen = () => { $("live-status").textContent = t("live"); $("live-status").dataset.state = "live"; reload(); };
     es.addEventListener("live.resync", reload);
+    // logged out (here or in another tab) or the session expired: the server closed the stream
+    es.addEventListener("session.ended", () => { es.close(); if (state.live === es) state.live = null; showLogin(); });
     es.onerror = () => { $("live-status").textContent = t("offline"); $("live-status").dataset.state = "offline"; };
     const onTicketUpdate = (ev) => {
       const data = JSON.parse(ev.data);

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -11,7 +12,7 @@ from handoff.errors import BadRequest, TooManyRequests, Unauthorized
 from handoff.models import ROLES, Agent, utcnow
 from handoff.repo import agents as agents_repo
 from handoff.repo import audit as audit_repo
-from handoff.security import SessionSigner, hash_password, verify_password
+from handoff.security import PasswordPool, SessionSigner, hash_password
 from handoff.services.login_limits import LoginLimiter
 
 __all__ = ["login", "logout", "agent_from_token", "create_agent", "agent_json"]
@@ -35,16 +36,22 @@ async def login(
     address: str,
     signer: SessionSigner,
     limiter: LoginLimiter,
+    passwords: PasswordPool,
     now: datetime | None = None,
 ) -> tuple[Agent, str]:
-    if await limiter.blocked(username, address):
-        raise TooManyRequests("too many failed log-ins, try again later", code="login_rate_limited")
+    """The attempt is counted before the password is checked (see
+    handoff.services.login_limits); the check runs in ``passwords``' threads."""
+    wait = await limiter.reserve(username, address)
+    if wait is not None:
+        seconds = max(1, math.ceil(wait))
+        raise TooManyRequests(
+            f"too many failed log-ins, try again in {seconds} s", code="login_rate_limited", retry_after=seconds
+        )
     agent = await agents_repo.get_agent_by_username(session=session, username=username)
-    ok = verify_password(agent.password_hash if agent else None, password)
+    ok = await passwords.verify(agent.password_hash if agent else None, password)
     if agent is None or not ok or not agent.active:
-        await limiter.failed(username, address)
         raise Unauthorized("wrong username or password", code="invalid_credentials")
-    await limiter.succeeded(username)
+    await limiter.succeeded(username, address)
     await audit_repo.add_audit(
         session=session, actor=agent.username, agent_id=agent.id, action="login", at=now or utcnow()
     )
