@@ -27,7 +27,16 @@ from typing import TYPE_CHECKING, Any, TypedDict, cast
 if TYPE_CHECKING:
     from handoff.settings import Settings
 
-__all__ = ["LiveUpdate", "LiveBus", "InMemoryLiveBus", "PostgresLiveBus", "Subscription", "make_live_bus", "RESYNC", "SESSION_ENDED"]
+__all__ = [
+    "LiveUpdate",
+    "LiveBus",
+    "InMemoryLiveBus",
+    "PostgresLiveBus",
+    "Subscription",
+    "make_live_bus",
+    "RESYNC",
+    "SESSION_ENDED",
+]
 
 log = logging.getLogger("handoff.live")
 
