@@ -7,6 +7,7 @@ import time
 import uuid
 
 import httpx
+import pytest
 
 from handoff.app import create_app
 from handoff.services.channel import RecordingChannel
@@ -116,3 +117,20 @@ async def test_a_log_out_ends_only_that_agents_streams(server, client: httpx.Asy
         mine = await new_ticket(client, "account")
         kind, data = await next_event(events)
         assert (kind, data["ticket_number"]) == ("ticket.queued", mine)
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)  # several replicas run on PostgreSQL only
+async def test_a_log_out_on_one_replica_ends_the_stream_on_the_other(db_url: str, seed, start_app) -> None:
+    urls = []
+    for name in ("a", "b"):
+        app = create_app(make_settings(db_url), channel=RecordingChannel(), name=f"out_{name}_{uuid.uuid4().hex[:6]}")
+        urls.append((await start_app(app)).base_url)
+    async with (
+        httpx.AsyncClient(base_url=urls[0], timeout=30) as on_a,
+        httpx.AsyncClient(base_url=urls[1], timeout=30) as on_b,
+    ):
+        fin = await login(on_b, "fin")
+        async with live_events(on_b, fin) as events:
+            assert (await on_a.post("/api/v1/auth/logout", headers=fin)).status_code == 200
+            await new_ticket(on_a, "finance")
+            assert await _until_closed(events) == ["session.ended"]
