@@ -128,3 +128,11 @@ async def test_allowed_origins_from_the_setting(db_url: str, seed, start_app: St
         assert (
             await c.post("/api/v1/auth/logout", headers={"Origin": "https://support.example.com"})
         ).status_code == 200
+
+
+async def test_the_openapi_document_lists_the_refusal(server: Running, client: httpx.AsyncClient) -> None:
+    paths = (await client.get("/api/v1/openapi.json")).json()["paths"]
+    assert "403" in paths["/api/v1/tickets/{number}/reply"]["post"]["responses"]
+    assert "403" in paths["/api/v1/auth/login"]["post"]["responses"]
+    assert "403" not in paths["/api/v1/handoffs"]["post"]["responses"]  # the bot's token
+    assert "403" not in paths["/api/v1/queue"]["get"]["responses"]
