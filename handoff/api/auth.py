@@ -25,17 +25,16 @@ bp = Blueprint("auth", url_prefix="/api/v1/auth")
 )
 async def login(request: Request) -> HTTPResponse:
     data = body(request, Login, max_bytes=4096)
-    async with transaction(request) as session:
-        agent, token = await svc.login(
-            session=session,
-            username=data.username,
-            password=data.password,
-            address=client_address(request),
-            signer=request.app.ctx.signer,
-            limiter=request.app.ctx.login_limiter,
-            passwords=request.app.ctx.passwords,
-        )
-        payload = {"agent": svc.agent_json(agent), "token": token}
+    agent, token = await svc.login(
+        sessionmaker=request.app.ctx.sessionmaker,
+        username=data.username,
+        password=data.password,
+        address=client_address(request),
+        signer=request.app.ctx.signer,
+        limiter=request.app.ctx.login_limiter,
+        passwords=request.app.ctx.passwords,
+    )
+    payload = {"agent": svc.agent_json(agent), "token": token}
     response = json(payload)
     response.add_cookie(
         SESSION_COOKIE,
