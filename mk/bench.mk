@@ -68,3 +68,9 @@ bench-retrain: bench-setup
 # py-spy on the Rasa server and the action server under load (flame graphs in build/bench/profile/)
 bench-profile: bench-setup
 	$(BENCH_PY) -m bench.profile
+
+# 100 parallel wrong log-ins at one username while another agent reads the queue, SQLite and PostgreSQL
+.PHONY: bench-login
+bench-login: setup
+	$(HANDOFF_PY) -m bench.login_storm
+	$(HANDOFF_PY) -m bench.login_storm --database $(BENCH_PG_URL)/postgres

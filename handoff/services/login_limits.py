@@ -22,6 +22,7 @@ password in the wrong field) is never kept.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -68,19 +69,44 @@ class ThrottleRules:
 
 
 class LoginLimiter:
+    CONCURRENT = 4  # reservations talking to the database at once, per process; well under the pool's size
+
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], rules: ThrottleRules) -> None:
         self._sessionmaker = sessionmaker
+        self._slots = asyncio.Semaphore(self.CONCURRENT)
         self.rules = rules
         self.window = timedelta(seconds=rules.window_seconds)
 
     async def reserve(self, username: str, address: str, *, now: datetime | None = None) -> float | None:
         """Count one attempt; None when it may go ahead, otherwise the
-        seconds to wait (nothing is counted then)."""
+        seconds to wait (nothing is counted then).
+
+        A burst of log-ins queues here (``CONCURRENT``) rather than holding
+        the pool's connections while it waits for the lock, so other agents'
+        requests still find one. An attempt that must wait by the current
+        count is refused before any lock is taken: within the window counts
+        only grow, so that answer stands."""
         now = now or utcnow()
         free = {
             _user_key(username, address): self.rules.max_failures,
             _address_key(address): self.rules.address_max_failures,
         }
+        async with self._slots:
+            async with self._sessionmaker() as session:
+                wait = await self._wait(session, free, now, exclude=[])
+            if wait > 0:
+                return wait
+            return await self._reserve(free, now)
+
+    async def _wait(self, session: AsyncSession, free: dict[str, int], now: datetime, exclude: list[int]) -> float:
+        rows = await session.execute(
+            select(LoginFailure.key, func.count(), func.max(LoginFailure.at))
+            .where(LoginFailure.key.in_(free), LoginFailure.at > now - self.window, LoginFailure.id.not_in(exclude))
+            .group_by(LoginFailure.key)
+        )
+        return max((self.rules.wait(count, last, free[key], now) for key, count, last in rows), default=0.0)
+
+    async def _reserve(self, free: dict[str, int], now: datetime) -> float | None:
         async with self._sessionmaker() as session, session.begin() as transaction:
             if session.bind.dialect.name == "postgresql":
                 for key in sorted(free):  # one order everywhere: no deadlock
@@ -88,16 +114,7 @@ class LoginLimiter:
             mine = [LoginFailure(key=key, at=now) for key in free]
             session.add_all(mine)  # on SQLite the first write takes the database's write lock
             await session.flush()
-            rows = await session.execute(
-                select(LoginFailure.key, func.count(), func.max(LoginFailure.at))
-                .where(
-                    LoginFailure.key.in_(free),
-                    LoginFailure.at > now - self.window,
-                    LoginFailure.id.not_in([row.id for row in mine]),
-                )
-                .group_by(LoginFailure.key)
-            )
-            wait = max((self.rules.wait(count, last, free[key], now) for key, count, last in rows), default=0.0)
+            wait = await self._wait(session, free, now, exclude=[row.id for row in mine])
             if wait > 0:
                 await transaction.rollback()
                 return wait
