@@ -115,3 +115,26 @@ def test_dev_insecure_makes_up_random_secrets_for_each_start() -> None:
         is None
     )
     assert dev_secrets_warning({}) is None
+
+
+def test_proxy_and_origin_settings_are_checked() -> None:
+    loaded = load_settings(
+        {
+            "HANDOFF_TRUSTED_PROXIES": "10.0.0.0/8, ::1,",
+            "HANDOFF_PROXIES_COUNT": "1",
+            "HANDOFF_ALLOWED_ORIGINS": "https://Support.example.com/, http://127.0.0.1:8080",
+        },
+        require_secrets=False,
+    )
+    assert loaded.trusted_proxies == ("10.0.0.0/8", "::1/128") and loaded.proxies_count == 1
+    assert loaded.allowed_origins == ("https://support.example.com", "http://127.0.0.1:8080")
+    for env, name in (
+        ({"HANDOFF_TRUSTED_PROXIES": "proxy.local"}, "HANDOFF_TRUSTED_PROXIES"),
+        ({"HANDOFF_PROXIES_COUNT": "1"}, "HANDOFF_TRUSTED_PROXIES"),  # whose header, then?
+        ({"HANDOFF_REAL_IP_HEADER": "X-Real-IP"}, "HANDOFF_TRUSTED_PROXIES"),
+        ({"HANDOFF_ALLOWED_ORIGINS": "https://support.example.com/console"}, "HANDOFF_ALLOWED_ORIGINS"),
+        ({"HANDOFF_ALLOWED_ORIGINS": "support.example.com"}, "HANDOFF_ALLOWED_ORIGINS"),
+        ({"HANDOFF_PASSWORD_THREADS": "0"}, "HANDOFF_PASSWORD_THREADS"),
+    ):
+        with pytest.raises(SettingsError, match=name):
+            load_settings(env, require_secrets=False)
