@@ -205,3 +205,20 @@ def test_the_sanic_app_is_told_the_proxy_settings(db_url: str) -> None:
         name=f"cfg_{uuid.uuid4().hex[:8]}",
     )
     assert (app.config.PROXIES_COUNT, app.config.REAL_IP_HEADER, app.config.FORWARDED_SECRET) == (2, "x-real-ip", "s")
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)  # several replicas run on PostgreSQL only
+async def test_two_replicas_share_one_count_under_parallel_guesses(
+    db_url: str, seed: Seed, start_app: StartApp
+) -> None:
+    """60 guesses at once, half through each replica: the advisory lock in
+    the shared database lets no more than the limit through in all."""
+    limit = 5
+    overrides = {"login_max_failures": limit, "login_address_max_failures": 1000, "login_delay_seconds": 600.0}
+    bases = [await _start(db_url, start_app, **overrides) for _ in range(2)]
+    async with httpx.AsyncClient(timeout=120, limits=httpx.Limits(max_connections=100)) as c:
+        answers = await asyncio.gather(
+            *(c.post(f"{bases[i % 2]}{LOGIN}", json={"username": "boss", "password": f"guess-{i}"}) for i in range(60))
+        )
+    statuses = Counter(r.status_code for r in answers)
+    assert set(statuses) <= {401, 429} and 1 <= statuses[401] <= limit, statuses
