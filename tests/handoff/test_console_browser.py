@@ -117,3 +117,22 @@ async def test_transfer_hand_back_and_taken_by_someone_else(
     await expect(page.locator("#ticket-alert")).to_be_visible()
     await expect(page.locator(f'#queue li[data-number="{numbers[2]}"]')).to_have_count(0)
     await expect(page.locator("#claim-this")).to_be_hidden()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_a_log_out_in_one_console_closes_the_other(browser: Browser, server, client: httpx.AsyncClient) -> None:
+    """Two consoles of one agent (two browsers): logging out in one ends the
+    other's live stream and shows it the log-in form; the log-out button's
+    POST, from the console's own page, passes the cross-origin check."""
+    first, second = await browser.new_context(), await browser.new_context()
+    try:
+        page_a, page_b = await first.new_page(), await second.new_page()
+        await _log_in(page_a, server.base_url, "fin")
+        await _log_in(page_b, server.base_url, "fin")
+        await page_a.click("#logout")
+        await expect(page_a.locator("#login-view")).to_be_visible()
+        await expect(page_b.locator("#login-view")).to_be_visible(timeout=10_000)
+        await expect(page_b.locator("#main-view")).to_be_hidden()
+    finally:
+        await first.close()
+        await second.close()
