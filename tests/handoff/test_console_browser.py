@@ -4,6 +4,7 @@ Playwright; Playwright never downloads a browser here)."""
 from __future__ import annotations
 
 import json
+import re
 
 import httpx
 import pytest
@@ -136,3 +137,21 @@ async def test_a_log_out_in_one_console_closes_the_other(browser: Browser, serve
     finally:
         await first.close()
         await second.close()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_log_in_errors_are_shown_in_the_consoles_language(browser: Browser, server) -> None:
+    page = await browser.new_page()
+    await page.goto(f"{server.base_url}/console/")
+    await page.click("#lang-toggle")  # English -> Turkish
+    for _ in range(3):  # the test server's free failures
+        await page.fill("#login-username", "acc")
+        await page.fill("#login-password", "wrong-password")
+        await page.click("#login-submit")
+        await expect(page.locator("#login-error")).to_have_text("Giriş başarısız: kullanıcı adı veya şifre yanlış")
+        await page.evaluate("document.getElementById('login-error').textContent = ''")
+    await page.fill("#login-password", PASSWORD)
+    await page.click("#login-submit")
+    await expect(page.locator("#login-error")).to_have_text(
+        re.compile(r"^Giriş başarısız: çok fazla deneme, \d+ sn sonra tekrar deneyin$")
+    )
