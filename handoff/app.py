@@ -18,14 +18,16 @@ from sanic.response import HTTPResponse
 from handoff.api import BLUEPRINTS
 from handoff.api.conversations import bp as conversations_bp
 from handoff.broker import ConsumerTask, make_consumer
+from handoff.cross_origin import SAFE_METHODS, allowed_origin
 from handoff.db import make_engine, make_sessionmaker
-from handoff.errors import ApiError
+from handoff.errors import ApiError, Forbidden, TooManyRequests
 from handoff.live_bus import LiveBus, make_live_bus
 from handoff.notice_texts import load_notice_texts
+from handoff.proxies import TrustedProxies, configure_forwarding
 from handoff.schemas import SummaryValidator
-from handoff.security import SessionSigner
+from handoff.security import PasswordPool, SessionSigner
 from handoff.services.channel import CustomerChannel, RecordingChannel
-from handoff.services.login_limits import LoginLimiter
+from handoff.services.login_limits import LoginLimiter, ThrottleRules
 from handoff.services.queue_notices import QueueNotifier
 from handoff.services.queue_positions import QueueRules
 from handoff.services.rasa_channel import RasaChannel
@@ -57,6 +59,10 @@ def setup_errors(app: Sanic) -> None:
     """One JSON error shape everywhere; no stack trace leaves the service."""
 
     async def handle(request: Request, exc: Exception) -> HTTPResponse:
+        if isinstance(exc, TooManyRequests) and exc.retry_after:
+            response = _error(exc.status, exc.code, exc.message)
+            response.headers["Retry-After"] = str(exc.retry_after)
+            return response
         if isinstance(exc, ApiError):
             return _error(exc.status, exc.code, exc.message)
         if isinstance(exc, SanicException) and 400 <= exc.status_code < 500:
@@ -83,8 +89,16 @@ def setup_resources(app: Sanic, settings: Settings, channel: CustomerChannel | N
         app.ctx.summary_validator = SummaryValidator(settings.summary_schema_path)
         app.ctx.signer = SessionSigner(settings.secret_key, settings.session_max_age_seconds)
         app.ctx.login_limiter = LoginLimiter(
-            app.ctx.sessionmaker, settings.login_max_failures, settings.login_window_seconds
+            app.ctx.sessionmaker,
+            ThrottleRules(
+                max_failures=settings.login_max_failures,
+                address_max_failures=settings.login_address_max_failures,
+                window_seconds=settings.login_window_seconds,
+                delay_seconds=settings.login_delay_seconds,
+                max_delay_seconds=settings.login_max_delay_seconds,
+            ),
         )
+        app.ctx.passwords = PasswordPool(settings.password_threads)
         app.ctx.queue_rules = QueueRules(settings.rate_window_seconds, settings.default_handle_seconds)
         app.ctx.notice_texts = load_notice_texts(settings.notices_path)
         await app.ctx.bus.start()
@@ -94,6 +108,7 @@ def setup_resources(app: Sanic, settings: Settings, channel: CustomerChannel | N
         await app.ctx.bus.close()
         await app.ctx.channel.close()
         await app.ctx.engine.dispose()
+        app.ctx.passwords.close()
 
 
 def default_channel(settings: Settings) -> CustomerChannel:
@@ -192,6 +207,33 @@ def setup_headers(app: Sanic) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
 
 
+def setup_proxies(app: Sanic, settings: Settings) -> None:
+    """Whose forwarding headers name the client (handoff.proxies)."""
+    configure_forwarding(
+        app.config,
+        proxies_count=settings.proxies_count,
+        real_ip_header=settings.real_ip_header,
+        forwarded_secret=settings.forwarded_secret,
+    )
+    app.ctx.proxies = TrustedProxies(settings.trusted_proxies)
+
+
+def setup_cross_origin_check(app: Sanic, settings: Settings) -> None:
+    """Changes a browser could send with the session cookie come from an
+    allowed origin (handoff.cross_origin); bearer-token clients are not
+    concerned."""
+
+    @app.on_request
+    async def _same_origin(request: Request) -> None:
+        if request.method in SAFE_METHODS or request.headers.get("authorization", "").lower().startswith("bearer "):
+            return
+        if not allowed_origin(request.headers, host=request.headers.get("host", ""), allowed=settings.allowed_origins):
+            raise Forbidden(
+                "cross-origin request refused: send it from the console's own page (or set HANDOFF_ALLOWED_ORIGINS)",
+                code="cross_origin",
+            )
+
+
 def create_app(
     settings: Settings,
     *,
@@ -212,6 +254,8 @@ def create_app(
     setup_queue_notices(app, settings, queue_notices)
     setup_errors(app)
     setup_headers(app)
+    setup_proxies(app, settings)
+    setup_cross_origin_check(app, settings)
     setup_event_consumer(app, settings, consume_events)
     setup_retention(app, settings, retention)
     for bp in BLUEPRINTS:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from handoff.db import make_engine, make_sessionmaker
 from handoff.migrate import is_current, upgrade
-from handoff.settings import Settings, SettingsError, load_settings
+from handoff.settings import Settings, SettingsError, dev_secrets_warning, load_settings
 
 __all__ = ["main"]
 
@@ -205,6 +205,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"handoff: {exc}", file=sys.stderr)
         return 2
     if args.command == "serve":
+        warning = dev_secrets_warning()
+        if warning:
+            print(warning, file=sys.stderr)
         return _serve(settings)
     if args.command == "follow":
         return asyncio.run(_follow(settings))

@@ -27,13 +27,24 @@ from typing import TYPE_CHECKING, Any, TypedDict, cast
 if TYPE_CHECKING:
     from handoff.settings import Settings
 
-__all__ = ["LiveUpdate", "LiveBus", "InMemoryLiveBus", "PostgresLiveBus", "Subscription", "make_live_bus", "RESYNC"]
+__all__ = [
+    "LiveUpdate",
+    "LiveBus",
+    "InMemoryLiveBus",
+    "PostgresLiveBus",
+    "Subscription",
+    "make_live_bus",
+    "RESYNC",
+    "SESSION_ENDED",
+]
 
 log = logging.getLogger("handoff.live")
 
 # Sent to local subscribers when updates may have been missed (the
 # connection to PostgreSQL was lost and came back): consoles reload.
 RESYNC = "live.resync"
+# An agent logged out: that agent's streams on every replica end (api/live.py).
+SESSION_ENDED = "session.ended"
 
 
 class LiveUpdate(TypedDict, total=False):
@@ -46,6 +57,7 @@ class LiveUpdate(TypedDict, total=False):
     sender: str
     from_department: str  # ticket.transferred
     reason: str  # ticket.closed by the customer: cancelled | silent
+    agent_id: int  # session.ended
 
 
 class Subscription:

@@ -1,23 +1,30 @@
 """Password hashing and signed agent session tokens (the log-in limit is in
 handoff.services.login_limits).
 
+argon2 takes tens of milliseconds of CPU on purpose; the service runs it in
+a bounded thread pool (``PasswordPool``), never on the event loop, so other
+agents' requests are answered while log-ins are checked. argon2-cffi
+releases the GIL while it hashes.
+
 Session tokens are stateless: ``base64(json).hmac``. Logging out bumps the
 agent's ``session_epoch``, which invalidates every token issued before.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-__all__ = ["hash_password", "verify_password", "SessionSigner", "SessionClaims", "tokens_equal"]
+__all__ = ["hash_password", "verify_password", "PasswordPool", "SessionSigner", "SessionClaims", "tokens_equal"]
 
 _hasher = PasswordHasher()
 # verified against when the username is unknown, so timing does not tell
@@ -33,6 +40,24 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
+
+
+class PasswordPool:
+    """``threads`` threads that hash and verify passwords; more requests wait their turn."""
+
+    def __init__(self, threads: int) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="argon2")
+
+    async def verify(self, password_hash: str | None, password: str) -> bool:
+        return await asyncio.get_running_loop().run_in_executor(
+            self._executor, verify_password, password_hash, password
+        )
+
+    async def hash(self, password: str) -> str:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, hash_password, password)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
 
 
 def tokens_equal(a: str, b: str) -> bool:

@@ -9,13 +9,15 @@ environment. ``docs/HANDOFF.md`` lists the variables.
 Defaults run on one machine with nothing installed (a SQLite file next to
 the working directory). Secrets have no default: the service refuses to
 start without them unless ``HANDOFF_DEV_INSECURE=1`` is set, which then
-uses fixed, clearly insecure development values.
+generates random ones for this start only (``dev_secrets_warning`` says so).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
+import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,11 +28,10 @@ from support_rules.language import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES
 from support_rules.limits import MAX_MESSAGE_CHARS
 from support_rules.retention import PURGE_AFTER_DAYS, PURGE_AFTER_DAYS_VARIABLE
 
-__all__ = ["Settings", "SettingsError", "load_settings", "setting_fields", "REPO_ROOT"]
+__all__ = ["Settings", "SettingsError", "load_settings", "setting_fields", "dev_secrets_warning", "REPO_ROOT"]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
-_DEV_SECRET = "insecure-development-secret"
 # the socket.io client installed by `make webchat-setup` (mk/webchat.mk)
 _WEBCHAT_VENDOR = "build/webchat/node_modules/socket.io-client/dist/socket.io.min.js"
 
@@ -105,6 +106,39 @@ def _public_url(name: str, raw: str) -> str:
     return value
 
 
+def _networks(name: str, raw: str) -> tuple[str, ...]:
+    """Comma-separated addresses or networks (``10.0.0.0/8``, ``::1``)."""
+    out = []
+    for part in (p.strip() for p in raw.split(",")):
+        if not part:
+            continue
+        try:
+            out.append(str(ipaddress.ip_network(part, strict=False)))
+        except ValueError as exc:
+            raise SettingsError(f"{name} must be IP addresses or networks, got {part!r}") from exc
+    return tuple(out)
+
+
+def _origins(name: str, raw: str) -> tuple[str, ...]:
+    """Comma-separated origins (``https://support.example.com``), no path."""
+    out = []
+    for part in (p.strip().rstrip("/") for p in raw.split(",")):
+        if not part:
+            continue
+        parts = urlsplit(part)
+        if parts.scheme not in {"http", "https"} or not parts.netloc or parts.path or parts.query:
+            raise SettingsError(f"{name} must be http(s) origins without a path, got {part!r}")
+        out.append(f"{parts.scheme}://{parts.netloc}".lower())
+    return tuple(out)
+
+
+def _non_negative(name: str, raw: str) -> int:
+    value = _integer(name, raw)
+    if value < 0:
+        raise SettingsError(f"{name} must be 0 or more, got {raw!r}")
+    return value
+
+
 _PARSERS: dict[type, Parse] = {int: _integer, float: _seconds, bool: _flag, str: _text, Path: _path}
 
 
@@ -128,7 +162,9 @@ class Settings:
     service_token: str = setting("HANDOFF_SERVICE_TOKEN", "", "bearer token the bot sends (required)", secret=True)
     secret_key: str = setting("HANDOFF_SECRET_KEY", "", "signs agent session tokens (required)", secret=True)
     dev_insecure: bool = setting(
-        "HANDOFF_DEV_INSECURE", False, "start without the two secrets, with fixed insecure ones (development only)"
+        "HANDOFF_DEV_INSECURE",
+        False,
+        "start without the two secrets, with random ones generated for this start (development only)",
     )
     demo_agent_password: str = setting("DEMO_AGENT_PASSWORD", "", "password of the demo agents", secret=True)
     repo_root: Path = setting("HANDOFF_REPO_ROOT", REPO_ROOT, "where data/ and schemas/ are read from")
@@ -217,6 +253,43 @@ class Settings:
     retention_interval_seconds: float = setting(
         "HANDOFF_RETENTION_INTERVAL", 86400.0, "how often serve runs retention, seconds; 0: only the command"
     )
+    # behind a reverse proxy: whose forwarding headers name the client
+    # (handoff.proxies); the log-in throttle counts per client address
+    trusted_proxies: tuple[str, ...] = setting(
+        "HANDOFF_TRUSTED_PROXIES",
+        (),
+        "addresses/networks of proxies whose X-Forwarded-For (or real-IP header) is believed; empty: none",
+        parse=_networks,
+    )
+    proxies_count: int = setting(
+        "HANDOFF_PROXIES_COUNT", 0, "proxies in front of the service, for X-Forwarded-For", parse=_non_negative
+    )
+    real_ip_header: str = setting("HANDOFF_REAL_IP_HEADER", "", "a header holding the client address, e.g. X-Real-IP")
+    forwarded_secret: str = setting(
+        "HANDOFF_FORWARDED_SECRET",
+        "",
+        "secret the proxy puts in its Forwarded header; such a header is believed from any peer",
+        secret=True,
+    )
+    login_address_max_failures: int = setting(
+        "HANDOFF_LOGIN_ADDRESS_MAX_FAILURES",
+        20,
+        "failed log-ins per client address (any username) within the window before delays start",
+        parse=_positive,
+    )
+    login_delay_seconds: float = setting(
+        "HANDOFF_LOGIN_DELAY", 1.0, "first delay once the free log-ins are used; it doubles with each attempt"
+    )
+    login_max_delay_seconds: float = setting("HANDOFF_LOGIN_MAX_DELAY", 60.0, "longest delay between log-ins")
+    password_threads: int = setting(
+        "HANDOFF_PASSWORD_THREADS", 2, "threads that hash and verify passwords (off the event loop)", parse=_positive
+    )
+    allowed_origins: tuple[str, ...] = setting(
+        "HANDOFF_ALLOWED_ORIGINS",
+        (),
+        "origins whose pages may send cookie-authenticated changes; empty: the service's own (the Host header)",
+        parse=_origins,
+    )
 
 
 def setting_fields() -> list[dataclasses.Field[Any]]:
@@ -250,6 +323,33 @@ def load_settings(env: Mapping[str, str] | None = None, *, require_secrets: bool
             "(or HANDOFF_DEV_INSECURE=1 for a throwaway development run)"
         )
     if dev:
-        values["service_token"] = values["service_token"] or _DEV_SECRET
-        values["secret_key"] = values["secret_key"] or _DEV_SECRET
+        # never a value written anywhere: a fresh random one for every start
+        values["service_token"] = values["service_token"] or secrets.token_urlsafe(32)
+        values["secret_key"] = values["secret_key"] or secrets.token_urlsafe(32)
+    if (values["proxies_count"] or values["real_ip_header"]) and not values["trusted_proxies"]:
+        raise SettingsError(
+            "HANDOFF_PROXIES_COUNT and HANDOFF_REAL_IP_HEADER need HANDOFF_TRUSTED_PROXIES "
+            "(the proxies' addresses); otherwise any client could name its own address"
+        )
     return Settings(**values)
+
+
+def dev_secrets_warning(env: Mapping[str, str] | None = None) -> str | None:
+    """The warning ``serve`` prints when HANDOFF_DEV_INSECURE=1 made up a secret, or None."""
+    env = os.environ if env is None else env
+    if not _flag("HANDOFF_DEV_INSECURE", env.get("HANDOFF_DEV_INSECURE", "")):
+        return None
+    generated = [name for name in ("HANDOFF_SERVICE_TOKEN", "HANDOFF_SECRET_KEY") if not env.get(name)]
+    if not generated:
+        return None
+    bar = "!" * 78
+    return (
+        f"{bar}\n"
+        f"HANDOFF_DEV_INSECURE=1: generated a random {' and a random '.join(generated)} for this start only.\n"
+        "The bot cannot reach this service with a token it does not know, and every agent session\n"
+        "ends when the service restarts. For a real run set both secrets, for example:\n"
+        "  export HANDOFF_SERVICE_TOKEN=$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')\n"
+        "  export HANDOFF_SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')\n"
+        "and unset HANDOFF_DEV_INSECURE (make run writes them to .env.local).\n"
+        f"{bar}"
+    )

@@ -74,3 +74,9 @@ bench-profile: bench-setup
 .PHONY: masking-report
 masking-report: $(HANDOFF_STAMP)
 	PYTHONPATH=rules:. $(HANDOFF_PY) -m bench.masking
+
+# 100 parallel wrong log-ins at one username while another agent reads the queue, SQLite and PostgreSQL
+.PHONY: bench-login
+bench-login: setup
+	$(HANDOFF_PY) -m bench.login_storm
+	$(HANDOFF_PY) -m bench.login_storm --database $(BENCH_PG_URL)/postgres

@@ -70,6 +70,7 @@ LOCAL_ADDRESSES = {
     "OUTBOX_URL",
     "HANDOFF_LIVE_CHANNEL",
     "HANDOFF_COOKIE_SECURE",
+    "HANDOFF_ALLOWED_ORIGINS",
 }
 SECRETS = {
     "POSTGRES_PASSWORD": "cluster-test-postgres",
@@ -78,6 +79,7 @@ SECRETS = {
     "HANDOFF_SECRET_KEY": "cluster-test-secret-key-0123456789",
     "RASA_JWT_SECRET": "cluster-test-rasa-jwt-secret-0123456789",
     "ACTION_SERVER_TOKEN": "cluster-test-action-server-token-0123456789",
+    "HANDOFF_FORWARDED_SECRET": "cluster-test-forwarded-secret-0123456789",
     "CUSTOMER_TOKEN_SECRET": "cluster-test-customer-token-secret-0123456789",
     "CONVERSATION_SECRET_KEY": "cluster-test-conversation-secret-key-0123456789",
     "PUBLIC_URL": "https://support.example.com",
@@ -197,6 +199,7 @@ class ClusterStack:
             "OUTBOX_URL": f"{self.pg_base}/{self.rasa_db}",
             "HANDOFF_LIVE_CHANNEL": f"live_{self.queue}",
             "HANDOFF_COOKIE_SECURE": "",  # the test's agents use bearer tokens over plain HTTP
+            "HANDOFF_ALLOWED_ORIGINS": f"https://127.0.0.1:{self.proxy_ports['https']}",
         }
 
     def environment(self, service: str, port: int | None = None) -> dict[str, str]:

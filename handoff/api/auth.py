@@ -9,6 +9,7 @@ from sanic.response import HTTPResponse
 from handoff.api.bodies import LoggedIn, LoggedOut, Login, Me
 from handoff.api.common import SESSION_COOKIE, body, client_address, require_agent, transaction
 from handoff.api.spec import operation
+from handoff.live_bus import SESSION_ENDED
 from handoff.services import agents as svc
 
 bp = Blueprint("auth", url_prefix="/api/v1/auth")
@@ -16,20 +17,24 @@ bp = Blueprint("auth", url_prefix="/api/v1/auth")
 
 @bp.post("/login")
 @operation(
-    "Log in (rate-limited); sets the session cookie", auth=None, body=Login, answers={200: LoggedIn}, errors=(401, 429)
+    "Log in (throttled per username and address, and per address); sets the session cookie",
+    auth=None,
+    body=Login,
+    answers={200: LoggedIn},
+    errors=(401, 403, 429),
 )
 async def login(request: Request) -> HTTPResponse:
     data = body(request, Login, max_bytes=4096)
-    async with transaction(request) as session:
-        agent, token = await svc.login(
-            session=session,
-            username=data.username,
-            password=data.password,
-            address=client_address(request),
-            signer=request.app.ctx.signer,
-            limiter=request.app.ctx.login_limiter,
-        )
-        payload = {"agent": svc.agent_json(agent), "token": token}
+    agent, token = await svc.login(
+        sessionmaker=request.app.ctx.sessionmaker,
+        username=data.username,
+        password=data.password,
+        address=client_address(request),
+        signer=request.app.ctx.signer,
+        limiter=request.app.ctx.login_limiter,
+        passwords=request.app.ctx.passwords,
+    )
+    payload = {"agent": svc.agent_json(agent), "token": token}
     response = json(payload)
     response.add_cookie(
         SESSION_COOKIE,
@@ -49,6 +54,8 @@ async def logout(request: Request) -> HTTPResponse:
     async with transaction(request) as session:
         agent = await require_agent(request, session)
         await svc.logout(session=session, agent=agent)
+    # the agent's live-update streams end, on every replica (api/live.py)
+    await request.app.ctx.bus.publish({"type": SESSION_ENDED, "agent_id": agent.id})
     response = json({"logged_out": True})
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

@@ -25,6 +25,8 @@ __all__ = [
     "body",
     "query",
     "client_address",
+    "session_token",
+    "bearer_token",
 ]
 
 SESSION_COOKIE = "handoff_session"
@@ -39,21 +41,28 @@ async def transaction(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-def _bearer(request: Request) -> str | None:
+def bearer_token(request: Request) -> str | None:
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
         return header[7:].strip()
     return None
 
 
+def session_token(request: Request) -> str | None:
+    """The agent's token: a bearer token if the request has one (API
+    clients), else the session cookie (the console; its changes pass the
+    cross-origin check, handoff.cross_origin)."""
+    return bearer_token(request) or request.cookies.get(SESSION_COOKIE)
+
+
 def require_service(request: Request) -> None:
-    token = _bearer(request)
+    token = bearer_token(request)
     if not token or not tokens_equal(token, request.app.ctx.settings.service_token):
         raise Unauthorized("service token required", code="unauthorized")
 
 
 async def require_agent(request: Request, session: AsyncSession) -> Agent:
-    token = request.cookies.get(SESSION_COOKIE) or _bearer(request)
+    token = session_token(request)
     agent = None
     if token:
         agent = await agent_from_token(session=session, token=token, signer=request.app.ctx.signer)
@@ -85,4 +94,6 @@ def query(request: Request, model: type[Body]) -> Body:
 
 
 def client_address(request: Request) -> str:
-    return request.client_ip or "unknown"
+    """The client's address: from the forwarding headers only when a trusted
+    proxy sent them (handoff.proxies)."""
+    return request.app.ctx.proxies.client_address(peer=request.ip, forwarded=request.forwarded)

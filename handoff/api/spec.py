@@ -22,6 +22,7 @@ from sanic import Sanic
 
 from handoff import __version__
 from handoff.api.bodies import MAX_BYTES_KEY, SUMMARY_KEY, SUMMARY_REF, ErrorAnswer
+from handoff.cross_origin import SAFE_METHODS
 from handoff.schemas import load_summary_schema
 
 __all__ = ["operation", "file_route", "Operation", "Header", "build_document", "UndocumentedRoute", "SUMMARY"]
@@ -126,6 +127,7 @@ def build_document(app: Sanic) -> dict[str, Any]:
     for path, methods, op in routes:
         for method in sorted(methods):
             paths.setdefault(path, {})[method.lower()] = _operation(path, op)
+    _cross_origin_refusals(paths)
     return {
         "openapi": "3.1.0",
         "info": {"title": "Handoff service", "version": __version__},
@@ -138,6 +140,17 @@ def build_document(app: Sanic) -> dict[str, Any]:
         },
         "paths": paths,
     }
+
+
+def _cross_origin_refusals(paths: dict[str, dict[str, Any]]) -> None:
+    """A change without the bot's token may be refused as cross-origin
+    (``403 cross_origin``, handoff.cross_origin)."""
+    for item in paths.values():
+        for method, doc in item.items():
+            if method.upper() not in SAFE_METHODS and doc["security"] != [{_SECURITY["service"]: []}]:
+                doc["responses"].setdefault(
+                    "403", {"description": "Error", "content": {_JSON: {"schema": _ref(ErrorAnswer)}}}
+                )
 
 
 def _model_schemas(ops: Iterable[Operation]) -> dict[str, Any]:

@@ -32,9 +32,17 @@
     if (!res.ok) {
       const err = new Error((data && data.error && data.error.message) || res.statusText);
       err.status = res.status; err.code = data && data.error && data.error.code;
+      err.retryAfter = res.headers.get("Retry-After");
       throw err;
     }
     return data;
+  }
+
+  // the service's error in the console's language when it has a text for its code
+  function errorText(e) {
+    const key = "error_" + e.code;
+    const text = I18N.en[key] ? t(key) : e.message;
+    return text.replace("{seconds}", e.retryAfter || "?");
   }
 
   function showLogin() {
@@ -150,6 +158,8 @@
     };
     es.onopen = () => { $("live-status").textContent = t("live"); $("live-status").dataset.state = "live"; reload(); };
     es.addEventListener("live.resync", reload);
+    // logged out (here or in another tab) or the session expired: the server closed the stream
+    es.addEventListener("session.ended", () => { es.close(); if (state.live === es) state.live = null; showLogin(); });
     es.onerror = () => { $("live-status").textContent = t("offline"); $("live-status").dataset.state = "offline"; };
     const onTicketUpdate = (ev) => {
       const data = JSON.parse(ev.data);
@@ -184,7 +194,7 @@
         const data = await api("POST", "/api/v1/auth/login", { username: $("login-username").value, password: $("login-password").value });
         $("login-password").value = "";
         await showMain(data.agent);
-      } catch (e) { $("login-error").textContent = t("loginFailed") + ": " + e.message; }
+      } catch (e) { $("login-error").textContent = t("loginFailed") + ": " + errorText(e); }
     });
     $("logout").addEventListener("click", async () => { await api("POST", "/api/v1/auth/logout").catch(() => {}); state.current = null; $("ticket-view").hidden = true; showLogin(); });
     $("claim-next").addEventListener("click", () => act(async () => { const tk = await api("POST", "/api/v1/queue/claim"); await openTicket(tk.ticket_number); }));

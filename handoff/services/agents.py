@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handoff.errors import BadRequest, TooManyRequests, Unauthorized
 from handoff.models import ROLES, Agent, utcnow
 from handoff.repo import agents as agents_repo
 from handoff.repo import audit as audit_repo
-from handoff.security import SessionSigner, hash_password, verify_password
+from handoff.security import PasswordPool, SessionSigner, hash_password
 from handoff.services.login_limits import LoginLimiter
 
 __all__ = ["login", "logout", "agent_from_token", "create_agent", "agent_json"]
@@ -29,25 +30,36 @@ def agent_json(agent: Agent) -> dict[str, object]:
 
 async def login(
     *,
-    session: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
     username: str,
     password: str,
     address: str,
     signer: SessionSigner,
     limiter: LoginLimiter,
+    passwords: PasswordPool,
     now: datetime | None = None,
 ) -> tuple[Agent, str]:
-    if await limiter.blocked(username, address):
-        raise TooManyRequests("too many failed log-ins, try again later", code="login_rate_limited")
-    agent = await agents_repo.get_agent_by_username(session=session, username=username)
-    ok = verify_password(agent.password_hash if agent else None, password)
+    """The attempt is counted before the password is checked (see
+    handoff.services.login_limits); the check runs in ``passwords``' threads.
+    Unlike other use cases this one opens its own short transactions (the
+    look-up, then the audit entry), so no database connection is held while
+    argon2 runs: log-ins waiting for a thread cannot drain the pool."""
+    wait = await limiter.reserve(username, address)
+    if wait is not None:
+        seconds = max(1, math.ceil(wait))
+        raise TooManyRequests(
+            f"too many failed log-ins, try again in {seconds} s", code="login_rate_limited", retry_after=seconds
+        )
+    async with sessionmaker() as session:
+        agent = await agents_repo.get_agent_by_username(session=session, username=username)
+    ok = await passwords.verify(agent.password_hash if agent else None, password)
     if agent is None or not ok or not agent.active:
-        await limiter.failed(username, address)
         raise Unauthorized("wrong username or password", code="invalid_credentials")
-    await limiter.succeeded(username)
-    await audit_repo.add_audit(
-        session=session, actor=agent.username, agent_id=agent.id, action="login", at=now or utcnow()
-    )
+    await limiter.succeeded(username, address)
+    async with sessionmaker() as session, session.begin():
+        await audit_repo.add_audit(
+            session=session, actor=agent.username, agent_id=agent.id, action="login", at=now or utcnow()
+        )
     return agent, signer.issue(agent.id, agent.session_epoch)
 
 

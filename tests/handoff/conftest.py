@@ -203,7 +203,10 @@ async def server(db_url: str, seed: Seed, start_app: StartApp) -> Running:
     """The real app on a real socket, in the test's event loop."""
     channel = RecordingChannel()
     app = create_app(
-        make_settings(db_url, login_max_failures=3), channel=channel, name=f"handoff_{uuid.uuid4().hex[:8]}"
+        # 3 free log-in failures, then 10 minutes' wait: no test outlasts it
+        make_settings(db_url, login_max_failures=3, login_delay_seconds=600.0, login_max_delay_seconds=600.0),
+        channel=channel,
+        name=f"handoff_{uuid.uuid4().hex[:8]}",
     )
     return Running(app, (await start_app(app)).base_url, channel)
 

@@ -50,10 +50,11 @@ async def test_login_logout_and_cookie(client: httpx.AsyncClient) -> None:
 
 
 async def test_login_rate_limited(client: httpx.AsyncClient) -> None:
-    for _ in range(3):  # the test server allows 3 failures per window
+    for _ in range(3):  # the test server allows 3 failures per window, then makes one wait
         assert (await client.post("/api/v1/auth/login", json={"username": "acc", "password": "bad"})).status_code == 401
     blocked = await client.post("/api/v1/auth/login", json={"username": "acc", "password": PASSWORD})
     assert_error(blocked, 429, "login_rate_limited")
+    assert int(blocked.headers["retry-after"]) > 500
 
 
 async def test_login_body_validation(client: httpx.AsyncClient) -> None:

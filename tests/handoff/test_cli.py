@@ -106,6 +106,20 @@ def test_serve_refuses_without_secrets(monkeypatch: pytest.MonkeyPatch, capsys: 
     assert "HANDOFF_SERVICE_TOKEN" in capsys.readouterr().err
 
 
+def test_serve_warns_loudly_when_it_made_up_the_secrets(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("HANDOFF_SERVICE_TOKEN", "HANDOFF_SECRET_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HANDOFF_DEV_INSECURE", "1")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}")
+    assert main(["serve"]) == 2  # not migrated: it stops after the warning
+    err = capsys.readouterr().err
+    assert "HANDOFF_DEV_INSECURE=1: generated a random HANDOFF_SERVICE_TOKEN and a random HANDOFF_SECRET_KEY" in err
+    assert "export HANDOFF_SERVICE_TOKEN=" in err and "export HANDOFF_SECRET_KEY=" in err
+    assert "insecure-development-secret" not in err
+
+
 def test_retention_command(db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     asyncio.run(_reset(db_url))
     _env(monkeypatch, db_url)
@@ -138,12 +152,12 @@ def test_retention_command(db_url: str, monkeypatch: pytest.MonkeyPatch, capsys:
         await engine.dispose()
 
     async def fail_log_ins() -> None:
-        from handoff.services.login_limits import LoginLimiter
+        from handoff.services.login_limits import LoginLimiter, ThrottleRules
 
         engine = make_engine(db_url)
-        limiter = LoginLimiter(make_sessionmaker(engine), max_failures=5, window_seconds=300)
-        await limiter.failed("old-typo", "10.0.0.1", now=utcnow() - timedelta(hours=2))  # two rows: user and address
-        await limiter.failed("recent", "10.0.0.2")
+        limiter = LoginLimiter(make_sessionmaker(engine), ThrottleRules(window_seconds=300))
+        await limiter.reserve("old-typo", "10.0.0.1", now=utcnow() - timedelta(hours=2))  # two rows: user and address
+        await limiter.reserve("recent", "10.0.0.2")
         await engine.dispose()
 
     async def failures_left() -> int:

@@ -4,6 +4,7 @@ Playwright; Playwright never downloads a browser here)."""
 from __future__ import annotations
 
 import json
+import re
 
 import httpx
 import pytest
@@ -155,3 +156,40 @@ async def test_the_summary_card_tells_a_verified_username_from_a_typed_one(
     await page.click(f'#queue li[data-number="{res.json()["ticket_number"]}"]')
     await expect(page.locator("#card-username")).to_have_text("—")
     await expect(badge).to_be_hidden()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_a_log_out_in_one_console_closes_the_other(browser: Browser, server, client: httpx.AsyncClient) -> None:
+    """Two consoles of one agent (two browsers): logging out in one ends the
+    other's live stream and shows it the log-in form; the log-out button's
+    POST, from the console's own page, passes the cross-origin check."""
+    first, second = await browser.new_context(), await browser.new_context()
+    try:
+        page_a, page_b = await first.new_page(), await second.new_page()
+        await _log_in(page_a, server.base_url, "fin")
+        await _log_in(page_b, server.base_url, "fin")
+        await page_a.click("#logout")
+        await expect(page_a.locator("#login-view")).to_be_visible()
+        await expect(page_b.locator("#login-view")).to_be_visible(timeout=10_000)
+        await expect(page_b.locator("#main-view")).to_be_hidden()
+    finally:
+        await first.close()
+        await second.close()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_log_in_errors_are_shown_in_the_consoles_language(browser: Browser, server) -> None:
+    page = await browser.new_page()
+    await page.goto(f"{server.base_url}/console/")
+    await page.click("#lang-toggle")  # English -> Turkish
+    for _ in range(3):  # the test server's free failures
+        await page.fill("#login-username", "acc")
+        await page.fill("#login-password", "wrong-password")
+        await page.click("#login-submit")
+        await expect(page.locator("#login-error")).to_have_text("Giriş başarısız: kullanıcı adı veya şifre yanlış")
+        await page.evaluate("document.getElementById('login-error').textContent = ''")
+    await page.fill("#login-password", PASSWORD)
+    await page.click("#login-submit")
+    await expect(page.locator("#login-error")).to_have_text(
+        re.compile(r"^Giriş başarısız: çok fazla deneme, \d+ sn sonra tekrar deneyin$")
+    )

@@ -23,26 +23,41 @@ def test_session_token_roundtrip_and_tamper() -> None:
     assert signer.verify("garbage", now=1001) is None
 
 
-async def test_login_limit_window_and_replicas(sessionmaker, seed) -> None:
-    """Counted in the database: two limiters (two replicas) see one count;
+async def test_login_throttle_delays_grow_per_username_and_address_across_replicas(sessionmaker, seed) -> None:
+    """Counted in the database: two limiters (two replicas) see one count.
+    Free attempts, then delays that double; another address is not
+    delayed; a success clears the username's count from that address;
     usernames and addresses are not stored as typed."""
     from datetime import timedelta
 
     from sqlalchemy import select
 
     from handoff.models import LoginFailure, utcnow
-    from handoff.services.login_limits import LoginLimiter
+    from handoff.services.login_limits import LoginLimiter, ThrottleRules
 
-    a, b = LoginLimiter(sessionmaker, 3, 60), LoginLimiter(sessionmaker, 3, 60)
+    rules = ThrottleRules(
+        max_failures=3, address_max_failures=5, window_seconds=600, delay_seconds=10, max_delay_seconds=25
+    )
+    a, b = LoginLimiter(sessionmaker, rules), LoginLimiter(sessionmaker, rules)
     t0 = utcnow()
+
+    def at(seconds: float):
+        return t0 + timedelta(seconds=seconds)
+
     for i, limiter in enumerate((a, b, a)):
-        assert not await limiter.blocked("Ali", "1.2.3.4", now=t0 + timedelta(seconds=i))
-        await limiter.failed("Ali", "1.2.3.4", now=t0 + timedelta(seconds=i))
-    assert await b.blocked("ali", "9.9.9.9", now=t0 + timedelta(seconds=10))  # by username, on the other replica
-    assert await a.blocked("veli", "1.2.3.4", now=t0 + timedelta(seconds=10))  # by address
-    assert not await a.blocked("ali", "9.9.9.9", now=t0 + timedelta(seconds=100))  # window passed
+        assert await limiter.reserve("Ali", "1.2.3.4", now=at(i)) is None
+    assert await b.reserve("ali", "1.2.3.4", now=at(3)) == 9  # 10 s after the third
+    assert await a.reserve("ali", "1.2.3.4", now=at(12)) is None
+    assert await a.reserve("ali", "1.2.3.4", now=at(20)) == 12  # then 20 s
+    assert await a.reserve("ali", "1.2.3.4", now=at(32)) is None
+    assert await a.reserve("ali", "1.2.3.4", now=at(40)) == 17  # then at most 25 s
+    assert await b.reserve("ali", "9.9.9.9", now=at(40)) is None  # not from another address
+    # the address: 5 free whatever the username (1.2.3.4 has 5 counted now)
+    assert await a.reserve("veli", "1.2.3.4", now=at(41)) is not None
+    assert await a.reserve("ali", "1.2.3.4", now=at(700)) is None  # the window passed
     async with sessionmaker() as session:
         keys = list((await session.execute(select(LoginFailure.key))).scalars())
-    assert len(keys) == 6 and not any("ali" in k.lower() or "1.2.3.4" in k for k in keys)
-    await b.succeeded("ALI")
-    assert not await a.blocked("ali", "9.9.9.9", now=t0 + timedelta(seconds=11))
+    assert not any("ali" in k.lower() or "1.2.3.4" in k for k in keys)
+    await b.succeeded("ALI", "1.2.3.4")
+    for i in range(3):
+        assert await a.reserve("ali", "1.2.3.4", now=at(701 + i)) is None

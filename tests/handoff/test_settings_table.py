@@ -12,7 +12,7 @@ import pytest
 
 from handoff.app import create_app
 from handoff.services.channel import RecordingChannel
-from handoff.settings import REPO_ROOT, Settings, SettingsError, load_settings, setting_fields
+from handoff.settings import REPO_ROOT, Settings, SettingsError, dev_secrets_warning, load_settings, setting_fields
 from support_rules.limits import MAX_MESSAGE_CHARS
 from tests.handoff.conftest import StartApp
 from tests.handoff.factories import summary
@@ -100,3 +100,41 @@ async def test_a_lower_body_limit_is_applied(db_url: str, start_app: StartApp) -
         body = json.dumps(summary(description="x" * 3000))
         res = await client.post("/api/v1/handoffs", content=body, headers=bot_headers("big"))
     assert res.status_code == 413 and res.json()["error"]["code"] == "payload_too_large"
+
+
+def test_dev_insecure_makes_up_random_secrets_for_each_start() -> None:
+    """HANDOFF_DEV_INSECURE=1 never falls back to a value written in the
+    repository: each load draws new ones; secrets that are set are kept."""
+    first, second = load_settings({"HANDOFF_DEV_INSECURE": "1"}), load_settings({"HANDOFF_DEV_INSECURE": "1"})
+    drawn = [first.service_token, first.secret_key, second.service_token, second.secret_key]
+    assert len(set(drawn)) == 4 and all(len(value) >= 32 for value in drawn)
+    kept = load_settings({"HANDOFF_DEV_INSECURE": "1", "HANDOFF_SERVICE_TOKEN": "mine"})
+    assert kept.service_token == "mine" and kept.secret_key not in {"mine", first.secret_key}
+    assert (
+        dev_secrets_warning({"HANDOFF_DEV_INSECURE": "1", "HANDOFF_SERVICE_TOKEN": "a", "HANDOFF_SECRET_KEY": "b"})
+        is None
+    )
+    assert dev_secrets_warning({}) is None
+
+
+def test_proxy_and_origin_settings_are_checked() -> None:
+    loaded = load_settings(
+        {
+            "HANDOFF_TRUSTED_PROXIES": "10.0.0.0/8, ::1,",
+            "HANDOFF_PROXIES_COUNT": "1",
+            "HANDOFF_ALLOWED_ORIGINS": "https://Support.example.com/, http://127.0.0.1:8080",
+        },
+        require_secrets=False,
+    )
+    assert loaded.trusted_proxies == ("10.0.0.0/8", "::1/128") and loaded.proxies_count == 1
+    assert loaded.allowed_origins == ("https://support.example.com", "http://127.0.0.1:8080")
+    for env, name in (
+        ({"HANDOFF_TRUSTED_PROXIES": "proxy.local"}, "HANDOFF_TRUSTED_PROXIES"),
+        ({"HANDOFF_PROXIES_COUNT": "1"}, "HANDOFF_TRUSTED_PROXIES"),  # whose header, then?
+        ({"HANDOFF_REAL_IP_HEADER": "X-Real-IP"}, "HANDOFF_TRUSTED_PROXIES"),
+        ({"HANDOFF_ALLOWED_ORIGINS": "https://support.example.com/console"}, "HANDOFF_ALLOWED_ORIGINS"),
+        ({"HANDOFF_ALLOWED_ORIGINS": "support.example.com"}, "HANDOFF_ALLOWED_ORIGINS"),
+        ({"HANDOFF_PASSWORD_THREADS": "0"}, "HANDOFF_PASSWORD_THREADS"),
+    ):
+        with pytest.raises(SettingsError, match=name):
+            load_settings(env, require_secrets=False)
