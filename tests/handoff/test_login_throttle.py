@@ -76,7 +76,12 @@ async def test_spoofed_addresses_from_an_untrusted_peer_do_not_dodge_the_throttl
     """A client rotating X-Forwarded-For is still one address: its guesses at
     many usernames are throttled together."""
     base = await _start(
-        db_url, start_app, proxies_count=1, trusted_proxies=("10.0.0.0/8",), login_address_max_failures=4
+        db_url,
+        start_app,
+        proxies_count=1,
+        trusted_proxies=("10.0.0.0/8",),
+        login_address_max_failures=4,
+        login_delay_seconds=600.0,  # the delay outlasts the test, however slow the machine
     )
     async with httpx.AsyncClient(base_url=base, timeout=30) as c:
         statuses = [
