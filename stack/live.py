@@ -265,7 +265,8 @@ class LiveStack:
 
     def ticket_status(self, number: str, sender: str) -> dict:
         """The status the bot is told when ``sender``'s conversation asks."""
-        headers = {"Authorization": f"Bearer {SERVICE_TOKEN}", CONVERSATION_HEADER: header_value(sender)}
+        conversation_id = self._conversations.get(sender, (sender,))[0]
+        headers = {"Authorization": f"Bearer {SERVICE_TOKEN}", CONVERSATION_HEADER: header_value(conversation_id)}
         return request(f"{self.handoff_url}/api/v1/tickets/{number}/status", headers=headers)
 
     # an agent over the handoff API ---------------------------------------------

@@ -87,13 +87,14 @@ def test_after_the_purge_age_no_store_keeps_anything_of_a_conversation(tmp_path:
         stack.as_agent("agent_finance", "POST", f"/tickets/{number}/reply", {"text": f"{username}, bakıyorum"})
         stack.as_agent("agent_finance", "POST", f"/tickets/{number}/resolve", {"note": f"iade kartno{CARD}"})
         stack.as_agent("supervisor", "GET", f"/tickets?username={username}")
-        stack.as_agent("supervisor", "GET", f"/conversations/{sender}/events")
+        conversation_id = stack.conversation_id(sender)  # the id the channel issued
+        stack.as_agent("supervisor", "GET", f"/conversations/{conversation_id}/events")
         wait_for(lambda: stack.tracker(sender)["paused"] is False)  # resolved: the bot has it back
     finally:
         stack.stop()
     files = _sqlite_files(tmp_path)
     for store in ("tracker.db", "events.db", "handoff.db", "outbox.db"):
-        assert sender in _every_row(tmp_path / store), store  # every store holds the conversation
+        assert conversation_id in _every_row(tmp_path / store), store  # every store holds the conversation
 
     _age(tmp_path, AGE_DAYS)
     print(_run(stack, str(HANDOFF_PY), "-m", "handoff", "retention"))
@@ -102,5 +103,5 @@ def test_after_the_purge_age_no_store_keeps_anything_of_a_conversation(tmp_path:
 
     for path in files:
         left = _every_row(path)
-        for trace in (sender, username, CARD, IBAN, number):
+        for trace in (conversation_id, username, CARD, IBAN, number):
             assert trace not in left, f"{trace!r} left in {path.name}"
