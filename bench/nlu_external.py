@@ -79,6 +79,8 @@ TRAIN_FOLDS = range(0, 15)
 TEST_FOLDS = range(15, 20)
 HINT3_OOS = "NO_NODES_DETECTED"
 SEEDED = ("DIETClassifier", "ResponseSelector")
+# seeded as well, but trained without epochs (bot/components/linear_intent_classifier.py)
+SEEDED_NO_EPOCHS = ("bot.components.linear_intent_classifier.LinearIntentClassifier",)
 FALLBACK = "FallbackClassifier"
 # Rasa's FallbackClassifier defaults, for a config that leaves them out
 RASA_FALLBACK_DEFAULTS = (0.3, 0.1)
@@ -262,7 +264,8 @@ def bench_config(
     epochs: int | None = None,
 ) -> dict[str, Any]:
     """An NLU-only config: the pipeline with ``random_seed`` (and, for a smoke
-    run, ``epochs``) in every DIETClassifier and ResponseSelector, the spaCy
+    run, ``epochs``) in every DIETClassifier and ResponseSelector, the seed
+    alone in our LinearIntentClassifier (its calibration folds), the spaCy
     folder of our tokenizer made absolute, no FallbackClassifier (applied
     afterwards by :func:`falls_back`)."""
     components = []
@@ -275,6 +278,8 @@ def bench_config(
             component["random_seed"] = seed
             if epochs is not None:
                 component["epochs"] = epochs
+        elif name in SEEDED_NO_EPOCHS:
+            component["random_seed"] = seed
         if "pipelines_dir" in component and spacy_dir is not None:
             component["pipelines_dir"] = spacy_dir
         components.append(component)
