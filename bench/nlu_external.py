@@ -56,6 +56,7 @@ import statistics
 import subprocess
 import tempfile
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -436,6 +437,13 @@ def main() -> None:
     parser.add_argument("--bot-python", type=Path, default=BOT_PYTHON, help="the bot environment's python (Rasa)")
     parser.add_argument("--spacy", type=Path, default=SPACY_DIR, help="our tokenizer's spaCy pipelines")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (data, configs, logs)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="Rasa worker processes training at once, the jobs dealt out in turn (training times then include "
+        "waiting for each other; for a machine that others are loading too)",
+    )
     args = parser.parse_args()
     seeds = [1] if args.quick else list(range(1, args.seeds + 1))
     pipelines = args.pipelines.split(",")
@@ -473,10 +481,22 @@ def main() -> None:
             for name in sets
             for pipeline in (pipelines if i % 2 == 0 else pipelines[::-1])
         ]
-        jobs_path = tmp / "jobs.json"
-        jobs_path.write_text(json.dumps({"jobs": jobs, "fallback_config": str(PIPELINES["ours"])}))
-        print(f"{len(jobs)} trainings (sets x pipelines x seeds {seeds}); Rasa's log: {tmp / 'rasa.log'}", flush=True)
-        runs = run_worker(args.bot_python, jobs_path, tmp / "rasa.log")
+        workers = max(1, min(args.workers, len(jobs)))
+        shares = [jobs[i::workers] for i in range(workers)]
+        paths = []
+        for i, share in enumerate(shares):
+            paths.append(tmp / f"jobs-{i}.json")
+            paths[-1].write_text(json.dumps({"jobs": share, "fallback_config": str(PIPELINES["ours"])}))
+        logs = [tmp / ("rasa.log" if workers == 1 else f"rasa-{i}.log") for i in range(workers)]
+        print(
+            f"{len(jobs)} trainings (sets x pipelines x seeds {seeds}) in {workers} worker(s); Rasa's log: "
+            f"{', '.join(str(log) for log in logs)}",
+            flush=True,
+        )
+        with ThreadPoolExecutor(workers) as pool:
+            runs = [
+                run for share in pool.map(run_worker, [args.bot_python] * workers, paths, logs) for run in share
+            ]
     finally:
         if args.keep:
             print(f"kept {tmp}")
