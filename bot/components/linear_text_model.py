@@ -11,7 +11,9 @@ the Rasa glue).
   ``prefix_length`` letters of each word (1-2 grams of those): Turkish is
   agglutinative and a word's first letters are its root often enough that
   truncation is a known cheap stemmer for Turkish retrieval ("hesabıma",
-  "hesabımı" -> "hesa").
+  "hesabımı" -> "hesa"); and one feature per regular expression of the
+  training data (data/nlu/regex.yml: ticket numbers, usernames, numeric
+  dates), 1 when it matches anywhere in the text, case-insensitive.
 - A LinearSVC (one-vs-rest) gives a margin per label; softmax over the
   margins divided by a temperature gives the confidences. The temperature
   is fitted on the training data by cross-validation (the margins of each
@@ -31,6 +33,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+
+import re
 
 import numpy as np
 from scipy import sparse
@@ -108,6 +112,18 @@ def _vectorizers(config: ModelConfig) -> list[TfidfVectorizer]:
     return made
 
 
+def _pattern_features(patterns: Sequence[re.Pattern[str]], texts: Sequence[str]) -> sparse.csr_matrix:
+    return sparse.csr_matrix(
+        np.array([[1.0 if p.search(t) else 0.0 for p in patterns] for t in texts], dtype=np.float64).reshape(
+            len(texts), len(patterns)
+        )
+    )
+
+
+def _compile(patterns: Sequence[str]) -> list[re.Pattern[str]]:
+    return [re.compile(p, re.IGNORECASE) for p in patterns]
+
+
 def _margins(coef: np.ndarray, intercept: np.ndarray, features: sparse.csr_matrix) -> np.ndarray:
     scores = np.asarray(features @ coef.T) + intercept
     if coef.shape[0] == 1:  # two labels: LinearSVC keeps one hyperplane
@@ -127,8 +143,11 @@ class LinearTextModel:
         coef: np.ndarray,
         intercept: np.ndarray,
         temperature: float,
+        patterns: Sequence[str] = (),
     ) -> None:
         self.labels = list(labels)
+        self.patterns = list(patterns)
+        self._compiled = _compile(self.patterns)
         self._vectorizers = vectorizers
         self._coef = coef
         self._intercept = intercept
@@ -137,23 +156,31 @@ class LinearTextModel:
     # --- training ---------------------------------------------------------
 
     @classmethod
-    def fit(cls, texts: Sequence[str], labels: Sequence[str], config: ModelConfig) -> LinearTextModel:
+    def fit(
+        cls, texts: Sequence[str], labels: Sequence[str], config: ModelConfig, patterns: Sequence[str] = ()
+    ) -> LinearTextModel:
         y = np.asarray(labels)
         classes = np.unique(y)
         if len(classes) < 2:
             raise ValueError(f"a classifier needs at least two labels, the training data has {len(classes)}")
         vectorizers = _vectorizers(config)
-        features = sparse.hstack([v.fit_transform(texts) for v in vectorizers]).tocsr()
+        blocks = [v.fit_transform(texts) for v in vectorizers]
+        if patterns:
+            blocks.append(_pattern_features(_compile(patterns), texts))
+        features = sparse.hstack(blocks).tocsr()
         svm = _fit_svm(features, y, config)
         temperature = _fit_temperature(features, y, classes, config)
         coef = np.asarray(svm.coef_, dtype=np.float32)
         intercept = np.asarray(svm.intercept_, dtype=np.float32)
-        return cls([str(c) for c in svm.classes_], vectorizers, coef, intercept, temperature)
+        return cls([str(c) for c in svm.classes_], vectorizers, coef, intercept, temperature, patterns)
 
     # --- prediction -------------------------------------------------------
 
     def features(self, texts: Sequence[str]) -> sparse.csr_matrix:
-        return sparse.hstack([v.transform(texts) for v in self._vectorizers]).tocsr()
+        blocks = [v.transform(texts) for v in self._vectorizers]
+        if self._compiled:
+            blocks.append(_pattern_features(self._compiled, texts))
+        return sparse.hstack(blocks).tocsr()
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """One row per text, one column per label (in ``labels``' order)."""
@@ -167,6 +194,7 @@ class LinearTextModel:
         meta = {
             "labels": self.labels,
             "temperature": self.temperature,
+            "patterns": self.patterns,
             "vectorizers": [
                 {
                     "params": _params(v),
@@ -192,7 +220,14 @@ class LinearTextModel:
             vectorizer.vocabulary_ = dict(stored["vocabulary"])
             vectorizer.idf_ = arrays[f"idf_{i}"]
             vectorizers.append(vectorizer)
-        return cls(meta["labels"], vectorizers, arrays["coef"], arrays["intercept"], float(meta["temperature"]))
+        return cls(
+            meta["labels"],
+            vectorizers,
+            arrays["coef"],
+            arrays["intercept"],
+            float(meta["temperature"]),
+            meta.get("patterns") or [],
+        )
 
 
 def _params(vectorizer: TfidfVectorizer) -> dict[str, Any]:
