@@ -56,8 +56,8 @@ import statistics
 import subprocess
 import tempfile
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -494,9 +494,7 @@ def main() -> None:
             flush=True,
         )
         with ThreadPoolExecutor(workers) as pool:
-            runs = [
-                run for share in pool.map(run_worker, [args.bot_python] * workers, paths, logs) for run in share
-            ]
+            runs = [run for share in pool.map(run_worker, [args.bot_python] * workers, paths, logs) for run in share]
     finally:
         if args.keep:
             print(f"kept {tmp}")

@@ -157,7 +157,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
                 message.set(INTENT_RANKING_KEY, [], add_to_output=True)
             return messages
         probabilities = self._model.predict_proba(texts)
-        for message, text, row in zip(messages, texts, probabilities):
+        for message, text, row in zip(messages, texts, probabilities, strict=True):
             if not text:
                 message.set(INTENT, {INTENT_NAME_KEY: None, PREDICTED_CONFIDENCE_KEY: 0.0}, add_to_output=True)
                 message.set(INTENT_RANKING_KEY, [], add_to_output=True)
@@ -168,7 +168,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
     def _annotate(self, message: Message, row: np.ndarray) -> None:
         by_intent: dict[str, float] = defaultdict(float)
         by_retrieval: dict[str, list[tuple[str, float]]] = defaultdict(list)
-        for label, confidence in zip(self._model.labels if self._model else [], row):
+        for label, confidence in zip(self._model.labels if self._model else [], row, strict=True):
             intent, separator, _ = label.partition(_RETRIEVAL_SEPARATOR)
             by_intent[intent] += float(confidence)
             if separator:

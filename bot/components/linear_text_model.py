@@ -30,11 +30,10 @@ weights, coefficients, intercepts and the temperature.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
-
-import re
 
 import numpy as np
 from scipy import sparse

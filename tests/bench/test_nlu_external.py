@@ -216,4 +216,6 @@ def test_bench_config_seeds_our_classifier_without_epochs() -> None:
         ],
     }
     quick = bench_config(base_pipeline(ours, {}), seed=3, language="tr", epochs=3)
-    assert quick["pipeline"] == [{"name": "bot.components.linear_intent_classifier.LinearIntentClassifier", "random_seed": 3}]
+    assert quick["pipeline"] == [
+        {"name": "bot.components.linear_intent_classifier.LinearIntentClassifier", "random_seed": 3}
+    ]

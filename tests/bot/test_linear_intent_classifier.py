@@ -137,7 +137,9 @@ def ours(tmp_path_factory) -> LinearIntentClassifier:
     config = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
     given = next(c for c in config["pipeline"] if c["name"] == COMPONENT)
     settings = {**LinearIntentClassifier.get_default_config(), **{k: v for k, v in given.items() if k != "name"}}
-    importer = TrainingDataImporter.load_from_config(str(ROOT / "config.yml"), str(ROOT / "domain"), [str(ROOT / "data")])
+    importer = TrainingDataImporter.load_from_config(
+        str(ROOT / "config.yml"), str(ROOT / "domain"), [str(ROOT / "data")]
+    )
     storage = LocalModelStorage(tmp_path_factory.mktemp("model"))
     classifier = LinearIntentClassifier.create(settings, storage, Resource("intents"), _context())
     classifier.train(importer.get_nlu_data())
@@ -153,18 +155,22 @@ def test_held_out_intent_f1_stays_above_the_floor(ours, name) -> None:
     gold = [label.split("/")[0] for label in labels]
     f1 = f1_score(gold, predicted, average="weighted")
     assert f1 >= FLOORS[name], f"{name}: intent F1 {f1:.3f} below {FLOORS[name]}"
-    faq = [(label, m.get("response_selector")["faq"]["response"]["intent_response_key"]) for label, m in zip(labels, messages) if label.startswith("faq/")]
+    faq = [
+        (label, m.get("response_selector")["faq"]["response"]["intent_response_key"])
+        for label, m in zip(labels, messages, strict=True)
+        if label.startswith("faq/")
+    ]
     assert sum(g == p for g, p in faq) / len(faq) >= 0.9, f"{name}: FAQ answers"
 
 
 def test_confidences_are_calibrated_on_held_out_messages(ours) -> None:
     """Expected calibration error (10 bins of top confidence) on both blind
     sets: a confidence of 0.45 means about 45 % right."""
-    texts, labels = (sum(parts, []) for parts in zip(_held_out("blind_tr"), _held_out("blind_en")))
+    texts, labels = (sum(parts, []) for parts in zip(_held_out("blind_tr"), _held_out("blind_en"), strict=True))
     messages = [Message({TEXT: text}) for text in texts]
     ours.process(messages)
     confidence = np.array([m.get(INTENT)["confidence"] for m in messages])
-    right = np.array([m.get(INTENT)["name"] == label.split("/")[0] for m, label in zip(messages, labels)])
+    right = np.array([m.get(INTENT)["name"] == label.split("/")[0] for m, label in zip(messages, labels, strict=True)])
     bins = np.minimum((confidence * 10).astype(int), 9)
     error = sum(abs(confidence[bins == b].mean() - right[bins == b].mean()) * (bins == b).mean() for b in set(bins))
     assert error < 0.08, f"expected calibration error {error:.3f}"
