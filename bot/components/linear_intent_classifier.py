@@ -9,8 +9,9 @@ the ranking, confidences renormalised within that intent), so Rasa's
 retrieval action (``utter_faq``) and our actions read it unchanged. No
 TensorFlow: the whole NLU trains in seconds and loads in well under one.
 
-It reads the message text itself (folded, n-grams, and the regular
-expressions of the training data: see the model's module); no tokenizer or
+It reads the message text itself (folded, n-grams, and, with
+``regex_features``, the regular expressions of the training data: see the
+model's module); no tokenizer or
 featurizer has to run before it. Rasa warns at training that no
 ResponseSelector and no RegexFeaturizer are in the pipeline: it checks
 their classes, and this component does both jobs.
@@ -71,6 +72,8 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             "C": defaults.c,
             "calibration_folds": defaults.calibration_folds,
             "random_seed": defaults.random_seed,
+            # one feature per regular expression of the training data
+            "regex_features": True,
         }
 
     @staticmethod
@@ -111,7 +114,11 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             if text and label:
                 texts.append(text)
                 labels.append(str(label))
-        patterns = [str(regex["pattern"]) for regex in training_data.regex_features]
+        patterns = (
+            [str(regex["pattern"]) for regex in training_data.regex_features]
+            if self.component_config.get("regex_features", True)
+            else []
+        )
         self._model = LinearTextModel.fit(texts, labels, ModelConfig.from_dict(self.component_config), patterns)
         self._responses = {
             key: list(value) for key, value in training_data.responses.items() if _RETRIEVAL_SEPARATOR in key

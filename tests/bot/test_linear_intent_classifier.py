@@ -187,3 +187,17 @@ def test_the_training_datas_regular_expressions_are_features(tmp_path) -> None:
     meta, arrays = with_pattern.to_storage()
     again = LinearTextModel.from_storage(meta, arrays)
     assert np.allclose(again.predict_proba(["t-98765", "hey"]), with_pattern.predict_proba(["t-98765", "hey"]))
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_regex_features_follow_the_setting(tmp_path, enabled) -> None:
+    (tmp_path / "model").mkdir()
+    storage = LocalModelStorage(tmp_path / "model")
+    config = {**LinearIntentClassifier.get_default_config(), "regex_features": enabled}
+    classifier = LinearIntentClassifier.create(config, storage, Resource("intents"), _context())
+    data = _training_data(SMALL)
+    data.regex_features = [{"name": "ticket_number", "pattern": r"\bT-?\d{1,9}\b"}]
+    classifier.train(data)
+    loaded = LinearIntentClassifier.load(config, storage, Resource("intents"), _context())
+    assert loaded._model is not None
+    assert loaded._model.patterns == ([r"\bT-?\d{1,9}\b"] if enabled else [])
