@@ -57,6 +57,7 @@ import subprocess
 import tempfile
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -79,6 +80,8 @@ TRAIN_FOLDS = range(0, 15)
 TEST_FOLDS = range(15, 20)
 HINT3_OOS = "NO_NODES_DETECTED"
 SEEDED = ("DIETClassifier", "ResponseSelector")
+# seeded as well, but trained without epochs (bot/components/linear_intent_classifier.py)
+SEEDED_NO_EPOCHS = ("bot.components.linear_intent_classifier.LinearIntentClassifier",)
 FALLBACK = "FallbackClassifier"
 # Rasa's FallbackClassifier defaults, for a config that leaves them out
 RASA_FALLBACK_DEFAULTS = (0.3, 0.1)
@@ -262,7 +265,8 @@ def bench_config(
     epochs: int | None = None,
 ) -> dict[str, Any]:
     """An NLU-only config: the pipeline with ``random_seed`` (and, for a smoke
-    run, ``epochs``) in every DIETClassifier and ResponseSelector, the spaCy
+    run, ``epochs``) in every DIETClassifier and ResponseSelector, the seed
+    alone in our LinearIntentClassifier (its calibration folds), the spaCy
     folder of our tokenizer made absolute, no FallbackClassifier (applied
     afterwards by :func:`falls_back`)."""
     components = []
@@ -275,6 +279,8 @@ def bench_config(
             component["random_seed"] = seed
             if epochs is not None:
                 component["epochs"] = epochs
+        elif name in SEEDED_NO_EPOCHS:
+            component["random_seed"] = seed
         if "pipelines_dir" in component and spacy_dir is not None:
             component["pipelines_dir"] = spacy_dir
         components.append(component)
@@ -431,6 +437,13 @@ def main() -> None:
     parser.add_argument("--bot-python", type=Path, default=BOT_PYTHON, help="the bot environment's python (Rasa)")
     parser.add_argument("--spacy", type=Path, default=SPACY_DIR, help="our tokenizer's spaCy pipelines")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (data, configs, logs)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="Rasa worker processes training at once, the jobs dealt out in turn (training times then include "
+        "waiting for each other; for a machine that others are loading too)",
+    )
     args = parser.parse_args()
     seeds = [1] if args.quick else list(range(1, args.seeds + 1))
     pipelines = args.pipelines.split(",")
@@ -468,10 +481,20 @@ def main() -> None:
             for name in sets
             for pipeline in (pipelines if i % 2 == 0 else pipelines[::-1])
         ]
-        jobs_path = tmp / "jobs.json"
-        jobs_path.write_text(json.dumps({"jobs": jobs, "fallback_config": str(PIPELINES["ours"])}))
-        print(f"{len(jobs)} trainings (sets x pipelines x seeds {seeds}); Rasa's log: {tmp / 'rasa.log'}", flush=True)
-        runs = run_worker(args.bot_python, jobs_path, tmp / "rasa.log")
+        workers = max(1, min(args.workers, len(jobs)))
+        shares = [jobs[i::workers] for i in range(workers)]
+        paths = []
+        for i, share in enumerate(shares):
+            paths.append(tmp / f"jobs-{i}.json")
+            paths[-1].write_text(json.dumps({"jobs": share, "fallback_config": str(PIPELINES["ours"])}))
+        logs = [tmp / ("rasa.log" if workers == 1 else f"rasa-{i}.log") for i in range(workers)]
+        print(
+            f"{len(jobs)} trainings (sets x pipelines x seeds {seeds}) in {workers} worker(s); Rasa's log: "
+            f"{', '.join(str(log) for log in logs)}",
+            flush=True,
+        )
+        with ThreadPoolExecutor(workers) as pool:
+            runs = [run for share in pool.map(run_worker, [args.bot_python] * workers, paths, logs) for run in share]
     finally:
         if args.keep:
             print(f"kept {tmp}")

@@ -14,7 +14,14 @@ change until the server, given the new model (PUT /model), answers
   its accuracy is in bench/nlu.py's figures).
 
 Each is repeated ``--repeats`` times (a new line each time); the median is
-reported. Run with the bench environment: ``.venv/bench/bin/python -m
+reported. ``--ways retrain`` is the default: since config.yml has no
+TensorFlow component (bot/components/linear_intent_classifier.py) there is
+nothing to fine-tune, and quick.yml is the old DIET config with fewer epochs.
+``--config`` trains another config file as ``retrain`` (the one before,
+for a figure before and after). Besides the wall-clock seconds, each training
+reports the CPU seconds of the ``rasa train`` process (user + system), which
+another user's load on the machine changes much less; and the server's start
+with the first model (``rasa run`` until it answers) is timed too. Run with the bench environment: ``.venv/bench/bin/python -m
 bench.retrain``.
 """
 
@@ -23,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -40,15 +48,16 @@ RASA = ROOT / ".venv" / "bot" / "bin" / "rasa"
 JWT_SECRET = "bench-retrain-jwt-secret"
 CHANGED = Path("data") / "nlu" / "en" / "core.yml"
 TARGET_SECONDS = 60
+LOAD_TARGET_SECONDS = 10
 
 
-def project(tmp: Path) -> Path:
+def project(tmp: Path, config: Path | None = None) -> Path:
     """The editor's project: a copy of what training reads."""
     work = tmp / "project"
     work.mkdir()
     for name in ("data", "domain"):
         shutil.copytree(ROOT / name, work / name)
-    shutil.copy(ROOT / "config.yml", work / "config.yml")
+    shutil.copy(config or ROOT / "config.yml", work / "config.yml")
     shutil.copy(ROOT / "bench" / "configs" / "quick.yml", work / "quick.yml")
     (work / "build").symlink_to(ROOT / "build")  # the spaCy pipelines (config: build/spacy)
     (work / "bot").symlink_to(ROOT / "bot")  # the tokenizer component
@@ -75,8 +84,17 @@ def env(tmp: Path) -> dict:
     }
 
 
+def _children_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+CPU_S: list[float] = []  # CPU seconds of each training, in order
+
+
 def train(work: Path, tmp: Path, config: str, name: str, extra: Sequence[str] = ()) -> tuple[Path, float]:
     began = time.perf_counter()
+    cpu_before = _children_cpu_s()
     with (tmp / "train.log").open("a") as log:
         done = subprocess.run(
             [
@@ -101,6 +119,7 @@ def train(work: Path, tmp: Path, config: str, name: str, extra: Sequence[str] = 
         )
     if done.returncode:
         raise RuntimeError(f"rasa train failed: {(tmp / 'train.log').read_text()[-1000:]}")
+    CPU_S.append(round(_children_cpu_s() - cpu_before, 1))
     return work / "models" / f"{name}.tar.gz", time.perf_counter() - began
 
 
@@ -119,6 +138,7 @@ class Server:
     def __init__(self, work: Path, tmp: Path, model: Path) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        began = time.perf_counter()
         self.process = subprocess.Popen(
             [str(RASA), "run", "--enable-api", "--jwt-secret", JWT_SECRET, "--jwt-method", JWT_METHOD]
             + ["--interface", "127.0.0.1", "--model", str(model), "--port", str(self.port)],
@@ -131,6 +151,7 @@ class Server:
         while time.monotonic() < deadline:
             try:
                 call(f"{self.url}/", timeout=2)
+                self.start_s = time.perf_counter() - began
                 return
             except OSError:
                 if self.process.poll() is not None:
@@ -158,21 +179,29 @@ class Server:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--ways", default="retrain,finetune,quick")
+    parser.add_argument("--ways", default="retrain", help="retrain, finetune, quick (comma-separated)")
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--config", type=Path, default=None, help="the config to train (default: config.yml)")
+    parser.add_argument("--rasa", type=Path, default=None, help="the bot environment's rasa")
+    parser.add_argument("--name", default="retrain", help="the results file under build/bench/")
     args = parser.parse_args()
+    global RASA
+    RASA = args.rasa or RASA
     ways = args.ways.split(",")
     tmp = Path(tempfile.mkdtemp(prefix="bench-retrain-"))
-    work = project(tmp)
+    work = project(tmp, args.config)
     results: dict[str, list[dict]] = {w: [] for w in ways}
     server = None
     try:
         print("training the editor's earlier model (fills the cache) ...", flush=True)
         previous, cold = train(work, tmp, "config.yml", "base")
-        print(f"  cold training, nothing cached: {cold:.0f} s", flush=True)
+        cold_cpu = CPU_S[-1]
+        print(f"  cold training, nothing cached: {cold:.0f} s ({cold_cpu:.0f} CPU s)", flush=True)
         if "quick" in ways:  # the quick config's earlier model too, so both start warm
             train(work, tmp, "quick.yml", "quick-base")
         server = Server(work, tmp, previous)
+        start_s = server.start_s
+        print(f"  server start with that model until it answers: {server.start_s:.1f} s", flush=True)
         counter = 0
         for repeat in range(args.repeats):
             for way in ways if repeat % 2 == 0 else ways[::-1]:
@@ -200,6 +229,7 @@ def main() -> None:
                 result = {
                     "total_s": round(total, 1),
                     "train_s": round(train_s, 1),
+                    "train_cpu_s": CPU_S[-1],
                     "load_s": round(load_s, 1),
                     "intent": parsed["intent"]["name"],
                     "confidence": round(parsed["intent"]["confidence"], 3),
@@ -207,7 +237,7 @@ def main() -> None:
                 results[way].append(result)
                 print(
                     f"  run {repeat + 1}/{args.repeats} {way:9} change to serving {total:5.1f} s "
-                    f"(train {train_s:.1f} s, load {load_s:.1f} s) -> {result['intent']}",
+                    f"(train {train_s:.1f} s, {CPU_S[-1]:.1f} CPU s; load {load_s:.1f} s) -> {result['intent']}",
                     flush=True,
                 )
     finally:
@@ -215,7 +245,7 @@ def main() -> None:
             server.stop()
         shutil.rmtree(tmp, ignore_errors=True)
     medians = {
-        w: {k: round(statistics.median(r[k] for r in rs), 1) for k in ("total_s", "train_s", "load_s")}
+        w: {k: round(statistics.median(r[k] for r in rs), 1) for k in ("total_s", "train_s", "train_cpu_s", "load_s")}
         for w, rs in results.items()
         if rs
     }
@@ -223,20 +253,36 @@ def main() -> None:
     print(
         table(
             [
-                [w, m["total_s"], m["train_s"], m["load_s"], "met" if m["total_s"] <= TARGET_SECONDS else "missed"]
+                [
+                    w,
+                    m["total_s"],
+                    m["train_s"],
+                    m["train_cpu_s"],
+                    m["load_s"],
+                    "met" if m["total_s"] <= TARGET_SECONDS else "missed",
+                    "met" if m["load_s"] <= LOAD_TARGET_SECONDS else "missed",
+                ]
                 for w, m in medians.items()
             ],
-            ["way", "change to serving s", "training s", "model load s", "<= 60 s"],
+            ["way", "change to serving s", "training s", "training CPU s", "model load s", "<= 60 s", "load <= 10 s"],
         )
     )
+    print(
+        f"cold training {cold:.0f} s ({cold_cpu:.0f} CPU s): {'met' if cold <= TARGET_SECONDS else 'missed'} (<= 60 s); "
+        f"server start {start_s:.1f} s"
+    )
     write_results(
-        "retrain",
+        args.name,
         {
+            "config": str(args.config or "config.yml"),
             "cold_training_s": round(cold, 1),
+            "cold_training_cpu_s": cold_cpu,
+            "server_start_s": round(start_s, 1),
             "repeats": args.repeats,
             "medians": medians,
             "runs": results,
             "target_s": TARGET_SECONDS,
+            "load_target_s": LOAD_TARGET_SECONDS,
         },
     )
 

@@ -63,7 +63,7 @@ bench-nlu-external: bench-setup
 
 # a one-line change in data/ to a retrained model serving it
 bench-retrain: bench-setup
-	$(BENCH_PY) -m bench.retrain
+	$(BENCH_PY) -m bench.retrain --rasa $(RASA) $(BENCH_RETRAIN_ARGS)
 
 # py-spy on the Rasa server and the action server under load (flame graphs in build/bench/profile/)
 bench-profile: bench-setup

@@ -206,3 +206,16 @@ def test_quick_subset_keeps_a_few_rows_per_label() -> None:
     data = subset(nlupp_set("s", "en", folds), per_label=3, test_rows=4)
     assert [e.label for e in data.train] == ["a"] * 3 + ["b"] * 3
     assert len(data.test) == 4 and {e.label for e in data.test} == {"a", None}
+
+
+def test_bench_config_seeds_our_classifier_without_epochs() -> None:
+    ours = {
+        "pipeline": [
+            {"name": "bot.components.linear_intent_classifier.LinearIntentClassifier", "random_seed": 42},
+            {"name": "FallbackClassifier", "threshold": 0.45, "ambiguity_threshold": 0.05},
+        ],
+    }
+    quick = bench_config(base_pipeline(ours, {}), seed=3, language="tr", epochs=3)
+    assert quick["pipeline"] == [
+        {"name": "bot.components.linear_intent_classifier.LinearIntentClassifier", "random_seed": 3}
+    ]
