@@ -13,7 +13,8 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
-from handoff.schemas import INVALID_DATE, MAX_INTEGER, TOO_MANY_BYTES, BodyLimits
+from handoff.models import MAX_ROW_ID
+from handoff.schemas import INVALID_DATE, TOO_MANY_BYTES, BodyLimits
 from handoff.services.conversations import MAX_PAGE
 from support_rules.tickets import TICKET_STATUSES
 
@@ -74,8 +75,8 @@ Day = Annotated[
     AfterValidator(_calendar_day),
     WithJsonSchema({"type": "string", "format": "date", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}),
 ]
-# a row id or an offset: what a signed 64-bit column holds
-RowId = Annotated[int, Field(ge=0, le=MAX_INTEGER)]
+# a row id or an offset: what an id column holds
+RowId = Annotated[int, Field(ge=0, le=MAX_ROW_ID)]
 
 # a required text: something besides white space
 Filled = Annotated[str, Field(pattern=r"\S")]

@@ -98,3 +98,33 @@ async def test_nan_and_infinity_in_an_agent_body_answer_400(client: httpx.AsyncC
     )
     assert res.status_code == 400, res.text
     assert res.json()["error"]["code"] == "invalid_json"
+
+
+# the largest number the format takes, far beyond any row id
+BEYOND_IDS = "T-" + "9" * 18
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "params"),
+    [
+        ("GET", f"/api/v1/tickets/{BEYOND_IDS}", {}),
+        ("GET", f"/api/v1/tickets/{BEYOND_IDS}/export", {}),
+        ("POST", f"/api/v1/tickets/{BEYOND_IDS}/claim", {}),
+        ("GET", "/api/v1/tickets", {"number": BEYOND_IDS}),
+        ("GET", EVENTS, {"after": str(2**31)}),  # found by the generated requests, on PostgreSQL
+        ("GET", EVENTS, {"after": str(2**63 - 1)}),
+    ],
+)
+async def test_numbers_beyond_any_row_id_answer_without_a_500(
+    client: httpx.AsyncClient, method: str, path: str, params: dict[str, str]
+) -> None:
+    """Ids are 32-bit keys on PostgreSQL: a larger number names nothing."""
+    boss = await login(client, "boss")
+    res = await client.request(method, path, params=params, headers=boss)
+    assert res.status_code in (400, 404) or (res.status_code == 200 and res.json().get("tickets") == []), res.text
+    assert res.status_code == 200 or _is_json_error(res)
+
+
+async def test_the_bot_asks_about_a_number_beyond_any_row_id(client: httpx.AsyncClient) -> None:
+    res = await client.get(f"/api/v1/tickets/{BEYOND_IDS}/status", headers=bot_headers())
+    assert res.status_code == 404, res.text

@@ -35,6 +35,7 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis.errors import HypothesisException
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
+from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_headers_conformance,
@@ -171,7 +172,7 @@ class Sender:
         self.tally.answers[(self.role, label, response.status_code)] += 1
         try:
             case.validate_response(response, checks=CHECKS, headers=self.headers)
-        except Exception as exc:  # a failed check: kept, the run goes on
+        except (Exception, FailureGroup) as exc:  # a failed check: kept, the run goes on
             first = str(exc).strip().splitlines()[:12]
             self.tally.failures.append(f"{self.role} {mode} {label}: " + " | ".join(first))
 
