@@ -12,7 +12,7 @@ from support_rules.notices import load_notices
 
 __all__ = ["ChannelNotices", "load_channel_notices", "REQUIRED"]
 
-REQUIRED = ("not_handled",)
+REQUIRED = ("not_handled", "empty_message")
 
 
 class ChannelNotices:

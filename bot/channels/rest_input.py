@@ -10,7 +10,9 @@
   whatever replies were collected);
 - a message sent again (``resend: true`` with the same ``message_id``) is
   answered from the conversation if it holds it;
-- a body that is not a JSON object with a ``sender`` answers ``400``.
+- a body that is not a JSON object with a ``sender`` answers ``400``, and
+  so does a message with no text left once cleaned (empty, blank, a bare
+  ``/``), with a notice in the customer's language.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.held import HeldCollectingOutput
-from bot.channels.turn import OnNewMessage, prepare_server, take_turn
+from bot.channels.turn import OnNewMessage, Outcome, prepare_server, take_turn
 from bot.settings import Settings, get_settings
 
 __all__ = ["TriageRestInput"]
@@ -75,7 +77,8 @@ class TriageRestInput(RestInput):
                 on_new_message=on_new_message,
             )
             if turn.notice is not None:
-                return response.json([{"recipient_id": sender_id, **turn.notice}], status=503)
+                status = 400 if turn.outcome is Outcome.EMPTY else 503
+                return response.json([{"recipient_id": sender_id, **turn.notice}], status=status)
             return response.json(output.messages)
 
         return webhook

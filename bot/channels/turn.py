@@ -1,6 +1,8 @@
 """One customer message, one turn: the protocol both input channels follow.
 
-1. The text is cleaned (bot.channels.text); nothing is left: no turn.
+1. The text is cleaned (bot.channels.text); nothing is left (an empty or
+   blank message, a bare "/"): no turn, and the customer gets a notice
+   asking for their question.
 2. A message sent again whose first delivery the conversation holds is
    answered with the replies stored for it (bot.channels.replay).
 3. Otherwise Rasa handles it with replies held (bot.channels.held); they
@@ -37,7 +39,7 @@ OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 
 
 class Outcome(enum.Enum):
-    EMPTY = "empty"  # no text left to handle
+    EMPTY = "empty"  # no text left to handle: ``notice`` to send
     REPLAYED = "replayed"  # a message sent again, answered from the conversation
     HANDLED = "handled"  # the turn is stored, its replies released
     FAILED = "failed"  # not stored: replies dropped, ``notice`` to send
@@ -71,9 +73,10 @@ async def take_turn(
     """Runs one customer message through the protocol above. ``app`` is the
     Sanic app serving the channel (Rasa keeps its agent in ``app.ctx.agent``)."""
     cleaned = clean_customer_text(text, settings.max_message_chars)
-    if not cleaned:
-        return Turn(Outcome.EMPTY)
     meta = read_metadata(metadata)
+    if not cleaned:
+        notices = load_channel_notices(settings.channel_notices_path)
+        return Turn(Outcome.EMPTY, notices.message("empty_message", meta.get("language")))
     resent = resent_message_id(meta)
     if resent:
         replies = await stored_replies(app, sender_id, resent)

@@ -52,3 +52,20 @@ def test_the_limit_is_the_shared_one_unless_the_environment_lowers_it() -> None:
 )
 def test_metadata_is_an_object_or_nothing(raw: Any, metadata: dict[str, Any]) -> None:
     assert read_metadata(raw) == metadata
+
+
+@pytest.mark.parametrize(
+    ("raw", "cleaned"),
+    [
+        ("merhaba \ud83d", "merhaba \ufffd"),  # half an emoji, as a browser cuts a string
+        ("\udfff ok", "\ufffd ok"),
+        ("\ud83d\ude00", "😀"),  # a pair is one character
+        ("😀 İ ş", "😀 İ ş"),
+    ],
+)
+def test_unpaired_surrogates_become_replacement_characters(raw: str, cleaned: str) -> None:
+    """Found by the generated messages: Rasa could not store such a text, so
+    the turn failed with an error in its log."""
+    text = clean_customer_text(raw, MAX_MESSAGE_CHARS)
+    assert text == cleaned
+    assert text.encode("utf-8")  # every store writes UTF-8
