@@ -55,12 +55,14 @@ class Tally:
     kinds: Counter[str] = field(default_factory=Counter)
     statuses: Counter[int] = field(default_factory=Counter)
     failures: list[str] = field(default_factory=list)
+    reconnects: int = 0  # socket.io connections lost and opened again (the message sent again)
 
     def report(self, seconds: float) -> str:
         channels = ", ".join(f"{c} {self.sent[c]} sent / {self.answered[c]} answered" for c in ("rest", "socketio"))
         return (
             f"generated customer messages: {sum(self.sent.values())} ({channels}); "
             f"notices {sum(self.notices.values())}; REST statuses {dict(sorted(self.statuses.items()))}; "
+            f"socket.io reconnects {self.reconnects}; "
             f"failures {len(self.failures)}; {seconds:.0f} s"
         )
 
@@ -135,26 +137,32 @@ class Conversations:
             self._count("rest", replies)
 
     async def socket(self, language: str | None) -> None:
-        client = socketio.AsyncClient(reconnection=False)
-        confirmed: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-        inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-        client.on("session_confirm", lambda sid: confirmed.done() or confirmed.set_result(sid))
-        client.on("bot_uttered", inbox.put_nowait)
-        await client.connect(self.stack.rasa_url, transports=["polling"], headers={"Origin": self.stack.handoff_url})
+        """One conversation as the web chat holds it: a lost connection is
+        opened again on the same session and the message in flight sent
+        again (``resend`` with its ``message_id``), as the page does."""
+        socket = _Socket(self.stack)
+        session_id = uuid.uuid4().hex
+        await socket.open(session_id)
         try:
-            await client.emit("session_request", {"session_id": uuid.uuid4().hex})
-            session_id = await asyncio.wait_for(confirmed, 30)
-            metadata = {"language": language} if language else {}
             for i, kind, text in self.take():
                 where = f"socketio #{i} {kind} {text[:60]!r}"
                 self.tally.sent["socketio"] += 1
                 self.tally.kinds[kind] += 1
-                await client.emit("user_uttered", {"message": text, "session_id": session_id, "customData": metadata})
-                replies = await _replies(inbox)
+                metadata = {"language": language} if language else {}
+                data = {"message": text, "session_id": session_id, "customData": {**metadata, "message_id": f"m{i}"}}
+                replies: list[dict[str, Any]] = []
+                for attempt in range(3):
+                    if attempt:
+                        self.tally.reconnects += 1
+                        data["customData"]["resend"] = True
+                        await socket.open(session_id)
+                    replies = await socket.turn(data)
+                    if replies or socket.connected:
+                        break
                 _check(self.tally, where, language, replies)
                 self._count("socketio", replies)
         finally:
-            await close(client)
+            await socket.close()
 
     def _count(self, channel: str, replies: list[dict[str, Any]]) -> None:
         if replies:
@@ -171,17 +179,58 @@ def _all_notices(replies: Any) -> bool:
     )
 
 
-async def _replies(inbox: asyncio.Queue[dict[str, Any]]) -> list[dict[str, Any]]:
-    """A turn's replies: the first within the turn's time, the rest until a pause."""
-    try:
-        replies = [await asyncio.wait_for(inbox.get(), TURN_SECONDS)]
-    except asyncio.TimeoutError:
-        return []
-    while True:
+class _Socket:
+    """A socket.io client that notices when its connection is lost."""
+
+    def __init__(self, stack: LiveStack) -> None:
+        self.stack = stack
+        self.client: socketio.AsyncClient | None = None
+        self.inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.lost = asyncio.Event()
+
+    @property
+    def connected(self) -> bool:
+        return self.client is not None and not self.lost.is_set()
+
+    async def open(self, session_id: str) -> None:
+        await self.close()
+        lost = self.lost = asyncio.Event()
+        client = socketio.AsyncClient(reconnection=False)
+        confirmed: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        client.on("session_confirm", lambda sid: confirmed.done() or confirmed.set_result(sid))
+        client.on("bot_uttered", self.inbox.put_nowait)
+        client.on("disconnect", lambda *_: lost.set())
+        self.client = client
+        await client.connect(self.stack.rasa_url, transports=["polling"], headers={"Origin": self.stack.handoff_url})
+        await client.emit("session_request", {"session_id": session_id})
+        assert await asyncio.wait_for(confirmed, 30) == session_id
+
+    async def turn(self, data: dict[str, Any]) -> list[dict[str, Any]]:
+        """A turn's replies: the first within the turn's time, the rest until
+        a pause; none if the connection was lost first."""
+        assert self.client is not None
         try:
-            replies.append(await asyncio.wait_for(inbox.get(), QUIET_SECONDS))
-        except asyncio.TimeoutError:
-            return replies
+            await self.client.emit("user_uttered", data)
+        except socketio.exceptions.BadNamespaceError:
+            self.lost.set()
+            return []
+        replies: list[dict[str, Any]] = []
+        wait = TURN_SECONDS
+        while True:
+            got = asyncio.ensure_future(self.inbox.get())
+            lost = asyncio.ensure_future(self.lost.wait())
+            done, _ = await asyncio.wait({got, lost}, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
+            lost.cancel()
+            if got not in done:
+                got.cancel()
+                return replies
+            replies.append(got.result())
+            wait = QUIET_SECONDS
+
+    async def close(self) -> None:
+        if self.client is not None:
+            client, self.client = self.client, None
+            await close(client)
 
 
 async def _run(stack: LiveStack, tally: Tally) -> None:
