@@ -35,6 +35,7 @@ from generated_messages import dumps, messages
 
 from bot.settings import ROOT
 from stack.live import LiveStack
+from support_rules.tickets import TICKET_NUMBER_PATTERN
 
 COUNT = int(os.environ.get("BOT_FUZZ_MESSAGES", "1500"))
 AT_ONCE = int(os.environ.get("BOT_FUZZ_CONVERSATIONS", "4"))
@@ -56,13 +57,14 @@ class Tally:
     statuses: Counter[int] = field(default_factory=Counter)
     failures: list[str] = field(default_factory=list)
     reconnects: int = 0  # socket.io connections lost and opened again (the message sent again)
+    handoffs: int = 0  # conversations the generated words took to a ticket
 
     def report(self, seconds: float) -> str:
         channels = ", ".join(f"{c} {self.sent[c]} sent / {self.answered[c]} answered" for c in ("rest", "socketio"))
         return (
             f"generated customer messages: {sum(self.sent.values())} ({channels}); "
             f"notices {sum(self.notices.values())}; REST statuses {dict(sorted(self.statuses.items()))}; "
-            f"socket.io reconnects {self.reconnects}; "
+            f"socket.io reconnects {self.reconnects}; handed off {self.handoffs}; "
             f"failures {len(self.failures)}; {seconds:.0f} s"
         )
 
@@ -135,6 +137,9 @@ class Conversations:
             replies = replies if isinstance(replies, list) else []
             _check(self.tally, where, language, replies)
             self._count("rest", replies)
+            if _handed_off(replies):  # the agents' now: the bot is silent by design
+                self.tally.handoffs += 1
+                sender = f"fuzz-rest-{uuid.uuid4().hex[:12]}"
 
     async def socket(self, language: str | None) -> None:
         """One conversation as the web chat holds it: a lost connection is
@@ -161,6 +166,10 @@ class Conversations:
                         break
                 _check(self.tally, where, language, replies)
                 self._count("socketio", replies)
+                if _handed_off(replies):  # the agents' now: the bot is silent by design
+                    self.tally.handoffs += 1
+                    session_id = uuid.uuid4().hex
+                    await socket.open(session_id)
         finally:
             await socket.close()
 
@@ -169,6 +178,13 @@ class Conversations:
             self.tally.answered[channel] += 1
         if _all_notices(replies):
             self.tally.notices[channel] += 1
+
+
+def _handed_off(replies: list[dict[str, Any]]) -> bool:
+    """The bot gave a ticket number: the conversation went to the agents'
+    queue, where the bot says nothing (README); the next messages go to a
+    new conversation."""
+    return any(re.search(TICKET_NUMBER_PATTERN, str(r.get("text") or "")) for r in replies)
 
 
 def _all_notices(replies: Any) -> bool:
