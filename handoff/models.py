@@ -45,9 +45,13 @@ __all__ = [
     "ConversationEvent",
     "BrokerCursor",
     "TRANSCRIPT_KINDS",
+    "MAX_ROW_ID",
 ]
 
 ROLES = ("agent", "supervisor", "admin")
+# ids are Integer columns: 32-bit signed on PostgreSQL (tickets' too:
+# support_rules.tickets.MAX_TICKET_ID); a larger number names no row
+MAX_ROW_ID = 2**31 - 1
 SENDERS = ("customer", "bot", "agent", "system")
 
 

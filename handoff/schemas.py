@@ -11,8 +11,9 @@ JSON errors (``handoff/errors.py``).
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -23,22 +24,42 @@ from pydantic_core import ErrorDetails
 from handoff.errors import ApiError, BadRequest, PayloadTooLarge, Unprocessable
 from support_rules.limits import MAX_MESSAGE_CHARS
 
-__all__ = ["SummaryValidator", "BodyLimits", "TOO_MANY_BYTES", "parse_json", "validate_body", "load_summary_schema"]
+__all__ = [
+    "SummaryValidator",
+    "BodyLimits",
+    "TOO_MANY_BYTES",
+    "OUT_OF_RANGE",
+    "INVALID_DATE",
+    "MAX_INTEGER",
+    "parse_json",
+    "validate_body",
+    "load_summary_schema",
+]
 
 Model = TypeVar("Model", bound=BaseModel)
 
 # the pydantic error type of a text longer than its byte limit (bodies.py)
 TOO_MANY_BYTES = "too_many_bytes"
+# the pydantic error type of a value outside what the service can store
+# (bodies.py); it answers 400 like every other bad value
+OUT_OF_RANGE = "out_of_range"
+# the pydantic error type of a text that is not a calendar day (bodies.py)
+INVALID_DATE = "invalid_date"
+# the largest integer a body or a query may carry: a signed 64-bit column's
+MAX_INTEGER = 2**63 - 1
 
 _formats = FormatChecker()
 
 
-@_formats.checks("date-time", raises=ValueError)
+@_formats.checks("date-time", raises=(ValueError, OverflowError))
 def _is_datetime(value: object) -> bool:
     if not isinstance(value, str):
         return True
     parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return parsed.tzinfo is not None
+    if parsed.tzinfo is None:
+        return False
+    parsed.astimezone(timezone.utc)  # a moment outside years 1-9999 once in UTC cannot be stored
+    return True
 
 
 @_formats.checks("date", raises=ValueError)
@@ -90,13 +111,39 @@ class BodyLimits:
     message_chars: int = MAX_MESSAGE_CHARS
 
 
+class _OutOfRange(Exception):
+    pass
+
+
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not JSON")
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise _OutOfRange(text)
+    return number
+
+
+def _bounded(text: str) -> int:
+    number = int(text)
+    if abs(number) > MAX_INTEGER:
+        raise _OutOfRange(text)
+    return number
+
+
 def parse_json(raw: bytes | None, *, max_bytes: int) -> Any:
+    """The body as JSON (RFC 8259: no NaN or Infinity); a number beyond a
+    double or a signed 64-bit integer answers 400 (``out_of_range``)."""
     if raw is not None and len(raw) > max_bytes:
         raise PayloadTooLarge(f"request body larger than {max_bytes} bytes")
     if not raw:
         raise BadRequest("request body must be JSON", code="invalid_json")
     try:
-        return json.loads(raw)
+        return json.loads(raw, parse_constant=_not_json, parse_float=_finite, parse_int=_bounded)
+    except _OutOfRange:
+        raise BadRequest(f"numbers must be finite and at most {MAX_INTEGER} in size", code=OUT_OF_RANGE) from None
     except (ValueError, UnicodeDecodeError):
         raise BadRequest("request body must be JSON", code="invalid_json") from None
 
@@ -129,6 +176,10 @@ def _api_error(errors: list[ErrorDetails]) -> ApiError:
         return BadRequest(f"missing field: {name}", code="missing_field")
     if kind == TOO_MANY_BYTES:
         return PayloadTooLarge(f"field {name} {first['msg']}")
+    if kind in (OUT_OF_RANGE, INVALID_DATE):
+        return BadRequest(f"field {name} {first['msg']}", code=kind)
+    if kind in ("less_than_equal", "greater_than_equal", "less_than", "greater_than"):
+        return BadRequest(f"field {name} {first['msg'].lower()}", code=OUT_OF_RANGE)
     if kind == "string_too_long":
         return BadRequest(f"field {name} longer than {first.get('ctx', {}).get('max_length')}", code="too_long")
     if kind == "string_pattern_mismatch":

@@ -181,6 +181,14 @@ class LiveStack:
         for name in ("handoff", "actions", "rasa"):
             self.start_process(name)
 
+    def start_service(self) -> None:
+        """The handoff service alone (bootstrapped: departments, demo agents),
+        for tests that talk to its API only."""
+        subprocess.run(
+            [str(HANDOFF_PY), "-m", "handoff", "bootstrap"], cwd=ROOT, env=self.env, check=True, capture_output=True
+        )
+        self.start_process("handoff")
+
     def _broker_config(self) -> str:
         if self.broker == "rabbitmq":
             return (

@@ -12,7 +12,7 @@ from support_rules.notices import load_notices
 
 __all__ = ["ChannelNotices", "load_channel_notices", "REQUIRED"]
 
-REQUIRED = ("not_handled", "conversation_refused", "metadata_too_large")
+REQUIRED = ("not_handled", "conversation_refused", "metadata_too_large", "empty_message")
 
 
 class ChannelNotices:

@@ -17,7 +17,9 @@
   header (never in the URL), or it answers ``403`` with a notice in the
   customer's language and nothing is handled;
 - a body that is not a JSON object, or whose ``sender`` is not a string of
-  1-256 characters, answers ``400``.
+  1-256 characters, answers ``400``, and so does a message with no text
+  left once cleaned (empty, blank, a bare ``/``), with a notice in the
+  customer's language.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from sanic.response import HTTPResponse
 from bot.channels.access import holds, refusal, start_conversation
 from bot.channels.held import HeldCollectingOutput
 from bot.channels.text import read_metadata
-from bot.channels.turn import OnNewMessage, prepare_server, take_turn
+from bot.channels.turn import OnNewMessage, Outcome, prepare_server, take_turn
 from bot.settings import Settings, get_settings
 from support_rules.conversations import CONVERSATION_ID_HEADER, CONVERSATION_SECRET_HEADER
 
@@ -104,7 +106,8 @@ class TriageRestInput(RestInput):
                 on_new_message=on_new_message,
             )
             if turn.notice is not None:
-                return response.json([{"recipient_id": sender_id, **turn.notice}], status=503, headers=headers)
+                status = 400 if turn.outcome is Outcome.EMPTY else 503
+                return response.json([{"recipient_id": sender_id, **turn.notice}], status=status, headers=headers)
             return response.json(output.messages, headers=headers)
 
         return webhook

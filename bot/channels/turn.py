@@ -1,9 +1,11 @@
 """One customer message, one turn: the protocol both input channels follow.
 
-1. The text is cleaned (bot.channels.text); nothing is left: no turn. The
-   metadata keeps only the keys the product reads; larger than the limit
-   as sent, it loses the customer token too and the customer gets a notice
-   with the replies (the message itself is handled: it is what they wrote).
+1. The text is cleaned (bot.channels.text); nothing is left (an empty or
+   blank message, a bare "/"): no turn, and the customer gets a notice
+   asking for their question. The metadata keeps only the keys the product
+   reads; larger than the limit as sent, it loses the customer token too
+   and the customer gets a notice with the replies (the message itself is
+   handled: it is what they wrote).
 2. A message sent again whose first delivery the conversation holds is
    answered with the replies stored for it (bot.channels.replay).
 3. Otherwise Rasa handles it with replies held (bot.channels.held); they
@@ -41,7 +43,7 @@ OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 
 
 class Outcome(enum.Enum):
-    EMPTY = "empty"  # no text left to handle
+    EMPTY = "empty"  # no text left to handle: ``notice`` to send
     REPLAYED = "replayed"  # a message sent again, answered from the conversation
     HANDLED = "handled"  # the turn is stored, its replies released
     FAILED = "failed"  # not stored: replies dropped, ``notice`` to send
@@ -76,10 +78,11 @@ async def take_turn(
     """Runs one customer message through the protocol above. ``app`` is the
     Sanic app serving the channel (Rasa keeps its agent in ``app.ctx.agent``)."""
     cleaned = clean_customer_text(text, settings.max_message_chars)
-    if not cleaned:
-        return Turn(Outcome.EMPTY)
     read = read_metadata(metadata, settings.max_metadata_bytes)
     meta = read.kept
+    if not cleaned:
+        notices = load_channel_notices(settings.channel_notices_path)
+        return Turn(Outcome.EMPTY, notices.message("empty_message", meta.get("language")))
     if read.oversized:
         logger.info("customer metadata over %d bytes: handled without it", settings.max_metadata_bytes)
         notices = load_channel_notices(settings.channel_notices_path)

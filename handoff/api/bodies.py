@@ -7,12 +7,14 @@ test holds the service's real answers against them.
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
-from handoff.schemas import TOO_MANY_BYTES, BodyLimits
+from handoff.models import MAX_ROW_ID
+from handoff.schemas import INVALID_DATE, TOO_MANY_BYTES, BodyLimits
 from handoff.services.conversations import MAX_PAGE
 from support_rules.tickets import TICKET_STATUSES
 
@@ -48,6 +50,33 @@ def _within_message_bytes(value: str, info: ValidationInfo) -> str:
         raise PydanticCustomError(TOO_MANY_BYTES, "larger than {limit} bytes", {"limit": limits.message_bytes})
     return value
 
+
+# the last day a search may name: the day after it must exist too
+_LAST_DAY = date.max - timedelta(days=1)
+
+
+def _calendar_day(value: str) -> str:
+    try:
+        day = date.fromisoformat(value) if len(value) == 10 else None
+    except ValueError:
+        day = None
+    if day is None or day > _LAST_DAY:
+        raise PydanticCustomError(
+            INVALID_DATE,
+            "must be a date (YYYY-MM-DD) from {first} to {last}",
+            {"first": str(date.min), "last": str(_LAST_DAY)},
+        )
+    return value
+
+
+# a calendar day as a query gives it, YYYY-MM-DD, within the calendar
+Day = Annotated[
+    str,
+    AfterValidator(_calendar_day),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}),
+]
+# a row id or an offset: what an id column holds
+RowId = Annotated[int, Field(ge=0, le=MAX_ROW_ID)]
 
 # a required text: something besides white space
 Filled = Annotated[str, Field(pattern=r"\S")]
@@ -104,12 +133,12 @@ class Transfer(RequestBody):
 class TicketSearch(Query):
     username: str | None = None
     number: str | None = None
-    date_from: Annotated[str | None, Field(alias="from", description="YYYY-MM-DD, UTC, inclusive")] = None
-    date_to: Annotated[str | None, Field(alias="to", description="YYYY-MM-DD, UTC, inclusive")] = None
+    date_from: Annotated[Day | None, Field(alias="from", description="YYYY-MM-DD, UTC, inclusive")] = None
+    date_to: Annotated[Day | None, Field(alias="to", description="YYYY-MM-DD, UTC, inclusive")] = None
 
 
 class TranscriptQuery(Query):
-    after: Annotated[int, Field(ge=0, description="the next_after of the previous page")] = 0
+    after: Annotated[RowId, Field(description="the next_after of the previous page")] = 0
     limit: Annotated[int, Field(ge=1, le=MAX_PAGE)] = 100
 
 

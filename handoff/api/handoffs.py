@@ -15,6 +15,8 @@ from support_rules.identity import CONVERSATION_HEADER, VERIFIED_USERNAME_HEADER
 
 bp = Blueprint("handoffs", url_prefix="/api/v1")
 
+IDEMPOTENCY_KEY_MAX = 255
+
 
 @bp.post("/handoffs")
 @operation(
@@ -23,12 +25,18 @@ bp = Blueprint("handoffs", url_prefix="/api/v1")
     body=SUMMARY,
     answers={201: HandoffCreated, 200: HandoffCreated},
     errors=(422,),
-    headers=(Header("Idempotency-Key", "1-255 characters; a retry with the same key answers the same ticket"),),
+    headers=(
+        Header(
+            "Idempotency-Key",
+            "1-255 characters; a retry with the same key answers the same ticket",
+            schema={"type": "string", "minLength": 1, "maxLength": IDEMPOTENCY_KEY_MAX, "pattern": r"\S"},
+        ),
+    ),
 )
 async def create_handoff(request: Request) -> HTTPResponse:
     require_service(request)
     key = request.headers.get("idempotency-key", "").strip()
-    if not key or len(key) > 255:
+    if not key or len(key) > IDEMPOTENCY_KEY_MAX:
         raise BadRequest("Idempotency-Key header required (1-255 characters)", code="idempotency_key_required")
     summary = parse_json(request.body, max_bytes=request.app.ctx.settings.max_body_bytes)
     async with transaction(request) as session:

@@ -50,6 +50,8 @@ class Header:
     name: str
     description: str
     required: bool = True
+    # the header value's JSON Schema; any text when None
+    schema: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -191,7 +193,13 @@ def _ref(model: type[BaseModel]) -> dict[str, str]:
 def _operation(path: str, op: Operation) -> dict[str, Any]:
     out: dict[str, Any] = {"summary": op.summary, "security": [{_SECURITY[op.auth]: []}] if op.auth else []}
     headers = [
-        {"name": h.name, "in": "header", "required": h.required, "description": h.description, "schema": _TEXT}
+        {
+            "name": h.name,
+            "in": "header",
+            "required": h.required,
+            "description": h.description,
+            "schema": h.schema or _TEXT,
+        }
         for h in op.headers
     ]
     parameters = _path_parameters(path) + _query_parameters(op.query) + headers

@@ -10,6 +10,7 @@ import re
 from typing import Final
 
 __all__ = [
+    "MAX_TICKET_ID",
     "QUEUED",
     "ASSIGNED",
     "RESOLVED",
@@ -71,6 +72,9 @@ TICKET_NUMBER_PATTERN: Final = rf"{_PREFIX}\d{{{_DIGITS},}}"
 # What customers write: "T-123", "t 000123", "T#123", "T123".
 _WRITTEN_RE = re.compile(r"\b[Tt]\s*[-#]?\s*(\d{1,9})\b")
 _MAX_NUMBER_LEN = 20
+# The largest ticket id: the handoff service keys tickets with 32-bit signed
+# integers (PostgreSQL's integer), so a larger number names no ticket.
+MAX_TICKET_ID: Final = 2**31 - 1
 
 
 def format_ticket_number(ticket_id: int) -> str:
@@ -84,7 +88,7 @@ def parse_ticket_number(number: str) -> int | None:
     digits = number[len(_PREFIX) :]
     if not number.startswith(_PREFIX) or not digits.isascii() or not digits.isdigit():
         return None
-    if len(number) > _MAX_NUMBER_LEN:
+    if len(number) > _MAX_NUMBER_LEN or int(digits) > MAX_TICKET_ID:
         return None
     return int(digits)
 

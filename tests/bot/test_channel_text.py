@@ -88,3 +88,20 @@ def test_metadata_over_the_limit_keeps_only_the_small_keys(as_text: bool) -> Non
 def test_the_metadata_limit_is_a_setting() -> None:
     assert Settings.from_env({}).max_metadata_bytes == DEFAULT_MAX_METADATA_BYTES == 2048
     assert Settings.from_env({"CHANNEL_MAX_METADATA_BYTES": "512"}).max_metadata_bytes == 512
+
+
+@pytest.mark.parametrize(
+    ("raw", "cleaned"),
+    [
+        ("merhaba \ud83d", "merhaba \ufffd"),  # half an emoji, as a browser cuts a string
+        ("\udfff ok", "\ufffd ok"),
+        ("\ud83d\ude00", "😀"),  # a pair is one character
+        ("😀 İ ş", "😀 İ ş"),
+    ],
+)
+def test_unpaired_surrogates_become_replacement_characters(raw: str, cleaned: str) -> None:
+    """Found by the generated messages: Rasa could not store such a text, so
+    the turn failed with an error in its log."""
+    text = clean_customer_text(raw, MAX_MESSAGE_CHARS)
+    assert text == cleaned
+    assert text.encode("utf-8")  # every store writes UTF-8

@@ -35,9 +35,10 @@ async def _post(
 
 
 async def _start(http: aiohttp.ClientSession, url: str) -> tuple[str, str]:
-    """A new conversation: its id and secret, from the first answer's headers."""
+    """A new conversation: its id and secret, from the first answer's headers
+    (a message with no text: no turn, the empty-message notice, 400)."""
     status, _, headers = await _post(http, url, {"message": "/"})
-    assert status == 200
+    assert status == 400
     return headers[CONVERSATION_ID_HEADER], headers[CONVERSATION_SECRET_HEADER]
 
 
@@ -154,7 +155,8 @@ def test_a_malformed_body_answers_400_and_nothing_is_handled(served: ChannelServ
                 async with http.post(url, data=data, headers={"Content-Type": kind}) as res:
                     assert res.status == 400 and "sender" in (await res.json())["error"]
             sender, secret = await _start(http, url)
-            assert (await _post(http, url, {"sender": sender, "message": "/"}, secret))[:2] == (200, [])
+            status, replies, _ = await _post(http, url, {"sender": sender, "message": "/"}, secret)
+            assert status == 400 and replies[0]["metadata"] == {"kind": "notice"}  # no text: a notice
         assert served.received == []
 
     served.run(scenario())
@@ -170,5 +172,25 @@ def test_a_message_sent_again_is_answered_from_the_conversation(served: ChannelS
             status, replies, _ = await _post(http, _rest(served), body, secret)
         assert status == 200 and [r["text"] for r in replies] == ["Your ticket is T-000042."]
         assert served.received == []  # answered from the conversation, not handled again
+
+    served.run(scenario())
+
+
+def test_a_message_with_no_text_is_answered_with_a_notice(served: ChannelServer) -> None:
+    """Found by the generated messages: an empty or blank message, or a bare
+    "/", got no answer at all."""
+    notices_file = served.channel.settings.channel_notices_path
+    notice = yaml.safe_load(notices_file.read_text(encoding="utf-8"))["notices"]["empty_message"]
+
+    async def scenario() -> None:
+        async with aiohttp.ClientSession() as http:
+            for text, language in (("", "tr"), ("  \u2003\n", "en"), ("/", None), ("///", "tr")):
+                metadata = {"language": language} if language else {}
+                body = {"sender": "rest-empty", "message": text, "metadata": metadata}
+                status, replies = await _post(http, _rest(served), body)
+                expected = notice[language] if language else f"{notice['tr']}\n{notice['en']}"
+                assert status == 400
+                assert replies == [{"recipient_id": "rest-empty", "text": expected, "metadata": {"kind": "notice"}}]
+        assert served.received == []  # nothing reached the bot
 
     served.run(scenario())

@@ -287,3 +287,23 @@ def test_a_message_sent_again_is_answered_from_the_conversation(served: ChannelS
             await close(client)
 
     served.run(scenario())
+
+
+def test_a_message_with_no_text_gets_a_notice_in_the_customers_language(served: ChannelServer) -> None:
+    """Found by the generated messages: the web chat's socket stayed silent."""
+    notices_file = served.channel.settings.channel_notices_path
+    notice = yaml.safe_load(notices_file.read_text(encoding="utf-8"))["notices"]["empty_message"]
+
+    async def scenario() -> None:
+        client, session_id, messages = await socket_client(served.url)
+        try:
+            for text in ("   ", "/"):
+                data = {"message": text, "session_id": session_id, "customData": {"language": "en"}}
+                await client.emit("user_uttered", data)
+            await until(lambda: len(messages) == 2)
+            assert messages == [{"text": notice["en"], "metadata": {"kind": "notice"}}] * 2
+            assert served.received == []
+        finally:
+            await close(client)
+
+    served.run(scenario())

@@ -155,3 +155,19 @@ async def test_real_answers_match_the_document(client: httpx.AsyncClient) -> Non
     await check("GET", "/healthz")
     await check("POST", "/api/v1/auth/logout", headers=fin)
     assert check.statuses >= {200, 201, 400, 401, 403, 404, 409, 413}
+
+
+async def test_the_idempotency_key_is_documented_as_the_service_checks_it(client: httpx.AsyncClient) -> None:
+    """Found by the generated requests: the document allowed any text, the
+    service answered 400 to an empty, blank or over-long key."""
+    doc = (await client.get("/api/v1/openapi.json")).json()
+    header = next(p for p in doc["paths"]["/api/v1/handoffs"]["post"]["parameters"] if p["name"] == "Idempotency-Key")
+    documented = Draft202012Validator(header["schema"])
+    for i, key in enumerate(["", "a", "k" * 255, "k" * 256]):
+        res = await client.post(
+            "/api/v1/handoffs",
+            content=json.dumps(summary(conversation_id=f"key-{i}")),
+            headers={**bot_headers(), "Idempotency-Key": key},
+        )
+        assert documented.is_valid(key) == (res.status_code == 201), (key[:5], res.status_code)
+        assert res.status_code in (201, 400)

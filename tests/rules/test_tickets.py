@@ -6,6 +6,7 @@ from support_rules.language import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES, fallba
 from support_rules.limits import wait_minutes
 from support_rules.tickets import (
     CLOSED_STATUSES,
+    MAX_TICKET_ID,
     OPEN_STATUSES,
     TICKET_NUMBER_PATTERN,
     TICKET_STATUSES,
@@ -21,11 +22,13 @@ def test_ticket_numbers_round_trip() -> None:
     assert format_ticket_number(1234567) == "T-1234567"
     assert parse_ticket_number("T-000123") == 123
     assert parse_ticket_number(" t-000123 ") == 123
-    for ticket_id in (1, 999_999, 1_000_000):
+    for ticket_id in (1, 999_999, 1_000_000, MAX_TICKET_ID):
         assert parse_ticket_number(format_ticket_number(ticket_id)) == ticket_id
 
 
-@pytest.mark.parametrize("bad", ["T-", "123", "T-12a", "T-١٢٣", "X-000123", "T-" + "9" * 30, ""])
+@pytest.mark.parametrize(
+    "bad", ["T-", "123", "T-12a", "T-١٢٣", "X-000123", "T-" + "9" * 30, "", "T-" + "9" * 18, f"T-{2**31}"]
+)
 def test_anything_else_is_no_ticket_number(bad: str) -> None:
     assert parse_ticket_number(bad) is None
 
