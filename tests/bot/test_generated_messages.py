@@ -20,7 +20,6 @@ import itertools
 import os
 import re
 import time
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -35,6 +34,7 @@ from generated_messages import dumps, messages
 
 from bot.settings import ROOT
 from stack.live import LiveStack
+from support_rules.conversations import CONVERSATION_ID_HEADER, CONVERSATION_SECRET_HEADER
 from support_rules.tickets import TICKET_NUMBER_PATTERN
 
 COUNT = int(os.environ.get("BOT_FUZZ_MESSAGES", "1500"))
@@ -113,22 +113,30 @@ class Conversations:
         return taken
 
     async def rest(self, http: aiohttp.ClientSession, language: str | None) -> None:
-        sender = f"fuzz-rest-{uuid.uuid4().hex[:12]}"
+        # the channel issues the conversation: the first message goes without
+        # a sender, the next ones with the id and secret it answered
+        conversation: tuple[str, str] | None = None
         metadata = {"language": language} if language else {}
         for i, kind, text in self.take():
             where = f"rest #{i} {kind} {text[:60]!r}"
             self.tally.sent["rest"] += 1
             self.tally.kinds[kind] += 1
-            body = dumps({"sender": sender, "message": text, "metadata": metadata})
+            headers = {"Content-Type": "application/json"}
+            fields: dict[str, Any] = {"message": text, "metadata": metadata}
+            if conversation is not None:
+                fields["sender"] = conversation[0]
+                headers[CONVERSATION_SECRET_HEADER] = conversation[1]
             try:
                 async with http.post(
                     f"{self.stack.rasa_url}/webhooks/rest/webhook",
-                    data=body,
-                    headers={"Content-Type": "application/json"},
+                    data=dumps(fields),
+                    headers=headers,
                     timeout=aiohttp.ClientTimeout(total=TURN_SECONDS),
                 ) as res:
                     self.tally.statuses[res.status] += 1
                     replies = await res.json(content_type=None)
+                    if conversation is None and CONVERSATION_ID_HEADER in res.headers:
+                        conversation = (res.headers[CONVERSATION_ID_HEADER], res.headers[CONVERSATION_SECRET_HEADER])
             except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
                 self.tally.failures.append(f"{where}: no answer ({exc!r})")
                 continue
@@ -139,28 +147,32 @@ class Conversations:
             self._count("rest", replies)
             if _handed_off(replies):  # the agents' now: the bot is silent by design
                 self.tally.handoffs += 1
-                sender = f"fuzz-rest-{uuid.uuid4().hex[:12]}"
+                conversation = None
 
     async def socket(self, language: str | None) -> None:
         """One conversation as the web chat holds it: a lost connection is
         opened again on the same session and the message in flight sent
         again (``resend`` with its ``message_id``), as the page does."""
         socket = _Socket(self.stack)
-        session_id = uuid.uuid4().hex
-        await socket.open(session_id)
+        session = await socket.open(None)
         try:
             for i, kind, text in self.take():
                 where = f"socketio #{i} {kind} {text[:60]!r}"
                 self.tally.sent["socketio"] += 1
                 self.tally.kinds[kind] += 1
                 metadata = {"language": language} if language else {}
-                data = {"message": text, "session_id": session_id, "customData": {**metadata, "message_id": f"m{i}"}}
+                data = {
+                    "message": text,
+                    "session_id": session[0],
+                    "session_secret": session[1],
+                    "customData": {**metadata, "message_id": f"m{i}"},
+                }
                 replies: list[dict[str, Any]] = []
                 for attempt in range(3):
                     if attempt:
                         self.tally.reconnects += 1
                         data["customData"]["resend"] = True
-                        await socket.open(session_id)
+                        await socket.open(session)
                     replies = await socket.turn(data)
                     if replies or socket.connected:
                         break
@@ -168,8 +180,7 @@ class Conversations:
                 self._count("socketio", replies)
                 if _handed_off(replies):  # the agents' now: the bot is silent by design
                     self.tally.handoffs += 1
-                    session_id = uuid.uuid4().hex
-                    await socket.open(session_id)
+                    session = await socket.open(None)
         finally:
             await socket.close()
 
@@ -208,18 +219,23 @@ class _Socket:
     def connected(self) -> bool:
         return self.client is not None and not self.lost.is_set()
 
-    async def open(self, session_id: str) -> None:
+    async def open(self, session: tuple[str, str] | None) -> tuple[str, str]:
+        """Connects, in ``session`` (id, secret) or in a new conversation the
+        channel issues; returns the conversation's id and secret."""
         await self.close()
         lost = self.lost = asyncio.Event()
         client = socketio.AsyncClient(reconnection=False)
-        confirmed: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-        client.on("session_confirm", lambda sid: confirmed.done() or confirmed.set_result(sid))
+        confirmed: asyncio.Future[dict[str, str]] = asyncio.get_running_loop().create_future()
+        client.on("session_confirm", lambda answer: confirmed.done() or confirmed.set_result(answer))
         client.on("bot_uttered", self.inbox.put_nowait)
         client.on("disconnect", lambda *_: lost.set())
         self.client = client
         await client.connect(self.stack.rasa_url, transports=["polling"], headers={"Origin": self.stack.handoff_url})
-        await client.emit("session_request", {"session_id": session_id})
-        assert await asyncio.wait_for(confirmed, 30) == session_id
+        request = {"session_id": session[0], "session_secret": session[1]} if session else {}
+        await client.emit("session_request", request)
+        answer = await asyncio.wait_for(confirmed, 30)
+        assert session is None or answer["session_id"] == session[0], answer
+        return answer["session_id"], answer["session_secret"]
 
     async def turn(self, data: dict[str, Any]) -> list[dict[str, Any]]:
         """A turn's replies: the first within the turn's time, the rest until

@@ -184,13 +184,14 @@ def test_a_message_with_no_text_is_answered_with_a_notice(served: ChannelServer)
 
     async def scenario() -> None:
         async with aiohttp.ClientSession() as http:
+            sender, secret = await _start(http, _rest(served))
             for text, language in (("", "tr"), ("  \u2003\n", "en"), ("/", None), ("///", "tr")):
                 metadata = {"language": language} if language else {}
-                body = {"sender": "rest-empty", "message": text, "metadata": metadata}
-                status, replies = await _post(http, _rest(served), body)
+                body = {"sender": sender, "message": text, "metadata": metadata}
+                status, replies, _ = await _post(http, _rest(served), body, secret)
                 expected = notice[language] if language else f"{notice['tr']}\n{notice['en']}"
                 assert status == 400
-                assert replies == [{"recipient_id": "rest-empty", "text": expected, "metadata": {"kind": "notice"}}]
+                assert replies == [{"recipient_id": sender, "text": expected, "metadata": {"kind": "notice"}}]
         assert served.received == []  # nothing reached the bot
 
     served.run(scenario())

@@ -295,10 +295,11 @@ def test_a_message_with_no_text_gets_a_notice_in_the_customers_language(served: 
     notice = yaml.safe_load(notices_file.read_text(encoding="utf-8"))["notices"]["empty_message"]
 
     async def scenario() -> None:
-        client, session_id, messages = await socket_client(served.url)
+        client, session_id, secret, messages = await socket_client(served.url)
         try:
             for text in ("   ", "/"):
-                data = {"message": text, "session_id": session_id, "customData": {"language": "en"}}
+                mine = {"session_id": session_id, "session_secret": secret}
+                data = {"message": text, **mine, "customData": {"language": "en"}}
                 await client.emit("user_uttered", data)
             await until(lambda: len(messages) == 2)
             assert messages == [{"text": notice["en"], "metadata": {"kind": "notice"}}] * 2
