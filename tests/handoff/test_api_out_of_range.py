@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from tests.handoff.factories import summary
-from tests.handoff.helpers import bot_headers, login
+from tests.handoff.helpers import bot_headers, login, status_headers
 
 HUGE = "9" * 30
 
@@ -126,5 +126,5 @@ async def test_numbers_beyond_any_row_id_answer_without_a_500(
 
 
 async def test_the_bot_asks_about_a_number_beyond_any_row_id(client: httpx.AsyncClient) -> None:
-    res = await client.get(f"/api/v1/tickets/{BEYOND_IDS}/status", headers=bot_headers())
+    res = await client.get(f"/api/v1/tickets/{BEYOND_IDS}/status", headers=status_headers("conv-beyond"))
     assert res.status_code == 404, res.text
