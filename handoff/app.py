@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from sanic import Request, Sanic, json
@@ -119,14 +120,30 @@ def default_channel(settings: Settings) -> CustomerChannel:
     return RecordingChannel()
 
 
+def _run_while_serving(app: Sanic, name: str, start: Callable[[Sanic], Coroutine[Any, Any, None]]) -> None:
+    """``start(app)`` as a task from the server's start to its stop, kept on
+    ``app.ctx.<name>``."""
+
+    @app.after_server_start
+    async def _start(app: Sanic, _loop: Any = None) -> None:
+        setattr(app.ctx, name, asyncio.create_task(start(app)))
+
+    @app.before_server_stop
+    async def _stop(app: Sanic, _loop: Any = None) -> None:
+        task = getattr(app.ctx, name, None)
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
 def setup_queue_notices(app: Sanic, settings: Settings, enabled: bool) -> None:
     """Waiting customers hear when they move up the queue (see queue_notices)."""
     if not enabled:
         return
 
-    @app.after_server_start
-    async def _start(app: Sanic, _loop: Any = None) -> None:
-        notifier = QueueNotifier(
+    def notifier(app: Sanic) -> Coroutine[Any, Any, None]:
+        return QueueNotifier(
             sessionmaker=app.ctx.sessionmaker,
             channel=app.ctx.channel,
             texts=app.ctx.notice_texts,
@@ -135,16 +152,9 @@ def setup_queue_notices(app: Sanic, settings: Settings, enabled: bool) -> None:
             poll_seconds=settings.queue_notice_poll_seconds,
             abandon_after_seconds=settings.abandon_after_seconds,
             bus=app.ctx.bus,
-        )
-        app.ctx.queue_notifier_task = asyncio.create_task(notifier.run())
+        ).run()
 
-    @app.before_server_stop
-    async def _stop(app: Sanic, _loop: Any = None) -> None:
-        task = getattr(app.ctx, "queue_notifier_task", None)
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+    _run_while_serving(app, "queue_notifier_task", notifier)
 
 
 def setup_retention(app: Sanic, settings: Settings, enabled: bool) -> None:
@@ -153,9 +163,8 @@ def setup_retention(app: Sanic, settings: Settings, enabled: bool) -> None:
     if not enabled or settings.retention_interval_seconds <= 0:
         return
 
-    @app.after_server_start
-    async def _start_retention(app: Sanic, _loop: Any = None) -> None:
-        job = RetentionJob(
+    def job(app: Sanic) -> Coroutine[Any, Any, None]:
+        return RetentionJob(
             sessionmaker=app.ctx.sessionmaker,
             interval_seconds=settings.retention_interval_seconds,
             archive_after_days=settings.archive_after_days,
@@ -163,16 +172,9 @@ def setup_retention(app: Sanic, settings: Settings, enabled: bool) -> None:
             login_window_seconds=settings.login_window_seconds,
             abandon_after_seconds=settings.abandon_after_seconds,
             bus=app.ctx.bus,
-        )
-        app.ctx.retention_task = asyncio.create_task(job.run())
+        ).run()
 
-    @app.before_server_stop
-    async def _stop_retention(app: Sanic, _loop: Any = None) -> None:
-        task = getattr(app.ctx, "retention_task", None)
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+    _run_while_serving(app, "retention_task", job)
 
 
 def setup_event_consumer(app: Sanic, settings: Settings, enabled: bool | None = None) -> None:
