@@ -21,6 +21,8 @@ from handoff.api.conversations import bp as conversations_bp
 from handoff.broker import ConsumerTask, make_consumer
 from handoff.cross_origin import SAFE_METHODS, allowed_origin
 from handoff.db import make_engine, make_sessionmaker
+from handoff.documents.scanner import make_scanner
+from handoff.documents.storage import make_store
 from handoff.errors import ApiError, Forbidden, TooManyRequests
 from handoff.live_bus import LiveBus, make_live_bus
 from handoff.notice_texts import load_notice_texts
@@ -102,6 +104,10 @@ def setup_resources(app: Sanic, settings: Settings, channel: CustomerChannel | N
         app.ctx.passwords = PasswordPool(settings.password_threads)
         app.ctx.queue_rules = QueueRules(settings.rate_window_seconds, settings.default_handle_seconds)
         app.ctx.notice_texts = load_notice_texts(settings.notices_path)
+        app.ctx.document_store = make_store(
+            settings.document_store, directory=settings.document_dir, engine=app.ctx.engine
+        )
+        app.ctx.scanner = make_scanner(settings.clamd_address, timeout=settings.clamd_timeout_seconds)
         await app.ctx.bus.start()
 
     @app.after_server_stop
@@ -172,6 +178,7 @@ def setup_retention(app: Sanic, settings: Settings, enabled: bool) -> None:
             login_window_seconds=settings.login_window_seconds,
             abandon_after_seconds=settings.abandon_after_seconds,
             bus=app.ctx.bus,
+            document_store=app.ctx.document_store,
         ).run()
 
     _run_while_serving(app, "retention_task", job)

@@ -81,7 +81,8 @@ async def _bootstrap(settings: Settings) -> int:
 
 
 async def _retention(settings: Settings, archive_days: int, purge_days: int) -> int:
-    from handoff.services.retention import apply_retention
+    from handoff.documents.storage import make_store
+    from handoff.services.retention import apply_retention, delete_document_bytes
 
     engine = make_engine(settings.database_url)
     try:
@@ -93,6 +94,8 @@ async def _retention(settings: Settings, archive_days: int, purge_days: int) -> 
                 login_window_seconds=settings.login_window_seconds,
                 abandon_after_seconds=settings.abandon_after_seconds,
             )
+        store = make_store(settings.document_store, directory=settings.document_dir, engine=engine)
+        await delete_document_bytes(store, result.document_keys)
     finally:
         await engine.dispose()
     print(
@@ -100,7 +103,7 @@ async def _retention(settings: Settings, archive_days: int, purge_days: int) -> 
         f"archived {result.archived} ticket(s), purged {result.purged} ticket(s), "
         f"forgot {result.login_failures} failed log-in(s) older than {settings.login_window_seconds} s, "
         f"{result.transcript_lines} transcript line(s) and {result.audit_details} audit detail(s) "
-        f"older than {purge_days} days"
+        f"older than {purge_days} days, and removed {result.documents} document(s)"
     )
     return 0
 

@@ -19,6 +19,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -44,6 +45,10 @@ __all__ = [
     "SENDERS",
     "ConversationEvent",
     "BrokerCursor",
+    "Document",
+    "DocumentBlob",
+    "UPLOADERS",
+    "DOCUMENT_STATUSES",
     "TRANSCRIPT_KINDS",
     "MAX_ROW_ID",
 ]
@@ -245,3 +250,43 @@ class BrokerCursor(Base):
     name: Mapped[str] = mapped_column(String(255), primary_key=True)
     position: Mapped[int] = mapped_column(BigInteger, default=0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+UPLOADERS = ("customer", "agent")
+# stored: scanned clean (or no scanner configured); held: the scanner could
+# not say, kept for review and served to nobody until a scan passes
+DOCUMENT_STATUSES = ("stored", "held")
+
+
+class Document(Base):
+    """A file a customer (or an agent) attached (handoff.documents). A file
+    sent before the ticket exists belongs to the conversation and is linked
+    to the ticket when it is created."""
+
+    __tablename__ = "documents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(String(255), index=True)
+    ticket_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tickets.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    uploader: Mapped[str] = mapped_column(String(16))
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"), nullable=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="stored")
+    storage_key: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class DocumentBlob(Base):
+    """A document's bytes in the database (``HANDOFF_DOCUMENT_STORE=sql``):
+    what every replica of the service reaches."""
+
+    __tablename__ = "document_blobs"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

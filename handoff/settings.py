@@ -291,6 +291,36 @@ class Settings:
         parse=_origins,
     )
 
+    # the customer web chat's conversation secrets (support_rules.conversations):
+    # the same key as Rasa's, so a document sent from the chat proves its conversation
+    conversation_secret_key: str = setting(
+        "CONVERSATION_SECRET_KEY",
+        "",
+        "the key Rasa's channels sign conversation secrets with; empty: the web chat cannot send documents",
+        secret=True,
+    )
+    # documents and screenshots (handoff.documents)
+    document_max_bytes: int = setting(
+        "HANDOFF_DOCUMENT_MAX_BYTES", 10 * 1024 * 1024, "largest document a customer may attach, bytes", parse=_positive
+    )
+    document_max_pixels: int = setting(
+        "HANDOFF_DOCUMENT_MAX_PIXELS", 40_000_000, "largest image, pixels (width x height)", parse=_positive
+    )
+    document_store: str = setting(
+        "HANDOFF_DOCUMENT_STORE",
+        "directory",
+        "where documents' bytes are kept: directory (HANDOFF_DOCUMENT_DIR) or sql (the service's database)",
+        parse=_choice("directory", "sql"),
+    )
+    document_dir: Path = setting(
+        "HANDOFF_DOCUMENT_DIR", Path("handoff_documents"), "the directory store (next to the SQLite file by default)"
+    )
+    clamd_address: str = setting(
+        "HANDOFF_CLAMD_ADDRESS",
+        "",
+        "ClamAV's clamd as host:port or a Unix socket path; empty: no virus scan (content checks only)",
+    )
+    clamd_timeout_seconds: float = setting("HANDOFF_CLAMD_TIMEOUT", 30.0, "seconds clamd may take per document")
 
 def setting_fields() -> list[dataclasses.Field[Any]]:
     """Every setting, in the order of ``Settings``."""

@@ -4,6 +4,7 @@ request), call a service, commit, then publish live updates (handoff.live_bus)."
 from handoff.api.auth import bp as auth_bp
 from handoff.api.console import bp as console_bp
 from handoff.api.docs import bp as docs_bp
+from handoff.api.documents import bp as documents_bp
 from handoff.api.handoffs import bp as handoffs_bp
 from handoff.api.health import bp as health_bp
 from handoff.api.live import bp as live_bp
@@ -13,4 +14,4 @@ from handoff.api.webchat import bp as webchat_bp
 
 __all__ = ["BLUEPRINTS"]
 
-BLUEPRINTS = (handoffs_bp, auth_bp, tickets_bp, stats_bp, live_bp, docs_bp, console_bp, webchat_bp, health_bp)
+BLUEPRINTS = (handoffs_bp, auth_bp, tickets_bp, stats_bp, live_bp, docs_bp, console_bp, webchat_bp, health_bp, documents_bp)

@@ -317,3 +317,32 @@ class WebchatConfig(Answer):
     default_language: str
     max_message_chars: int
     max_message_bytes: int
+    max_document_bytes: int
+
+
+# documents (handoff.documents)
+
+
+class DocumentUpload(RequestBody):
+    """multipart/form-data with the file in the field ``file``."""
+
+    file: Annotated[bytes, WithJsonSchema({"type": "string", "format": "binary"})]
+
+
+class DocumentInfo(Answer):
+    id: int
+    filename: str
+    content_type: str
+    size: int
+    status: str = Field(description="stored, or held: kept for a virus scan that could not run yet, served to nobody")
+    created_at: Timestamp
+    url: str
+    is_image: bool
+
+
+class DocumentAnswer(Answer):
+    document: DocumentInfo
+
+
+class DocumentList(Answer):
+    documents: list[DocumentInfo]

@@ -65,6 +65,10 @@ class Operation:
     query: type[BaseModel] | None = None
     headers: tuple[Header, ...] = ()
     content_type: str = "application/json"
+    # the body's media type (a file upload: multipart/form-data)
+    body_type: str = "application/json"
+    # the success answers' media types when there are several (a download)
+    answer_types: tuple[str, ...] = ()
 
 
 def operation(
@@ -78,6 +82,8 @@ def operation(
     query: type[BaseModel] | None = None,
     headers: Iterable[Header] = (),
     content_type: str = "application/json",
+    body_type: str = "application/json",
+    answer_types: Iterable[str] = (),
 ) -> Callable[[Handler], Handler]:
     op = Operation(
         summary=summary,
@@ -89,6 +95,8 @@ def operation(
         query=query,
         headers=tuple(headers),
         content_type=content_type,
+        body_type=body_type,
+        answer_types=tuple(answer_types),
     )
 
     def mark(handler: Handler) -> Handler:
@@ -207,10 +215,12 @@ def _operation(path: str, op: Operation) -> dict[str, Any]:
         out["parameters"] = parameters
     if op.body is not None:
         schema = {"$ref": SUMMARY_REF} if op.body == SUMMARY else _ref(op.body) if isinstance(op.body, type) else {}
-        out["requestBody"] = {"required": not op.body_optional, "content": {"application/json": {"schema": schema}}}
+        out["requestBody"] = {"required": not op.body_optional, "content": {op.body_type: {"schema": schema}}}
     responses: dict[str, Any] = {}
     for status, model in sorted(op.answers.items()):
         content: dict[str, Any] = {op.content_type: {"schema": _ref(model)} if model else {}}
+        if op.answer_types and status < 300:
+            content = {media: {"schema": {"type": "string", "format": "binary"}} for media in op.answer_types}
         responses[str(status)] = {"description": "OK" if status < 300 else "", "content": content}
     errors = set(op.errors)
     if op.auth:

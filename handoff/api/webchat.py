@@ -78,6 +78,7 @@ async def config(request: Request) -> HTTPResponse:
             "default_language": settings.webchat_default_language,
             "max_message_chars": settings.max_message_chars,
             "max_message_bytes": settings.max_message_bytes,
+            "max_document_bytes": settings.document_max_bytes,
         },
         headers={"Cache-Control": "no-store"},
     )

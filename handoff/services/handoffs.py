@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handoff.documents.service import link_conversation_documents
 from handoff.errors import NotFound, Unprocessable
 from handoff.models import Ticket, utcnow
 from handoff.repo import agents as agents_repo
@@ -112,6 +113,8 @@ async def create_handoff(
                     )
                 # what the customer wrote after the summary was built (the broker got it first)
                 await backfill_ticket(session=session, ticket=ticket)
+                # documents the web chat sent before the ticket existed
+                await link_conversation_documents(session=session, ticket=ticket)
                 await session.flush()
             created = True
         except IntegrityError:

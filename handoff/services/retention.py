@@ -10,7 +10,9 @@ One run (the ``retention`` command, and every ``serve`` replica once per
 3. archived tickets are purged after the purge age, the one age of every
    store (``support_rules.retention``): the ticket and its messages are
    deleted, its audit entries keep who did what and when but lose their
-   details (a resolve note, a search query);
+   details (a resolve note, a search query); its documents go with it,
+   rows and stored bytes (so do documents that never reached a ticket and
+   are older than the purge age);
 4. audit details older than the purge age are forgotten the same way (the
    searches and transcript reads that name no ticket);
 5. the transcripts of conversations whose last line is older than the
@@ -33,6 +35,8 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from handoff.documents import repo as documents_repo
+from handoff.documents.storage import DocumentStore
 from handoff.live_bus import LiveBus
 from handoff.models import LoginFailure, Ticket, utcnow
 from handoff.repo import audit as audit_repo
@@ -41,7 +45,7 @@ from handoff.repo import tickets as tickets_repo
 from handoff.services.abandon import SILENT, abandon_silent, closed_event
 from support_rules.retention import SECONDS_PER_DAY
 
-__all__ = ["RetentionResult", "apply_retention", "RetentionJob", "gone_after_seconds"]
+__all__ = ["RetentionResult", "apply_retention", "RetentionJob", "gone_after_seconds", "delete_document_bytes"]
 
 log = logging.getLogger("handoff.retention")
 
@@ -55,6 +59,13 @@ class RetentionResult:
     transcript_lines: int = 0
     audit_details: int = 0
     closed: list[Ticket] = field(default_factory=list, compare=False, repr=False)
+    # storage keys of the documents removed: their bytes are deleted once
+    # the run has committed (delete_document_bytes)
+    document_keys: list[str] = field(default_factory=list, compare=False, repr=False)
+
+    @property
+    def documents(self) -> int:
+        return len(self.document_keys)
 
 
 def gone_after_seconds(abandon_after_seconds: int | None, archive_after_days: int) -> int:
@@ -87,7 +98,9 @@ async def apply_retention(
         session=session, cutoff=now - timedelta(days=archive_after_days), now=now
     )
     cutoff = now - timedelta(days=purge_after_days)
-    purged = await tickets_repo.purge_archived_before(session=session, cutoff=cutoff)
+    document_keys = await documents_repo.keys_to_purge(session=session, cutoff=cutoff)
+    purged = await tickets_repo.purge_archived_before(session=session, cutoff=cutoff)  # their documents cascade
+    await documents_repo.delete_unlinked_before(session=session, cutoff=cutoff)
     details = await audit_repo.scrub_details(session=session, before=cutoff, ticket_ids=purged)
     lines = await conversations_repo.purge_conversations_before(session=session, cutoff=cutoff)
     forgotten = 0
@@ -99,7 +112,20 @@ async def apply_retention(
             ),
         )
         forgotten = result.rowcount or 0
-    return RetentionResult(archived, len(purged), forgotten, len(closed), lines, details, closed)
+    return RetentionResult(archived, len(purged), forgotten, len(closed), lines, details, closed, document_keys)
+
+
+async def delete_document_bytes(store: DocumentStore, keys: list[str]) -> int:
+    """Delete the stored bytes of documents whose rows are gone; a failure is
+    logged (the bytes stay, unreachable) and the rest go on."""
+    deleted = 0
+    for key in keys:
+        try:
+            await store.delete(key)
+            deleted += 1
+        except Exception:
+            log.exception("could not delete a purged document's bytes")
+    return deleted
 
 
 _LOCK = (0x48414E44, 0x52455445)  # "HAND", "RETE": one retention run at a time across replicas
@@ -128,6 +154,7 @@ class RetentionJob:
         login_window_seconds: int,
         abandon_after_seconds: int,
         bus: LiveBus | None = None,
+        document_store: DocumentStore | None = None,
     ) -> None:
         self._sessionmaker = sessionmaker
         self._interval = interval_seconds
@@ -135,6 +162,7 @@ class RetentionJob:
         self._login_window = login_window_seconds
         self._abandon_after = abandon_after_seconds
         self._bus = bus
+        self._document_store = document_store
 
     async def run_once(self, now: datetime | None = None) -> RetentionResult | None:
         """One run; None when another replica holds the run."""
@@ -149,11 +177,15 @@ class RetentionJob:
                 login_window_seconds=self._login_window,
                 abandon_after_seconds=self._abandon_after,
             )
+        if self._document_store is not None:
+            await delete_document_bytes(self._document_store, result.document_keys)
         log.info(
-            "retention: abandoned %d, archived %d, purged %d ticket(s), %d transcript line(s), %d audit detail(s)",
+            "retention: abandoned %d, archived %d, purged %d ticket(s), %d document(s), %d transcript line(s), "
+            "%d audit detail(s)",
             result.abandoned,
             result.archived,
             result.purged,
+            result.documents,
             result.transcript_lines,
             result.audit_details,
         )
