@@ -29,6 +29,7 @@ _ASSETS = {
     "chat.js": "text/javascript; charset=utf-8",
     "chat.css": "text/css; charset=utf-8",
     "i18n.js": "text/javascript; charset=utf-8",
+    "attach.js": "text/javascript; charset=utf-8",
 }
 
 

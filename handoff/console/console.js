@@ -128,9 +128,56 @@
     $("resolve").disabled = $("hand-back").disabled = $("transfer").disabled = !mine;
   }
 
+  // a ticket's documents: images inline and other files as downloads, both
+  // through the authenticated /documents/<id>; a held file is only named
+  function documentItem(doc) {
+    const li = el("li", null, doc.status === "held" ? "held" : "");
+    li.dataset.documentId = doc.id;
+    if (doc.status === "held") {
+      li.appendChild(el("span", doc.filename));
+      li.appendChild(el("span", t("documentHeld"), "badge held"));
+      return li;
+    }
+    const link = el("a", null);
+    link.href = doc.url;
+    link.target = "_blank";
+    link.rel = "noopener noreferrer";
+    if (doc.is_image) {
+      const img = el("img");
+      img.src = doc.url;
+      img.alt = doc.filename;
+      img.loading = "lazy";
+      link.appendChild(img);
+      link.appendChild(el("span", doc.filename));
+    } else {
+      link.setAttribute("download", doc.filename);
+      link.textContent = doc.filename + " (" + t("download") + ")";
+    }
+    li.appendChild(link);
+    return li;
+  }
+
+  function cardDocument(doc) {
+    if (doc.status === "held") return el("span", doc.filename + " — " + t("documentHeld"), "muted");
+    const a = el("a", doc.filename);
+    a.href = doc.url;
+    a.target = "_blank";
+    a.rel = "noopener noreferrer";
+    if (!doc.is_image) a.setAttribute("download", doc.filename);
+    return a;
+  }
+
+  async function loadDocuments(number) {
+    let docs = [];
+    try { docs = (await api("GET", "/api/v1/tickets/" + encodeURIComponent(number) + "/documents")).documents; } catch (e) { docs = []; }
+    if (!state.current || state.current.ticket_number !== number) return;
+    $("documents").replaceChildren(...docs.map(documentItem));
+    $("card-documents").replaceChildren(...(docs.length ? docs.map(cardDocument) : [el("span", t("noDocuments"), "muted")]));
+  }
+
   async function openTicket(number) {
     $("ticket-alert").hidden = true; $("action-error").textContent = "";
-    try { renderTicket(await api("GET", "/api/v1/tickets/" + encodeURIComponent(number))); }
+    try { renderTicket(await api("GET", "/api/v1/tickets/" + encodeURIComponent(number))); await loadDocuments(number); }
     catch (e) { $("action-error").textContent = e.message; }
   }
 
@@ -176,7 +223,7 @@
   }
 
   async function openTicketQuiet(number) {
-    try { renderTicket(await api("GET", "/api/v1/tickets/" + encodeURIComponent(number))); } catch (e) { /* gone */ }
+    try { renderTicket(await api("GET", "/api/v1/tickets/" + encodeURIComponent(number))); await loadDocuments(number); } catch (e) { /* gone */ }
   }
 
   document.addEventListener("DOMContentLoaded", async () => {

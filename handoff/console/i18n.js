@@ -16,7 +16,9 @@ window.HANDOFF_I18N = {
     sender_customer: "Customer", sender_bot: "Bot", sender_agent: "Agent", sender_system: "System", undelivered: "not delivered: send again to retry",
     error_invalid_credentials: "wrong username or password", error_login_rate_limited: "too many attempts, try again in {seconds} s", error_cross_origin: "refused: open the console at its own address",
     over_18: "over 18", birth_date: "birth date", verified_token: "verified session",
-    usernameVerified: "verified", usernameTyped: "typed by the customer"
+    usernameVerified: "verified", usernameTyped: "typed by the customer",
+    documents: "Documents", noDocuments: "no documents", documentHeld: "held: waiting for a virus scan, not opened",
+    download: "download"
   },
   tr: {
     title: "Temsilci konsolu", logout: "Çıkış", username: "Kullanıcı adı", password: "Şifre",
@@ -33,6 +35,8 @@ window.HANDOFF_I18N = {
     sender_customer: "Müşteri", sender_bot: "Bot", sender_agent: "Temsilci", sender_system: "Sistem", undelivered: "iletilemedi: yeniden denemek için tekrar gönderin",
     error_invalid_credentials: "kullanıcı adı veya şifre yanlış", error_login_rate_limited: "çok fazla deneme, {seconds} sn sonra tekrar deneyin", error_cross_origin: "reddedildi: konsolu kendi adresinden açın",
     over_18: "18 yaş üstü", birth_date: "doğum tarihi", verified_token: "doğrulanmış oturum",
-    usernameVerified: "doğrulandı", usernameTyped: "müşterinin yazdığı"
+    usernameVerified: "doğrulandı", usernameTyped: "müşterinin yazdığı",
+    documents: "Belgeler", noDocuments: "belge yok", documentHeld: "bekletiliyor: virüs taraması bekleniyor, açılmadı",
+    download: "indir"
   }
 };

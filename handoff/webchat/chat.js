@@ -75,6 +75,12 @@
   }
 
   function maxChars() { return (state.config && state.config.max_message_chars) || 4000; }
+  // a refusal in the reader's language by its code (unknown codes: the general text)
+  function docText(code) {
+    const key = "doc_" + code;
+    return I18N.en[key] ? t(key, { max: maxDocumentMb() }) : t("doc_failed");
+  }
+  function maxDocumentMb() { return Math.floor(((state.config && state.config.max_document_bytes) || 10485760) / 1048576); }
   function fmt(n) { return Number(n).toLocaleString(state.lang === "tr" ? "tr-TR" : "en-US"); }
 
   function el(tag, text, cls) {
@@ -95,6 +101,8 @@
     toggle.setAttribute("aria-label", t("langToggle"));
     toggle.lang = state.lang === "tr" ? "en" : "tr";
     $("chat-limit").textContent = t("limitHint", { max: fmt(maxChars()) });
+    $("chat-attach-hint").textContent = t("attachHint", { max: fmt(maxDocumentMb()) });
+    $("chat-attach").title = t("attachLabel");
     $("chat-input").maxLength = maxChars();
     updateCounter();
     setStatus(state.status);
@@ -111,6 +119,7 @@
     const off = !state.ready;
     $("chat-input").disabled = off;  // a disabled box keeps what was typed
     $("chat-send").disabled = off;
+    $("chat-attach").disabled = off;
   }
 
   // --- the conversation on screen ---------------------------------------
@@ -155,6 +164,12 @@
     if (entry.kind === "customer") {
       node.dataset.state = entry.state || "sent";
       if (entry.state === "queued") node.appendChild(el("span", t("queued"), "state"));
+      if (entry.file) {  // an attached file (attach.js): its state in the reader's language
+        node.classList.add("file");
+        const note = { uploading: t("doc_uploading", { percent: entry.percent || 0 }), held: t("doc_held"),
+          failed: docText(entry.code) }[entry.state];
+        if (note) node.appendChild(el("span", note, "state"));
+      }
     }
     return node;
   }
@@ -353,6 +368,9 @@
       state.socket.connect();
     }
   }
+
+  // what attach.js needs of the page
+  window.WEBCHAT_PAGE = { state, t, addEntry, updateEntry, newId, showError, maxDocumentMb, docText };
 
   document.addEventListener("DOMContentLoaded", async () => {
     state.sessionId = load("sessionStorage", KEYS.session) || null;
