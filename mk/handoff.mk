@@ -15,11 +15,11 @@ HANDOFF_TEST_PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 export HANDOFF_TEST_PG_URL
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: handoff-setup handoff-test-setup handoff-chromium test-handoff handoff-serve handoff-retention
+.PHONY: handoff-setup handoff-test-setup handoff-chromium handoff-clamav test-handoff handoff-serve handoff-retention
 
 handoff-setup: $(HANDOFF_STAMP)
 
-handoff-test-setup: handoff-setup $(HANDOFF_TEST_STAMP) handoff-chromium
+handoff-test-setup: handoff-setup $(HANDOFF_TEST_STAMP) handoff-chromium handoff-clamav
 
 $(HANDOFF_STAMP): requirements/handoff.txt $(RULES_PROJECT)
 	$(PYTHON3) -m venv $(HANDOFF_VENV)
@@ -36,6 +36,14 @@ handoff-chromium:
 	@test -x $(CHROMIUM) || { \
 	  echo "Installing Debian's chromium for the console's browser test"; \
 	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver; }
+
+# Debian's ClamAV daemon for the document tests, which start their own clamd
+# on a signature file they write (`make run` needs no scanner)
+CLAMD ?= /usr/sbin/clamd
+handoff-clamav:
+	@test -x $(CLAMD) || { \
+	  echo "Installing Debian's clamav-daemon for the document scanning tests"; \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y clamav-daemon; }
 
 test-handoff: handoff-test-setup $(ENV_FILE)
 	$(HANDOFF_PY) -m pytest -q -p no:cacheprovider --import-mode=importlib --rootdir=. \

@@ -5,10 +5,10 @@ free TCP port, in a temporary directory."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -33,29 +33,23 @@ class Clamd:
 
 
 def ping(address: str, timeout: float = 1.0) -> bool:
-    async def _ping() -> bool:
-        host, _, port = address.rpartition(":")
-        reader, writer = await asyncio.wait_for(asyncio.open_connection(host, int(port)), timeout)
-        try:
-            writer.write(b"zPING\0")
-            await writer.drain()
-            return (await asyncio.wait_for(reader.readuntil(b"\0"), timeout)).startswith(b"PONG")
-        finally:
-            writer.close()
-
+    """clamd answers PING (a plain socket: callable from inside an event loop)."""
+    host, _, port = address.rpartition(":")
     try:
-        return asyncio.run(_ping())
-    except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError):
+        with socket.create_connection((host, int(port)), timeout=timeout) as conn:
+            conn.sendall(b"zPING\0")
+            return conn.recv(16).startswith(b"PONG")
+    except OSError:
         return False
 
 
 @contextmanager
-def running_clamd(directory: Path, *, start_timeout: float = 60.0) -> Iterator[Clamd]:
+def running_clamd(directory: Path, *, port: int | None = None, start_timeout: float = 60.0) -> Iterator[Clamd]:
     database = directory / "db"
     database.mkdir(parents=True)
     # an extended signature: the EICAR string anywhere in any file
     (database / "handoff-test.ndb").write_text(f"{SIGNATURE_NAME}:0:*:{EICAR.hex()}\n", encoding="ascii")
-    port = free_port()
+    port = port or free_port()
     log = directory / "clamd.log"
     config = directory / "clamd.conf"
     config.write_text(

@@ -15,7 +15,7 @@ from sqlalchemy import func, select, text
 
 from handoff.cli import main
 from handoff.db import make_engine, make_sessionmaker
-from handoff.models import Agent, Department, LoginFailure, Ticket, utcnow
+from handoff.models import Agent, Base, Department, LoginFailure, Ticket, utcnow
 from handoff.security import verify_password
 from handoff.settings import REPO_ROOT
 from tests.handoff.helpers import until
@@ -36,18 +36,8 @@ async def _reset(db_url: str) -> None:
             await conn.execute(text("DROP SCHEMA public CASCADE"))
             await conn.execute(text("CREATE SCHEMA public"))
         else:
-            for table in (
-                "messages",
-                "audit_log",
-                "tickets",
-                "agent_departments",
-                "agents",
-                "departments",
-                "conversation_events",
-                "broker_cursors",
-                "login_failures",
-                "alembic_version",
-            ):
+            # every table the models know, dependants first, and Alembic's own
+            for table in [*(t.name for t in reversed(Base.metadata.sorted_tables)), "alembic_version"]:
                 await conn.execute(text(f"DROP TABLE IF EXISTS {table}"))
     await engine.dispose()
 

@@ -79,11 +79,17 @@ async def test_page_is_served_with_a_strict_policy(
             "/chat/vendor/socket.io.min.js",
             "/chat/i18n.js",
             "/chat/chat.js",
+            "/chat/attach.js",
         ]
         assert parser.inline_handlers == []
         assert 'name="viewport"' in res.text
 
-        for name, mime in [("chat.js", "text/javascript"), ("chat.css", "text/css"), ("i18n.js", "text/javascript")]:
+        for name, mime in [
+            ("chat.js", "text/javascript"),
+            ("chat.css", "text/css"),
+            ("i18n.js", "text/javascript"),
+            ("attach.js", "text/javascript"),
+        ]:
             asset = await client.get(f"/chat/{name}")
             assert asset.status_code == 200, name
             assert asset.headers["content-type"].startswith(mime)
@@ -114,6 +120,7 @@ async def test_config_tells_the_page_where_rasa_is(tmp_path: Path, webchat_clien
             "default_language": "en",
             "max_message_chars": 4000,
             "max_message_bytes": 16000,
+            "max_document_bytes": 10 * 1024 * 1024,
         }
 
 
