@@ -6,6 +6,7 @@
   const I18N = window.HANDOFF_I18N;
   const state = { lang: localStorage.getItem("handoff.lang") || "en", me: null, current: null, live: null, departments: [] };
 
+  const DOCUMENT_MARK = "\u{1F4CE} ";
   const t = (key) => (I18N[state.lang] && I18N[state.lang][key]) || I18N.en[key] || key;
 
   function applyLabels() {
@@ -117,7 +118,9 @@
     $("transcript").replaceChildren(...data.transcript.map((m) => {
       const li = el("li", null, m.delivered === false ? m.sender + " undelivered" : m.sender);
       li.appendChild(el("span", t("sender_" + m.sender), "who"));
-      li.appendChild(el("span", m.text, "text"));
+      // a document's line (handoff/documents/service.py: a paperclip and the name): an icon, no emoji font needed
+      const doc = m.text.startsWith(DOCUMENT_MARK);
+      li.appendChild(el("span", doc ? m.text.slice(DOCUMENT_MARK.length) : m.text, doc ? "text document-line" : "text"));
       if (m.delivered === false) li.appendChild(el("span", t("undelivered"), "undelivered-note"));
       return li;
     }));

@@ -9,7 +9,6 @@
 (function () {
   const $ = (id) => document.getElementById(id);
   const page = window.WEBCHAT_PAGE;
-  const MARK = "\u{1F4CE} ";
 
   function fail(entry, code) {
     entry.state = "failed";
@@ -21,7 +20,7 @@
   function upload(file) {
     const state = page.state;
     if (!state.ready || !state.sessionId || !state.sessionSecret) { page.showError(page.t("doc_not_ready")); return; }
-    const entry = { id: page.newId(), kind: "customer", file: true, text: MARK + file.name, state: "uploading", percent: 0 };
+    const entry = { id: page.newId(), kind: "customer", file: true, text: file.name, state: "uploading", percent: 0 };
     page.addEntry(entry);
     page.showError("");
     const limit = (state.config && state.config.max_document_bytes) || Infinity;
@@ -42,7 +41,7 @@
     xhr.onload = () => {
       const body = xhr.response && typeof xhr.response === "object" ? xhr.response : {};
       if (xhr.status === 201 && body.document) {
-        entry.text = MARK + body.document.filename;  // the name as the service keeps it
+        entry.text = body.document.filename;  // the name as the service keeps it
         entry.state = body.document.status === "held" ? "held" : "sent";
         entry.documentId = body.document.id;
         page.updateEntry(entry);
