@@ -322,6 +322,7 @@ class Settings:
     )
     clamd_timeout_seconds: float = setting("HANDOFF_CLAMD_TIMEOUT", 30.0, "seconds clamd may take per document")
 
+
 def setting_fields() -> list[dataclasses.Field[Any]]:
     """Every setting, in the order of ``Settings``."""
     return list(dataclasses.fields(Settings))

@@ -14,4 +14,15 @@ from handoff.api.webchat import bp as webchat_bp
 
 __all__ = ["BLUEPRINTS"]
 
-BLUEPRINTS = (handoffs_bp, auth_bp, tickets_bp, stats_bp, live_bp, docs_bp, console_bp, webchat_bp, health_bp, documents_bp)
+BLUEPRINTS = (
+    handoffs_bp,
+    auth_bp,
+    tickets_bp,
+    stats_bp,
+    live_bp,
+    docs_bp,
+    console_bp,
+    webchat_bp,
+    health_bp,
+    documents_bp,
+)

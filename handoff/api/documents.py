@@ -11,9 +11,11 @@ never cached.
 
 from __future__ import annotations
 
+from typing import cast
 from urllib.parse import quote
 
 from sanic import Blueprint, Request, json, raw
+from sanic.http import Http
 from sanic.response import HTTPResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -67,8 +69,9 @@ async def _read_file(request: Request, max_bytes: int) -> tuple[str, bytes]:
     if declared is not None and declared.isdigit() and int(declared) > cap:
         raise DocumentRefused(TOO_LARGE)
     body = bytearray()
+    stream = cast(Http, request.stream)  # a streaming route: Sanic's HTTP/1.1 stream
     while True:
-        chunk = await request.stream.read() if request.stream else None
+        chunk = await stream.read() if stream is not None else None
         if chunk is None:
             break
         body.extend(chunk)

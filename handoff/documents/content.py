@@ -166,7 +166,7 @@ def check_pdf(data: bytes) -> None:
 
 
 def _runs_something(node: DictionaryObject) -> bool:
-    if any(key in _SCRIPT_KEYS for key in node.keys()):
+    if any(key in _SCRIPT_KEYS for key in node):
         return True
     action = node.get("/S")
     return isinstance(action, NameObject) and str(action) in _SCRIPT_ACTIONS

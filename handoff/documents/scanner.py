@@ -13,6 +13,7 @@ documents are accepted after the content checks alone.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
 import logging
 import struct
@@ -75,15 +76,19 @@ class ClamdScanner(Scanner):
             return reply[:_MAX_REPLY]
         finally:
             writer.close()
-            try:
+            with contextlib.suppress(OSError):
                 await writer.wait_closed()
-            except OSError:
-                pass
 
     async def scan(self, data: bytes) -> ScanResult:
         try:
             reply = await asyncio.wait_for(self._instream(data), self.timeout)
-        except (OSError, ValueError, asyncio.TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError) as exc:
+        except (
+            OSError,
+            ValueError,
+            asyncio.TimeoutError,
+            asyncio.IncompleteReadError,
+            asyncio.LimitOverrunError,
+        ) as exc:
             log.warning("clamd at %s did not answer: %s", self.address, exc)
             return ScanResult(Verdict.UNAVAILABLE)
         text = reply.rstrip(b"\0").decode("utf-8", "replace").strip()

@@ -173,7 +173,9 @@ async def documents_for_ticket(*, session: AsyncSession, ticket: Ticket) -> list
 
 
 async def get_document(*, session: AsyncSession, document_id: int) -> Document:
-    doc = None if not 0 < document_id <= MAX_ROW_ID else await repo.get_document(session=session, document_id=document_id)
+    doc = (
+        None if not 0 < document_id <= MAX_ROW_ID else await repo.get_document(session=session, document_id=document_id)
+    )
     if doc is None:
         raise document_not_found()
     return doc

@@ -70,7 +70,9 @@ def pdf(*, javascript: str | None = None, open_action: bool = False, encrypt: bo
         tree = DictionaryObject(
             {NameObject("/Names"): ArrayObject([TextStringObject("startup"), writer._add_object(action)])}
         )
-        writer._root_object[NameObject("/Names")] = DictionaryObject({NameObject("/JavaScript"): writer._add_object(tree)})
+        writer._root_object[NameObject("/Names")] = DictionaryObject(
+            {NameObject("/JavaScript"): writer._add_object(tree)}
+        )
     if open_action:
         action = DictionaryObject(
             {NameObject("/S"): NameObject("/JavaScript"), NameObject("/JS"): TextStringObject("app.alert(1)")}

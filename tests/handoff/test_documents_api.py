@@ -97,7 +97,9 @@ async def test_a_screenshot_reaches_the_agents_of_the_ticket(
 
 def _has(collected: Collected, number: str) -> asyncio.Future[bool]:
     future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-    future.set_result(any(e.get("type") == "message.new" and e.get("ticket_number") == number for e in collected.events))
+    future.set_result(
+        any(e.get("type") == "message.new" and e.get("ticket_number") == number for e in collected.events)
+    )
     return future
 
 
@@ -143,7 +145,12 @@ async def test_the_path_in_a_file_name_goes_nowhere(
 
 
 ATTACKS = [
-    ("wrong extension", "photo.png", b"MZ\x90\x00" + b"\0" * 60 + b"This program cannot be run in DOS mode", "unsupported_type"),
+    (
+        "wrong extension",
+        "photo.png",
+        b"MZ\x90\x00" + b"\0" * 60 + b"This program cannot be run in DOS mode",
+        "unsupported_type",
+    ),
     ("svg with script", "logo.svg", svg_with_script(), "unsupported_type"),
     ("svg named png", "logo.png", svg_with_script(), "unsupported_type"),
     ("zip named jpg", "cat.jpg", zip_bytes(), "unsupported_type"),
