@@ -71,6 +71,7 @@ LOCAL_ADDRESSES = {
     "HANDOFF_LIVE_CHANNEL",
     "HANDOFF_COOKIE_SECURE",
     "HANDOFF_ALLOWED_ORIGINS",
+    "HANDOFF_CLAMD_ADDRESS",
 }
 SECRETS = {
     "POSTGRES_PASSWORD": "cluster-test-postgres",
@@ -200,6 +201,9 @@ class ClusterStack:
             "HANDOFF_LIVE_CHANNEL": f"live_{self.queue}",
             "HANDOFF_COOKIE_SECURE": "",  # the test's agents use bearer tokens over plain HTTP
             "HANDOFF_ALLOWED_ORIGINS": f"https://127.0.0.1:{self.proxy_ports['https']}",
+            # compose's clamav service is not run here (tests/handoff/test_documents_clamd.py
+            # runs a real clamd): no scanner
+            "HANDOFF_CLAMD_ADDRESS": "",
         }
 
     def environment(self, service: str, port: int | None = None) -> dict[str, str]:

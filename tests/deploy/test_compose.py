@@ -73,10 +73,11 @@ def test_every_service_is_built_run_and_checked() -> None:
         "actions",
         "outbox",
         "proxy",
+        "clamav",
     }
     for name, service in SERVICES.items():
         assert service.get("image"), name
-        assert service.get("command") or name in {"postgres", "rabbitmq", "proxy"}, name
+        assert service.get("command") or name in {"postgres", "rabbitmq", "proxy", "clamav"}, name
         for dependency, how in (service.get("depends_on") or {}).items():
             if how["condition"] == "service_healthy":
                 assert "healthcheck" in SERVICES[dependency], (
