@@ -1,0 +1,31 @@
+"""the customer panel: a ticket names the account that handed it off with
+a verified token, and a transcript line the channel it came through
+
+Revision ID: 0006_panel_account
+Revises: 0005
+Create Date: 2026-12-02 08:00:00.000000
+"""
+from __future__ import annotations
+
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0006_panel_account'
+down_revision = '0005'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.add_column('tickets', sa.Column('account_username', sa.String(length=64), nullable=True))
+    op.create_index('ix_tickets_account_username', 'tickets', ['account_username'])
+    op.add_column('messages', sa.Column('channel', sa.String(length=64), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('messages') as batch:
+        batch.drop_column('channel')
+    op.drop_index('ix_tickets_account_username', table_name='tickets')
+    with op.batch_alter_table('tickets') as batch:
+        batch.drop_column('account_username')
