@@ -35,7 +35,9 @@ class PanelMessage(RequestBody):
     text: FilledMessageText
     client_id: Annotated[
         str | None,
-        Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$", description="makes a retried message count once"),
+        Field(
+            min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$", description="makes a retried message count once"
+        ),
     ] = None
 
 

@@ -21,7 +21,14 @@ from handoff.services.tickets import masked_summary
 from support_rules.identity import USERNAME_VERIFIED
 from support_rules.tickets import PRIORITY_RANK, QUEUED, format_ticket_number, parse_ticket_number
 
-__all__ = ["HandoffResult", "account_username", "create_handoff", "ticket_status", "customer_ticket_status", "queue_info"]
+__all__ = [
+    "HandoffResult",
+    "account_username",
+    "create_handoff",
+    "ticket_status",
+    "customer_ticket_status",
+    "queue_info",
+]
 
 
 @dataclass(frozen=True)

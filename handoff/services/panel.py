@@ -59,9 +59,7 @@ class SignedIn:
     language: str | None
 
 
-def sign_in(
-    *, token: str, secret: str, signer: PanelSessionSigner, max_age_seconds: int, now: float
-) -> SignedIn:
+def sign_in(*, token: str, secret: str, signer: PanelSessionSigner, max_age_seconds: int, now: float) -> SignedIn:
     """A panel session for the customer the token proves; it ends when the
     token would have expired, or after ``max_age_seconds``, whichever is first."""
     customer = verify_customer_token(token, secret)
@@ -90,7 +88,8 @@ def _is_open(ticket: Ticket) -> bool:
 
 def _item(ticket: Ticket, catalogue: Catalogue, last_line_at: datetime | None) -> dict[str, Any]:
     topic = ticket.summary.get("topic") if isinstance(ticket.summary, dict) else None
-    label = topic.get("label") if isinstance(topic, dict) and isinstance(topic.get("label"), str) else ticket.topic_id
+    written = topic.get("label") if isinstance(topic, dict) else None
+    label = written if isinstance(written, str) and written else ticket.topic_id
     updated = max(ticket.updated_at, last_line_at) if last_line_at else ticket.updated_at
     return {
         "number": ticket.number,

@@ -7,7 +7,7 @@ missing ``exp`` proves nothing. The bot reads it from a message's metadata
 (actions/core/customer_token.py); the handoff service's customer panel
 exchanges it for a session of its own (handoff/services/panel_sessions.py).
 Verified and minted here only: a second ``jwt.decode`` elsewhere would be a
-second idea of what the token proves (tests/rules/test_customer_token.py).
+second idea of what the token proves (tests/rules/test_customer_token_claims.py).
 """
 
 from __future__ import annotations

@@ -45,7 +45,9 @@ async def panel(db_url: str, seed: Seed, start_app: StartApp) -> AsyncIterator[P
         yield Panel(app, running.base_url, client)
 
 
-async def hand_off(client: httpx.AsyncClient, username: str, *, source: str = USERNAME_VERIFIED, **extra: object) -> str:
+async def hand_off(
+    client: httpx.AsyncClient, username: str, *, source: str = USERNAME_VERIFIED, **extra: object
+) -> str:
     body = summary("finance", username=username, username_source=source, **extra)
     res = await client.post("/api/v1/handoffs", content=json.dumps(body), headers=bot_headers(uuid.uuid4().hex))
     assert res.status_code == 201, res.text
@@ -65,7 +67,9 @@ async def answered(number: str, fin: dict[str, str], client: httpx.AsyncClient, 
     res = await client.post(f"/api/v1/tickets/{number}/reply", json={"text": "Hesabınıza yansıdı."}, headers=fin)
     assert res.status_code == 201, res.text
     if resolve:
-        assert (await client.post(f"/api/v1/tickets/{number}/resolve", json={"note": "ok"}, headers=fin)).status_code == 200
+        assert (
+            await client.post(f"/api/v1/tickets/{number}/resolve", json={"note": "ok"}, headers=fin)
+        ).status_code == 200
 
 
 async def test_the_token_becomes_a_session_cookie_scoped_to_the_panel(panel: Panel) -> None:
