@@ -117,6 +117,7 @@
     $("transcript").replaceChildren(...data.transcript.map((m) => {
       const li = el("li", null, m.delivered === false ? m.sender + " undelivered" : m.sender);
       li.appendChild(el("span", t("sender_" + m.sender), "who"));
+      if (m.channel === "panel") li.appendChild(el("span", t("viaPanel"), "via badge"));
       li.appendChild(el("span", m.text, "text"));
       if (m.delivered === false) li.appendChild(el("span", t("undelivered"), "undelivered-note"));
       return li;

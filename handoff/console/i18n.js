@@ -13,7 +13,7 @@ window.HANDOFF_I18N = {
     solved: "solved", notSolved: "not solved", none: "—", loginFailed: "Log-in failed",
     status_queued: "queued", status_assigned: "assigned", status_resolved: "resolved",
     status_handed_back: "handed back", status_abandoned: "abandoned",
-    sender_customer: "Customer", sender_bot: "Bot", sender_agent: "Agent", sender_system: "System", undelivered: "not delivered: send again to retry",
+    sender_customer: "Customer", sender_bot: "Bot", sender_agent: "Agent", sender_system: "System", viaPanel: "via the customer panel", undelivered: "not delivered: send again to retry",
     error_invalid_credentials: "wrong username or password", error_login_rate_limited: "too many attempts, try again in {seconds} s", error_cross_origin: "refused: open the console at its own address",
     over_18: "over 18", birth_date: "birth date", verified_token: "verified session",
     usernameVerified: "verified", usernameTyped: "typed by the customer"
@@ -30,7 +30,7 @@ window.HANDOFF_I18N = {
     solved: "çözdü", notSolved: "çözmedi", none: "—", loginFailed: "Giriş başarısız",
     status_queued: "kuyrukta", status_assigned: "atandı", status_resolved: "çözüldü",
     status_handed_back: "bota devredildi", status_abandoned: "terk edildi",
-    sender_customer: "Müşteri", sender_bot: "Bot", sender_agent: "Temsilci", sender_system: "Sistem", undelivered: "iletilemedi: yeniden denemek için tekrar gönderin",
+    sender_customer: "Müşteri", sender_bot: "Bot", sender_agent: "Temsilci", sender_system: "Sistem", viaPanel: "müşteri panelinden", undelivered: "iletilemedi: yeniden denemek için tekrar gönderin",
     error_invalid_credentials: "kullanıcı adı veya şifre yanlış", error_login_rate_limited: "çok fazla deneme, {seconds} sn sonra tekrar deneyin", error_cross_origin: "reddedildi: konsolu kendi adresinden açın",
     over_18: "18 yaş üstü", birth_date: "doğum tarihi", verified_token: "doğrulanmış oturum",
     usernameVerified: "doğrulandı", usernameTyped: "müşterinin yazdığı"

@@ -119,6 +119,8 @@ async def test_a_customer_writes_from_the_panel_and_the_agent_sees_it_live(brows
 
     # the agent's console shows it without a reload
     await expect(console.locator("#transcript li.customer").last).to_contain_text("dekontu da ekledim", timeout=10_000)
+    await expect(console.locator("#transcript li.customer").last.locator(".via")).to_have_text("via the customer panel")
+    assert await console.locator("#transcript img").count() == 0
 
     # English, and the closed request
     await page.click("#panel-lang")

@@ -12,7 +12,7 @@ import pytest
 from support_rules.customer_token import VerifiedCustomer, mint_customer_token, verify_customer_token
 from tests.imports import top_level_imports
 
-SECRET = "customer-secret-of-at-least-32-bytes!"
+SECRET = "customer-secret-long-enough-for-every-hmac-algorithm-0123456789abcdef"
 ROOT = Path(__file__).resolve().parents[2]
 # every process's code; the one module allowed to use PyJWT is the shared one
 PACKAGES = ("bot", "actions", "handoff", "bench", "stack", "rules")
