@@ -17,8 +17,11 @@ from pathlib import Path
 import httpx
 import pytest
 from playwright.async_api import Browser, Page, expect
+from sanic import Sanic
+from sqlalchemy import update
 
 from handoff.app import create_app
+from handoff.models import Ticket, utcnow
 from support_rules.customer_token import mint_customer_token
 from support_rules.identity import USERNAME_VERIFIED
 from tests.handoff.conftest import Seed, StartApp
@@ -33,9 +36,27 @@ XSS = '<img src=x onerror="window.__pwned = 1">'
 
 
 @pytest.fixture
-async def base_url(db_url: str, seed: Seed, start_app: StartApp) -> AsyncIterator[str]:
+async def running(db_url: str, seed: Seed, start_app: StartApp) -> AsyncIterator[tuple[str, Sanic]]:
     app = create_app(make_settings(db_url, customer_token_secret=SECRET), name=f"panel_b_{uuid.uuid4().hex[:8]}")
-    yield (await start_app(app)).base_url
+    yield (await start_app(app)).base_url, app
+
+
+@pytest.fixture
+def base_url(running: tuple[str, Sanic]) -> str:
+    return running[0]
+
+
+async def _archived_request(client: httpx.AsyncClient, app: Sanic) -> str:
+    """An old request of ayse_k, resolved and archived (as retention leaves it)."""
+    body = summary("account", username="ayse_k", username_source=USERNAME_VERIFIED)
+    res = await client.post("/api/v1/handoffs", content=json.dumps(body), headers=bot_headers("panel-b-old"))
+    number = str(res.json()["ticket_number"])
+    acc = await login(client, "acc")
+    assert (await client.post(f"/api/v1/tickets/{number}/claim", headers=acc)).status_code == 200
+    assert (await client.post(f"/api/v1/tickets/{number}/resolve", json={}, headers=acc)).status_code == 200
+    async with app.ctx.sessionmaker() as session, session.begin():
+        await session.execute(update(Ticket).where(Ticket.id == int(number[2:])).values(archived_at=utcnow()))
+    return number
 
 
 async def _shoot(page: Page, name: str) -> None:
@@ -75,8 +96,12 @@ async def _console(browser: Browser, base_url: str, number: str) -> Page:
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-async def test_a_customer_writes_from_the_panel_and_the_agent_sees_it_live(browser: Browser, base_url: str) -> None:
+async def test_a_customer_writes_from_the_panel_and_the_agent_sees_it_live(
+    browser: Browser, running: tuple[str, Sanic]
+) -> None:
+    base_url, app = running
     async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
+        archived_number = await _archived_request(client, app)
         open_number, closed_number = await _past_requests(client)
     console = await _console(browser, base_url, open_number)
 
@@ -147,7 +172,17 @@ async def test_a_customer_writes_from_the_panel_and_the_agent_sees_it_live(brows
     await page.click("#panel-error-back")
     await expect(page.locator("#list-view")).to_be_visible()
     await page.locator("#archive summary").click()
+    await expect(page.locator("#archive-count")).to_have_text("(1)")
     await _shoot(page, "list-en-1400")
+    await page.locator(f'#archived-list [data-number="{archived_number}"]').click()
+    await expect(page.locator("#detail-readonly")).to_have_text("This request is archived: read-only.")
+    await expect(page.locator("#timeline li").last).to_contain_text("Archived")
+    await expect(page.locator("#message-form")).to_be_hidden()
+    await _shoot(page, "archived-en-1400")
+    await page.set_viewport_size(PHONE)
+    await _shoot(page, "archived-en-390")
+    await page.set_viewport_size(WIDE)
+    await page.click("#detail-back")
     await page.click("#panel-lang")
     await page.locator(f'#open-list [data-number="{open_number}"]').click()
     await expect(page.locator("#detail-number")).to_have_text(open_number)
