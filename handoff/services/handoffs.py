@@ -162,15 +162,11 @@ async def ticket_status(
 
 
 def _belongs_to(ticket: Ticket, conversation_id: str, verified_username: str | None) -> bool:
-    """The asking conversation's own ticket, or one handed off under the
-    same token-verified username (a typed username proves nothing)."""
+    """The asking conversation's own ticket, or one of the account the
+    token verifies (``account_username``; a typed username proves nothing)."""
     if ticket.conversation_id == conversation_id:
         return True
-    return (
-        verified_username is not None
-        and ticket.username == verified_username
-        and (ticket.summary or {}).get("username_source") == USERNAME_VERIFIED
-    )
+    return verified_username is not None and ticket.account_username == verified_username
 
 
 async def customer_ticket_status(

@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from handoff.migrate import downgrade, upgrade
 from handoff.models import utcnow
 from handoff.repo import accounts as accounts_repo
 from handoff.schemas import SummaryValidator
@@ -76,3 +78,26 @@ async def test_an_account_holds_its_verified_tickets_newest_first(
             "channel": "panel",
         }
         assert [(s["step"], s["queue_position"]) for s in detail["timeline"]] == [("received", None), ("in_queue", 1)]
+
+
+async def test_the_migration_links_the_verified_tickets_handed_off_before_it(engine: AsyncEngine) -> None:
+    await downgrade(engine, "0005")
+    now = utcnow()
+    async with engine.begin() as conn:
+        await conn.execute(
+            text("INSERT INTO departments (id, name_en, name_tr, active) VALUES ('finance', 'Finance', 'Finans', true)")
+        )
+        for i, source in enumerate((USERNAME_VERIFIED, USERNAME_TYPED)):
+            await conn.execute(
+                text(
+                    "INSERT INTO tickets (id, conversation_id, idempotency_key, channel, language, username,"
+                    " department_id, topic_id, priority, priority_rank, priority_reason, summary, status,"
+                    " created_at, updated_at) VALUES (:id, :c, 'k', 'socketio', 'tr', 'ayse_k', 'finance',"
+                    " 'deposit', 'normal', 2, 'r', :summary, 'queued', :now, :now)"
+                ),
+                {"id": i + 1, "c": f"conv-{i}", "summary": json.dumps({"username_source": source}), "now": now},
+            )
+    await upgrade(engine)
+    async with engine.connect() as conn:
+        linked = (await conn.execute(text("SELECT id, account_username FROM tickets ORDER BY id"))).all()
+    assert [tuple(row) for row in linked] == [(1, "ayse_k"), (2, None)]
