@@ -50,6 +50,8 @@ run: run-setup $(MODEL_STAMP) $(ENV_FILE)
 	@echo "Customer chat:   http://127.0.0.1:$(HANDOFF_PORT)/chat/"
 	@echo "Signed-in customer chat (no age or username question, link valid 12 h):"
 	@echo "  $$($(BOT_PY) -m bot.demo_link --username demo_customer)"
+	@echo "Signed-in customer panel (the same customer's requests, link valid 12 h):"
+	@echo "  $$($(BOT_PY) -m bot.demo_link --username demo_customer --panel)"
 	@echo "Ctrl-C stops everything."
 	@$(HONCHO) -f Procfile start
 

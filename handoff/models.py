@@ -135,6 +135,7 @@ class Ticket(Base):
         UniqueConstraint("conversation_id", "idempotency_key", name="uq_tickets_conversation_key"),
         Index("ix_tickets_queue", "status", "department_id", "priority_rank", "created_at"),
         Index("ix_tickets_username", "username"),
+        Index("ix_tickets_account_username", "account_username"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -143,6 +144,10 @@ class Ticket(Base):
     channel: Mapped[str] = mapped_column(String(64))
     language: Mapped[str] = mapped_column(String(2))
     username: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # the customer account the ticket belongs to: set only when the handoff
+    # came with the platform's verified token (username_source verified_token);
+    # the customer panel shows a customer the tickets of their account only
+    account_username: Mapped[str | None] = mapped_column(String(64), nullable=True)
     department_id: Mapped[str] = mapped_column(ForeignKey("departments.id"))
     topic_id: Mapped[str] = mapped_column(String(32))
     priority: Mapped[str] = mapped_column(String(16))
@@ -192,6 +197,9 @@ class Message(Base):
     sender: Mapped[str] = mapped_column(String(16))
     text: Mapped[str] = mapped_column(Text)
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"), nullable=True)
+    # where a customer line came from when not the conversation itself
+    # (``panel``: written in the customer panel); None: the conversation
+    channel: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # agent replies: when the customer's channel accepted it (None: not yet)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

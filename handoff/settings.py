@@ -219,6 +219,18 @@ class Settings:
     rabbitmq_queue: str = setting("RABBITMQ_QUEUE", "rasa_core_events", "the queue, as in Rasa's queues:")
     rabbitmq_exchange: str = setting("RABBITMQ_EXCHANGE", "rasa-exchange", "Rasa 3.6's fanout exchange")
     cookie_secure: bool = setting("HANDOFF_COOKIE_SECURE", False, "mark the session cookie Secure (behind HTTPS)")
+    customer_token_secret: str = setting(
+        "CUSTOMER_TOKEN_SECRET",
+        "",
+        "verifies the platform's signed customer token (the customer panel's sign-in); unset: nobody signs in",
+        secret=True,
+    )
+    panel_session_max_age_seconds: int = setting(
+        "HANDOFF_PANEL_SESSION_MAX_AGE",
+        2 * 3600,
+        "customer panel session lifetime, seconds (never beyond the token's own expiry)",
+        parse=_positive,
+    )
     # Rasa's HTTP API, through which agent replies, notices and hand-backs
     # reach the customer; empty: replies are only recorded (tests, demos).
     rasa_url: str = setting("RASA_URL", "", "Rasa's HTTP API", parse=_url)

@@ -8,6 +8,7 @@ from handoff.api.documents import bp as documents_bp
 from handoff.api.handoffs import bp as handoffs_bp
 from handoff.api.health import bp as health_bp
 from handoff.api.live import bp as live_bp
+from handoff.api.panel import bp as panel_bp
 from handoff.api.stats import bp as stats_bp
 from handoff.api.tickets import bp as tickets_bp
 from handoff.api.webchat import bp as webchat_bp
@@ -23,6 +24,7 @@ BLUEPRINTS = (
     docs_bp,
     console_bp,
     webchat_bp,
+    panel_bp,
     health_bp,
     documents_bp,
 )

@@ -241,6 +241,7 @@ class MessageAnswer(Answer):
     sender: str
     text: str
     agent_id: int | None
+    channel: Annotated[str | None, Field(description="where a customer line came from when not the chat (panel)")]
     created_at: Timestamp
     delivered: bool
 

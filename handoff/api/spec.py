@@ -23,18 +23,24 @@ from sanic import Sanic
 from handoff import __version__
 from handoff.api.bodies import MAX_BYTES_KEY, SUMMARY_KEY, SUMMARY_REF, ErrorAnswer
 from handoff.cross_origin import SAFE_METHODS
+from handoff.panel_session import PANEL_COOKIE
 from handoff.schemas import load_summary_schema
 
 __all__ = ["operation", "file_route", "Operation", "Header", "build_document", "UndocumentedRoute", "SUMMARY"]
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
-Auth = Literal["service", "agent", "supervisor"]
+Auth = Literal["service", "agent", "supervisor", "customer"]
 
 # the body of POST /handoffs: the shared JSON Schema, not a pydantic model
 SUMMARY = "HandoffSummary"
 _MARK = "__api_operation__"
 _FILE = "file"
-_SECURITY = {"service": "serviceToken", "agent": "agentSession", "supervisor": "agentSession"}
+_SECURITY = {
+    "service": "serviceToken",
+    "agent": "agentSession",
+    "supervisor": "agentSession",
+    "customer": "customerSession",
+}
 _PARAM = re.compile(r"<([A-Za-z_][A-Za-z0-9_]*)(?::([a-z]+))?>")
 _REF = "#/components/schemas/{model}"
 _JSON = "application/json"
@@ -145,6 +151,12 @@ def build_document(app: Sanic) -> dict[str, Any]:
             "securitySchemes": {
                 "serviceToken": {"type": "http", "scheme": "bearer", "description": "HANDOFF_SERVICE_TOKEN (the bot)"},
                 "agentSession": {"type": "apiKey", "in": "cookie", "name": "handoff_session"},
+                "customerSession": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": PANEL_COOKIE,
+                    "description": "the customer panel's session (POST /panel/api/session with the platform's token)",
+                },
             },
             "schemas": components,
         },

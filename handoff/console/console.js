@@ -120,6 +120,7 @@
       li.appendChild(el("span", t("sender_" + m.sender), "who"));
       // a document's line (handoff/documents/service.py: a paperclip and the name): an icon, no emoji font needed
       const doc = m.text.startsWith(DOCUMENT_MARK);
+      if (m.channel === "panel") li.appendChild(el("span", t("viaPanel"), "via badge"));
       li.appendChild(el("span", doc ? m.text.slice(DOCUMENT_MARK.length) : m.text, doc ? "text document-line" : "text"));
       if (m.delivered === false) li.appendChild(el("span", t("undelivered"), "undelivered-note"));
       return li;

@@ -27,6 +27,7 @@ async def add_message(
     text: str,
     created_at: datetime,
     agent_id: int | None = None,
+    channel: str | None = None,
 ) -> bool:
     """Insert ``text`` masked unless ``(ticket_id, source_id)`` exists; True when inserted."""
     insert = insert_for(session)
@@ -38,6 +39,7 @@ async def add_message(
             sender=sender,
             text=mask_secrets(text),
             agent_id=agent_id,
+            channel=channel,
             created_at=created_at,
         )
         .on_conflict_do_nothing(index_elements=["ticket_id", "source_id"])

@@ -22,7 +22,14 @@ from handoff.services.tickets import masked_summary
 from support_rules.identity import USERNAME_VERIFIED
 from support_rules.tickets import PRIORITY_RANK, QUEUED, format_ticket_number, parse_ticket_number
 
-__all__ = ["HandoffResult", "create_handoff", "ticket_status", "customer_ticket_status", "queue_info"]
+__all__ = [
+    "HandoffResult",
+    "account_username",
+    "create_handoff",
+    "ticket_status",
+    "customer_ticket_status",
+    "queue_info",
+]
 
 
 @dataclass(frozen=True)
@@ -48,6 +55,16 @@ async def queue_info(
     """Position and expected wait (None, None when not queued)."""
     place = await place_of(session=session, ticket=ticket, rules=rules, now=now or utcnow())
     return (None, None) if place is None else (place.position, place.expected_wait_seconds)
+
+
+def account_username(summary: dict[str, Any]) -> str | None:
+    """The account a handoff belongs to: its username only when the
+    platform's token proved it; a username typed in an anonymous chat
+    links the ticket to nobody."""
+    username = summary.get("username")
+    if summary.get("username_source") == USERNAME_VERIFIED and isinstance(username, str) and username:
+        return username
+    return None
 
 
 def _parse_ts(value: str | None, default: datetime) -> datetime:
@@ -91,6 +108,7 @@ async def create_handoff(
                     channel=summary["channel"],
                     language=summary["language"],
                     username=summary.get("username"),
+                    account_username=account_username(summary),
                     department_id=summary["department"],
                     topic_id=summary["topic"]["id"],
                     priority=summary["priority"]["level"],
@@ -147,15 +165,11 @@ async def ticket_status(
 
 
 def _belongs_to(ticket: Ticket, conversation_id: str, verified_username: str | None) -> bool:
-    """The asking conversation's own ticket, or one handed off under the
-    same token-verified username (a typed username proves nothing)."""
+    """The asking conversation's own ticket, or one of the account the
+    token verifies (``account_username``; a typed username proves nothing)."""
     if ticket.conversation_id == conversation_id:
         return True
-    return (
-        verified_username is not None
-        and ticket.username == verified_username
-        and (ticket.summary or {}).get("username_source") == USERNAME_VERIFIED
-    )
+    return verified_username is not None and ticket.account_username == verified_username
 
 
 async def customer_ticket_status(

@@ -109,6 +109,7 @@ def message_json(message: Message) -> dict[str, Any]:
         "sender": message.sender,
         "text": mask_secrets(message.text),  # masked when stored; again for rows stored before
         "agent_id": message.agent_id,
+        "channel": message.channel,
         "created_at": message.created_at.isoformat(),
         "delivered": message.sender != "agent" or message.delivered_at is not None,
     }

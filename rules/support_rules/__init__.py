@@ -17,4 +17,6 @@ of ``rules/``) and import the same facts:
 - ``rasa_auth``: the JWT every caller of Rasa's HTTP API sends in a header;
 - ``identity``: how the bot names the customer asking (verified or typed
   username, the status request's headers).
+- ``customer_token``: the platform's signed customer token, verified (and,
+  for demos and tests, minted) once for the bot and the customer panel.
 """

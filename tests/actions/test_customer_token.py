@@ -65,5 +65,9 @@ def test_the_demo_link_carries_a_token_in_the_fragment(monkeypatch, capsys) -> N
     link = capsys.readouterr().out.strip()
     assert link.startswith("http://chat.example/chat/#token=")
     assert verify_customer_token(link.split("#token=", 1)[1], "s3cret") == VerifiedCustomer("demo_1", True)
+    assert main(["--username", "demo_1", "--base-url", "http://chat.example", "--panel"]) == 0
+    panel = capsys.readouterr().out.strip()
+    assert panel.startswith("http://chat.example/panel/#token=")
+    assert verify_customer_token(panel.split("#token=", 1)[1], "s3cret") == VerifiedCustomer("demo_1", True)
     monkeypatch.delenv("CUSTOMER_TOKEN_SECRET")
     assert main([]) == 2

@@ -274,6 +274,10 @@ def test_rasa_api_takes_a_jwt_only() -> None:
     assert env("rasa")["RASA_JWT_SECRET"] == env("handoff")["RASA_JWT_SECRET"]
 
 
+def test_the_panel_and_the_bot_trust_the_same_customer_token() -> None:
+    assert env("handoff")["CUSTOMER_TOKEN_SECRET"] == env("actions")["CUSTOMER_TOKEN_SECRET"]
+
+
 def test_rasa_sends_the_proxy_the_action_server_token() -> None:
     """Rasa itself reads the header from deploy/endpoints.cluster.yml with its environment."""
     check = (

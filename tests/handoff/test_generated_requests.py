@@ -3,7 +3,8 @@
 supervisor and the bot (service token), with valid and invalid data. No
 answer may be a 5xx, every answer must be one the document gives for that
 operation, with its content type and schema, and the service's log must
-hold no unhandled error.
+hold no unhandled error. A signed-in customer (the customer panel's
+session cookie) is a role too; the seeded tickets are theirs.
 
 The service runs as its own process (``python -m handoff serve``, as
 ``make run`` starts it) on SQLite and on the local PostgreSQL, with a few
@@ -43,12 +44,16 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from stack.live import AGENT_PASSWORD, SERVICE_TOKEN, LiveStack
+from stack.live import AGENT_PASSWORD, CUSTOMER_TOKEN_SECRET, SERVICE_TOKEN, LiveStack
+from support_rules.customer_token import mint_customer_token
+from support_rules.identity import USERNAME_VERIFIED
 from tests.handoff.conftest import BACKENDS
 from tests.handoff.factories import summary
 
 REQUESTS = int(os.environ.get("HANDOFF_FUZZ_REQUESTS", "1000"))
-ROLES = ("bot", "agent", "supervisor", "anonymous")  # the anonymous log-ins (and their lock-outs) come last
+# the anonymous log-ins (and their lock-outs) come last
+ROLES = ("bot", "agent", "supervisor", "customer", "anonymous")
+CUSTOMER = "musteri_42"
 MODES = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
 CHECKS = [
     not_a_server_error,
@@ -113,12 +118,27 @@ def _seed(base_url: str) -> list[str]:
     for i in range(SEEDED_TICKETS):
         res = requests.post(
             f"{base_url}/api/v1/handoffs",
-            data=json.dumps(summary(["finance", "account"][i % 2], conversation_id=f"fuzz-{i}")),
+            data=json.dumps(
+                summary(
+                    ["finance", "account"][i % 2],
+                    conversation_id=f"fuzz-{i}",
+                    username=CUSTOMER,
+                    username_source=USERNAME_VERIFIED,
+                )
+            ),
             headers={"Authorization": f"Bearer {SERVICE_TOKEN}", "Idempotency-Key": f"fuzz-{i}"},
         )
         assert res.status_code == 201, res.text
         numbers.append(res.json()["ticket_number"])
     return numbers
+
+
+def _panel_session(base_url: str) -> str:
+    """The customer's panel session, from a token the platform signed."""
+    token = mint_customer_token(CUSTOMER, CUSTOMER_TOKEN_SECRET)
+    res = requests.post(f"{base_url}/panel/api/session", json={"token": token}, timeout=30)
+    assert res.status_code == 200, res.text
+    return str(res.cookies["panel_session"])
 
 
 def _live(case: Any, base_url: str, headers: dict[str, str]) -> str | None:
@@ -154,7 +174,8 @@ class Sender:
         if "number" in (case.path_parameters or {}) and self.rng.random() < 0.5:
             case.path_parameters["number"] = self.rng.choice(self.tickets)
         if self.headers and case.cookies:
-            case.cookies.pop("handoff_session", None)  # the role's own session speaks, not a generated one
+            for name in ("handoff_session", "panel_session"):
+                case.cookies.pop(name, None)  # the role's own session speaks, not a generated one
         self.tally.requests[self.role] += 1
         self.tally.operations.add(label)
         if operation.path == LIVE and self.role in ("agent", "supervisor"):
@@ -232,6 +253,7 @@ def test_generated_requests_get_documented_answers_and_no_5xx(
         "bot": {"Authorization": f"Bearer {SERVICE_TOKEN}"},
         "agent": {"Authorization": f"Bearer {tokens['agent']}"},
         "supervisor": {"Authorization": f"Bearer {tokens['supervisor']}"},
+        "customer": {"Cookie": f"panel_session={_panel_session(base_url)}"},
         "anonymous": {},
     }
     examples = math.ceil(REQUESTS / (len(ROLES) * len(operations) * len(MODES)))

@@ -26,7 +26,16 @@ from tests.handoff.factories import summary
 from tests.handoff.helpers import bot_headers, login, make_settings, status_headers
 
 # Sanic keeps "/console/" as "/console"
-FILE_ROUTES = {"/", "/console", "/console/{name}", "/chat", "/chat/{name}", "/chat/vendor/socket.io.min.js"}
+FILE_ROUTES = {
+    "/",
+    "/console",
+    "/console/{name}",
+    "/chat",
+    "/chat/{name}",
+    "/chat/vendor/socket.io.min.js",
+    "/panel",
+    "/panel/{name}",
+}
 DOC_URI = "urn:handoff:openapi"
 
 

@@ -1,0 +1,191 @@
+"""The customer panel: a page (static files, no build step) and its JSON
+API under ``/panel/api``, for customers signed in with the platform's token.
+
+The page reads the token from its address's fragment, posts it once to
+``POST /panel/api/session`` and clears the fragment; the answer sets the
+panel's own session cookie (HttpOnly, SameSite=Strict, path ``/panel``).
+The panel's routes read that cookie only: an agent's session or bearer
+token opens nothing here, and the panel's session nothing elsewhere. The
+app's cross-origin check (handoff.cross_origin) covers the changes.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sanic import Blueprint, Request, Sanic, json
+from sanic.response import HTTPResponse, file
+
+from handoff.api.common import body, transaction
+from handoff.api.panel_bodies import (
+    PanelMessage,
+    PanelMessageAdded,
+    PanelRequestDetail,
+    PanelRequests,
+    PanelSignedIn,
+    PanelSignedOut,
+    PanelSignIn,
+)
+from handoff.api.spec import file_route, operation
+from handoff.errors import NotFound, Unauthorized
+from handoff.panel_session import PANEL_COOKIE, PANEL_PATH, PanelSession, PanelSessionSigner
+from handoff.services import panel as svc
+from handoff.settings import Settings
+from support_rules.catalogue import load_catalogue
+
+__all__ = ["bp", "PANEL_DIR"]
+
+bp = Blueprint("panel")
+
+PANEL_DIR = Path(__file__).resolve().parent.parent / "panel"
+_ASSETS = {
+    "panel.js": "text/javascript; charset=utf-8",
+    "panel.css": "text/css; charset=utf-8",
+    "i18n.js": "text/javascript; charset=utf-8",
+}
+_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    ),
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+_NO_STORE = {"Cache-Control": "no-store"}
+
+
+@bp.before_server_start
+async def _open(app: Sanic, _loop: object = None) -> None:
+    settings: Settings = app.ctx.settings
+    app.ctx.panel_catalogue = load_catalogue(settings.catalogue_path)
+    app.ctx.panel_signer = PanelSessionSigner(settings.secret_key)
+
+
+def _customer(request: Request) -> PanelSession:
+    signer: PanelSessionSigner = request.app.ctx.panel_signer
+    session = signer.verify(request.cookies.get(PANEL_COOKIE))
+    if session is None:
+        raise Unauthorized("sign in through the platform first", code="unauthorized")
+    return session
+
+
+# the page
+
+
+@bp.get("/panel/")
+@file_route
+async def index(request: Request) -> HTTPResponse:
+    return await file(PANEL_DIR / "index.html", headers=_HEADERS, mime_type="text/html; charset=utf-8")
+
+
+@bp.get("/panel/<name:str>")
+@file_route
+async def asset(request: Request, name: str) -> HTTPResponse:
+    if name not in _ASSETS:
+        raise NotFound("no such file")
+    return await file(PANEL_DIR / name, headers=_HEADERS, mime_type=_ASSETS[name])
+
+
+# the API
+
+
+@bp.post("/panel/api/session")
+@operation(
+    "Customer panel: exchange the platform's signed customer token for the panel's session cookie",
+    auth=None,
+    body=PanelSignIn,
+    answers={200: PanelSignedIn},
+    errors=(401,),
+)
+async def sign_in(request: Request) -> HTTPResponse:
+    data = body(request, PanelSignIn, max_bytes=8192)
+    settings: Settings = request.app.ctx.settings
+    now = time.time()
+    signed = svc.sign_in(
+        token=data.token,
+        secret=settings.customer_token_secret,
+        signer=request.app.ctx.panel_signer,
+        max_age_seconds=settings.panel_session_max_age_seconds,
+        now=now,
+    )
+    expires = datetime.fromtimestamp(signed.session.expires_at, tz=timezone.utc).isoformat()
+    response = json(
+        {"customer": {"username": signed.session.username}, "language": signed.language, "expires_at": expires},
+        headers=_NO_STORE,
+    )
+    response.add_cookie(
+        PANEL_COOKIE,
+        signed.cookie,
+        httponly=True,
+        samesite="Strict",
+        secure=settings.cookie_secure or request.scheme == "https",
+        path=PANEL_PATH,
+        max_age=max(1, signed.session.expires_at - int(now)),
+    )
+    return response
+
+
+@bp.delete("/panel/api/session")
+@operation("Customer panel: sign out (the session cookie is removed)", auth=None, answers={200: PanelSignedOut})
+async def sign_out(request: Request) -> HTTPResponse:
+    response = json({"signed_out": True}, headers=_NO_STORE)
+    response.delete_cookie(PANEL_COOKIE, path=PANEL_PATH)
+    return response
+
+
+@bp.get("/panel/api/requests")
+@operation(
+    "Customer panel: the signed-in customer's requests from every channel (open, closed, archived)",
+    auth="customer",
+    answers={200: PanelRequests},
+)
+async def requests(request: Request) -> HTTPResponse:
+    customer = _customer(request)
+    async with transaction(request) as session:
+        listed = await svc.list_requests(
+            session=session, username=customer.username, catalogue=request.app.ctx.panel_catalogue
+        )
+    return json(listed, headers=_NO_STORE)
+
+
+@bp.get("/panel/api/requests/<number:str>")
+@operation(
+    "Customer panel: one of the customer's requests with its steps, transcript and documents",
+    auth="customer",
+    answers={200: PanelRequestDetail},
+    errors=(404,),
+)
+async def read(request: Request, number: str) -> HTTPResponse:
+    customer = _customer(request)
+    async with transaction(request) as session:
+        detail = await svc.read_request(
+            session=session,
+            username=customer.username,
+            number=number,
+            catalogue=request.app.ctx.panel_catalogue,
+            rules=request.app.ctx.queue_rules,
+        )
+    return json(detail, headers=_NO_STORE)
+
+
+@bp.post("/panel/api/requests/<number:str>/messages")
+@operation(
+    "Customer panel: add a message to an open request (it reaches the agent live)",
+    auth="customer",
+    body=PanelMessage,
+    answers={201: PanelMessageAdded, 200: PanelMessageAdded},
+    errors=(404, 409),
+)
+async def add_message(request: Request, number: str) -> HTTPResponse:
+    customer = _customer(request)
+    data = body(request, PanelMessage, max_bytes=2 * request.app.ctx.settings.max_message_bytes)
+    async with transaction(request) as session:
+        ticket, message, inserted = await svc.add_message(
+            session=session, username=customer.username, number=number, text=data.text, client_id=data.client_id
+        )
+        line = svc.panel_line(message)
+    if inserted:
+        await request.app.ctx.bus.publish(svc.message_update(ticket))
+    return json({"message": line}, status=201 if inserted else 200, headers=_NO_STORE)
