@@ -34,6 +34,7 @@ from handoff.services.queue_positions import QueueRules
 from handoff.services.rasa_channel import RasaChannel
 from handoff.services.retention import RetentionJob
 from handoff.settings import Settings
+from support_rules.verification import load_verification
 
 __all__ = ["create_app"]
 
@@ -100,8 +101,11 @@ def setup_resources(app: Sanic, settings: Settings, channel: CustomerChannel | N
             ),
         )
         app.ctx.passwords = PasswordPool(settings.password_threads)
-        app.ctx.queue_rules = QueueRules(settings.rate_window_seconds, settings.default_handle_seconds)
+        app.ctx.queue_rules = QueueRules(
+            settings.rate_window_seconds, settings.default_handle_seconds, settings.verification_handle_seconds
+        )
         app.ctx.notice_texts = load_notice_texts(settings.notices_path)
+        app.ctx.verification = load_verification(settings.verification_path)
         await app.ctx.bus.start()
 
     @app.after_server_stop

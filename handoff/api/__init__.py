@@ -9,8 +9,20 @@ from handoff.api.health import bp as health_bp
 from handoff.api.live import bp as live_bp
 from handoff.api.stats import bp as stats_bp
 from handoff.api.tickets import bp as tickets_bp
+from handoff.api.verification import bp as verification_bp
 from handoff.api.webchat import bp as webchat_bp
 
 __all__ = ["BLUEPRINTS"]
 
-BLUEPRINTS = (handoffs_bp, auth_bp, tickets_bp, stats_bp, live_bp, docs_bp, console_bp, webchat_bp, health_bp)
+BLUEPRINTS = (
+    handoffs_bp,
+    auth_bp,
+    tickets_bp,
+    verification_bp,
+    stats_bp,
+    live_bp,
+    docs_bp,
+    console_bp,
+    webchat_bp,
+    health_bp,
+)
