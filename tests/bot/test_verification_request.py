@@ -32,9 +32,7 @@ def test_the_documents_request_in_each_language(language: str, opening: str, doc
     tracker = DialogueStateTracker.from_events("c-1", [SlotSet("language", language)], domain.slots)
     nlg = TemplatedNaturalLanguageGenerator(domain.responses)
     message = asyncio.run(
-        nlg.generate(
-            "utter_verification_documents", tracker, "socketio", documents=texts.documents_list(language)
-        )
+        nlg.generate("utter_verification_documents", tracker, "socketio", documents=texts.documents_list(language))
     )
     assert message is not None
     assert message["text"].startswith(opening) and document in message["text"]

@@ -73,7 +73,9 @@ async def test_an_account_agent_rejects_with_a_reason_and_later_tickets_show_it(
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-async def test_an_agent_asks_for_documents_from_the_console(browser: Browser, server, client: httpx.AsyncClient) -> None:
+async def test_an_agent_asks_for_documents_from_the_console(
+    browser: Browser, server, client: httpx.AsyncClient
+) -> None:
     number = await _handoff(client, "conv-cv3", "finance", language="en")
     page = await browser.new_page()
     await _log_in(page, server.base_url, "fin")

@@ -5,12 +5,14 @@ access rules, the customer's record and what the customer is told."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 import httpx
 from sqlalchemy import select
 
-from handoff.models import AuditEntry
+from handoff.models import AuditEntry, CustomerRecord, utcnow
+from handoff.services.retention import apply_retention
 from handoff.services.verification import verification_view
 from tests.handoff.conftest import Running
 from tests.handoff.factories import summary
@@ -22,9 +24,7 @@ VERIFICATION_TOPIC = {"id": "verification", "label": "Kimlik doğrulama"}
 
 async def _handoff(client: httpx.AsyncClient, department: str = "account", **overrides: Any) -> str:
     body = summary(department, **overrides)
-    res = await client.post(
-        "/api/v1/handoffs", content=json.dumps(body), headers=bot_headers(body["conversation_id"])
-    )
+    res = await client.post("/api/v1/handoffs", content=json.dumps(body), headers=bot_headers(body["conversation_id"]))
     assert res.status_code == 201, res.text
     return str(res.json()["ticket_number"])
 
@@ -61,9 +61,7 @@ async def test_verification_requests_are_expected_to_take_longer(client: httpx.A
     first = await _verification(client, conversation_id="w-1")
     body = summary("account", conversation_id="w-2")
     res = await client.post("/api/v1/handoffs", content=json.dumps(body), headers=bot_headers("w-2"))
-    other = await client.post(
-        "/api/v1/handoffs", content=json.dumps(summary("technical")), headers=bot_headers("w-3")
-    )
+    other = await client.post("/api/v1/handoffs", content=json.dumps(summary("technical")), headers=bot_headers("w-3"))
     acc = await login(client, "acc")
     queued = {t["ticket_number"]: t for t in (await client.get("/api/v1/queue", headers=acc)).json()["queued"]}
     assert queued[first]["expected_wait_seconds"] == 900
@@ -79,7 +77,10 @@ async def test_an_account_agent_rejects_with_a_reason_and_the_customer_is_told(
     )
     acc = await login(client, "acc")
     reasons = (await client.get("/api/v1/verification/reasons", headers=acc)).json()["reasons"]
-    assert {"id": "expired", "name": {"tr": "Kimlik belgesinin süresi dolmuş", "en": "The identity document has expired"}} in reasons
+    assert {
+        "id": "expired",
+        "name": {"tr": "Kimlik belgesinin süresi dolmuş", "en": "The identity document has expired"},
+    } in reasons
     res = await client.post(
         f"/api/v1/tickets/{number}/verification", json={"decision": "reject", "reason_id": "expired"}, headers=acc
     )
@@ -97,7 +98,9 @@ async def test_an_account_agent_rejects_with_a_reason_and_the_customer_is_told(
     ]
     async with server.app.ctx.sessionmaker() as session:
         view = await verification_view(session=session, username="ayse_k")
-        audit = (await session.execute(select(AuditEntry).where(AuditEntry.action == "verification_decision"))).scalars()
+        audit = (
+            await session.execute(select(AuditEntry).where(AuditEntry.action == "verification_decision"))
+        ).scalars()
         entries = list(audit)
     assert view is not None and view["status"] == "rejected" and view["reason_id"] == "expired"
     assert view["reason"] == {"tr": "Kimlik belgesinin süresi dolmuş", "en": "The identity document has expired"}
@@ -200,3 +203,21 @@ async def test_a_ticket_without_username_cannot_keep_an_outcome(client: httpx.As
     assert (await _ticket(client, number, acc))["customer_verification"]["status"] == "none"
     res = await client.post(f"/api/v1/tickets/{number}/verification", json={"decision": "approve"}, headers=acc)
     assert_error(res, 409, "no_username")
+
+
+async def test_retention_forgets_old_records_no_ticket_names(server: Running, client: httpx.AsyncClient) -> None:
+    await _verification(client, username="still_here", username_source="verified_token")
+    old = utcnow() - timedelta(days=400)
+    async with server.app.ctx.sessionmaker() as session, session.begin():
+        session.add(
+            CustomerRecord(username="long_gone", verified_source=True, verification_status="approved", updated_at=old)
+        )
+        record = await session.get(CustomerRecord, "still_here")
+        assert record is not None
+        record.updated_at = old
+    async with server.app.ctx.sessionmaker() as session, session.begin():
+        result = await apply_retention(session=session, archive_after_days=30, purge_after_days=365)
+    assert result.customers == 1
+    async with server.app.ctx.sessionmaker() as session:
+        assert await session.get(CustomerRecord, "long_gone") is None
+        assert await session.get(CustomerRecord, "still_here") is not None  # a ticket still names it

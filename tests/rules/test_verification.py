@@ -44,7 +44,10 @@ def test_documents_and_reasons_exist_in_both_languages() -> None:
     assert TEXTS.documents_list("en").count("; ") == len(TEXTS.documents) - 1
     assert "pasaport" in TEXTS.documents_list("tr") and "passport" in TEXTS.documents_list("en")
     assert TEXTS.documents_list("de") == TEXTS.documents_list("tr")  # the desk's default language
-    assert TEXTS.reason("expired") == {"tr": "Kimlik belgesinin süresi dolmuş", "en": "The identity document has expired"}
+    assert TEXTS.reason("expired") == {
+        "tr": "Kimlik belgesinin süresi dolmuş",
+        "en": "The identity document has expired",
+    }
     assert TEXTS.reason("no_such_reason") is None
 
 
