@@ -58,6 +58,18 @@ async def test_an_account_agent_rejects_with_a_reason_and_later_tickets_show_it(
     assert server.channel.notices[-1][0] == "conv-cv1"
     if SHOTS:
         await page.screenshot(path=f"{SHOTS}/verification-rejected.png", full_page=True)
+    phone = await browser.new_page(viewport={"width": 390, "height": 844})
+    await _log_in(phone, server.base_url, "acc")
+    await phone.click(f'#queue li[data-number="{number}"]')
+    await expect(phone.locator("#verification-actions")).to_be_visible()
+    # the long reasons fit the phone's width: nothing scrolls sideways
+    wide = await phone.evaluate(
+        "[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > 391)"
+        ".map(e => e.tagName + '#' + e.id + '.' + e.className)"
+    )
+    assert await phone.evaluate("document.documentElement.scrollWidth") <= 390, wide
+    if SHOTS:
+        await phone.screenshot(path=f"{SHOTS}/verification-actions-phone.png", full_page=True)
 
     # a later ticket of the same customer, in another department
     later = await _handoff(client, "conv-cv2", "finance")
