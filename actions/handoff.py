@@ -2,7 +2,8 @@
 
 The summary is kept in the durable outbox before it is posted, so a service
 that is down loses nothing: the outbox worker retries it. Either way the
-conversation is paused, and from then on Rasa keeps the bot silent. If the
+conversation is paused, and from then on Rasa keeps the bot silent. A
+verification request also tells the customer which documents to upload. If the
 outbox cannot be written either (its database down too), the customer is
 told the request did not go through and may ask again; nothing is promised
 that nobody keeps.
@@ -21,6 +22,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from support_rules.conversations import conversation_ref
 from support_rules.language import fallback_language
 from support_rules.limits import wait_minutes
+from support_rules.verification import KIND_VERIFICATION, REQUEST_DOCUMENTS_KEY, kind_for_topic
 
 from .base import ServiceAction
 from .conversation import customer_messages, transcript, verified_customer
@@ -92,6 +94,19 @@ class ActionHandoff(ServiceAction):
         except Exception:  # the post's outcome stands; the worker posts again at worst (same key)
             logger.exception("outbox could not record the outcome of %s", key)
 
+    def _ask_for_documents(self, dispatcher: CollectingDispatcher, summary: dict[str, Any]) -> None:
+        """A verification request: the documents the agents will need, with
+        the flag on which the web chat offers the upload
+        (support_rules.verification.REQUEST_DOCUMENTS_KEY)."""
+        texts = self.services.verification
+        if kind_for_topic(summary["topic"]["id"], texts.topics) != KIND_VERIFICATION:
+            return
+        dispatcher.utter_message(
+            response="utter_verification_documents",
+            documents=texts.documents_list(summary["language"]),
+            **{REQUEST_DOCUMENTS_KEY: True},
+        )
+
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         summary = self._summary(tracker)
         try:
@@ -113,6 +128,7 @@ class ActionHandoff(ServiceAction):
             self._mark(outbox.mark_failed if isinstance(exc, HandoffUnavailable) else outbox.mark_dead, key, str(exc))
             logger.log(level, "handoff of %s kept in the outbox: %s", conversation_ref(tracker.sender_id), exc)
             dispatcher.utter_message(response="utter_handoff_delayed")
+            self._ask_for_documents(dispatcher, summary)
             return [ConversationPaused()]
         if outbox is not None:
             self._mark(outbox.mark_delivered, key, receipt.__dict__)
@@ -122,4 +138,5 @@ class ActionHandoff(ServiceAction):
             queue_position=receipt.queue_position or 1,
             wait_minutes=wait_minutes(receipt.expected_wait_seconds),
         )
+        self._ask_for_documents(dispatcher, summary)
         return [SlotSet("ticket_number", receipt.ticket_number), ConversationPaused()]

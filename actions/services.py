@@ -13,6 +13,7 @@ from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from support_rules.catalogue import Catalogue, load_catalogue
+from support_rules.verification import VerificationTexts, load_verification
 
 from .core.handoff_client import HandoffClient
 from .core.outbox import Outbox
@@ -35,6 +36,10 @@ class Services:
     @cached_property
     def catalogue(self) -> Catalogue:
         return load_catalogue(self.settings.catalogue_path)
+
+    @cached_property
+    def verification(self) -> VerificationTexts:
+        return load_verification(self.settings.verification_path)
 
     @cached_property
     def outbox(self) -> Outbox:

@@ -36,6 +36,7 @@ from handoff.services.queue_positions import QueueRules
 from handoff.services.rasa_channel import RasaChannel
 from handoff.services.retention import RetentionJob
 from handoff.settings import Settings
+from support_rules.verification import load_verification
 
 __all__ = ["create_app"]
 
@@ -102,12 +103,15 @@ def setup_resources(app: Sanic, settings: Settings, channel: CustomerChannel | N
             ),
         )
         app.ctx.passwords = PasswordPool(settings.password_threads)
-        app.ctx.queue_rules = QueueRules(settings.rate_window_seconds, settings.default_handle_seconds)
+        app.ctx.queue_rules = QueueRules(
+            settings.rate_window_seconds, settings.default_handle_seconds, settings.verification_handle_seconds
+        )
         app.ctx.notice_texts = load_notice_texts(settings.notices_path)
         app.ctx.document_store = make_store(
             settings.document_store, directory=settings.document_dir, engine=app.ctx.engine
         )
         app.ctx.scanner = make_scanner(settings.clamd_address, timeout=settings.clamd_timeout_seconds)
+        app.ctx.verification = load_verification(settings.verification_path)
         await app.ctx.bus.start()
 
     @app.after_server_stop

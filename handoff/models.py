@@ -31,6 +31,7 @@ from support_rules.tickets import (
     QUEUED,
     format_ticket_number,
 )
+from support_rules.verification import KIND_SUPPORT, STATUS_NONE
 
 __all__ = [
     "Base",
@@ -44,6 +45,7 @@ __all__ = [
     "ROLES",
     "SENDERS",
     "ConversationEvent",
+    "CustomerRecord",
     "BrokerCursor",
     "Document",
     "DocumentBlob",
@@ -150,6 +152,8 @@ class Ticket(Base):
     account_username: Mapped[str | None] = mapped_column(String(64), nullable=True)
     department_id: Mapped[str] = mapped_column(ForeignKey("departments.id"))
     topic_id: Mapped[str] = mapped_column(String(32))
+    # support | verification (support_rules.verification.REQUEST_KINDS)
+    kind: Mapped[str] = mapped_column(String(16), default=KIND_SUPPORT, server_default=KIND_SUPPORT)
     priority: Mapped[str] = mapped_column(String(16))
     priority_rank: Mapped[int] = mapped_column(Integer)
     priority_reason: Mapped[str] = mapped_column(String(500))
@@ -173,6 +177,29 @@ class Ticket(Base):
     @property
     def number(self) -> str:
         return format_ticket_number(self.id)
+
+
+class CustomerRecord(Base):
+    """What the desk knows about a customer across tickets: the outcome of
+    identity verification (handoff.services.verification).
+
+    Keyed by the ticket's username. ``verified_source`` says whether the
+    last change came from a ticket whose username the platform's signed
+    token proved; a record changed from a typed username is never shown to
+    the customer as theirs, and never overwrites a proven one.
+    """
+
+    __tablename__ = "customers"
+
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    verified_source: Mapped[bool] = mapped_column(Boolean, default=False)
+    verification_status: Mapped[str] = mapped_column(String(16), default=STATUS_NONE)
+    reason_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    decided_by_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    decided_by_name: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    decided_on_ticket_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class LoginFailure(Base):

@@ -22,7 +22,7 @@ from support_rules.notices import load_notices
 
 __all__ = ["NoticeTexts", "load_notice_texts", "NoticeTextsError"]
 
-REQUIRED = ("agent_joined", "queue_position")
+REQUIRED = ("agent_joined", "queue_position", "documents_requested", "verification_approved", "verification_rejected")
 
 
 class NoticeTextsError(RuntimeError):

@@ -184,6 +184,19 @@ class Settings:
     default_handle_seconds: int = setting(
         "HANDOFF_DEFAULT_HANDLE_SECONDS", 300, "assumed seconds per ticket when none was claimed in the window"
     )
+    verification_handle_seconds: int = setting(
+        "HANDOFF_VERIFICATION_HANDLE_SECONDS",
+        900,
+        "assumed seconds an agent spends on a verification request (documents to check), against"
+        " HANDOFF_DEFAULT_HANDLE_SECONDS for a support request: the expected wait counts each kind",
+        parse=_positive,
+    )
+    verification_path: Path = setting(
+        "HANDOFF_VERIFICATION",
+        REPO_ROOT / "data" / "verification.yml",
+        "documents asked for and rejection reasons of identity verification",
+        under_root="data/verification.yml",
+    )
     archive_after_days: int = setting("HANDOFF_ARCHIVE_AFTER_DAYS", 30, "closed tickets are archived after")
     purge_after_days: int = setting(
         PURGE_AFTER_DAYS_VARIABLE,

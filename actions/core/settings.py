@@ -35,6 +35,7 @@ class Settings:
     outbox_retry_seconds: float  # the outbox worker's pause between passes, and the first retry delay
     outbox_max_retry_seconds: float = 3600.0  # a failing handoff's delay doubles up to this
     purge_after_days: int = PURGE_AFTER_DAYS  # the outbox forgets every handoff older than this
+    verification_path: Path = ROOT / "data" / "verification.yml"  # documents asked for on a verification topic
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> Settings:
@@ -55,6 +56,7 @@ class Settings:
             outbox_retry_seconds=float(env.get("OUTBOX_RETRY_SECONDS", "5")),
             outbox_max_retry_seconds=float(env.get("OUTBOX_MAX_RETRY_SECONDS", "3600")),
             purge_after_days=int(env.get(PURGE_AFTER_DAYS_VARIABLE) or PURGE_AFTER_DAYS),
+            verification_path=Path(env.get("VERIFICATION_PATH", ROOT / "data" / "verification.yml")),
         )
 
 

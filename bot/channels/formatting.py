@@ -6,10 +6,13 @@ from typing import Any
 
 from rasa.core.channels.socketio import SocketIOOutput
 
+from support_rules.verification import REQUEST_DOCUMENTS_KEY
+
 __all__ = ["TriageSocketIOOutput", "MESSAGE_METADATA_KEYS"]
 
-# Keys of a bot event's metadata that the web chat may show.
-MESSAGE_METADATA_KEYS = ("sender", "agent_name", "kind")
+# Keys of a bot event's metadata that the web chat may show, or act on
+# (``request_documents``: offer the upload, support_rules.verification).
+MESSAGE_METADATA_KEYS = ("sender", "agent_name", "kind", REQUEST_DOCUMENTS_KEY)
 
 
 def with_metadata(message: dict[str, Any], kwargs: dict[str, Any]) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from handoff.api.live import bp as live_bp
 from handoff.api.panel import bp as panel_bp
 from handoff.api.stats import bp as stats_bp
 from handoff.api.tickets import bp as tickets_bp
+from handoff.api.verification import bp as verification_bp
 from handoff.api.webchat import bp as webchat_bp
 
 __all__ = ["BLUEPRINTS"]
@@ -19,6 +20,7 @@ BLUEPRINTS = (
     handoffs_bp,
     auth_bp,
     tickets_bp,
+    verification_bp,
     stats_bp,
     live_bp,
     docs_bp,

@@ -8,7 +8,7 @@ test holds the service's real answers against them.
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, WithJsonSchema
 from pydantic_core import PydanticCustomError
@@ -17,6 +17,7 @@ from handoff.models import MAX_ROW_ID
 from handoff.schemas import INVALID_DATE, TOO_MANY_BYTES, BodyLimits
 from handoff.services.conversations import MAX_PAGE
 from support_rules.tickets import TICKET_STATUSES
+from support_rules.verification import REQUEST_KINDS, VERIFICATION_STATUSES
 
 __all__ = [
     "RequestBody",
@@ -25,6 +26,7 @@ __all__ = [
     "Reply",
     "Resolve",
     "Transfer",
+    "VerificationDecision",
     "Empty",
     "TicketSearch",
     "TranscriptQuery",
@@ -88,6 +90,7 @@ FilledMessageText = Annotated[Filled, _WITHIN_BYTES, _BYTES_SHOWN]
 Status = Annotated[str, WithJsonSchema({"type": "string", "enum": list(TICKET_STATUSES)})]
 Timestamp = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]
 Summary = Annotated[dict[str, Any], WithJsonSchema({SUMMARY_KEY: True})]
+RequestKind = Annotated[str, WithJsonSchema({"type": "string", "enum": list(REQUEST_KINDS)})]
 
 
 class RequestBody(BaseModel):
@@ -128,6 +131,13 @@ class Resolve(RequestBody):
 class Transfer(RequestBody):
     department: Annotated[Filled, Field(max_length=32)]
     note: MessageText | None = None
+
+
+class VerificationDecision(RequestBody):
+    decision: Literal["approve", "reject"]
+    reason_id: Annotated[
+        str | None, Field(max_length=64, description="a rejection reason of data/verification.yml; reject only")
+    ] = None
 
 
 class TicketSearch(Query):
@@ -212,6 +222,7 @@ class CatalogueRef(Answer):
 class TicketAnswer(Answer):
     ticket_number: str
     status: Status
+    kind: RequestKind
     department: str
     topic: CatalogueRef | None
     username: str | None
@@ -246,10 +257,42 @@ class MessageAnswer(Answer):
     delivered: bool
 
 
+class Texts(Answer):
+    """A text of the editors' files in each language."""
+
+    tr: str
+    en: str
+
+
+class CustomerVerification(Answer):
+    """The ticket's customer's identity verification, from their record."""
+
+    status: Annotated[str, WithJsonSchema({"type": "string", "enum": list(VERIFICATION_STATUSES)})]
+    reason_id: str | None
+    reason: Texts | None
+    decided_at: Timestamp | None
+    decided_by: str | None
+    verified_source: bool = Field(description="decided on a ticket whose username the signed token proved")
+
+
 class TicketDetail(TicketAnswer):
     summary: Summary
     resolution_note: str | None
     transcript: list[MessageAnswer]
+    customer_verification: CustomerVerification
+
+
+class VerificationAnswer(TicketAnswer):
+    customer_verification: CustomerVerification
+
+
+class RejectionReason(Answer):
+    id: str
+    name: Texts
+
+
+class VerificationReasons(Answer):
+    reasons: list[RejectionReason]
 
 
 class DepartmentName(Answer):

@@ -46,6 +46,7 @@ async def create_handoff(request: Request) -> HTTPResponse:
             idempotency_key=key,
             validator=request.app.ctx.summary_validator,
             rules=request.app.ctx.queue_rules,
+            verification_topics=request.app.ctx.verification.topics,
         )
     if result.created:
         await request.app.ctx.bus.publish(

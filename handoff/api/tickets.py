@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import logging
 import uuid
+from typing import Any
 
 from sanic import Blueprint, Request, json
 from sanic.response import HTTPResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.api.bodies import (
     Empty,
@@ -29,6 +31,7 @@ from handoff.models import Ticket, utcnow
 from handoff.services import tickets as svc
 from handoff.services.channel import ChannelError
 from handoff.services.queue_notices import notify_agent_joined
+from handoff.services.verification import customer_verification
 from support_rules.tickets import RESOLVED_INTENT
 
 bp = Blueprint("tickets", url_prefix="/api/v1")
@@ -53,6 +56,12 @@ def _update(kind: str, ticket: Ticket, *, sender: str | None = None, from_depart
 async def _claimed(request: Request, ticket: Ticket, display_name: str) -> None:
     await request.app.ctx.bus.publish(_update("ticket.claimed", ticket))
     await notify_agent_joined(request.app.ctx.channel, request.app.ctx.notice_texts, ticket, display_name)
+
+
+async def _detail(request: Request, session: AsyncSession, view: svc.TicketView) -> dict[str, Any]:
+    """The ticket as agents read it, with its customer's verification status."""
+    customer = await customer_verification(session=session, ticket=view.ticket, texts=request.app.ctx.verification)
+    return {**view.as_json(), "customer_verification": customer}
 
 
 def _limit(request: Request) -> int:
@@ -115,7 +124,7 @@ async def read(request: Request, number: str) -> HTTPResponse:
     async with transaction(request) as session:
         agent = await require_agent(request, session)
         view = await svc.read_ticket(session=session, agent=agent, number=number)
-        return json(view.as_json())
+        return json(await _detail(request, session, view))
 
 
 @bp.get("/tickets/<number:str>/export")
@@ -124,7 +133,7 @@ async def export(request: Request, number: str) -> HTTPResponse:
     async with transaction(request) as session:
         agent = await require_agent(request, session)
         view = await svc.read_ticket(session=session, agent=agent, number=number, action="export")
-        data = view.as_json()
+        data = await _detail(request, session, view)
     return json(data, headers={"Content-Disposition": f'attachment; filename="{view.ticket.number}.json"'})
 
 

@@ -4,7 +4,7 @@
 (function () {
   const $ = (id) => document.getElementById(id);
   const I18N = window.HANDOFF_I18N;
-  const state = { lang: localStorage.getItem("handoff.lang") || "en", me: null, current: null, live: null, departments: [] };
+  const state = { lang: localStorage.getItem("handoff.lang") || "en", me: null, current: null, live: null, departments: [], reasons: [] };
 
   const DOCUMENT_MARK = "\u{1F4CE} ";
   const t = (key) => (I18N[state.lang] && I18N[state.lang][key]) || I18N.en[key] || key;
@@ -62,8 +62,37 @@
     const select = $("transfer-dept");
     select.replaceChildren();
     deps.departments.forEach((d) => { const o = el("option", d.name[state.lang] || d.id); o.value = d.id; select.appendChild(o); });
+    state.reasons = (await api("GET", "/api/v1/verification/reasons")).reasons;
+    fillReasons();
     connectLive();
     await refreshQueue();
+  }
+
+  function fillReasons() {
+    const select = $("verify-reason");
+    select.replaceChildren(...state.reasons.map((r) => { const o = el("option", r.name[state.lang] || r.id); o.value = r.id; return o; }));
+  }
+
+  // identity verification is decided by the account department or a supervisor (handoff.services.verification)
+  function mayDecide() {
+    return !!state.me && (state.me.role !== "agent" || state.me.departments.includes("account"));
+  }
+
+  function renderVerification(data) {
+    const v = data.customer_verification || { status: "none" };
+    const badge = $("card-verification");
+    badge.dataset.status = v.status;
+    badge.textContent = t("verification_" + v.status);
+    const detail = [];
+    if (v.reason) detail.push(v.reason[state.lang] || v.reason.en);
+    if (v.decided_at) {
+      const when = new Date(v.decided_at).toLocaleString(state.lang === "tr" ? "tr-TR" : "en-GB");
+      detail.push(t("decidedBy").replace("{name}", v.decided_by || "?").replace("{date}", when));
+    }
+    if (v.status !== "none" && !v.verified_source) detail.push(t("decidedOnTyped"));
+    $("card-verification-detail").textContent = detail.join(" · ");
+    $("card-kind").textContent = t("kind_" + (data.kind || "support"));
+    $("verification-actions").hidden = !(data.kind === "verification" && mayDecide() && !data.archived);
   }
 
   function ticketItem(ticket) {
@@ -109,6 +138,7 @@
     source.dataset.source = s.username_source === "verified_token" ? "verified_token" : "typed";
     source.textContent = t(source.dataset.source === "verified_token" ? "usernameVerified" : "usernameTyped");
     $("card-topic").textContent = label(s.topic);
+    renderVerification(data);
     $("card-department").textContent = data.department;
     $("card-priority").textContent = data.priority.level + " — " + data.priority.reason;
     $("card-transaction").textContent = label(s.transaction_type) + ", " + (s.transaction_date || t("none"));
@@ -129,7 +159,7 @@
     const mine = data.status === "assigned" && state.me && data.assignee_id === state.me.id;
     $("claim-this").hidden = data.status !== "queued";
     $("reply-form").hidden = !mine;
-    $("resolve").disabled = $("hand-back").disabled = $("transfer").disabled = !mine;
+    $("resolve").disabled = $("hand-back").disabled = $("transfer").disabled = $("request-documents").disabled = !mine;
   }
 
   // a ticket's documents: images inline and other files as downloads, both
@@ -193,7 +223,7 @@
 
   async function act(fn) {
     $("action-error").textContent = "";
-    try { await fn(); } catch (e) { $("action-error").textContent = e.message; }
+    try { await fn(); } catch (e) { $("action-error").textContent = errorText(e); }
     await refreshQueue().catch(() => {});
   }
 
@@ -220,10 +250,10 @@
         if (ev.type === "ticket.claimed" && data.assignee_id !== state.me.id) {
           $("ticket-alert").textContent = t("takenByOther"); $("ticket-alert").hidden = false;
         }
-        if (ev.type === "message.new" || ev.type === "ticket.claimed") openTicketQuiet(cur.ticket_number);
+        if (ev.type === "message.new" || ev.type === "ticket.claimed" || ev.type === "ticket.updated") openTicketQuiet(cur.ticket_number);
       }
     };
-    ["ticket.queued", "ticket.claimed", "ticket.closed", "ticket.transferred", "message.new"].forEach((name) => es.addEventListener(name, onTicketUpdate));
+    ["ticket.queued", "ticket.claimed", "ticket.closed", "ticket.transferred", "ticket.updated", "message.new"].forEach((name) => es.addEventListener(name, onTicketUpdate));
   }
 
   async function openTicketQuiet(number) {
@@ -236,6 +266,7 @@
       state.lang = state.lang === "en" ? "tr" : "en";
       localStorage.setItem("handoff.lang", state.lang);
       applyLabels();
+      fillReasons();
       if (state.current) renderTicket(state.current);
     });
     $("login-form").addEventListener("submit", async (ev) => {
@@ -268,6 +299,16 @@
       $("resolve-note").value = ""; await openTicket(state.current.ticket_number);
     }));
     $("hand-back").addEventListener("click", () => act(async () => { await api("POST", "/api/v1/tickets/" + state.current.ticket_number + "/hand-back"); await openTicket(state.current.ticket_number); }));
+    $("request-documents").addEventListener("click", () => act(async () => {
+      await api("POST", "/api/v1/tickets/" + state.current.ticket_number + "/request-documents");
+      await openTicket(state.current.ticket_number);
+    }));
+    const decide = (body) => act(async () => {
+      await api("POST", "/api/v1/tickets/" + state.current.ticket_number + "/verification", body);
+      await openTicket(state.current.ticket_number);
+    });
+    $("verify-approve").addEventListener("click", () => decide({ decision: "approve" }));
+    $("verify-reject").addEventListener("click", () => decide({ decision: "reject", reason_id: $("verify-reason").value }));
     $("transfer").addEventListener("click", () => act(async () => {
       await api("POST", "/api/v1/tickets/" + state.current.ticket_number + "/transfer", { department: $("transfer-dept").value });
       $("ticket-view").hidden = true; state.current = null;

@@ -18,7 +18,17 @@ window.HANDOFF_I18N = {
     over_18: "over 18", birth_date: "birth date", verified_token: "verified session",
     usernameVerified: "verified", usernameTyped: "typed by the customer",
     documents: "Documents", noDocuments: "no documents", documentHeld: "held: waiting for a virus scan, not opened",
-    download: "download"
+    download: "download",
+    kind: "Request", kind_support: "support", kind_verification: "identity verification",
+    verification: "Identity verification", verification_none: "not verified", verification_pending: "pending",
+    verification_approved: "approved", verification_rejected: "rejected", decidedBy: "by {name}, {date}",
+    decidedOnTyped: "decided on a typed username", requestDocuments: "Ask for documents",
+    approve: "Approve verification", reject: "Reject", rejectReason: "Rejection reason",
+    error_forbidden: "only the account department or a supervisor may do this",
+    error_not_verification: "this ticket is not a verification request", error_reason_required: "choose a reason",
+    error_unknown_reason: "unknown reason", error_no_username: "the ticket has no username",
+    error_verified_record: "this customer was decided on a signed-in ticket: decide there",
+    error_not_assignee: "the ticket is not assigned to you"
   },
   tr: {
     title: "Temsilci konsolu", logout: "Çıkış", username: "Kullanıcı adı", password: "Şifre",
@@ -37,6 +47,16 @@ window.HANDOFF_I18N = {
     over_18: "18 yaş üstü", birth_date: "doğum tarihi", verified_token: "doğrulanmış oturum",
     usernameVerified: "doğrulandı", usernameTyped: "müşterinin yazdığı",
     documents: "Belgeler", noDocuments: "belge yok", documentHeld: "bekletiliyor: virüs taraması bekleniyor, açılmadı",
-    download: "indir"
+    download: "indir",
+    kind: "Talep türü", kind_support: "destek", kind_verification: "kimlik doğrulama",
+    verification: "Kimlik doğrulama", verification_none: "doğrulanmadı", verification_pending: "bekliyor",
+    verification_approved: "onaylandı", verification_rejected: "reddedildi", decidedBy: "{name}, {date}",
+    decidedOnTyped: "müşterinin yazdığı kullanıcı adıyla karar verildi", requestDocuments: "Belge iste",
+    approve: "Doğrulamayı onayla", reject: "Reddet", rejectReason: "Red nedeni",
+    error_forbidden: "bunu yalnızca hesap işlemleri departmanı veya bir süpervizör yapabilir",
+    error_not_verification: "bu talep bir kimlik doğrulama talebi değil", error_reason_required: "bir neden seçin",
+    error_unknown_reason: "bilinmeyen neden", error_no_username: "talepte kullanıcı adı yok",
+    error_verified_record: "bu müşteri için oturum açılmış bir talepte karar verildi: orada karar verin",
+    error_not_assignee: "talep size atanmamış"
   }
 };

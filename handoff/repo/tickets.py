@@ -6,11 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, func, or_, select, update
+from sqlalchemy import CursorResult, case, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.models import Message, Ticket
 from support_rules.tickets import ASSIGNED, CLOSED_STATUSES, HANDED_BACK, QUEUED, RESOLVED
+from support_rules.verification import KIND_VERIFICATION
 
 __all__ = [
     "insert_ticket",
@@ -62,24 +63,34 @@ async def queued_in_order(
     departments: Sequence[str] | None,
     ticket_id: int | None = None,
     limit: int | None = None,
-) -> list[tuple[Ticket, int]]:
+) -> list[tuple[Ticket, int, int]]:
     """Queued tickets in claim order, each with its position in its
-    department (1 = next). ``ticket_id`` keeps that ticket only (its
-    position still counts every queued ticket of ``departments``)."""
+    department (1 = next) and how many of the tickets up to that position
+    (itself included) are verification requests. ``ticket_id`` keeps that
+    ticket only (its position still counts every queued ticket of
+    ``departments``)."""
     if departments is not None and not departments:
         return []
     position = func.row_number().over(partition_by=Ticket.department_id, order_by=QUEUE_ORDER)
+    # QUEUE_ORDER ends with the id, so the running window has no ties
+    verifications = func.sum(case((Ticket.kind == KIND_VERIFICATION, 1), else_=0)).over(
+        partition_by=Ticket.department_id, order_by=QUEUE_ORDER
+    )
     ranked = (
-        select(Ticket.id.label("id"), position.label("position"))
+        select(Ticket.id.label("id"), position.label("position"), verifications.label("verifications"))
         .where(Ticket.status == QUEUED, _visible(departments))
         .subquery()
     )
-    stmt = select(Ticket, ranked.c.position).join(ranked, Ticket.id == ranked.c.id).order_by(*QUEUE_ORDER)
+    stmt = (
+        select(Ticket, ranked.c.position, ranked.c.verifications)
+        .join(ranked, Ticket.id == ranked.c.id)
+        .order_by(*QUEUE_ORDER)
+    )
     if ticket_id is not None:
         stmt = stmt.where(Ticket.id == ticket_id)
     if limit is not None:
         stmt = stmt.limit(limit)
-    return [(ticket, int(pos)) for ticket, pos in (await session.execute(stmt)).all()]
+    return [(ticket, int(pos), int(ver or 0)) for ticket, pos, ver in (await session.execute(stmt)).all()]
 
 
 async def claims_since(*, session: AsyncSession, department_id: str, since: datetime) -> int:

@@ -39,6 +39,13 @@ class CustomerChannel(ABC):
         ``support_rules.tickets.HANDBACK_INTENTS`` (handed back, resolved,
         cancelled by the customer)."""
 
+    async def request_documents(self, conversation_id: str, text: str) -> None:
+        """Ask the customer for documents: a notice that also tells the
+        customer's client to offer an upload (``metadata.request_documents``
+        on the web chat's message). A channel that cannot carry the flag
+        shows the text as a notice."""
+        await self.notify(conversation_id, text)
+
     async def close(self) -> None:  # noqa: B027 - optional hook: most channels hold no connection
         """Release connections; nothing by default."""
 
@@ -57,6 +64,7 @@ class RecordingChannel(CustomerChannel):
     sent: list[SentMessage] = field(default_factory=list)
     notices: list[tuple[str, str]] = field(default_factory=list)
     given_back: list[tuple[str, str]] = field(default_factory=list)
+    document_requests: list[tuple[str, str]] = field(default_factory=list)
 
     async def send(self, conversation_id: str, text: str, agent_display_name: str) -> None:
         self.sent.append(SentMessage(conversation_id, text, agent_display_name))
@@ -70,6 +78,10 @@ class RecordingChannel(CustomerChannel):
     async def notify(self, conversation_id: str, text: str) -> None:
         self.notices.append((conversation_id, text))
         log.info("notice to conversation %s (%d chars)", conversation_ref(conversation_id), len(text))
+
+    async def request_documents(self, conversation_id: str, text: str) -> None:
+        self.document_requests.append((conversation_id, text))
+        log.info("documents asked of conversation %s", conversation_ref(conversation_id))
 
     async def hand_back(self, conversation_id: str, *, intent: str = HANDBACK_INTENT) -> None:
         self.given_back.append((conversation_id, intent))

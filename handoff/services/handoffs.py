@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,8 +20,10 @@ from handoff.schemas import SummaryValidator
 from handoff.services.consumer import backfill_ticket
 from handoff.services.queue_positions import QueueRules, place_of
 from handoff.services.tickets import masked_summary
+from handoff.services.verification import note_verification_request
 from support_rules.identity import USERNAME_VERIFIED
 from support_rules.tickets import PRIORITY_RANK, QUEUED, format_ticket_number, parse_ticket_number
+from support_rules.verification import KIND_VERIFICATION, kind_for_topic
 
 __all__ = [
     "HandoffResult",
@@ -84,10 +87,13 @@ async def create_handoff(
     idempotency_key: str,
     validator: SummaryValidator,
     rules: QueueRules,
+    verification_topics: Iterable[str] = (),
     now: datetime | None = None,
 ) -> HandoffResult:
     """Queue a ticket for the summary, or return the one already created for
-    the same conversation and idempotency key."""
+    the same conversation and idempotency key. A summary on one of
+    ``verification_topics`` is a verification request (its kind, and its
+    customer's record pending: handoff.services.verification)."""
     validator.validate(summary)
     now = now or utcnow()
     conversation_id = summary["conversation_id"]
@@ -111,6 +117,7 @@ async def create_handoff(
                     account_username=account_username(summary),
                     department_id=summary["department"],
                     topic_id=summary["topic"]["id"],
+                    kind=kind_for_topic(summary["topic"]["id"], verification_topics),
                     priority=summary["priority"]["level"],
                     priority_rank=PRIORITY_RANK[summary["priority"]["level"]],
                     priority_reason=summary["priority"]["reason"],
@@ -129,6 +136,8 @@ async def create_handoff(
                         text=item["text"],
                         created_at=_parse_ts(item["timestamp"], now),
                     )
+                if ticket.kind == KIND_VERIFICATION:
+                    await note_verification_request(session=session, ticket=ticket, now=now)
                 # what the customer wrote after the summary was built (the broker got it first)
                 await backfill_ticket(session=session, ticket=ticket)
                 # documents the web chat sent before the ticket existed

@@ -3,8 +3,9 @@
 The bot's handoff and status answers, the agent console's queue and the
 queue notices all read ``queued_places``; the order is
 ``handoff.repo.tickets.QUEUE_ORDER`` (the one claiming uses), the position
-a window over it (``queued_in_order``) and the wait the rule in
-``handoff.services.queue``.
+a window over it (``queued_in_order``, which also counts the verification
+requests at or ahead of each position) and the wait the rule in
+``handoff.services.queue`` (per kind of request).
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.models import Ticket
 from handoff.repo import tickets as tickets_repo
-from handoff.services.queue import expected_wait_seconds
+from handoff.services.queue import expected_wait_by_kind
 from support_rules.tickets import QUEUED
+from support_rules.verification import KIND_SUPPORT, KIND_VERIFICATION
 
 __all__ = ["QueueRules", "QueuePlace", "queued_places", "place_of"]
 
@@ -26,7 +28,12 @@ __all__ = ["QueueRules", "QueuePlace", "queued_places", "place_of"]
 @dataclass(frozen=True)
 class QueueRules:
     rate_window_seconds: int = 3600
-    default_handle_seconds: int = 300
+    default_handle_seconds: int = 300  # a support request (HANDOFF_DEFAULT_HANDLE_SECONDS)
+    verification_handle_seconds: int = 900  # HANDOFF_VERIFICATION_HANDLE_SECONDS
+
+    def handle_seconds(self) -> dict[str, int]:
+        """The assumed handling time of each kind of request."""
+        return {KIND_SUPPORT: self.default_handle_seconds, KIND_VERIFICATION: self.verification_handle_seconds}
 
 
 @dataclass(frozen=True)
@@ -52,14 +59,16 @@ async def queued_places(
     )
     since = now - timedelta(seconds=rules.rate_window_seconds)
     claims: dict[str, int] = {}
+    handle = rules.handle_seconds()
     places = []
-    for ticket, position in ranked:
+    for ticket, position, verifications in ranked:
         if ticket.department_id not in claims:
             claims[ticket.department_id] = await tickets_repo.claims_since(
                 session=session, department_id=ticket.department_id, since=since
             )
-        wait = expected_wait_seconds(
-            position, claims[ticket.department_id], rules.rate_window_seconds, rules.default_handle_seconds
+        counts = {KIND_SUPPORT: position - verifications, KIND_VERIFICATION: verifications}
+        wait = expected_wait_by_kind(
+            counts, claims[ticket.department_id], rules.rate_window_seconds, handle, KIND_SUPPORT
         )
         places.append(QueuePlace(ticket, position, wait))
     return places

@@ -4,7 +4,9 @@
   ``output_channel=latest&execute_side_effects=true``: Rasa sends it on the
   channel the customer last wrote from. The metadata (``sender: agent`` and
   the display name, or ``kind: notice``) travels with it; the web chat shows
-  it and the transcript keeps it.
+  it and the transcript keeps it. A request for documents is a notice
+  whose metadata also carries ``request_documents: true``: the web chat
+  offers the upload on it.
 - A hand-back appends ``resume`` and ``action_listen``, then triggers
   the intent the caller names (``support_rules.tickets.HANDBACK_INTENTS``: handed
   back, resolved, cancelled by the customer): a paused conversation
@@ -28,6 +30,7 @@ import httpx
 from handoff.services.channel import ChannelError, CustomerChannel
 from support_rules.rasa_auth import rasa_api_headers
 from support_rules.tickets import HANDBACK_INTENT
+from support_rules.verification import REQUEST_DOCUMENTS_KEY
 
 __all__ = ["RasaChannel"]
 
@@ -62,6 +65,13 @@ class RasaChannel(CustomerChannel):
 
     async def notify(self, conversation_id: str, text: str) -> None:
         event = {"event": "bot", "text": text, "metadata": {"kind": "notice"}}
+        await self._post(conversation_id, "tracker/events", event)
+
+    async def request_documents(self, conversation_id: str, text: str) -> None:
+        # the flag travels in the metadata, as the sender does: Rasa merges a
+        # bot event's metadata into the message its output channel sends
+        # (bot/channels/formatting.py passes it on to the web chat)
+        event = {"event": "bot", "text": text, "metadata": {"kind": "notice", REQUEST_DOCUMENTS_KEY: True}}
         await self._post(conversation_id, "tracker/events", event)
 
     async def hand_back(self, conversation_id: str, *, intent: str = HANDBACK_INTENT) -> None:

@@ -18,7 +18,9 @@ One run (the ``retention`` command, and every ``serve`` replica once per
 5. the transcripts of conversations whose last line is older than the
    purge age and that no ticket refers to any more are deleted;
 6. failed log-ins older than the limiter's window, which nothing reads any
-   more, are deleted.
+   more, are deleted;
+7. customer records (the outcome of identity verification) unchanged for
+   the purge age and whose username no ticket names any more are deleted.
 
 Rasa's stores and the action server's outbox are purged at the same age by
 their own processes (``bot/retention.py``, ``actions/outbox_worker.py``).
@@ -41,6 +43,7 @@ from handoff.live_bus import LiveBus
 from handoff.models import LoginFailure, Ticket, utcnow
 from handoff.repo import audit as audit_repo
 from handoff.repo import conversations as conversations_repo
+from handoff.repo import customers as customers_repo
 from handoff.repo import tickets as tickets_repo
 from handoff.services.abandon import SILENT, abandon_silent, closed_event
 from support_rules.retention import SECONDS_PER_DAY
@@ -58,6 +61,7 @@ class RetentionResult:
     abandoned: int = 0
     transcript_lines: int = 0
     audit_details: int = 0
+    customers: int = 0
     closed: list[Ticket] = field(default_factory=list, compare=False, repr=False)
     # storage keys of the documents removed: their bytes are deleted once
     # the run has committed (delete_document_bytes)
@@ -112,7 +116,8 @@ async def apply_retention(
             ),
         )
         forgotten = result.rowcount or 0
-    return RetentionResult(archived, len(purged), forgotten, len(closed), lines, details, closed, document_keys)
+    customers = await customers_repo.purge_customers_before(session=session, cutoff=cutoff)
+    return RetentionResult(archived, len(purged), forgotten, len(closed), lines, details, customers, closed, document_keys)
 
 
 async def delete_document_bytes(store: DocumentStore, keys: list[str]) -> int:

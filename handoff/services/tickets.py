@@ -73,6 +73,7 @@ def ticket_json(ticket: Ticket) -> dict[str, Any]:
     return {
         "ticket_number": ticket.number,
         "status": ticket.status,
+        "kind": ticket.kind,
         "department": ticket.department_id,
         "topic": ticket.summary.get("topic"),
         "username": ticket.username,

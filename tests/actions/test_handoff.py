@@ -145,3 +145,27 @@ def test_the_action_servers_logs_and_keys_show_a_reference_not_the_conversation_
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert conversation_ref(tracker.sender_id) in logged
     assert tracker.sender_id not in logged
+
+
+@pytest.mark.parametrize(
+    ("language", "document"),
+    [("tr", "pasaport veya ehliyetin"), ("en", "passport or driving licence")],
+)
+def test_a_verification_topic_asks_for_the_documents(tmp_path, handoff_service, language: str, document: str) -> None:
+    """After the ticket, the documents of data/verification.yml in the
+    customer's language, flagged so the web chat offers the upload."""
+    services = make_services(tmp_path, handoff_service.url)
+    tracker = handoff_tracker(topic="verification", transaction_type=None, transaction_date=None, language=language)
+    dispatcher, events = run(ActionHandoff(services), tracker)
+    assert responses_of(dispatcher) == ["utter_handoff_created", "utter_verification_documents"]
+    request = dispatcher.messages[1]
+    assert request["request_documents"] is True
+    assert document in request["documents"] and request["documents"].count("; ") == 1
+    assert handoff_service.received[0]["topic"]["id"] == "verification"
+    assert events[-1]["event"] == "pause"
+
+
+def test_other_topics_ask_for_no_documents(tmp_path, handoff_service) -> None:
+    dispatcher, _ = run(ActionHandoff(make_services(tmp_path, handoff_service.url)), handoff_tracker())
+    assert responses_of(dispatcher) == ["utter_handoff_created"]
+    assert "request_documents" not in dispatcher.messages[0]

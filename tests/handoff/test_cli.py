@@ -11,7 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, inspect, select, text
 
 from handoff.cli import main
 from handoff.db import make_engine, make_sessionmaker
@@ -35,10 +35,11 @@ async def _reset(db_url: str) -> None:
         if engine.dialect.name == "postgresql":
             await conn.execute(text("DROP SCHEMA public CASCADE"))
             await conn.execute(text("CREATE SCHEMA public"))
-        else:
-            # every table the models know, dependants first, and Alembic's own
-            for table in [*(t.name for t in reversed(Base.metadata.sorted_tables)), "alembic_version"]:
-                await conn.execute(text(f"DROP TABLE IF EXISTS {table}"))
+        else:  # every table there is, whatever migrations made it
+            names = await conn.run_sync(lambda c: inspect(c).get_table_names())
+            await conn.execute(text("PRAGMA foreign_keys=OFF"))
+            for table in names:
+                await conn.execute(text(f'DROP TABLE IF EXISTS "{table}"'))
     await engine.dispose()
 
 

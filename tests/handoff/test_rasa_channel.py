@@ -8,6 +8,7 @@ refuses answers 401 or 403, so the status tells the two apart.
 
 from __future__ import annotations
 
+import json
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,7 @@ from handoff.services.channel import ChannelError
 from handoff.services.rasa_channel import RasaChannel
 from stack.live import BOT_BIN, ROOT, free_port, wait_until_up
 from support_rules.rasa_auth import JWT_METHOD, rasa_api_headers
+from support_rules.verification import REQUEST_DOCUMENTS_KEY
 
 SECRET = "rasa-channel-test-jwt-secret-0123456789"
 AUTHENTICATED_WITHOUT_MODEL = 409
@@ -120,3 +122,22 @@ def test_make_run_and_the_deployment_start_rasa_with_jwt_auth_only() -> None:
     for text in (procfile, compose):
         assert "--jwt-secret" in text and f"--jwt-method {JWT_METHOD}" in text
         assert "--auth-token" not in text and "RASA_AUTH_TOKEN" not in text
+
+
+async def test_a_documents_request_is_a_notice_flagged_for_the_upload(rasa: str) -> None:
+    """The flag the web chat opens the upload on travels in the bot event's
+    metadata, which Rasa passes to the customer's channel with the text."""
+    recorder = Recorder()
+    channel = RasaChannel(rasa, SECRET, client=recorder.client())
+    try:
+        with pytest.raises(ChannelError, match=f"answered {AUTHENTICATED_WITHOUT_MODEL}"):
+            await channel.request_documents("conv-docs", "Lütfen belgelerinizi yükleyin.")
+    finally:
+        await channel.close()
+    [sent] = recorder.requests
+    assert sent.url.path == "/conversations/conv-docs/tracker/events"
+    assert json.loads(sent.content) == {
+        "event": "bot",
+        "text": "Lütfen belgelerinizi yükleyin.",
+        "metadata": {"kind": "notice", REQUEST_DOCUMENTS_KEY: True},
+    }
