@@ -20,6 +20,8 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any, Final
 
+from support_rules.catalogue import Catalogue
+from support_rules.language import SUPPORTED_LANGUAGES
 from support_rules.masking import mask_secrets
 
 __all__ = [
@@ -29,6 +31,7 @@ __all__ = [
     "read_prechat",
     "display_name",
     "valid_email",
+    "form_topics",
 ]
 
 PRECHAT_KEY: Final = "prechat"  # in the first message's metadata
@@ -99,3 +102,12 @@ def valid_email(email: str | None) -> bool:
     """True when ``email`` has the form of an e-mail address (one ``@``, a
     domain with a dot, nothing that could be markup)."""
     return bool(email) and len(email or "") <= PRECHAT_LIMITS["email"] and bool(_EMAIL.match(email or ""))
+
+
+def form_topics(catalogue: Catalogue) -> list[dict[str, Any]]:
+    """The form's topic choices: the catalogue's topics, in its order, each
+    with its id (what the form sends) and its name in every language."""
+    return [
+        {"id": topic.id, "name": {language: topic.label(language) for language in SUPPORTED_LANGUAGES}}
+        for topic in catalogue.topics
+    ]
