@@ -13,7 +13,22 @@ window.WEBCHAT_I18N = {
     status_unavailable: "Sohbet şu anda kullanılamıyor. Lütfen biraz sonra tekrar deneyin.",
     sender_bot: "Asistan", sender_agent: "Müşteri temsilcisi", sender_you: "Siz", sender_notice: "Bilgi",
     queued: "Bağlantı gelince gönderilecek",
-    tooLong: "Mesajınız çok uzun. En fazla {max} karakter yazabilirsiniz; lütfen kısaltın veya bölerek gönderin."
+    tooLong: "Mesajınız çok uzun. En fazla {max} karakter yazabilirsiniz; lütfen kısaltın veya bölerek gönderin.",
+    // the pre-chat form
+    prechatTitle: "Sohbete başlamadan önce", prechatIntro: "Size daha hızlı yardımcı olabilmemiz için birkaç bilgi verin.",
+    prechatName: "Adınız", prechatNameHint: "Size bu adla hitap ederiz.",
+    prechatTopic: "Konu", prechatChooseTopic: "Bir konu seçin",
+    prechatContact: "Kullanıcı adı veya e-posta", prechatContactHint: "Platformdaki kullanıcı adınız ya da e-posta adresiniz.",
+    prechatRequired: "(zorunlu)", prechatOptional: "(isteğe bağlı)", prechatStart: "Sohbeti başlat",
+    prechatNote: "Sohbet başlarken yaşınızı doğrulamamız gerekecek.",
+    prechatErrors: "Lütfen işaretli alanları düzeltin.",
+    prechatNameMissing: "Lütfen adınızı yazın.",
+    prechatNameInvalid: "Adınızı yalnızca harflerle yazın (boşluk, kesme işareti ve tire kullanılabilir).",
+    prechatNameTooLong: "Adınız en fazla {max} karakter olabilir.",
+    prechatTopicMissing: "Lütfen bir konu seçin.",
+    prechatEmailInvalid: "Bu e-posta adresi geçerli görünmüyor. ad@ornek.com biçiminde yazın ya da alanı boş bırakın.",
+    prechatContactTooLong: "Bu alan en fazla {max} karakter olabilir.",
+    prechatReady: "Teşekkürler, {name}. Sorunuzu aşağıya yazabilirsiniz."
   },
   en: {
     title: "Live support", newConversation: "New conversation", langToggle: "Türkçeye geç",
@@ -25,6 +40,21 @@ window.WEBCHAT_I18N = {
     status_unavailable: "The chat is unavailable right now. Please try again a little later.",
     sender_bot: "Assistant", sender_agent: "Support agent", sender_you: "You", sender_notice: "Notice",
     queued: "Will be sent when the connection is back",
-    tooLong: "Your message is too long. You can write up to {max} characters; please shorten it or send it in parts."
+    tooLong: "Your message is too long. You can write up to {max} characters; please shorten it or send it in parts.",
+    // the pre-chat form
+    prechatTitle: "Before we start", prechatIntro: "A few details help us help you faster.",
+    prechatName: "Your name", prechatNameHint: "We'll use it to address you.",
+    prechatTopic: "Topic", prechatChooseTopic: "Choose a topic",
+    prechatContact: "Username or e-mail", prechatContactHint: "Your username on the platform, or your e-mail address.",
+    prechatRequired: "(required)", prechatOptional: "(optional)", prechatStart: "Start chat",
+    prechatNote: "When the chat starts, we'll need to check your age.",
+    prechatErrors: "Please correct the marked fields.",
+    prechatNameMissing: "Please enter your name.",
+    prechatNameInvalid: "Please write your name in letters only (spaces, apostrophes and hyphens are fine).",
+    prechatNameTooLong: "Your name can have at most {max} characters.",
+    prechatTopicMissing: "Please choose a topic.",
+    prechatEmailInvalid: "This e-mail address doesn't look valid. Write it like name@example.com, or leave the field empty.",
+    prechatContactTooLong: "This field can have at most {max} characters.",
+    prechatReady: "Thank you, {name}. Type your question below."
   }
 };
