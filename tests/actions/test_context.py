@@ -106,7 +106,9 @@ def test_a_topic_named_in_words_is_read_as_the_chat_reads_it(services) -> None:
     ],
 )
 def test_an_invalid_topic_or_username_is_left_for_the_chat_to_ask(services, form, left_for_the_chat) -> None:
-    _, events = run(ActionExtractContext(services), make_tracker([user_event("hello", "greet", metadata=_form(**form))]))
+    _, events = run(
+        ActionExtractContext(services), make_tracker([user_event("hello", "greet", metadata=_form(**form))])
+    )
     assert left_for_the_chat not in slots_of(events)
     assert slots_of(events)["customer_name"] == "Mark"
 
@@ -114,7 +116,8 @@ def test_an_invalid_topic_or_username_is_left_for_the_chat_to_ask(services, form
 @pytest.mark.parametrize("name", ["<img src=x onerror=alert(1)>", "**** **** **** 1111", "4111111111111111", "a" * 61])
 def test_a_name_that_is_not_a_name_does_not_greet(services, name) -> None:
     _, events = run(
-        ActionExtractContext(services), make_tracker([user_event("hi", "greet", metadata=_form(name=name, topic="login"))])
+        ActionExtractContext(services),
+        make_tracker([user_event("hi", "greet", metadata=_form(name=name, topic="login"))]),
     )
     assert "customer_name" not in slots_of(events)
     assert slots_of(events)["topic"] == "login"

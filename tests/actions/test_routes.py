@@ -36,7 +36,9 @@ def test_routes_after_the_age_check(intent, resumed, route) -> None:
 
 
 def test_a_greeting_with_a_topic_from_the_pre_chat_form_is_a_request_for_help_with_it() -> None:
-    assert decide_route(age_status="over_18", age_attempts=0, intent="greet", resumed=True, topic_chosen=True) == "triage"
+    assert (
+        decide_route(age_status="over_18", age_attempts=0, intent="greet", resumed=True, topic_chosen=True) == "triage"
+    )
     assert decide_route(age_status="over_18", age_attempts=0, intent="greet", resumed=True) == "help"
     assert decide_route(age_status="over_18", age_attempts=0, intent="faq", resumed=True, topic_chosen=True) == (
         "faq_answered"

@@ -12,13 +12,12 @@ from pathlib import Path
 
 from playwright.async_api import Browser, Page, expect
 
-from tests.handoff.test_webchat_browser import (  # noqa: F401  (the fixtures are used by name)
-    FakeRasa,
-    _fill_prechat,
-    chat_url,
-    customer_token,
-    rasa,
-)
+from tests.handoff import test_webchat_browser as webchat
+from tests.handoff.test_webchat_browser import FakeRasa, customer_token
+
+# the fake Rasa and the page served against it, as test_webchat_browser.py has them
+rasa = webchat.rasa
+chat_url = webchat.chat_url
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1400, "height": 900}

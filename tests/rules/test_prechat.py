@@ -75,8 +75,19 @@ def test_email_addresses(email: str) -> None:
 
 @pytest.mark.parametrize(
     "email",
-    [None, "", "ayse", "ayse@", "@example.com", "ayse@example", "ayse@@example.com", "a b@example.com",
-     "<a>@example.com", "ayse@example.c0m", "a" * 250 + "@example.com"],
+    [
+        None,
+        "",
+        "ayse",
+        "ayse@",
+        "@example.com",
+        "ayse@example",
+        "ayse@@example.com",
+        "a b@example.com",
+        "<a>@example.com",
+        "ayse@example.c0m",
+        "a" * 250 + "@example.com",
+    ],
 )
 def test_what_is_not_an_email_address(email: str | None) -> None:
     assert not valid_email(email)
