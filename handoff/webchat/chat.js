@@ -294,7 +294,8 @@
   const PRECHAT_NAME_RE = /^[\p{L}\p{M}]+(?:(?:[ '\u2019.-]|\. )[\p{L}\p{M}]+)*\.?$/u;
   // as support_rules.prechat.valid_email
   const PRECHAT_EMAIL_RE = /^[^\s@<>()[\]\\,;:"']+@[^\s@<>()[\]\\,;:"'_]+\.\p{L}{2,}$/u;
-  const prechat = { open: false, topics: null, limits: { name: 60, topic: 64, username: 64, email: 254 }, errors: {} };
+  // the limits come with the topics (support_rules.prechat.PRECHAT_LIMITS); no topic, no form to send
+  const prechat = { open: false, topics: null, limits: { name: Infinity, username: Infinity, email: Infinity }, errors: {} };
 
   function loadPrechat(key) {
     try { const v = JSON.parse(load("sessionStorage", key)); return v && typeof v === "object" ? v : null; } catch (e) { return null; }

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from playwright.async_api import Browser, Page, expect
 
+from support_rules.prechat import PRECHAT_LIMITS
 from tests.handoff import test_webchat_browser as webchat
 from tests.handoff.test_webchat_browser import FakeRasa, customer_token
 
@@ -63,6 +64,7 @@ async def test_an_anonymous_visitor_fills_the_form_before_the_first_message(
     await expect(page.locator('#prechat-topic option[value="withdrawal"]')).to_have_text("Para çekme", timeout=10_000)
     await expect(page.locator("#prechat-topic option").first).to_have_text("Bir konu seçin")
     assert await _focused(page) == "prechat-name"  # the form starts at its first field
+    assert await page.get_attribute("#prechat-name", "maxlength") == str(PRECHAT_LIMITS["name"])  # the server's
     await _fits(page)
     await page.screenshot(path=str(shots / "prechat-tr-390x844.png"))
 
