@@ -28,6 +28,7 @@ from .base import ServiceAction
 from .conversation import customer_messages, transcript, verified_customer
 from .core.handoff_client import HandoffError, HandoffUnavailable
 from .core.outbox import Outbox
+from .core.prechat import EMAIL_SLOT
 from .core.replies import known
 from .core.summary import SummaryInvalid, TriageCase, build_summary, validate_summary
 from .route_request import DESCRIBING_INTENTS
@@ -65,6 +66,7 @@ class ActionHandoff(ServiceAction):
             intents=[(m.intent, m.confidence) for m in messages if m.intent],
             transcript=transcript(tracker),
             asked_for_human=any(m.intent == "request_human" for m in messages),
+            contact_email=tracker.get_slot(EMAIL_SLOT) or None,
         )
         return build_summary(case)
 

@@ -13,6 +13,7 @@ from .conversation import CustomerMessage, customer_messages, faq_id, session_ev
 from .core.replies import known
 from .core.routes import ENTRY_INTENTS, decide_route
 from .core.triage import TRIAGE_SLOTS, prefill
+from .greeting import greet
 
 # Messages that describe the problem (searched for values at triage start).
 DESCRIBING_INTENTS = ("faq", "report_problem", "request_human", "greet")
@@ -47,10 +48,11 @@ class ActionRouteRequest(ServiceAction):
             age_attempts=attempts,
             intent=request.intent if request else None,
             resumed=resumed,
+            topic_chosen=bool(known(tracker.get_slot("topic"))),
         )
         events: list[EventType] = [SlotSet("route", route)]
         if route == "age_gate" and request and request.intent != "greet" and not _bot_spoke(tracker):
-            dispatcher.utter_message(response="utter_greet")  # a first message that was a question
+            greet(dispatcher, tracker, self.services)  # a first message that was a question
         if route == "age_way_out":
             events.append(SlotSet("age_attempts", 0))
         elif route in ("faq", "faq_answered") and request is not None:
@@ -67,7 +69,10 @@ class ActionRouteRequest(ServiceAction):
     def _prefill(self, tracker: Tracker, messages: list[CustomerMessage]) -> list[EventType]:
         texts = [m.text for m in messages if m.answered_slot is None and m.intent in DESCRIBING_INTENTS]
         values = prefill(texts, tracker.get_slot("faq_tried") or [], self.services.triage_rules())
-        username = known(tracker.get_slot("username"))  # a skipped username is asked again
-        if username and "username" not in values:
-            values["username"] = username
+        # what is already known and no message restates: the username (a
+        # skipped one is asked again) and the pre-chat form's topic
+        for slot in ("topic", "username"):
+            value = known(tracker.get_slot(slot))
+            if value and slot not in values:
+                values[slot] = value
         return [SlotSet(slot, values.get(slot)) for slot in TRIAGE_SLOTS] + [SlotSet("triage_misses", 0)]

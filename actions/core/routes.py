@@ -18,8 +18,13 @@ _ROUTE_BY_INTENT = {
 }
 
 
-def decide_route(*, age_status: str | None, age_attempts: int, intent: str | None, resumed: bool) -> str:
+def decide_route(
+    *, age_status: str | None, age_attempts: int, intent: str | None, resumed: bool, topic_chosen: bool = False
+) -> str:
     """One of the `route` slot's values (domain/core.yml).
+
+    ``topic_chosen``: the web chat's pre-chat form named the topic, so a
+    greeting is a request for help with it (triage, the topic not asked).
 
     ``resumed`` is true right after the age check, when ``intent`` is that of
     the request the customer made before it; an answer resumed that way was
@@ -30,6 +35,8 @@ def decide_route(*, age_status: str | None, age_attempts: int, intent: str | Non
     if age_status != "over_18":
         return "age_way_out" if age_attempts >= MAX_AGE_ATTEMPTS else "age_gate"
     route = _ROUTE_BY_INTENT.get(intent or "", "help")
+    if route == "help" and intent == "greet" and topic_chosen:
+        return "triage"
     if route == "faq" and resumed:
         return "faq_answered"
     return route

@@ -64,6 +64,7 @@ class TriageCase:
     intents: Sequence[tuple[str, float]] = ()
     transcript: Sequence[TranscriptLine] = ()
     asked_for_human: bool = False
+    contact_email: str | None = None  # from the web chat's pre-chat form, unverified
     created_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
 
 
@@ -86,7 +87,7 @@ def build_summary(case: TriageCase) -> dict[str, Any]:
         asked_for_human=case.asked_for_human,
     )
     lines = [line for line in case.transcript if line.text][-_MAX_TRANSCRIPT:]
-    return {
+    summary: dict[str, Any] = {
         "schema_version": 1,
         "ticket_number": None,
         "conversation_id": case.conversation_id,
@@ -116,6 +117,9 @@ def build_summary(case: TriageCase) -> dict[str, Any]:
             for line in lines
         ],
     }
+    if case.contact_email:
+        summary["contact_email"] = case.contact_email
+    return summary
 
 
 @lru_cache(maxsize=4)

@@ -2,7 +2,8 @@
 
 - no slash commands, text cut at the limit;
 - the body's ``metadata`` object reaches the tracker (``language``,
-  ``message_id``/``resend`` as the web chat sends them, ``customer_token``);
+  ``message_id``/``resend`` as the web chat sends them, ``customer_token``,
+  the pre-chat form's ``prechat``);
 - the answer is sent once Rasa has stored the turn (Rasa's ``stream``
   mode, which sends replies before that, is not offered);
 - a message whose handling fails answers ``503`` with a notice in the

@@ -9,16 +9,18 @@ from typing import Any
 from bot.channels.replay import MESSAGE_ID_KEY, RESEND_KEY
 from bot.tracker_store import TOKEN_METADATA_KEY
 from support_rules.language import SUPPORTED_LANGUAGES
+from support_rules.prechat import PRECHAT_KEY, read_prechat
 
 __all__ = ["clean_customer_text", "read_metadata", "CustomerMetadata", "METADATA_KEYS"]
 
 LANGUAGE_KEY = "language"  # the page's language: the channels' notices use it
 # The only metadata keys the product reads (the channels: language, message
-# id, resend; the action server: the signed customer token). Anything else
+# id, resend; the action server: the signed customer token and the web
+# chat's pre-chat form, support_rules.prechat). Anything else
 # a client sends is not kept: Rasa would store it twice per message and
 # the handoff service would read it back, and nothing reads it (a customer's
 # ``is_external`` is not Rasa's, which only Rasa itself sets).
-METADATA_KEYS = (LANGUAGE_KEY, MESSAGE_ID_KEY, RESEND_KEY, TOKEN_METADATA_KEY)
+METADATA_KEYS = (LANGUAGE_KEY, MESSAGE_ID_KEY, RESEND_KEY, TOKEN_METADATA_KEY, PRECHAT_KEY)
 _MAX_MESSAGE_ID_CHARS = 64
 
 
@@ -58,7 +60,8 @@ def _size(raw: Any) -> int:
 
 def read_metadata(raw: Any, max_bytes: int) -> CustomerMetadata:
     """The message metadata the client sent (an object, or its JSON text),
-    keeping only ``METADATA_KEYS`` with values of the right kind; anything
+    keeping only ``METADATA_KEYS`` with values of the right kind (the
+    pre-chat form's fields as support_rules.prechat reads them); anything
     else is no metadata. Larger than ``max_bytes`` as sent: the customer
     token is dropped too (the other keys are small by their kind) and
     ``oversized`` is set, so the customer can be told."""
@@ -82,4 +85,9 @@ def read_metadata(raw: Any, max_bytes: int) -> CustomerMetadata:
     token = raw.get(TOKEN_METADATA_KEY)
     if isinstance(token, str) and token and not oversized:
         kept[TOKEN_METADATA_KEY] = token
+    # kept when over the limit too: its fields are short by their limits, and
+    # losing the form would mean asking again what the visitor just answered
+    prechat = read_prechat(raw.get(PRECHAT_KEY))
+    if prechat is not None:
+        kept[PRECHAT_KEY] = prechat.as_metadata()
     return CustomerMetadata(kept, oversized)

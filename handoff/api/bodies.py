@@ -355,6 +355,23 @@ class Health(Answer):
     status: str
 
 
+class PrechatTopic(Answer):
+    id: str
+    name: dict[str, str]
+
+
+class PrechatLimits(Answer):
+    name: int
+    topic: int
+    username: int
+    email: int
+
+
+class WebchatPrechat(Answer):
+    topics: list[PrechatTopic]
+    limits: PrechatLimits
+
+
 class WebchatConfig(Answer):
     rasa_url: str
     socketio_path: str

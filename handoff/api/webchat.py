@@ -1,23 +1,28 @@
 """The customer web chat page: static files, no build step.
 
 The page talks to Rasa's socket.io channel directly; this service only serves
-it, tells it where Rasa is (``/chat/config.json``) and serves the socket.io
+it, tells it where Rasa is (``/chat/config.json``), which topics the pre-chat
+form offers (``/chat/prechat.json``, read from the catalogue) and serves the socket.io
 client that ``make webchat-setup`` installs from npm into ``build/webchat``.
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from sanic import Blueprint, Request, json
 from sanic.response import HTTPResponse, file
 
-from handoff.api.bodies import WebchatConfig
+from handoff.api.bodies import WebchatConfig, WebchatPrechat
 from handoff.api.spec import file_route, operation
 from handoff.errors import ApiError, NotFound
 from handoff.settings import Settings
+from support_rules.catalogue import load_catalogue
 from support_rules.limits import MAX_MESSAGE_CHARS
+from support_rules.prechat import PRECHAT_LIMITS, form_topics
 
 __all__ = ["bp", "WEBCHAT_DIR", "MAX_MESSAGE_CHARS", "content_security_policy"]
 
@@ -81,6 +86,26 @@ async def config(request: Request) -> HTTPResponse:
             "max_message_bytes": settings.max_message_bytes,
             "max_document_bytes": settings.document_max_bytes,
         },
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+@lru_cache(maxsize=4)
+def _topics(path: Path, _modified_ns: int) -> list[dict[str, Any]]:
+    """Read again when the editors change the catalogue (the mtime is part of the key)."""
+    return form_topics(load_catalogue(path))
+
+
+@bp.get("/chat/prechat.json")
+@operation(
+    "The web chat's pre-chat form: its topics (data/catalogue.yml, named in every language) and field limits",
+    auth=None,
+    answers={200: WebchatPrechat},
+)
+async def prechat(request: Request) -> HTTPResponse:
+    path: Path = request.app.ctx.settings.catalogue_path
+    return json(
+        {"topics": _topics(path, path.stat().st_mtime_ns), "limits": PRECHAT_LIMITS},
         headers={"Cache-Control": "no-store"},
     )
 

@@ -107,6 +107,7 @@
     updateCounter();
     setStatus(state.status);
     renderLog();
+    renderPrechat();
   }
 
   // --- connection state -------------------------------------------------
@@ -238,6 +239,7 @@
     // Rasa sends its replies again instead of handling it twice
     const data = Object.assign(customData(), { message_id: item.id });
     if (item.sent) data.resend = true;
+    if (item.prechat) data.prechat = item.prechat;  // the pre-chat form, with the first message only
     item.sent = true;
     keepOutbox();
     const payload = { message: item.text, session_id: state.sessionId, session_secret: state.sessionSecret, customData: data };
@@ -254,6 +256,7 @@
 
   function send(text) {
     const item = { id: newId(), text };
+    attachPrechat(item);
     state.outbox.push(item);
     keepOutbox();
     addEntry({ id: item.id, kind: "customer", text, state: state.ready ? "sending" : "queued" });
@@ -289,6 +292,164 @@
     updateCounter();
     send(text);
     input.focus();
+  }
+
+  // --- pre-chat form ---------------------------------------------------------
+  // A visitor who is not signed in gives a name, a topic and, if they like, a
+  // username or an e-mail address before their first message. The values wait
+  // in this tab until that message, travel with it in its metadata
+  // (`prechat`: name, topic, username | email; support_rules/prechat.py on the
+  // server reads them again and never trusts the name as an identity), and the
+  // bot greets by name and does not ask again what the form answered. The
+  // topics are the catalogue's (/chat/prechat.json), named in the page's
+  // language. Signed-in customers (a token) never see the form.
+  const PRECHAT_KEYS = { pending: "webchat.prechat", last: "webchat.prechat_last" };
+  const PRECHAT_FIELDS = ["name", "topic", "contact"];
+  // letters of any script joined by spaces, apostrophes, hyphens, dots (as support_rules.prechat.display_name)
+  const PRECHAT_NAME_RE = /^[\p{L}\p{M}]+(?:(?:[ '\u2019.-]|\. )[\p{L}\p{M}]+)*\.?$/u;
+  // as support_rules.prechat.valid_email
+  const PRECHAT_EMAIL_RE = /^[^\s@<>()[\]\\,;:"']+@[^\s@<>()[\]\\,;:"'_]+\.\p{L}{2,}$/u;
+  // the limits come with the topics (support_rules.prechat.PRECHAT_LIMITS); no topic, no form to send
+  const prechat = { open: false, topics: null, limits: { name: Infinity, username: Infinity, email: Infinity }, errors: {} };
+
+  function loadPrechat(key) {
+    try { const v = JSON.parse(load("sessionStorage", key)); return v && typeof v === "object" ? v : null; } catch (e) { return null; }
+  }
+
+  function prechatWanted() {
+    return !state.token && !state.log.length && !state.outbox.length && !loadPrechat(PRECHAT_KEYS.pending);
+  }
+
+  function setPrechatOpen(open) {
+    prechat.open = open;
+    $("prechat").hidden = !open;
+    $("chat-app").classList.toggle("prechat-open", open);
+  }
+
+  function renderPrechatTopics() {
+    const select = $("prechat-topic");
+    const chosen = select.value || (loadPrechat(PRECHAT_KEYS.last) || {}).topic || "";
+    select.replaceChildren();
+    const none = el("option", t("prechatChooseTopic"));
+    none.value = "";
+    select.appendChild(none);
+    (prechat.topics || []).forEach((topic) => {
+      if (!topic || typeof topic.id !== "string") return;
+      const names = topic.name && typeof topic.name === "object" ? topic.name : {};
+      const option = el("option", names[state.lang] || names.en || topic.id);
+      option.value = topic.id;
+      select.appendChild(option);
+    });
+    select.value = Array.from(select.options).some((o) => o.value === chosen) ? chosen : "";
+  }
+
+  function renderPrechatErrors() {
+    PRECHAT_FIELDS.forEach((field) => {
+      const error = prechat.errors[field];
+      const node = $("prechat-" + field + "-error");
+      node.textContent = error ? t(error[0], error[1]) : "";
+      node.hidden = !error;
+      if (error) $("prechat-" + field).setAttribute("aria-invalid", "true");
+      else $("prechat-" + field).removeAttribute("aria-invalid");
+    });
+    const alert = $("prechat-alert");
+    const any = PRECHAT_FIELDS.some((f) => prechat.errors[f]);
+    alert.textContent = any ? t("prechatErrors") : "";
+    alert.hidden = !any;
+  }
+
+  // called by applyLabels: the form's texts follow the page's language
+  function renderPrechat() {
+    renderPrechatTopics();
+    renderPrechatErrors();
+    const pending = loadPrechat(PRECHAT_KEYS.pending);
+    if (pending && typeof pending.name === "string") $("chat-empty").textContent = t("prechatReady", { name: pending.name });
+  }
+
+  function readPrechatForm() {
+    const limits = prechat.limits;
+    const name = $("prechat-name").value.replace(/\s+/g, " ").trim();
+    const topic = $("prechat-topic").value;
+    const contact = $("prechat-contact").value.trim();
+    const errors = {};
+    const values = { name, topic };
+    if (!name) errors.name = ["prechatNameMissing"];
+    else if (name.length > limits.name) errors.name = ["prechatNameTooLong", { max: limits.name }];
+    else if (!PRECHAT_NAME_RE.test(name)) errors.name = ["prechatNameInvalid"];
+    if (!topic) errors.topic = ["prechatTopicMissing"];
+    if (contact.includes("@")) {
+      if (contact.length > limits.email) errors.contact = ["prechatContactTooLong", { max: limits.email }];
+      else if (!PRECHAT_EMAIL_RE.test(contact)) errors.contact = ["prechatEmailInvalid"];
+      else values.email = contact;
+    } else if (contact) {
+      if (contact.length > limits.username) errors.contact = ["prechatContactTooLong", { max: limits.username }];
+      else values.username = contact;  // the bot checks it against the platform's pattern and asks if it does not fit
+    }
+    return { values, errors, contact };
+  }
+
+  function submitPrechat(ev) {
+    ev.preventDefault();
+    const { values, errors, contact } = readPrechatForm();
+    prechat.errors = errors;
+    renderPrechatErrors();
+    const first = PRECHAT_FIELDS.find((f) => errors[f]);
+    if (first) { $("prechat-" + first).focus(); return; }
+    save("sessionStorage", PRECHAT_KEYS.pending, JSON.stringify(values));
+    save("sessionStorage", PRECHAT_KEYS.last, JSON.stringify({ name: values.name, topic: values.topic, contact }));
+    setPrechatOpen(false);
+    renderPrechat();
+    $("chat-input").focus();
+  }
+
+  // send() hands each new message here: the first one carries the form's values
+  function attachPrechat(item) {
+    const pending = loadPrechat(PRECHAT_KEYS.pending);
+    if (!pending || state.token) return;
+    item.prechat = pending;
+    save("sessionStorage", PRECHAT_KEYS.pending, null);
+  }
+
+  async function loadPrechatTopics() {
+    if (prechat.topics) { renderPrechatTopics(); return; }
+    try {
+      const res = await fetch("/chat/prechat.json", { credentials: "omit" });
+      if (!res.ok) throw new Error(String(res.status));
+      const body = await res.json();
+      prechat.topics = Array.isArray(body.topics) ? body.topics : [];
+      if (body.limits && typeof body.limits === "object") Object.assign(prechat.limits, body.limits);
+    } catch (e) {
+      prechat.topics = null;
+    }
+    if (!prechat.topics || !prechat.topics.length) { setPrechatOpen(false); return; }  // the chat goes on: the bot asks
+    $("prechat-name").maxLength = prechat.limits.name;
+    $("prechat-contact").maxLength = Math.max(prechat.limits.username, prechat.limits.email);
+    renderPrechatTopics();
+  }
+
+  function openPrechatIfWanted() {
+    if (!prechatWanted()) { setPrechatOpen(false); return; }
+    const last = loadPrechat(PRECHAT_KEYS.last) || {};
+    if (typeof last.name === "string" && !$("prechat-name").value) $("prechat-name").value = last.name;
+    if (typeof last.contact === "string" && !$("prechat-contact").value) $("prechat-contact").value = last.contact;
+    prechat.errors = {};
+    setPrechatOpen(true);
+    renderPrechat();
+    loadPrechatTopics();
+    $("prechat-name").focus();
+  }
+
+  function setupPrechat() {
+    $("prechat-form").addEventListener("submit", submitPrechat);
+    PRECHAT_FIELDS.forEach((field) => {
+      const input = $("prechat-" + field);
+      input.addEventListener(field === "topic" ? "change" : "input", () => {
+        if (!prechat.errors[field]) return;
+        delete prechat.errors[field];
+        renderPrechatErrors();
+      });
+    });
+    openPrechatIfWanted();
   }
 
   // --- the socket ---------------------------------------------------------
@@ -361,6 +522,7 @@
     ["session", "secret", "log", "outbox"].forEach((k) => save("sessionStorage", KEYS[k], null));
     showError("");
     renderLog();
+    openPrechatIfWanted();
     if (state.socket) {
       // a fresh socket: the old one stays in the old conversation's room
       state.ready = false;
@@ -383,6 +545,7 @@
       if (entry) entry.state = "queued";
     });
     state.lang = pickLanguage("tr");
+    setupPrechat();
     applyLabels();
 
     $("chat-lang").addEventListener("click", () => {

@@ -24,7 +24,22 @@ window.WEBCHAT_I18N = {
     doc_pdf_encrypted: "Şifreli PDF kabul edilmiyor. Lütfen şifresiz bir kopyasını gönderin.",
     doc_pdf_script: "Komut (JavaScript) veya otomatik eylem içeren PDF kabul edilmiyor.",
     doc_infected: "Virüs taraması bu dosyada zararlı yazılım buldu; dosya alınmadı.",
-    doc_no_file: "Dosya seçilmedi.", doc_conversation_refused: "Bu konuşmaya dosya gönderilemiyor. Lütfen yeni bir konuşma başlatın."
+    doc_no_file: "Dosya seçilmedi.", doc_conversation_refused: "Bu konuşmaya dosya gönderilemiyor. Lütfen yeni bir konuşma başlatın.",
+    // the pre-chat form
+    prechatTitle: "Sohbete başlamadan önce", prechatIntro: "Size daha hızlı yardımcı olabilmemiz için birkaç bilgi verin.",
+    prechatName: "Adınız", prechatNameHint: "Size bu adla hitap ederiz.",
+    prechatTopic: "Konu", prechatChooseTopic: "Bir konu seçin",
+    prechatContact: "Kullanıcı adı veya e-posta", prechatContactHint: "Platformdaki kullanıcı adınız ya da e-posta adresiniz.",
+    prechatRequired: "(zorunlu)", prechatOptional: "(isteğe bağlı)", prechatStart: "Sohbeti başlat",
+    prechatNote: "Sohbet başlarken yaşınızı doğrulamamız gerekecek.",
+    prechatErrors: "Lütfen işaretli alanları düzeltin.",
+    prechatNameMissing: "Lütfen adınızı yazın.",
+    prechatNameInvalid: "Adınızı yalnızca harflerle yazın (boşluk, kesme işareti ve tire kullanılabilir).",
+    prechatNameTooLong: "Adınız en fazla {max} karakter olabilir.",
+    prechatTopicMissing: "Lütfen bir konu seçin.",
+    prechatEmailInvalid: "Bu e-posta adresi geçerli görünmüyor. ad@ornek.com biçiminde yazın ya da alanı boş bırakın.",
+    prechatContactTooLong: "Bu alan en fazla {max} karakter olabilir.",
+    prechatReady: "Teşekkürler, {name}. Sorunuzu aşağıya yazabilirsiniz."
   },
   en: {
     title: "Live support", newConversation: "New conversation", langToggle: "Türkçeye geç",
@@ -47,6 +62,21 @@ window.WEBCHAT_I18N = {
     doc_pdf_encrypted: "Password-protected PDFs are not accepted. Please send a copy without a password.",
     doc_pdf_script: "PDFs with scripts (JavaScript) or automatic actions are not accepted.",
     doc_infected: "The virus scan found malware in this file; it was not accepted.",
-    doc_no_file: "No file was chosen.", doc_conversation_refused: "Files cannot be sent to this conversation. Please start a new conversation."
+    doc_no_file: "No file was chosen.", doc_conversation_refused: "Files cannot be sent to this conversation. Please start a new conversation.",
+    // the pre-chat form
+    prechatTitle: "Before we start", prechatIntro: "A few details help us help you faster.",
+    prechatName: "Your name", prechatNameHint: "We'll use it to address you.",
+    prechatTopic: "Topic", prechatChooseTopic: "Choose a topic",
+    prechatContact: "Username or e-mail", prechatContactHint: "Your username on the platform, or your e-mail address.",
+    prechatRequired: "(required)", prechatOptional: "(optional)", prechatStart: "Start chat",
+    prechatNote: "When the chat starts, we'll need to check your age.",
+    prechatErrors: "Please correct the marked fields.",
+    prechatNameMissing: "Please enter your name.",
+    prechatNameInvalid: "Please write your name in letters only (spaces, apostrophes and hyphens are fine).",
+    prechatNameTooLong: "Your name can have at most {max} characters.",
+    prechatTopicMissing: "Please choose a topic.",
+    prechatEmailInvalid: "This e-mail address doesn't look valid. Write it like name@example.com, or leave the field empty.",
+    prechatContactTooLong: "This field can have at most {max} characters.",
+    prechatReady: "Thank you, {name}. Type your question below."
   }
 };

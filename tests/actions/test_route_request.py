@@ -93,3 +93,42 @@ def test_a_new_triage_starts_without_misses_and_asks_a_skipped_username_again(se
     assert values["route"] == "triage"
     assert values["triage_misses"] == 0
     assert values["username"] is None
+
+
+def _after_the_age_check(first: dict, slots: dict) -> object:
+    events = [
+        first,
+        slot_event("requested_slot", "birth_date", 2),
+        user_event("04.05.1990", "inform", timestamp=3),
+        {"event": "active_loop", "name": None, "timestamp": 4},
+    ]
+    return make_tracker(events, {"age_status": "over_18", **slots}, latest_action_name="age_form")
+
+
+def test_a_greeting_with_the_pre_chat_topic_goes_to_triage_with_the_topic_and_username(services) -> None:
+    """The form's answers are not asked again: triage starts with them filled."""
+    first = user_event("Merhaba", "greet", metadata={"prechat": {"name": "Ayşe", "topic": "withdrawal"}})
+    tracker = _after_the_age_check(first, {"customer_name": "Ayşe", "topic": "withdrawal", "username": "ayse_k"})
+    _, result = run(ActionRouteRequest(services), tracker)
+    slots = slots_of(result)
+    assert slots["route"] == "triage"
+    assert slots["topic"] == "withdrawal" and slots["username"] == "ayse_k"
+
+
+def test_without_a_valid_pre_chat_topic_a_greeting_asks_how_to_help(services) -> None:
+    first = user_event("Merhaba", "greet", metadata={"prechat": {"name": "Ayşe", "topic": "nonsense"}})
+    _, result = run(ActionRouteRequest(services), _after_the_age_check(first, {"customer_name": "Ayşe"}))
+    assert slots_of(result) == {"route": "help"}
+
+
+def test_a_topic_the_customer_writes_wins_over_the_form(services) -> None:
+    first = user_event("para yatırma sorunum var", "report_problem")
+    _, result = run(ActionRouteRequest(services), _after_the_age_check(first, {"topic": "withdrawal"}))
+    assert slots_of(result)["topic"] == "deposit"
+
+
+def test_a_first_question_greets_by_the_pre_chat_name(services) -> None:
+    tracker = make_tracker([user_event("para çekme sorunu", "report_problem")], {"customer_name": "Ayşe"})
+    dispatcher, _ = run(ActionRouteRequest(services), tracker)
+    assert responses_of(dispatcher) == ["utter_greet_name"]
+    assert dispatcher.messages[0]["name"] == "Ayşe"

@@ -33,3 +33,14 @@ def test_under_18_is_refused_whatever_they_ask() -> None:
 )
 def test_routes_after_the_age_check(intent, resumed, route) -> None:
     assert decide_route(age_status="over_18", age_attempts=0, intent=intent, resumed=resumed) == route
+
+
+def test_a_greeting_with_a_topic_from_the_pre_chat_form_is_a_request_for_help_with_it() -> None:
+    assert (
+        decide_route(age_status="over_18", age_attempts=0, intent="greet", resumed=True, topic_chosen=True) == "triage"
+    )
+    assert decide_route(age_status="over_18", age_attempts=0, intent="greet", resumed=True) == "help"
+    assert decide_route(age_status="over_18", age_attempts=0, intent="faq", resumed=True, topic_chosen=True) == (
+        "faq_answered"
+    )
+    assert decide_route(age_status=None, age_attempts=0, intent="greet", resumed=False, topic_chosen=True) == "age_gate"

@@ -118,3 +118,12 @@ def test_the_summary_says_whether_the_username_was_verified(services) -> None:
     )
     with pytest.raises(SummaryInvalid, match="username_source"):
         validate_summary({**typed, "username_source": "trust_me"}, SCHEMA)
+
+
+def test_an_email_address_from_the_pre_chat_form_is_kept_and_valid(services) -> None:
+    summary = build_summary(_case(services.catalogue, contact_email="ayse@example.com"))
+    assert summary["contact_email"] == "ayse@example.com"
+    validate_summary(summary, SCHEMA)
+    assert "contact_email" not in build_summary(_case(services.catalogue))  # as before the form
+    with pytest.raises(SummaryInvalid):
+        validate_summary({**summary, "contact_email": "a" * 255}, SCHEMA)

@@ -32,6 +32,8 @@ DEFAULT_SLOTS = {
     "faq_tried": None,
     "clarified": False,
     "requested_slot": None,
+    "customer_name": None,
+    "customer_email": None,
 }
 
 

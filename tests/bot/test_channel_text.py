@@ -56,7 +56,7 @@ def test_metadata_is_an_object_or_nothing(raw: Any, metadata: dict[str, Any]) ->
 
 
 def test_only_the_keys_the_product_reads_are_kept() -> None:
-    assert METADATA_KEYS == ("language", "message_id", "resend", "customer_token")
+    assert METADATA_KEYS == ("language", "message_id", "resend", "customer_token", "prechat")
     sent = {
         "language": "en",
         "message_id": "m-1",
@@ -105,3 +105,39 @@ def test_unpaired_surrogates_become_replacement_characters(raw: str, cleaned: st
     text = clean_customer_text(raw, MAX_MESSAGE_CHARS)
     assert text == cleaned
     assert text.encode("utf-8")  # every store writes UTF-8
+
+
+def test_the_pre_chat_form_is_kept_as_strings_of_bounded_length() -> None:
+    sent = {
+        "language": "tr",
+        "prechat": {
+            "name": "  Ayşe\u200b  Yılmaz ",
+            "topic": "withdrawal",
+            "username": ["ayse_k"],  # not a string: dropped
+            "email": "a" * 300 + "@example.com",  # too long: dropped
+            "role": "admin",  # not a field of the form: ignored
+        },
+    }
+    kept = read_metadata(sent, DEFAULT_MAX_METADATA_BYTES).kept
+    assert kept == {"language": "tr", "prechat": {"name": "Ayşe Yılmaz", "topic": "withdrawal"}}
+
+
+@pytest.mark.parametrize("prechat", ["Ayşe", ["Ayşe"], {"name": 42, "topic": None}, {"name": "\u200b \t"}, {}])
+def test_a_pre_chat_value_of_the_wrong_kind_is_no_pre_chat(prechat: Any) -> None:
+    assert "prechat" not in read_metadata({"language": "en", "prechat": prechat}, DEFAULT_MAX_METADATA_BYTES).kept
+
+
+def test_a_card_number_given_as_a_name_is_masked_before_it_is_stored() -> None:
+    sent = {"prechat": {"name": "4111 1111 1111 1111", "topic": "deposit"}}
+    kept = read_metadata(sent, DEFAULT_MAX_METADATA_BYTES).kept["prechat"]
+    assert "4111 1111 1111 1111" not in kept["name"] and "*" in kept["name"]
+    assert kept["topic"] == "deposit"
+
+
+def test_the_pre_chat_form_survives_metadata_over_the_limit() -> None:
+    """The token is dropped (it is what makes metadata large); the form's
+    fields are short by their own limits and stay."""
+    sent = {"language": "en", "customer_token": "t" * 2100, "prechat": {"name": "Mark", "topic": "login"}}
+    assert read_metadata(sent, 2048) == CustomerMetadata(
+        {"language": "en", "prechat": {"name": "Mark", "topic": "login"}}, oversized=True
+    )

@@ -82,6 +82,52 @@ def test_english_customer_to_the_queue_and_a_status_question(assistant: LiveStac
     assert number in " ".join(assistant.say(other, f"what is the status of my ticket {number}"))
 
 
+def test_turkish_pre_chat_form_greets_by_name_asks_the_age_and_not_the_topic(assistant: LiveStack) -> None:
+    """The web chat's pre-chat form over the real channel: the values ride on
+    the first message; the age is still asked; topic and username are not."""
+    sender = "live-prechat-tr"
+    form = {"name": "Ayşe", "topic": "withdrawal", "username": "ayse_k"}
+    first = " ".join(assistant.say(sender, "merhaba", {"language": "tr", "prechat": form}))
+    assert first.startswith("Merhaba Ayşe!") and "Doğum tarihiniz" in first
+    after_age = " ".join(assistant.say(sender, "17.08.1985"))
+    assert "Hangi işlemle ilgili" in after_age and "hangi konuyla" not in after_age  # the topic is known
+    assert "hangi tarihte" in " ".join(assistant.say(sender, "para çekme"))
+    summary = " ".join(assistant.say(sender, "dün"))  # the username is known too: straight to the summary
+    assert "Para çekme" in summary and "ayse_k" in summary and "kullanıcı adınız" not in summary
+    number = _ticket_number(assistant.say(sender, "evet"))
+    ticket = assistant.as_agent("agent_finance", "GET", f"/tickets/{number}")
+    assert ticket["summary"]["topic"]["id"] == "withdrawal"
+    assert ticket["summary"]["username"] == "ayse_k" and ticket["summary"]["username_source"] == "typed"
+    assert ticket["summary"]["age_check"]["method"] == "birth_date"  # the form answers no age question
+
+
+def test_english_pre_chat_form_with_an_email_and_no_username(assistant: LiveStack) -> None:
+    sender = "live-prechat-en"
+    form = {"name": "Mark", "topic": "login", "email": "mark@example.com"}
+    first = " ".join(assistant.say(sender, "hello", {"language": "en", "prechat": form}))
+    assert first.startswith("Hello Mark!") and "date of birth" in first
+    after_age = " ".join(assistant.say(sender, "May 4, 1990"))
+    assert "Which kind of transaction" in after_age and "What is your problem about" not in after_age
+    assert "username" in " ".join(assistant.say(sender, "no transaction"))  # none was given: asked
+    assert "Is this correct" in " ".join(assistant.say(sender, "mark_77"))
+    number = _ticket_number(assistant.say(sender, "yes"))
+    ticket = assistant.as_agent("agent_technical", "GET", f"/tickets/{number}")
+    assert ticket["summary"]["topic"]["id"] == "login"
+    assert ticket["summary"]["contact_email"] == "mark@example.com"
+
+
+def test_a_pre_chat_form_of_a_card_number_markup_and_an_unknown_topic_is_asked_again(assistant: LiveStack) -> None:
+    sender = "live-prechat-bad"
+    form = {"name": "4111 1111 1111 1111", "topic": "<b>nothing</b>", "username": "1x", "email": "mark@"}
+    first = assistant.say(sender, "hello", {"language": "en", "prechat": form})
+    assert first[0].startswith("Hello!")  # no name to greet by
+    assert any("e-mail address you gave" in reply for reply in first)  # said once, not kept
+    assert "How can I help" in " ".join(assistant.say(sender, "May 4, 1990"))  # no topic was chosen
+    with sqlite3.connect(assistant.tracker_db) as conn:
+        stored = " ".join(row[0] for row in conn.execute("SELECT data FROM events"))
+    assert "4111 1111 1111 1111" not in stored
+
+
 def test_under_18_gets_a_polite_refusal_and_no_ticket(assistant: LiveStack) -> None:
     sender = "live-minor"
     assistant.say(sender, "selam")

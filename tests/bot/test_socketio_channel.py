@@ -308,3 +308,30 @@ def test_a_message_with_no_text_gets_a_notice_in_the_customers_language(served: 
             await close(client)
 
     served.run(scenario())
+
+
+def test_the_pre_chat_form_reaches_the_bot_cleaned(served: ChannelServer) -> None:
+    """What the web chat's form sends with the first message arrives as
+    strings of bounded length with secrets masked; other keys and kinds do not."""
+
+    async def scenario() -> None:
+        client, session_id, secret, _ = await socket_client(served.url)
+        try:
+            mine = {"session_id": session_id, "session_secret": secret}
+            form = {
+                "name": " Ayşe  <b>Y</b> ",
+                "topic": "withdrawal",
+                "username": {"nested": "ayse_k"},
+                "email": "4111 1111 1111 1111@example.com",
+                "is_admin": True,
+            }
+            await client.emit("user_uttered", {"message": "merhaba", **mine, "customData": {"prechat": form}})
+            await until(lambda: len(served.received) == 1)
+            kept = served.received[0].metadata["prechat"]
+            assert set(kept) == {"name", "topic", "email"}
+            assert kept["name"] == "Ayşe <b>Y</b>" and kept["topic"] == "withdrawal"  # judged by the actions
+            assert "4111 1111 1111 1111" not in kept["email"]
+        finally:
+            await close(client)
+
+    served.run(scenario())

@@ -3,6 +3,9 @@ console, two browser contexts in headless Chromium (Debian's package driven
 by Playwright), against the real processes: Rasa, the action server and the
 handoff service (stack/live.py).
 
+Anonymous visitors fill the pre-chat form first (name, topic, username) and
+are greeted by name; signed-in customers see no form.
+
 Turkish: age check, FAQ that does not help, triage, ticket number and queue
 position; the agent sees the ticket arrive live with the summary, claims it
 and replies; the customer sees the reply with the agent's name, answers, and
@@ -63,6 +66,16 @@ def _open_chat(page: Page, stack: LiveStack, lang: str) -> None:
     expect(page.locator("#chat-status")).to_have_attribute("data-state", "connected", timeout=BOT_WAIT)
 
 
+def _fill_prechat(page: Page, name: str, topic: str, contact: str) -> None:
+    """An anonymous visitor's pre-chat form, sent with Enter."""
+    expect(page.locator(f'#prechat-topic option[value="{topic}"]')).to_have_count(1, timeout=BOT_WAIT)
+    page.fill("#prechat-name", name)
+    page.select_option("#prechat-topic", topic)
+    page.fill("#prechat-contact", contact)
+    page.press("#prechat-contact", "Enter")
+    expect(page.locator("#prechat")).to_be_hidden()
+
+
 def _say(page: Page, text: str) -> None:
     page.fill("#chat-input", text)
     page.click("#chat-send")
@@ -120,15 +133,17 @@ def _ticket_number(text: str) -> str:
 
 def test_turkish_customer_to_agent_and_back(stack: LiveStack, contexts: tuple[BrowserContext, BrowserContext]) -> None:
     customer, agent = _finance_agent_and_customer(stack, contexts, "tr")
+    _fill_prechat(customer, "Ayşe", "withdrawal", "ayse_k")
 
     _say(customer, "merhaba, dün yaptığım para çekme hala hesabıma gelmedi")
     _bot_says(customer, "Doğum tarihiniz")
+    assert customer.locator(".msg.bot .text").first.inner_text().startswith("Merhaba Ayşe!")  # greeted by name
     _say(customer, "17.08.1985")
     _bot_says(customer, "çözdü mü")
     _say(customer, "hayır")
-    _bot_says(customer, "kullanıcı adınız")
-    _say(customer, "ayse_k")
-    _bot_says(customer, "doğru mu")
+    confirmation = _bot_says(customer, "doğru mu")  # the username came with the pre-chat form: not asked
+    assert "ayse_k" in confirmation
+    assert customer.locator(".msg.bot").filter(has_text="kullanıcı adınız").count() == 0
     _say(customer, "evet")
     receipt = _bot_says(customer, "T-")
     number = _ticket_number(receipt)
@@ -157,17 +172,18 @@ def test_turkish_customer_to_agent_and_back(stack: LiveStack, contexts: tuple[Br
 
 def test_english_customer_to_agent_and_back(stack: LiveStack, contexts: tuple[BrowserContext, BrowserContext]) -> None:
     customer, agent = _finance_agent_and_customer(stack, contexts, "en")
+    _fill_prechat(customer, "John", "withdrawal", "john_doe99")
 
     for text, answer in (
         ("hello", "date of birth"),
-        ("May 4, 1990", "How can I help"),
-        ("I want to talk to a human agent", "What is your problem about"),
+        ("May 4, 1990", "Which kind of transaction"),  # the topic came with the pre-chat form
         ("withdrawl", "When did"),
-        ("last friday", "username"),
-        ("john_doe99", "Is this correct"),
+        ("last friday", "Is this correct"),  # and the username
     ):
         _say(customer, text)
         _bot_says(customer, answer)
+    assert customer.locator(".msg.bot .text").first.inner_text().startswith("Hello John!")
+    assert customer.locator(".msg.bot").filter(has_text="What is your problem about").count() == 0
     _say(customer, "yes")
     number = _ticket_number(_bot_says(customer, "T-"))
 
@@ -199,6 +215,7 @@ def test_a_signed_in_customer_is_not_asked_for_age_or_username(
     customer.goto(link)
     expect(customer.locator("#chat-status")).to_have_attribute("data-state", "connected", timeout=BOT_WAIT)
     assert "token=" not in customer.url  # taken out of the address bar
+    expect(customer.locator("#prechat")).to_be_hidden()  # a signed-in customer gives no pre-chat details
     _say(customer, "I want to talk to a human agent")
     _bot_says(customer, "What is your problem about")  # no age question
     _say(customer, "withdrawl")

@@ -4,6 +4,7 @@ The page itself runs in Chromium in test_webchat_browser.py."""
 
 from __future__ import annotations
 
+import os
 import re
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -17,6 +18,8 @@ import pytest
 from handoff.api.webchat import WEBCHAT_DIR
 from handoff.app import create_app
 from handoff.settings import REPO_ROOT, Settings, SettingsError, load_settings
+from support_rules.catalogue import load_catalogue
+from support_rules.prechat import PRECHAT_LIMITS
 from tests.handoff.conftest import StartApp
 from tests.handoff.helpers import make_settings
 
@@ -122,6 +125,34 @@ async def test_config_tells_the_page_where_rasa_is(tmp_path: Path, webchat_clien
             "max_message_bytes": 16000,
             "max_document_bytes": 10 * 1024 * 1024,
         }
+
+
+async def test_prechat_topics_come_from_the_catalogue_in_both_languages(
+    tmp_path: Path, webchat_client: WebchatClient
+) -> None:
+    catalogue = load_catalogue(REPO_ROOT / "data" / "catalogue.yml")
+    async with webchat_client(tmp_path) as client:
+        res = await client.get("/chat/prechat.json")
+        assert res.status_code == 200
+        assert res.headers["cache-control"] == "no-store"
+        body = res.json()
+    assert [t["id"] for t in body["topics"]] == [t.id for t in catalogue.topics]
+    withdrawal = next(t for t in body["topics"] if t["id"] == "withdrawal")
+    assert withdrawal["name"] == {"tr": "Para çekme", "en": "Withdrawal"}
+    assert body["limits"] == PRECHAT_LIMITS
+
+
+async def test_prechat_topics_follow_an_edited_catalogue(tmp_path: Path, webchat_client: WebchatClient) -> None:
+    path = tmp_path / "catalogue.yml"
+    path.write_text((REPO_ROOT / "data" / "catalogue.yml").read_text(encoding="utf-8"), encoding="utf-8")
+    async with webchat_client(tmp_path, catalogue_path=path) as client:
+        before = (await client.get("/chat/prechat.json")).json()["topics"]
+        edited = path.read_text(encoding="utf-8").replace("en: Withdrawal}", "en: Cash out}", 1)
+        path.write_text(edited, encoding="utf-8")
+        os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 1_000_000_000))
+        after = (await client.get("/chat/prechat.json")).json()["topics"]
+    assert next(t for t in before if t["id"] == "withdrawal")["name"]["en"] == "Withdrawal"
+    assert next(t for t in after if t["id"] == "withdrawal")["name"]["en"] == "Cash out"
 
 
 async def test_vendor_file_is_served_from_the_configured_path(

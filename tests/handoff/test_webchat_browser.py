@@ -166,6 +166,17 @@ def _request(session_id: str | None, language: str) -> dict[str, Any]:
     return {"session_id": session_id, "session_secret": secret, "language": language}
 
 
+async def _fill_prechat(page: Page, name: str = "Ayşe", topic: str = "withdrawal", contact: str = "") -> None:
+    """An anonymous visitor's pre-chat form, filled and sent with Enter."""
+    await expect(page.locator("#prechat")).to_be_visible(timeout=10_000)
+    await expect(page.locator(f'#prechat-topic option[value="{topic}"]')).to_have_count(1, timeout=10_000)
+    await page.fill("#prechat-name", name)
+    await page.select_option("#prechat-topic", topic)
+    await page.fill("#prechat-contact", contact)
+    await page.press("#prechat-contact", "Enter")
+    await expect(page.locator("#prechat")).to_be_hidden()
+
+
 async def test_customer_chats_with_bot_agent_and_notices(browser: Browser, rasa: FakeRasa, chat_url: str) -> None:
     page = await browser.new_page()
     dialogs: list[str] = []
@@ -267,6 +278,7 @@ async def test_a_conversation_the_server_refuses_is_left_for_a_new_one(
         someone_else,
     )
     await page.reload()
+    await _fill_prechat(page)
     await expect(page.locator(".msg.notice .text")).to_have_text(REFUSED["text"], timeout=10_000)
     await expect(page.locator("#chat-status[data-state=connected]")).to_be_visible(timeout=10_000)
     assert rasa.refused == [{"session_id": someone_else, "session_secret": None, "language": "en"}]
@@ -284,6 +296,7 @@ async def test_survives_a_server_restart_without_losing_messages(
 ) -> None:
     page = await browser.new_page()
     await page.goto(f"{chat_url}?lang=tr")
+    await _fill_prechat(page)
     status = page.locator("#chat-status")
     await expect(status).to_have_attribute("data-state", "connected", timeout=10_000)
     await expect(status).to_have_text("Bağlı")
@@ -347,6 +360,7 @@ async def test_languages_and_the_length_limit(browser: Browser, rasa: FakeRasa, 
     await expect(page.locator("#chat-limit")).to_have_text("En fazla 4.000 karakter.")
     assert await page.locator("#chat-input").get_attribute("maxlength") == "4000"
 
+    await _fill_prechat(page)
     await page.click("#chat-lang")
     await expect(page.locator("h1")).to_have_text("Live support")
     await expect(page.locator("#chat-status")).to_have_text("Connected")
@@ -374,6 +388,7 @@ async def test_phone_screen(browser: Browser, rasa: FakeRasa, chat_url: str, tmp
     )
     page = await context.new_page()
     await page.goto(f"{chat_url}?lang=tr")
+    await _fill_prechat(page)
     await expect(page.locator("#chat-status[data-state=connected]")).to_be_visible(timeout=10_000)
     session_id = await _session_id(page)
     await page.fill("#chat-input", "merhaba, dün yaptığım para çekme hâlâ hesabıma gelmedi")
