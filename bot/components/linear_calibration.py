@@ -114,33 +114,28 @@ def cross_validated(
     row_fold, label_fold = _folds(labels, folds, rng)
     known_scores, known_gold, all_features, all_right, unknown = [], [], [], [], []
     for fold in range(folds):
-        for leave_labels_out in (False, True) if unknown_share > 0 else (False,):
-            held = row_fold == fold
-            train = ~held
-            if leave_labels_out:
-                held = label_fold == fold
-                train = train & ~held
-            units_seen = unit_targets[train].any(axis=0) & ~unit_targets[train].all(axis=0)
-            if not held.any() or units_seen.sum() < 1 or len(np.unique(labels[train])) < 2:
-                continue
-            coef, intercept = fit_units(features[train], unit_targets[train][:, units_seen])
-            always = unit_targets[train].all(axis=0)
-            margins = np.where(always, 1.0, -1.0) * np.ones((int(held.sum()), unit_targets.shape[1]))
-            margins[:, units_seen] = np.asarray(features[held] @ coef.T) + intercept
-            scores = label_scores(margins, label_units)
-            scores[:, np.setdiff1d(np.arange(len(label_units)), labels[train])] = _MISSING
-            gold = labels[held]
-            right = scores.argmax(axis=1) == gold
-            if leave_labels_out:
-                all_features.append(top_features(scores))
-                all_right.append(right)
-                unknown.append(np.ones(len(gold), dtype=bool))
-            else:
-                known_scores.append(scores)
-                known_gold.append(gold)
-                all_features.append(top_features(scores))
-                all_right.append(right)
-                unknown.append(np.zeros(len(gold), dtype=bool))
+        # one model per fold: trained without the fold's rows, nor, with
+        # unknown_share, any row of the fold's labels; the rows of those
+        # labels are the unknown ones
+        unknown_rows = (label_fold == fold) if unknown_share > 0 else np.zeros(len(labels), dtype=bool)
+        known_rows = (row_fold == fold) & ~unknown_rows
+        train = (row_fold != fold) & ~unknown_rows
+        held = known_rows | unknown_rows
+        seen = unit_targets[train].any(axis=0) & ~unit_targets[train].all(axis=0)
+        if not known_rows.any() or not seen.any() or len(np.unique(labels[train])) < 2:
+            continue
+        coef, intercept = fit_units(features[train], unit_targets[train][:, seen])
+        margins = np.where(unit_targets[train].all(axis=0), 1.0, -1.0) * np.ones((int(held.sum()), len(seen)))
+        margins[:, seen] = np.asarray(features[held] @ coef.T) + intercept
+        scores = label_scores(margins, label_units)
+        scores[:, np.setdiff1d(np.arange(len(label_units)), labels[train])] = _MISSING
+        gold = labels[held]
+        is_known = known_rows[held]
+        known_scores.append(scores[is_known])
+        known_gold.append(gold[is_known])
+        all_features.append(top_features(scores))
+        all_right.append(scores.argmax(axis=1) == gold)
+        unknown.append(~is_known)
     if not known_scores:
         return Calibration()
     temperature = _temperature(np.vstack(known_scores), np.concatenate(known_gold))
