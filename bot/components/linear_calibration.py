@@ -33,7 +33,7 @@ from scipy.optimize import minimize_scalar
 from scipy.special import expit, log_softmax
 from sklearn.linear_model import LogisticRegression
 
-__all__ = ["Calibration", "cross_validated", "label_scores", "top_features"]
+__all__ = ["Calibration", "UnitFit", "cross_validated", "label_scores", "top_features"]
 
 # log-temperature search range: from 0.0025 to 20
 _LOG_T_BOUNDS = (-6.0, 3.0)

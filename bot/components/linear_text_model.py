@@ -46,7 +46,7 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.svm import LinearSVC
 
-from bot.components.linear_calibration import Calibration, cross_validated, label_scores
+from bot.components.linear_calibration import Calibration, UnitFit, cross_validated, label_scores
 from support_rules.text import fold
 
 __all__ = ["ModelConfig", "LinearTextModel", "prefixes"]
@@ -143,7 +143,7 @@ def units_of(labels: Sequence[str], separator: str) -> tuple[list[str], np.ndarr
     return units, matrix
 
 
-def _unit_fitter(config: ModelConfig):  # type: ignore[no-untyped-def]
+def _unit_fitter(config: ModelConfig) -> UnitFit:
     def fit(features: sparse.csr_matrix, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """One binary LinearSVC per column of ``targets`` (each with both values)."""
         coef = np.zeros((targets.shape[1], features.shape[1]))
