@@ -36,6 +36,15 @@ Rasa's default on the Turkish and on the English hotels; on each HINT3 set
 at least 5 points of in-scope accuracy at our threshold above it, with an
 out-of-scope recall no lower.
 
+``--cache DIR`` keeps each result of Rasa's default pipeline (predictions
+and times; ``--cached`` names other pipelines to keep) in DIR as soon as it
+comes, keyed by the contents of the config, the training data and the test
+texts, the seed and the epochs: a later run with the same inputs reads it
+instead of training the pipeline again (the runs read so are marked
+``cached`` in the JSON), so ours can be measured beside it in about a
+minute. Rasa's default pipeline with a seed gives the same figures run after
+run, so a cached result is what training it again would give.
+
 Run with the bench environment: ``.venv/bench/bin/python -m
 bench.nlu_external`` (``--quick`` for a smoke run: a small subset of each
 set, one seed, 3 epochs). Rasa runs from the bot environment in one
@@ -47,6 +56,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import io
 import json
 import os
@@ -56,7 +66,7 @@ import statistics
 import subprocess
 import tempfile
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -377,6 +387,39 @@ def shown(figure: Mapping[str, Any]) -> str:
 # --- the run --------------------------------------------------------------
 
 
+def cache_key(job: Mapping[str, Any]) -> str:
+    """What a training's result depends on: the config's and the data's
+    contents, the seed, the epochs and the language (not the paths)."""
+    parts = [
+        json.dumps({k: job[k] for k in ("set", "pipeline", "seed", "epochs", "language")}, sort_keys=True),
+        *(Path(job[k]).read_text() for k in ("config", "nlu", "test")),
+    ]
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:24]
+
+
+def cached_runs(jobs: Sequence[dict[str, Any]], cache: Path | None, cached: set[str]) -> dict[int, dict[str, Any]]:
+    """The results of the jobs whose pipeline is in ``cached`` found in ``cache``, by job index."""
+    found: dict[int, dict[str, Any]] = {}
+    if cache is None:
+        return found
+    for i, job in enumerate(jobs):
+        path = cache / f"{job['set']}-{job['pipeline']}-{job['seed']}-{cache_key(job)}.json"
+        if job["pipeline"] in cached and path.exists():
+            found[i] = {**json.loads(path.read_text()), "cached": True}
+    return found
+
+
+def store_run(jobs: Sequence[dict[str, Any]], run: Mapping[str, Any], cache: Path, cached: set[str]) -> None:
+    """Keeps one result in ``cache`` when its pipeline is one of ``cached`` (as soon as it comes)."""
+    if run["pipeline"] not in cached:
+        return
+    for job in jobs:
+        if (run["set"], run["pipeline"], run["seed"]) == (job["set"], job["pipeline"], job["seed"]):
+            cache.mkdir(parents=True, exist_ok=True)
+            path = cache / f"{job['set']}-{job['pipeline']}-{job['seed']}-{cache_key(job)}.json"
+            path.write_text(json.dumps(run, ensure_ascii=False))
+
+
 def prepare(data: DataSet, tmp: Path) -> dict[str, Any]:
     """The set's training YAML and test texts in ``tmp``; the label of each intent name."""
     names = intent_names(data.labels)
@@ -391,8 +434,11 @@ def prepare(data: DataSet, tmp: Path) -> dict[str, Any]:
     }
 
 
-def run_worker(bot_python: Path, jobs_path: Path, log: Path) -> list[dict[str, Any]]:
-    """Runs the jobs in the bot environment, echoing its progress; its results, one per job."""
+def run_worker(
+    bot_python: Path, jobs_path: Path, log: Path, on_result: Callable[[dict[str, Any]], None] | None = None
+) -> list[dict[str, Any]]:
+    """Runs the jobs in the bot environment, echoing its progress; its results, one per job
+    (each also given to ``on_result`` as it comes)."""
     env = {
         **os.environ,
         "RASA_TELEMETRY_ENABLED": "false",
@@ -413,6 +459,8 @@ def run_worker(bot_python: Path, jobs_path: Path, log: Path) -> list[dict[str, A
             message = json.loads(line)
             if message.get("kind") == "result":
                 results.append(message)
+                if on_result is not None:
+                    on_result(message)
                 print(
                     f"  {message['set']} {message['pipeline']} seed {message['seed']}: "
                     f"trained in {message['train_s']:.0f} s, parsed {len(message['predictions'])} in {message['parse_s']:.0f} s",
@@ -437,6 +485,15 @@ def main() -> None:
     parser.add_argument("--bot-python", type=Path, default=BOT_PYTHON, help="the bot environment's python (Rasa)")
     parser.add_argument("--spacy", type=Path, default=SPACY_DIR, help="our tokenizer's spaCy pipelines")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (data, configs, logs)")
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=None,
+        help="a folder keeping the results (predictions, times) of the pipelines of --cached, one file per set, "
+        "pipeline and seed, keyed by the config's and data's contents: a later run with the same inputs reads "
+        "them instead of training again",
+    )
+    parser.add_argument("--cached", default="rasa_default", help="the pipelines --cache keeps (comma-separated)")
     parser.add_argument(
         "--workers",
         type=int,
@@ -481,26 +538,44 @@ def main() -> None:
             for name in sets
             for pipeline in (pipelines if i % 2 == 0 else pipelines[::-1])
         ]
-        workers = max(1, min(args.workers, len(jobs)))
-        shares = [jobs[i::workers] for i in range(workers)]
+        cached = set(args.cached.split(",")) if args.cache else set()
+        found = cached_runs(jobs, args.cache, cached)
+        if found:
+            print(f"{len(found)} of {len(jobs)} results read from {args.cache}", flush=True)
+        todo = [job for i, job in enumerate(jobs) if i not in found]
+        workers = max(1, min(args.workers, len(todo)))
+        shares = [todo[i::workers] for i in range(workers)]
         paths = []
         for i, share in enumerate(shares):
             paths.append(tmp / f"jobs-{i}.json")
             paths[-1].write_text(json.dumps({"jobs": share, "fallback_config": str(PIPELINES["ours"])}))
         logs = [tmp / ("rasa.log" if workers == 1 else f"rasa-{i}.log") for i in range(workers)]
         print(
-            f"{len(jobs)} trainings (sets x pipelines x seeds {seeds}) in {workers} worker(s); Rasa's log: "
+            f"{len(todo)} trainings (sets x pipelines x seeds {seeds}) in {workers} worker(s); Rasa's log: "
             f"{', '.join(str(log) for log in logs)}",
             flush=True,
         )
-        with ThreadPoolExecutor(workers) as pool:
-            runs = [run for share in pool.map(run_worker, [args.bot_python] * workers, paths, logs) for run in share]
+        runs = list(found.values())
+        if todo:
+            cache = args.cache
+
+            def keep(run: dict[str, Any]) -> None:
+                if cache is not None:
+                    store_run(todo, run, cache, cached)
+
+            with ThreadPoolExecutor(workers) as pool:
+                runs += [
+                    run
+                    for share in pool.map(run_worker, [args.bot_python] * workers, paths, logs, [keep] * workers)
+                    for run in share
+                ]
     finally:
         if args.keep:
             print(f"kept {tmp}")
         else:
             shutil.rmtree(tmp, ignore_errors=True)
-    threshold, ambiguity = runs[0]["fallback"]
+    # the threshold of config.yml as it is now: a fresh run's, a cached one's only when all are cached
+    threshold, ambiguity = ([r for r in runs if not r.get("cached")] or runs)[0]["fallback"]
     results: dict[str, dict[str, Any]] = {name: {} for name in sets}
     for name, data in sets.items():
         gold = [e.label for e in data.test]

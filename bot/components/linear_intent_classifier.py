@@ -74,6 +74,12 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             "random_seed": defaults.random_seed,
             # one feature per regular expression of the training data
             "regex_features": True,
+            # intent names containing it are combinations of intents, each
+            # learnt on its own ("" : every intent name is one intent)
+            "label_separator": defaults.label_separator,
+            # weight of messages of no known intent in the confidence's
+            # calibration (0: calibrated on known intents only)
+            "unknown_share": defaults.unknown_share,
         }
 
     @staticmethod

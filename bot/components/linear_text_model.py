@@ -14,18 +14,24 @@ the Rasa glue).
   "hesabımı" -> "hesa"); and one feature per regular expression of the
   training data (data/nlu/regex.yml: ticket numbers, usernames, numeric
   dates), 1 when it matches anywhere in the text, case-insensitive.
-- A LinearSVC (one-vs-rest) gives a margin per label; softmax over the
-  margins divided by a temperature gives the confidences. The temperature
-  is fitted on the training data by cross-validation (the margins of each
-  held-out fold from a model trained on the other folds, minimum negative
-  log-likelihood): temperature scaling keeps the ranking, so accuracy is the
-  SVM's, and makes a confidence of 0.45 mean about a 45 % chance of being
-  right, which is what the FallbackClassifier's threshold assumes. Labels
-  with one example stay in every training fold (sklearn's
-  CalibratedClassifierCV refuses labels with fewer examples than folds).
+- One binary LinearSVC per unit gives a margin per unit. A unit is a label,
+  or, with ``label_separator`` set and labels that contain it (``"a+b"``,
+  data whose messages carry several intents), each intent of a label: every
+  row with an intent then teaches that intent, whatever it comes with. The
+  margins are decoded into one score per label seen in training
+  (linear_calibration.label_scores); with one unit per label that is the
+  multi-class one-vs-rest SVM's ranking.
+- Confidences (bot/components/linear_calibration.py): a softmax of the
+  scores with a temperature, and the top label's confidence from a
+  calibrator of "the top label is right", both fitted by cross-validation
+  on the training data, folds that also leave whole labels out so that
+  messages of no known label are part of what the confidence is
+  calibrated on. A confidence of 0.45 then means about a 45 % chance of
+  being right, which is what the FallbackClassifier's threshold assumes.
+  Labels with one example stay in every training fold.
 
 Persisted as plain arrays and JSON (no pickle): the vocabularies, IDF
-weights, coefficients, intercepts and the temperature.
+weights, coefficients, intercepts, the units and the calibration.
 """
 
 from __future__ import annotations
@@ -37,18 +43,15 @@ from typing import Any
 
 import numpy as np
 from scipy import sparse
-from scipy.optimize import minimize_scalar
-from scipy.special import log_softmax, softmax
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.svm import LinearSVC
 
+from bot.components.linear_calibration import Calibration, UnitFit, cross_validated, label_scores
 from support_rules.text import fold
 
 __all__ = ["ModelConfig", "LinearTextModel", "prefixes"]
 
 _WORD_PATTERN = r"(?u)\b\w+\b"
-# log-temperature search range: from 0.0025 to 20
-_LOG_T_BOUNDS = (-6.0, 3.0)
 
 
 def prefixes(text: str, length: int) -> str:
@@ -64,6 +67,10 @@ class ModelConfig:
     c: float = 1.0  # LinearSVC's regularisation
     calibration_folds: int = 5
     random_seed: int = 42
+    # labels containing it are combinations of intents ("" : every label is one)
+    label_separator: str = ""
+    # weight of the messages of labels left out in the calibration (0: none)
+    unknown_share: float = 0.0
 
     @classmethod
     def from_dict(cls, config: dict[str, Any]) -> ModelConfig:
@@ -74,6 +81,8 @@ class ModelConfig:
             c=float(config["C"]),
             calibration_folds=int(config["calibration_folds"]),
             random_seed=int(config["random_seed"]),
+            label_separator=str(config.get("label_separator") or ""),
+            unknown_share=float(config.get("unknown_share") or 0.0),
         )
 
 
@@ -123,15 +132,31 @@ def _compile(patterns: Sequence[str]) -> list[re.Pattern[str]]:
     return [re.compile(p, re.IGNORECASE) for p in patterns]
 
 
-def _margins(coef: np.ndarray, intercept: np.ndarray, features: sparse.csr_matrix) -> np.ndarray:
-    scores = np.asarray(features @ coef.T) + intercept
-    if coef.shape[0] == 1:  # two labels: LinearSVC keeps one hyperplane
-        scores = np.hstack([-scores, scores])
-    return scores
+def units_of(labels: Sequence[str], separator: str) -> tuple[list[str], np.ndarray]:
+    """The units (intents) of the labels and a labels x units 0/1 matrix."""
+    split = [sorted(set(label.split(separator))) if separator else [label] for label in labels]
+    units = sorted({unit for parts in split for unit in parts})
+    index = {unit: i for i, unit in enumerate(units)}
+    matrix = np.zeros((len(labels), len(units)))
+    for row, parts in enumerate(split):
+        matrix[row, [index[unit] for unit in parts]] = 1.0
+    return units, matrix
 
 
-def _fit_svm(features: sparse.csr_matrix, labels: np.ndarray, config: ModelConfig) -> LinearSVC:
-    return LinearSVC(C=config.c, random_state=config.random_seed).fit(features, labels)
+def _unit_fitter(config: ModelConfig) -> UnitFit:
+    def fit(features: sparse.csr_matrix, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """One binary LinearSVC per column of ``targets`` (each with both values)."""
+        coef = np.zeros((targets.shape[1], features.shape[1]))
+        intercept = np.zeros(targets.shape[1])
+        for unit in range(targets.shape[1]):
+            if targets[:, unit].min() == targets[:, unit].max():  # a unit in every row or in none
+                intercept[unit] = 1.0 if targets[0, unit] else -1.0
+                continue
+            svm = LinearSVC(C=config.c, random_state=config.random_seed).fit(features, targets[:, unit])
+            coef[unit], intercept[unit] = svm.coef_[0], svm.intercept_[0]
+        return coef, intercept
+
+    return fit
 
 
 class LinearTextModel:
@@ -141,16 +166,23 @@ class LinearTextModel:
         vectorizers: list[TfidfVectorizer],
         coef: np.ndarray,
         intercept: np.ndarray,
-        temperature: float,
+        calibration: Calibration,
         patterns: Sequence[str] = (),
+        label_separator: str = "",
     ) -> None:
         self.labels = list(labels)
+        self.label_separator = label_separator
+        self.units, self._label_units = units_of(self.labels, label_separator)
         self.patterns = list(patterns)
         self._compiled = _compile(self.patterns)
         self._vectorizers = vectorizers
         self._coef = coef
         self._intercept = intercept
-        self.temperature = temperature
+        self.calibration = calibration
+
+    @property
+    def temperature(self) -> float:
+        return self.calibration.temperature
 
     # --- training ---------------------------------------------------------
 
@@ -158,20 +190,39 @@ class LinearTextModel:
     def fit(
         cls, texts: Sequence[str], labels: Sequence[str], config: ModelConfig, patterns: Sequence[str] = ()
     ) -> LinearTextModel:
-        y = np.asarray(labels)
-        classes = np.unique(y)
+        classes = sorted(set(labels))
         if len(classes) < 2:
             raise ValueError(f"a classifier needs at least two labels, the training data has {len(classes)}")
+        separator = config.label_separator if any(config.label_separator in c for c in classes) else ""
+        units, label_units = units_of(classes, separator)
+        y = np.searchsorted(np.asarray(classes), np.asarray(labels))
+        targets = label_units[y].astype(int)
         vectorizers = _vectorizers(config)
         blocks = [v.fit_transform(texts) for v in vectorizers]
         if patterns:
             blocks.append(_pattern_features(_compile(patterns), texts))
         features = sparse.hstack(blocks).tocsr()
-        svm = _fit_svm(features, y, config)
-        temperature = _fit_temperature(features, y, classes, config)
-        coef = np.asarray(svm.coef_, dtype=np.float32)
-        intercept = np.asarray(svm.intercept_, dtype=np.float32)
-        return cls([str(c) for c in svm.classes_], vectorizers, coef, intercept, temperature, patterns)
+        fit_units = _unit_fitter(config)
+        coef, intercept = fit_units(features, targets)
+        calibration = cross_validated(
+            features,
+            y,
+            targets,
+            label_units,
+            fit_units,
+            folds=config.calibration_folds,
+            unknown_share=config.unknown_share,
+            seed=config.random_seed,
+        )
+        return cls(
+            classes,
+            vectorizers,
+            np.asarray(coef, dtype=np.float32),
+            np.asarray(intercept, dtype=np.float32),
+            calibration,
+            patterns,
+            separator,
+        )
 
     # --- prediction -------------------------------------------------------
 
@@ -181,10 +232,16 @@ class LinearTextModel:
             blocks.append(_pattern_features(self._compiled, texts))
         return sparse.hstack(blocks).tocsr()
 
+    def scores(self, texts: Sequence[str]) -> np.ndarray:
+        """One score per text and label (in ``labels``' order), before calibration."""
+        margins = np.asarray(self.features(texts) @ self._coef.T) + self._intercept
+        return label_scores(margins, self._label_units)
+
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        """One row per text, one column per label (in ``labels``' order)."""
-        margins = _margins(self._coef, self._intercept, self.features(texts))
-        return np.asarray(softmax(margins / self.temperature, axis=1))
+        """One row per text, one column per label (in ``labels``' order): the
+        calibrated confidences (the top one is the chance of being right; a
+        row sums to at most 1)."""
+        return self.calibration.confidences(self.scores(texts))
 
     # --- storage ----------------------------------------------------------
 
@@ -192,7 +249,12 @@ class LinearTextModel:
         """JSON-able metadata and arrays, for :meth:`from_storage`."""
         meta = {
             "labels": self.labels,
-            "temperature": self.temperature,
+            "label_separator": self.label_separator,
+            "calibration": {
+                "temperature": self.calibration.temperature,
+                "weights": list(self.calibration.weights),
+                "bias": self.calibration.bias,
+            },
             "patterns": self.patterns,
             "vectorizers": [
                 {
@@ -219,13 +281,20 @@ class LinearTextModel:
             vectorizer.vocabulary_ = dict(stored["vocabulary"])
             vectorizer.idf_ = arrays[f"idf_{i}"]
             vectorizers.append(vectorizer)
+        stored_calibration = meta["calibration"]
+        calibration = Calibration(
+            float(stored_calibration["temperature"]),
+            (float(stored_calibration["weights"][0]), float(stored_calibration["weights"][1])),
+            float(stored_calibration["bias"]),
+        )
         return cls(
             meta["labels"],
             vectorizers,
             arrays["coef"],
             arrays["intercept"],
-            float(meta["temperature"]),
+            calibration,
             meta.get("patterns") or [],
+            str(meta.get("label_separator") or ""),
         )
 
 
@@ -239,39 +308,3 @@ def _params(vectorizer: TfidfVectorizer) -> dict[str, Any]:
     if isinstance(vectorizer.preprocessor, _Prefixes):
         params["prefix_length"] = vectorizer.preprocessor.length
     return params
-
-
-def _fit_temperature(features: sparse.csr_matrix, y: np.ndarray, classes: np.ndarray, config: ModelConfig) -> float:
-    """The softmax temperature that minimises the held-out negative
-    log-likelihood of cross-validated margins (1.0 when no label has two
-    examples to hold one out)."""
-    rng = np.random.RandomState(config.random_seed)
-    fold_of = np.full(len(y), -1)
-    for label in classes:
-        where = np.flatnonzero(y == label)
-        if len(where) >= 2:
-            rng.shuffle(where)
-            fold_of[where] = np.arange(len(where)) % config.calibration_folds
-    held_margins, held_labels = [], []
-    for fold_index in range(config.calibration_folds):
-        held = fold_of == fold_index
-        kept = ~held
-        if not held.any() or len(np.unique(y[kept])) < 2:
-            continue
-        svm = _fit_svm(features[kept], y[kept], config)
-        margins = _margins(svm.coef_, svm.intercept_, features[held])
-        full = np.full((int(held.sum()), len(classes)), -1e3)  # a label missing from the fold never wins
-        full[:, np.searchsorted(classes, svm.classes_)] = margins
-        held_margins.append(full)
-        held_labels.append(np.searchsorted(classes, y[held]))
-    if not held_margins:
-        return 1.0
-    margins_all = np.vstack(held_margins)
-    gold = np.concatenate(held_labels)
-    rows = np.arange(len(gold))
-
-    def loss(log_t: float) -> float:
-        return float(-log_softmax(margins_all / np.exp(log_t), axis=1)[rows, gold].mean())
-
-    best = minimize_scalar(loss, bounds=_LOG_T_BOUNDS, method="bounded")
-    return float(np.exp(best.x))

@@ -219,3 +219,30 @@ def test_bench_config_seeds_our_classifier_without_epochs() -> None:
     assert quick["pipeline"] == [
         {"name": "bot.components.linear_intent_classifier.LinearIntentClassifier", "random_seed": 3}
     ]
+
+
+def test_the_cache_keeps_a_result_by_its_inputs_contents(tmp_path) -> None:
+    from bench.nlu_external import cache_key, cached_runs, store_run
+
+    for name, text in (("config.yml", "pipeline: []\n"), ("nlu.yml", "nlu: []\n"), ("test.json", '["hi"]')):
+        (tmp_path / name).write_text(text)
+    job = {
+        "set": "s",
+        "pipeline": "rasa_default",
+        "seed": 1,
+        "epochs": None,
+        "language": "en",
+        **{k: str(tmp_path / f) for k, f in (("config", "config.yml"), ("nlu", "nlu.yml"), ("test", "test.json"))},
+        "work": "/anywhere",
+    }
+    ours = {**job, "pipeline": "ours"}
+    cache = tmp_path / "cache"
+    result = {"set": "s", "pipeline": "rasa_default", "seed": 1, "predictions": [["a", 0.9, None]]}
+    store_run([job, ours], result, cache, {"rasa_default"})
+    store_run([job, ours], {**result, "pipeline": "ours"}, cache, {"rasa_default"})  # not a cached pipeline
+    assert cached_runs([job, ours], cache, {"rasa_default"}) == {0: {**result, "cached": True}}
+    assert cache_key({**job, "work": "/elsewhere"}) == cache_key(job)  # paths are not inputs
+    assert cache_key({**job, "seed": 2}) != cache_key(job)
+    (tmp_path / "nlu.yml").write_text("nlu: [changed]\n")
+    assert cached_runs([job], cache, {"rasa_default"}) == {}  # other data: trained again
+    assert cached_runs([job], None, {"rasa_default"}) == {}

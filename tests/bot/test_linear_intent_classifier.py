@@ -74,7 +74,11 @@ def test_intents_and_faq_answers_come_from_one_model(tmp_path) -> None:
     assert parsed["intent"]["name"] == "faq"
     ranking = parsed["intent_ranking"]
     assert ranking[0]["name"] == "faq" and {r["name"] for r in ranking} >= {"greet", "goodbye"}
-    assert sum(r["confidence"] for r in ranking) == pytest.approx(1.0)
+    # the top confidence is the calibrated chance of being right, the rest
+    # share the softmax: a ranking sums to at most 1, in order
+    assert sum(r["confidence"] for r in ranking) <= 1.0 + 1e-9
+    assert [r["confidence"] for r in ranking] == sorted((r["confidence"] for r in ranking), reverse=True)
+    assert parsed["intent"]["confidence"] == ranking[0]["confidence"]
     selected = parsed["response_selector"]["faq"]
     assert selected["response"]["intent_response_key"] == "faq/password_reset"
     assert selected["response"]["utter_action"] == "utter_faq/password_reset"
@@ -114,6 +118,44 @@ def test_turkish_capitals_and_missing_turkish_letters_read_alike() -> None:
     rows = model.predict_proba(["ŞİFREMİ UNUTTUM", "sifremi unuttum", "HESABIM KİLİTLENDİ", "hesabim kilitlendi"])
     assert np.allclose(rows[0], rows[1]) and np.allclose(rows[2], rows[3])
     assert [model.labels[i] for i in rows.argmax(axis=1)] == ["password", "password", "locked", "locked"]
+
+
+HOTEL = {
+    "booking__make": ["i want to book a room", "can i book a room for friday", "book me a room please"],
+    "booking__change": ["i need to change my booking", "change my room booking", "can you change the booking"],
+    "booking__cancel": ["cancel my booking", "please cancel the room booking", "i want to cancel my booking"],
+    "restaurant__make": ["i want to book a table", "book a table for two", "reserve a table tonight"],
+    "restaurant__change": ["change my table for tonight", "i need to change the table", "can you change my table"],
+    "greet": ["hello", "hi there", "good morning"],
+}
+
+
+def test_combined_intents_are_learnt_one_by_one() -> None:
+    texts = [text for texts in HOTEL.values() for text in texts]
+    labels = [label for label, texts in HOTEL.items() for _ in texts]
+    model = LinearTextModel.fit(texts, labels, ModelConfig(calibration_folds=2, label_separator="__"))
+    assert model.units == ["booking", "cancel", "change", "greet", "make", "restaurant"]
+    # "cancel" is learnt from the bookings only, "table" from the restaurant's
+    # two labels: the known combination with both wins
+    rows = model.predict_proba(["cancel the table booking", "change my table booking please"])
+    assert [model.labels[i] for i in rows.argmax(axis=1)] == ["booking__cancel", "restaurant__change"]
+    meta, arrays = model.to_storage()
+    again = LinearTextModel.from_storage(meta, arrays)
+    assert again.units == model.units and np.allclose(again.predict_proba(["hi"]), model.predict_proba(["hi"]))
+    plain = LinearTextModel.fit(texts, labels, ModelConfig(calibration_folds=2))
+    assert plain.units == sorted(HOTEL)  # no separator set: each name is one intent
+
+
+def test_unknown_messages_lower_the_confidence_they_are_calibrated_on() -> None:
+    texts = [text for texts in SMALL.values() for text in texts] * 2
+    labels = [label for label, texts in SMALL.items() for _ in texts] * 2
+    known = LinearTextModel.fit(texts, labels, ModelConfig(calibration_folds=3))
+    with_unknown = LinearTextModel.fit(texts, labels, ModelConfig(calibration_folds=3, unknown_share=0.3))
+    strange = ["the weather in paris is lovely", "kedim balkondan atladı"]
+    assert (with_unknown.predict_proba(strange).max(axis=1) < known.predict_proba(strange).max(axis=1)).all()
+    assert with_unknown.predict_proba(strange).max(axis=1).max() < 0.45
+    rows = with_unknown.predict_proba(["şifremi unuttum", "good morning"])
+    assert [with_unknown.labels[i] for i in rows.argmax(axis=1)] == ["faq/password_reset", "greet"]
 
 
 def test_one_label_is_refused_with_a_reason() -> None:
