@@ -2,7 +2,7 @@
 a verified token, and a transcript line the channel it came through
 
 Revision ID: 0006_panel_account
-Revises: 0005
+Revises: 0006_docs
 Create Date: 2026-12-02 08:00:00.000000
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 
 revision = '0006_panel_account'
-down_revision = '0005'
+down_revision = '0006_docs'
 branch_labels = None
 depends_on = None
 

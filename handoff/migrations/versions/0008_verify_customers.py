@@ -2,7 +2,7 @@
 records that keep the outcome of a verification
 
 Revision ID: 0006_verify
-Revises: 0005
+Revises: 0006_panel_account
 Create Date: 2026-12-02 07:50:00.000000
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 
 revision = '0006_verify'
-down_revision = '0005'
+down_revision = '0006_panel_account'
 branch_labels = None
 depends_on = None
 
