@@ -117,7 +117,9 @@ async def apply_retention(
         )
         forgotten = result.rowcount or 0
     customers = await customers_repo.purge_customers_before(session=session, cutoff=cutoff)
-    return RetentionResult(archived, len(purged), forgotten, len(closed), lines, details, customers, closed, document_keys)
+    return RetentionResult(
+        archived, len(purged), forgotten, len(closed), lines, details, customers, closed, document_keys
+    )
 
 
 async def delete_document_bytes(store: DocumentStore, keys: list[str]) -> int:

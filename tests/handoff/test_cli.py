@@ -15,7 +15,7 @@ from sqlalchemy import func, inspect, select, text
 
 from handoff.cli import main
 from handoff.db import make_engine, make_sessionmaker
-from handoff.models import Agent, Base, Department, LoginFailure, Ticket, utcnow
+from handoff.models import Agent, Department, LoginFailure, Ticket, utcnow
 from handoff.security import verify_password
 from handoff.settings import REPO_ROOT
 from tests.handoff.helpers import until
