@@ -19,7 +19,7 @@ from tests.handoff.conftest import Seed, StartApp
 from tests.handoff.documents_files import jpeg_with_gps, png, svg_with_script
 from tests.handoff.factories import summary
 from tests.handoff.helpers import PASSWORD, bot_headers, free_port, make_settings, until
-from tests.handoff.test_webchat_browser import KEY, VENDOR, FakeRasa
+from tests.handoff.test_webchat_browser import KEY, VENDOR, FakeRasa, _fill_prechat
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "results" / "screenshots"
 
@@ -73,6 +73,7 @@ async def test_a_screenshot_from_the_chat_appears_in_the_console(
     errors: list[str] = []
     customer.on("pageerror", lambda e: errors.append(str(e)))
     await customer.goto(f"{base_url}/chat/?lang=tr")
+    await _fill_prechat(customer)
     await expect(customer.locator("#chat-status[data-state=connected]")).to_be_visible(timeout=10_000)
     await expect(customer.locator("#chat-attach")).to_be_enabled()
     await expect(customer.locator("#chat-attach")).to_have_attribute("aria-label", "Dosya ekle")
