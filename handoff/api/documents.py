@@ -40,7 +40,7 @@ from handoff.services.agents import agent_from_token
 from handoff.services.tickets import get_visible_ticket, visible_departments
 from support_rules.conversations import CONVERSATION_ID_HEADER, CONVERSATION_SECRET_HEADER, secret_matches
 
-__all__ = ["bp", "download_headers"]
+__all__ = ["bp", "DOWNLOAD_TYPES", "download_headers", "read_upload"]
 
 bp = Blueprint("documents")
 
@@ -50,7 +50,8 @@ _CONVERSATION_HEADERS = (
     Header(CONVERSATION_ID_HEADER, "the web chat's conversation id"),
     Header(CONVERSATION_SECRET_HEADER, "the conversation's secret (issued to the customer's browser)"),
 )
-_DOWNLOAD_TYPES = ("image/jpeg", "image/png", "image/webp", "application/pdf")
+# what a download may be: the types the content checks accept (handoff.documents.content)
+DOWNLOAD_TYPES = ("image/jpeg", "image/png", "image/webp", "application/pdf")
 
 
 def _conversation(request: Request) -> str | None:
@@ -61,9 +62,10 @@ def _conversation(request: Request) -> str | None:
     return conversation_id if secret_matches(key, conversation_id, secret) else None
 
 
-async def _read_file(request: Request, max_bytes: int) -> tuple[str, bytes]:
-    """(file name, bytes) of the form field ``file``; the body is read only
-    up to the limit (a larger declared length is refused before reading)."""
+async def read_upload(request: Request, max_bytes: int) -> tuple[str, bytes]:
+    """(file name, bytes) of the form field ``file`` of a streamed route's
+    body (the chat's and the panel's uploads); the body is read only up to
+    the limit (a larger declared length is refused before reading)."""
     cap = max_bytes + _FORM_OVERHEAD
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > cap:
@@ -112,7 +114,7 @@ async def upload(request: Request) -> HTTPResponse:
     if conversation_id is None:
         raise Forbidden("show the conversation's id and secret", code="conversation_refused")
     settings = request.app.ctx.settings
-    filename, data = await _read_file(request, settings.document_max_bytes)
+    filename, data = await read_upload(request, settings.document_max_bytes)
     async with transaction(request) as session:
         ticket = await conversations_repo.latest_open_ticket(session=session, conversation_id=conversation_id)
         doc = await receive_document(
@@ -168,7 +170,7 @@ def download_headers(doc: Document) -> dict[str, str]:
     auth=None,
     headers=tuple(Header(h.name, h.description, required=False) for h in _CONVERSATION_HEADERS),
     answers={200: None},
-    answer_types=_DOWNLOAD_TYPES,
+    answer_types=DOWNLOAD_TYPES,
     errors=(404, 409),
 )
 async def download(request: Request, document_id: int) -> HTTPResponse:

@@ -7,19 +7,29 @@ panel's own session cookie (HttpOnly, SameSite=Strict, path ``/panel``).
 The panel's routes read that cookie only: an agent's session or bearer
 token opens nothing here, and the panel's session nothing elsewhere. The
 app's cross-origin check (handoff.cross_origin) covers the changes.
+
+What a customer adds to an open request (a message, a document) reaches
+the owning agent live, as from the chat, and is shown back in the web chat
+too (``CustomerChannel.echo_customer_line``) in case that is still open.
+Documents go through the chat's own checks (handoff.documents) and are
+served from ``/panel`` with the same inert headers as every download.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sanic import Blueprint, Request, Sanic, json
+from sanic import Blueprint, Request, Sanic, json, raw
 from sanic.response import HTTPResponse, file
 
+from handoff.api.bodies import DocumentUpload
 from handoff.api.common import body, transaction
+from handoff.api.documents import DOWNLOAD_TYPES, download_headers, read_upload
 from handoff.api.panel_bodies import (
+    PanelDocumentAdded,
     PanelMessage,
     PanelMessageAdded,
     PanelRequestDetail,
@@ -29,13 +39,19 @@ from handoff.api.panel_bodies import (
     PanelSignIn,
 )
 from handoff.api.spec import file_route, operation
+from handoff.documents.service import document_line, document_not_found, read_document, receive_document
 from handoff.errors import NotFound, Unauthorized
+from handoff.models import Ticket
 from handoff.panel_session import PANEL_COOKIE, PANEL_PATH, PanelSession, PanelSessionSigner
 from handoff.services import panel as svc
+from handoff.services.channel import ChannelError
+from handoff.services.panel_documents import panel_document, request_document
 from handoff.settings import Settings
 from support_rules.catalogue import load_catalogue
 
 __all__ = ["bp", "PANEL_DIR"]
+
+log = logging.getLogger("handoff.panel")
 
 bp = Blueprint("panel")
 
@@ -188,4 +204,79 @@ async def add_message(request: Request, number: str) -> HTTPResponse:
         line = svc.panel_line(message)
     if inserted:
         await request.app.ctx.bus.publish(svc.message_update(ticket))
+        await _to_chat(request, ticket, line["text"])
     return json({"message": line}, status=201 if inserted else 200, headers=_NO_STORE)
+
+
+async def _to_chat(request: Request, ticket: Ticket, text: str) -> None:
+    """The customer's panel line, shown in their web chat too; kept in the
+    ticket whatever happens to the chat (closed, Rasa down)."""
+    try:
+        await request.app.ctx.channel.echo_customer_line(ticket.conversation_id, text)
+    except ChannelError as exc:
+        log.warning("the panel's line on %s did not reach the chat: %s", ticket.number, exc)
+
+
+@bp.post("/panel/api/requests/<number:str>/documents", stream=True)
+@operation(
+    "Customer panel: attach a document to an open request (JPEG, PNG, WebP or PDF; multipart field 'file'); "
+    "checked and refused as in the web chat, it reaches the agent live",
+    auth="customer",
+    body=DocumentUpload,
+    body_type="multipart/form-data",
+    answers={201: PanelDocumentAdded},
+    errors=(404, 409, 413, 422),
+)
+async def add_document(request: Request, number: str) -> HTTPResponse:
+    customer = _customer(request)
+    async with transaction(request) as session:  # before a byte of the file is read
+        await svc.open_request(session=session, username=customer.username, number=number)
+    settings: Settings = request.app.ctx.settings
+    filename, data = await read_upload(request, settings.document_max_bytes)
+    async with transaction(request) as session:
+        ticket = await svc.open_request(session=session, username=customer.username, number=number)
+        doc = await receive_document(
+            session=session,
+            store=request.app.ctx.document_store,
+            scanner=request.app.ctx.scanner,
+            settings=settings,
+            conversation_id=ticket.conversation_id,
+            ticket=ticket,
+            uploader="customer",
+            agent_id=None,
+            filename=filename,
+            data=data,
+            channel=svc.PANEL_CHANNEL,
+        )
+        view, line = panel_document(doc, ticket.number), document_line(doc)
+    await request.app.ctx.bus.publish(svc.message_update(ticket))
+    await _to_chat(request, ticket, line)
+    return json({"document": view}, status=201, headers=_NO_STORE)
+
+
+@bp.get("/panel/api/requests/<number:str>/documents/<document_id:int>")
+@operation(
+    "Customer panel: a document of one of the customer's requests (audit-logged; "
+    "another customer's answers as a missing one)",
+    auth="customer",
+    answers={200: None},
+    answer_types=DOWNLOAD_TYPES,
+    errors=(404, 409),
+)
+async def download_document(request: Request, number: str, document_id: int) -> HTTPResponse:
+    customer = _customer(request)
+    async with transaction(request) as session:
+        ticket = await svc.own_request(session=session, username=customer.username, number=number)
+        doc = await request_document(session=session, ticket=ticket, document_id=document_id)
+        data = await read_document(
+            session=session,
+            store=request.app.ctx.document_store,
+            scanner=request.app.ctx.scanner,
+            doc=doc,
+            actor="customer",
+            agent_id=None,
+        )
+        headers, content_type = download_headers(doc), doc.content_type
+    if data is None:  # held, then found infected: removed
+        raise document_not_found()
+    return raw(data, content_type=content_type, headers=headers)

@@ -4,11 +4,11 @@ unknown fields, answers list every field they carry."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Literal
 
 from pydantic import Field
 
-from handoff.api.bodies import Answer, FilledMessageText, RequestBody, Status, Timestamp
+from handoff.api.bodies import Answer, DocumentInfo, FilledMessageText, RequestBody, Status, Timestamp
 from handoff.services.panel_timeline import STEPS
 
 __all__ = [
@@ -19,6 +19,8 @@ __all__ = [
     "PanelRequests",
     "PanelRequestDetail",
     "PanelMessageAdded",
+    "PanelDocument",
+    "PanelDocumentAdded",
 ]
 
 Step = Annotated[str, Field(json_schema_extra={"enum": list(STEPS)})]
@@ -105,14 +107,23 @@ class PanelLine(Answer):
     channel: str | None
 
 
+class PanelDocument(DocumentInfo):
+    url: str = Field(description="the bytes, through the panel (its session cookie): 404 to anyone else")
+    sender: Literal["customer", "agent"] = Field(description="who attached it")
+
+
 class PanelRequestDetail(PanelRequest):
     can_write: bool
     timeline: list[PanelStep]
     transcript: list[PanelLine]
     documents: Annotated[
-        list[dict[str, Any]], Field(description="the request's documents, as the documents service lists them")
+        list[PanelDocument], Field(description="every document of the request: from the chat, the panel or an agent")
     ]
 
 
 class PanelMessageAdded(Answer):
     message: PanelLine
+
+
+class PanelDocumentAdded(Answer):
+    document: PanelDocument

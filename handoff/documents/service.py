@@ -95,9 +95,12 @@ async def receive_document(
     agent_id: int | None,
     filename: str,
     data: bytes,
+    channel: str | None = None,
     now: datetime | None = None,
 ) -> Document:
-    """Check, scan and keep one document, or raise ``DocumentRefused``."""
+    """Check, scan and keep one document, or raise ``DocumentRefused``.
+    ``channel`` marks the transcript line as a customer line written
+    elsewhere than the chat is (the panel)."""
     if uploader not in ("customer", "agent"):
         raise ValueError(f"unknown uploader {uploader!r}")
     if len(data) > settings.document_max_bytes:
@@ -138,7 +141,7 @@ async def receive_document(
         await store.delete(key)
         raise
     if ticket is not None:
-        await _transcript_line(session, doc, ticket.id)
+        await _transcript_line(session, doc, ticket.id, channel)
     await audit_repo.add_audit(
         session=session,
         actor=uploader if agent_id is None else f"agent:{agent_id}",
@@ -151,7 +154,7 @@ async def receive_document(
     return doc
 
 
-async def _transcript_line(session: AsyncSession, doc: Document, ticket_id: int) -> None:
+async def _transcript_line(session: AsyncSession, doc: Document, ticket_id: int, channel: str | None) -> None:
     await messages_repo.add_message(
         session=session,
         ticket_id=ticket_id,
@@ -160,6 +163,7 @@ async def _transcript_line(session: AsyncSession, doc: Document, ticket_id: int)
         text=document_line(doc),
         agent_id=doc.agent_id,
         created_at=doc.created_at,
+        channel=channel,
     )
 
 

@@ -15,9 +15,13 @@ from dataclasses import dataclass, field
 from support_rules.conversations import conversation_ref
 from support_rules.tickets import CANCELLED_INTENT, HANDBACK_INTENT, RESOLVED_INTENT
 
-__all__ = ["CustomerChannel", "RecordingChannel", "SentMessage", "ChannelError"]
+__all__ = ["CustomerChannel", "RecordingChannel", "SentMessage", "ChannelError", "CUSTOMER_SENDER"]
 
 log = logging.getLogger("handoff.channel")
+
+# the ``sender`` in a bot event's metadata for a customer's own line shown
+# back in the chat (``echo_customer_line``); the web chat reads it too
+CUSTOMER_SENDER = "customer"
 
 
 class ChannelError(RuntimeError):
@@ -46,6 +50,12 @@ class CustomerChannel(ABC):
         shows the text as a notice."""
         await self.notify(conversation_id, text)
 
+    @abstractmethod
+    async def echo_customer_line(self, conversation_id: str, text: str) -> None:
+        """Show the customer, in their open chat, a line they added elsewhere
+        (a message or a document's line written in the customer panel), so
+        the chat tells the same conversation as the panel and the console."""
+
     async def close(self) -> None:  # noqa: B027 - optional hook: most channels hold no connection
         """Release connections; nothing by default."""
 
@@ -65,6 +75,7 @@ class RecordingChannel(CustomerChannel):
     notices: list[tuple[str, str]] = field(default_factory=list)
     given_back: list[tuple[str, str]] = field(default_factory=list)
     document_requests: list[tuple[str, str]] = field(default_factory=list)
+    echoed: list[tuple[str, str]] = field(default_factory=list)
 
     async def send(self, conversation_id: str, text: str, agent_display_name: str) -> None:
         self.sent.append(SentMessage(conversation_id, text, agent_display_name))
@@ -82,6 +93,10 @@ class RecordingChannel(CustomerChannel):
     async def request_documents(self, conversation_id: str, text: str) -> None:
         self.document_requests.append((conversation_id, text))
         log.info("documents asked of conversation %s", conversation_ref(conversation_id))
+
+    async def echo_customer_line(self, conversation_id: str, text: str) -> None:
+        self.echoed.append((conversation_id, text))
+        log.info("customer line echoed to conversation %s (%d chars)", conversation_ref(conversation_id), len(text))
 
     async def hand_back(self, conversation_id: str, *, intent: str = HANDBACK_INTENT) -> None:
         self.given_back.append((conversation_id, intent))

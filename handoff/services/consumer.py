@@ -2,7 +2,9 @@
 
 Every conversation's customer and bot lines are kept (bot-only ones too);
 a customer line of a conversation with an open ticket is also appended to
-the ticket, so the owning agent sees it live; a customer who cancels
+the ticket, so the owning agent sees it live; a line the customer added in
+the panel, shown back in the chat (metadata ``sender: customer``), is the
+ticket's already and is not kept again; a customer who cancels
 (intent ``cancel``) while their ticket is still queued leaves the queue:
 the ticket is closed as ``abandoned`` (``handoff.services.abandon``).
 Delivery is at-least-once:
@@ -28,6 +30,7 @@ from handoff.models import Ticket, utcnow
 from handoff.repo import conversations as conversations_repo
 from handoff.repo import messages as messages_repo
 from handoff.services.abandon import CANCELLED, abandon_queued, closed_event
+from handoff.services.channel import CUSTOMER_SENDER
 from support_rules.tickets import QUEUED, is_clear_cancel
 
 __all__ = [
@@ -146,6 +149,8 @@ def parse_event(raw: bytes | str | Mapping[str, Any], *, sender_id: str | None =
         metadata = data.get("metadata")
         if not isinstance(metadata, dict):
             metadata = {}
+        if metadata.get("sender") == CUSTOMER_SENDER:
+            return base  # the panel's line shown in the chat: the ticket has it
         kind = "agent" if metadata.get("sender") == "agent" else "notice" if metadata.get("kind") == "notice" else "bot"
         return _replace(base, kind=kind, text=text)
     return base

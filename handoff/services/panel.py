@@ -26,6 +26,7 @@ from handoff.models import Message, Ticket, utcnow
 from handoff.panel_session import PanelSession, PanelSessionSigner
 from handoff.repo import accounts as accounts_repo
 from handoff.repo import messages as messages_repo
+from handoff.services.panel_documents import request_documents
 from handoff.services.panel_timeline import timeline
 from handoff.services.queue_positions import QueueRules, place_of
 from handoff.services.tickets import message_json
@@ -39,6 +40,8 @@ __all__ = [
     "sign_in",
     "list_requests",
     "read_request",
+    "own_request",
+    "open_request",
     "add_message",
     "panel_line",
     "message_update",
@@ -120,6 +123,20 @@ async def list_requests(*, session: AsyncSession, username: str, catalogue: Cata
     }
 
 
+async def own_request(*, session: AsyncSession, username: str, number: str) -> Ticket:
+    """One of the account's tickets, or ``request_not_found`` (missing or not theirs alike)."""
+    return await _own_ticket(session, username, number)
+
+
+async def open_request(*, session: AsyncSession, username: str, number: str) -> Ticket:
+    """One of the account's tickets that is still open: what a customer may
+    add to. A closed or archived one is ``request_closed``."""
+    ticket = await _own_ticket(session, username, number)
+    if not _is_open(ticket):
+        raise Conflict("this request is closed: start a new conversation to write to us", code="request_closed")
+    return ticket
+
+
 async def _own_ticket(session: AsyncSession, username: str, number: str) -> Ticket:
     ticket_id = parse_ticket_number(number)
     ticket = (
@@ -176,8 +193,7 @@ async def read_request(
         "can_write": _is_open(ticket),
         "timeline": [step.as_json() for step in steps],
         "transcript": [panel_line(m, names) for m in messages],
-        # the request's documents; filled once the documents table is merged in
-        "documents": [],
+        "documents": await request_documents(session=session, ticket=ticket),
     }
 
 
@@ -195,9 +211,7 @@ async def add_message(
     when they claim it). False when this ``client_id`` was stored before
     (a retried request), so the caller does not announce it twice."""
     now = now or utcnow()
-    ticket = await _own_ticket(session, username, number)
-    if not _is_open(ticket):
-        raise Conflict("this request is closed: start a new conversation to write to us", code="request_closed")
+    ticket = await open_request(session=session, username=username, number=number)
     source_id = f"{PANEL_CHANNEL}:{client_id or uuid.uuid4().hex}"
     inserted = await messages_repo.add_message(
         session=session,

@@ -7,6 +7,11 @@
   it and the transcript keeps it. A request for documents is a notice
   whose metadata also carries ``request_documents: true``: the web chat
   offers the upload on it.
+- A customer's line added in the panel is a ``bot`` event too, with
+  ``sender: customer`` in its metadata: the web chat shows it on the
+  customer's side (marked as written in the panel), and the event consumer
+  (handoff.services.consumer) keeps it out of the bot's lines: the ticket
+  holds it already.
 - A hand-back appends ``resume`` and ``action_listen``, then triggers
   the intent the caller names (``support_rules.tickets.HANDBACK_INTENTS``: handed
   back, resolved, cancelled by the customer): a paused conversation
@@ -27,7 +32,7 @@ from urllib.parse import quote
 
 import httpx
 
-from handoff.services.channel import ChannelError, CustomerChannel
+from handoff.services.channel import CUSTOMER_SENDER, ChannelError, CustomerChannel
 from support_rules.rasa_auth import rasa_api_headers
 from support_rules.tickets import HANDBACK_INTENT
 from support_rules.verification import REQUEST_DOCUMENTS_KEY
@@ -72,6 +77,10 @@ class RasaChannel(CustomerChannel):
         # bot event's metadata into the message its output channel sends
         # (bot/channels/formatting.py passes it on to the web chat)
         event = {"event": "bot", "text": text, "metadata": {"kind": "notice", REQUEST_DOCUMENTS_KEY: True}}
+        await self._post(conversation_id, "tracker/events", event)
+
+    async def echo_customer_line(self, conversation_id: str, text: str) -> None:
+        event = {"event": "bot", "text": text, "metadata": {"sender": CUSTOMER_SENDER}}
         await self._post(conversation_id, "tracker/events", event)
 
     async def hand_back(self, conversation_id: str, *, intent: str = HANDBACK_INTENT) -> None:
