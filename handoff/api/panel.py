@@ -163,7 +163,9 @@ async def requests(request: Request) -> HTTPResponse:
         listed = await svc.list_requests(
             session=session, username=customer.username, catalogue=request.app.ctx.panel_catalogue
         )
-    return json(listed, headers=_NO_STORE)
+    # what the page checks a file against before it sends it (the service decides)
+    limits = {"max_document_bytes": request.app.ctx.settings.document_max_bytes}
+    return json({**listed, **limits}, headers=_NO_STORE)
 
 
 @bp.get("/panel/api/requests/<number:str>")

@@ -87,6 +87,7 @@ class PanelRequests(Answer):
     open: list[PanelRequest]
     closed: list[PanelRequest]
     archived: list[PanelRequest]
+    max_document_bytes: int = Field(description="the largest document the panel takes (HANDOFF_DOCUMENT_MAX_BYTES)")
 
 
 class PanelStep(Answer):

@@ -1,5 +1,7 @@
 // Customer panel labels in Turkish and English. Customer, bot and agent text
-// is never translated. {n}, {max}, {minutes}, {name} are filled in by panel.js.
+// is never translated. {n}, {max}, {minutes}, {name}, {percent} are filled in
+// by panel.js. doc_<code>: a refused document, by the service's refusal code
+// (handoff/documents/refusals.py).
 "use strict";
 window.PANEL_I18N = {
   tr: {
@@ -34,7 +36,22 @@ window.PANEL_I18N = {
     error_cross_origin: "İstek reddedildi: paneli kendi adresinden açın.",
     error_network: "Bağlantı kurulamadı. Lütfen biraz sonra tekrar deneyin; mesajınız silinmedi.",
     error_generic: "İşlem tamamlanamadı. Lütfen biraz sonra tekrar deneyin.",
-    signedOut: "Çıkış yaptınız. Paneli yeniden açmak için platformdaki hesabınızı kullanın."
+    signedOut: "Çıkış yaptınız. Paneli yeniden açmak için platformdaki hesabınızı kullanın.",
+    attach: "Dosya ekle", attachHint: "Ekran görüntüsü ya da belge: JPEG, PNG, WebP veya PDF, en fazla {max} MB.",
+    download: "İndir", documentHeld: "Güvenlik taraması bekleniyor", openImage: "{name} (büyük göster)",
+    sentBy_customer: "Siz", sentBy_agent: "Müşteri temsilcisi",
+    doc_uploading: "{name} gönderiliyor… {percent}%", doc_sent: "{name} eklendi.",
+    doc_held: "{name} alındı; güvenlik taramasından sonra temsilciye açılacak.",
+    doc_failed: "Dosya gönderilemedi. Lütfen tekrar deneyin.",
+    doc_empty: "Dosya boş.", doc_too_large: "Dosya çok büyük. En fazla {max} MB gönderebilirsiniz.",
+    doc_unsupported_type: "Bu dosya türü kabul edilmiyor. Lütfen JPEG, PNG, WebP resmi ya da PDF gönderin.",
+    doc_unreadable: "Dosya açılamadı; bozuk olabilir. Lütfen başka bir dosya deneyin.",
+    doc_image_too_large: "Resmin çözünürlüğü çok yüksek. Lütfen daha küçük bir resim gönderin.",
+    doc_pdf_encrypted: "Şifreli PDF kabul edilmiyor. Lütfen şifresiz bir kopyasını gönderin.",
+    doc_pdf_script: "Komut (JavaScript) veya otomatik eylem içeren PDF kabul edilmiyor.",
+    doc_infected: "Virüs taraması bu dosyada zararlı yazılım buldu; dosya alınmadı.",
+    doc_no_file: "Dosya seçilmedi.",
+    doc_request_closed: "Bu talep kapandı; dosya eklenemez. Yeni bir konu için sohbetten bize yazabilirsiniz."
   },
   en: {
     title: "My requests", langToggle: "Türkçeye geç", signOut: "Sign out", signedInAs: "{name}",
@@ -68,6 +85,21 @@ window.PANEL_I18N = {
     error_cross_origin: "Refused: open the panel at its own address.",
     error_network: "No connection. Please try again a little later; your message is still here.",
     error_generic: "That did not work. Please try again a little later.",
-    signedOut: "You are signed out. Use your account on the platform to open the panel again."
+    signedOut: "You are signed out. Use your account on the platform to open the panel again.",
+    attach: "Attach a file", attachHint: "A screenshot or document: JPEG, PNG, WebP or PDF, up to {max} MB.",
+    download: "Download", documentHeld: "Waiting for a security scan", openImage: "{name} (full size)",
+    sentBy_customer: "You", sentBy_agent: "Support agent",
+    doc_uploading: "Sending {name}… {percent}%", doc_sent: "{name} added.",
+    doc_held: "{name} received; it opens for the agent after a security scan.",
+    doc_failed: "The file could not be sent. Please try again.",
+    doc_empty: "The file is empty.", doc_too_large: "The file is too large. You can send up to {max} MB.",
+    doc_unsupported_type: "This kind of file is not accepted. Please send a JPEG, PNG or WebP image or a PDF.",
+    doc_unreadable: "The file could not be opened; it may be damaged. Please try another one.",
+    doc_image_too_large: "The image's resolution is too high. Please send a smaller image.",
+    doc_pdf_encrypted: "Password-protected PDFs are not accepted. Please send a copy without a password.",
+    doc_pdf_script: "PDFs with scripts (JavaScript) or automatic actions are not accepted.",
+    doc_infected: "The virus scan found malware in this file; it was not accepted.",
+    doc_no_file: "No file was chosen.",
+    doc_request_closed: "This request is closed; no file can be added. For anything new, write to us in the chat."
   }
 };

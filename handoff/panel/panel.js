@@ -1,11 +1,18 @@
-// Customer panel: the signed-in customer's requests, their steps and
-// conversation, and a message to an open one.
+// Customer panel: the signed-in customer's requests, their steps,
+// conversation and documents, and a message or a file added to an open one.
 //
 // The platform's signed token arrives in the fragment (#token=...), which
 // browsers never send to a server. It is taken out of the address bar at
 // once and posted to /panel/api/session, which answers with the panel's own
 // HttpOnly session cookie; the token is not kept anywhere after that.
 // A request opens as #request=T-000123 (the number is no secret).
+//
+// A file goes to POST /panel/api/requests/<number>/documents (the attach
+// button opens the picker; keyboard: Tab to it, Enter or Space); the
+// service decides what it is from its content and answers a refusal with a
+// code, shown in the reader's language (i18n.js: doc_<code>). Documents are
+// shown through /panel/api/requests/<number>/documents/<id>: images as
+// thumbnails, others as downloads, a file waiting for its scan only named.
 //
 // All text from the server is written with textContent, never innerHTML.
 "use strict";
@@ -17,8 +24,12 @@
   const TOKEN_RE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
   const MAX_CHARS = 4000;
   const REFRESH_MS = 10000;
+  // a document's transcript line (handoff/documents/service.py): a paperclip and the name
+  const DOCUMENT_MARK = "\u{1F4CE} ";
+  const MB = 1024 * 1024;
 
-  const state = { lang: "tr", tokenLang: null, list: null, detail: null, view: "loading", error: null, timer: null, sending: false };
+  const state = { lang: "tr", tokenLang: null, list: null, detail: null, view: "loading", error: null, timer: null, sending: false,
+    uploading: false, attachNote: null, attachError: null };
 
   function load(key) { try { return window.localStorage.getItem(key); } catch (e) { return null; } }
   function save(key, value) { try { window.localStorage.setItem(key, value); } catch (e) { /* not kept */ } }
@@ -70,6 +81,24 @@
     return { ok: res.ok, status: res.status, data, code };
   }
 
+  function maxBytes() { return (state.list && state.list.max_document_bytes) || 10 * MB; }
+  function maxMegabytes() { return Math.floor(maxBytes() / MB) || 1; }
+
+  function docText(code) {
+    if (code === "too_large") return t("doc_too_large", { max: fmt(maxMegabytes()) });
+    const key = "doc_" + code;
+    const s = t(key);
+    return s !== key ? s : errorText({ status: code === "network" ? 0 : 500, code });
+  }
+
+  function size(bytes) {
+    const n = Number(bytes) || 0;
+    const opts = { maximumFractionDigits: 1 };
+    const locale = state.lang === "tr" ? "tr-TR" : "en-GB";
+    if (n >= MB) return (n / MB).toLocaleString(locale, opts) + " MB";
+    return Math.max(1, Math.round(n / 1024)).toLocaleString(locale) + " KB";
+  }
+
   function errorText(answer) {
     if (answer.status === 0) return t("error_network");
     if (answer.status === 413 || answer.code === "too_long") return t("error_too_long", { max: fmt(MAX_CHARS) });
@@ -99,6 +128,13 @@
     toggle.setAttribute("aria-label", t("langToggle"));
     toggle.lang = state.lang === "tr" ? "en" : "tr";
     $("message-limit").textContent = t("limitHint", { max: fmt(MAX_CHARS) });
+    $("attach-hint").textContent = t("attachHint", { max: fmt(maxMegabytes()) });
+    const note = $("attach-status");
+    note.hidden = !state.attachNote;
+    note.textContent = state.attachNote ? t(state.attachNote.key, state.attachNote.vars) : "";
+    const failed = $("attach-error");
+    failed.hidden = !state.attachError;
+    failed.textContent = state.attachError ? docText(state.attachError) : "";
     updateCounter();
   }
 
@@ -173,7 +209,36 @@
     if (line.sender === "agent" && line.agent) head.append(el("span", t("sender_agent"), "role"));
     if (line.channel === "panel") head.append(el("span", t("viaPanel"), "via"));
     head.append(el("time", when(line.created_at), "at"));
-    li.append(head, el("p", line.text, "text"));
+    const isDocument = line.text.startsWith(DOCUMENT_MARK);
+    li.append(head, el("p", isDocument ? line.text.slice(DOCUMENT_MARK.length) : line.text, isDocument ? "text document-line" : "text"));
+    return li;
+  }
+
+  function documentItem(doc) {
+    const li = el("li", null, "document" + (doc.status === "held" ? " held" : ""));
+    li.dataset.documentId = String(doc.id);
+    const meta = el("span", [t("sentBy_" + doc.sender), size(doc.size), when(doc.created_at)].join(" · "), "document-meta");
+    if (doc.status === "held") {
+      li.append(el("span", null, "document-icon file"), el("span", doc.filename, "document-name"), el("span", t("documentHeld"), "badge held"), meta);
+      return li;
+    }
+    const link = el("a", null, "document-link");
+    link.href = doc.url;
+    link.rel = "noopener noreferrer";
+    if (doc.is_image) {
+      link.target = "_blank";
+      link.setAttribute("aria-label", t("openImage", { name: doc.filename }));
+      const img = el("img", null, "thumb");
+      img.src = doc.url;
+      img.alt = doc.filename;
+      img.loading = "lazy";
+      link.append(img);
+      li.append(link, el("span", doc.filename, "document-name"), meta);
+    } else {
+      link.setAttribute("download", doc.filename);
+      link.append(el("span", null, "document-icon file"), el("span", doc.filename, "document-name"), el("span", t("download"), "download"));
+      li.append(link, meta);
+    }
     return li;
   }
 
@@ -192,8 +257,9 @@
     note.textContent = d.archived ? t("readOnly") : t("closedNote");
     $("timeline").replaceChildren(...d.timeline.map(stepItem));
     $("transcript").replaceChildren(...d.transcript.map(lineItem));
-    $("documents").replaceChildren(...d.documents.map((doc) => el("li", doc.name || doc.filename || String(doc.id))));
+    $("documents").replaceChildren(...d.documents.map(documentItem));
     $("documents-empty").hidden = d.documents.length > 0;
+    $("attach").hidden = !d.can_write;
     $("message-form").hidden = !d.can_write;
   }
 
@@ -235,9 +301,10 @@
     const number = wanted();
     if (!state.list && !(await loadList())) return;
     if (number) {
+      if (!state.detail || state.detail.number !== number) { state.attachNote = null; state.attachError = null; }
       await loadDetail(number, false);
       if (state.view === "detail") {
-        state.timer = setInterval(() => { if (wanted() === number && !state.sending) loadDetail(number, true); }, REFRESH_MS);
+        state.timer = setInterval(() => { if (wanted() === number && !state.sending && !state.uploading) loadDetail(number, true); }, REFRESH_MS);
         $("detail-back").focus();
       }
       return;
@@ -290,6 +357,50 @@
     box.focus();
   }
 
+  function attachNote(key, vars) { state.attachNote = key ? { key, vars } : null; state.attachError = null; applyLabels(); }
+  function attachFailed(code) { state.attachNote = null; state.attachError = code; applyLabels(); }
+
+  function upload(file) {
+    const number = state.detail.number;
+    const name = file.name;
+    if (file.size > maxBytes()) { attachFailed("too_large"); return; }
+    if (!file.size) { attachFailed("empty"); return; }
+    const form = new FormData();
+    form.append("file", file, name);
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", "/panel/api/requests/" + encodeURIComponent(number) + "/documents");
+    xhr.setRequestHeader("Accept", "application/json");
+    xhr.responseType = "json";
+    state.uploading = true;
+    $("attach-button").disabled = true;
+    $("attach").setAttribute("aria-busy", "true");
+    attachNote("doc_uploading", { name, percent: 0 });
+    const done = () => {
+      state.uploading = false;
+      $("attach-button").disabled = false;
+      $("attach").removeAttribute("aria-busy");
+    };
+    xhr.upload.onprogress = (ev) => {
+      if (ev.lengthComputable) attachNote("doc_uploading", { name, percent: Math.min(99, Math.round((100 * ev.loaded) / ev.total)) });
+    };
+    xhr.onload = async () => {
+      done();
+      const body = xhr.response && typeof xhr.response === "object" ? xhr.response : {};
+      if (xhr.status === 201 && body.document) {
+        const kept = body.document.filename;  // the name as the service keeps it
+        attachNote(body.document.status === "held" ? "doc_held" : "doc_sent", { name: kept });
+        await loadDetail(number, true);
+        $("attach-button").focus();
+        return;
+      }
+      const code = body.error && typeof body.error.code === "string" ? body.error.code : "failed";
+      attachFailed(xhr.status === 413 ? "too_large" : code);
+      if (xhr.status === 401) fail(() => errorText({ status: 401, code }));
+    };
+    xhr.onerror = () => { done(); attachFailed("failed"); };
+    xhr.send(form);
+  }
+
   async function signOut() {
     await api("DELETE", "/panel/api/session");
     state.list = null;
@@ -321,6 +432,13 @@
     $("panel-error-back").addEventListener("click", () => { location.hash = ""; route(); });
     $("message-form").addEventListener("submit", send);
     $("message-text").addEventListener("input", updateCounter);
+    $("attach-button").addEventListener("click", () => { $("attach-file").value = ""; $("attach-file").click(); });
+    $("attach-file").addEventListener("change", () => {
+      const input = $("attach-file");
+      const file = input.files && input.files[0];
+      if (file && state.detail && !state.uploading) upload(file);
+      $("attach-button").focus();
+    });
     $("message-text").addEventListener("keydown", (e) => {
       if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) $("message-form").requestSubmit();
     });

@@ -165,6 +165,7 @@
     if (entry.kind === "customer") {
       node.dataset.state = entry.state || "sent";
       if (entry.state === "queued") node.appendChild(el("span", t("queued"), "state"));
+      if (entry.fromPanel) { node.classList.add("from-panel"); node.appendChild(el("span", t("fromPanel"), "state")); }
       if (entry.file) {  // an attached file (attach.js): its state in the reader's language
         node.classList.add("file");
         const note = { uploading: t("doc_uploading", { percent: entry.percent || 0 }), held: t("doc_held"),
@@ -208,7 +209,9 @@
     if (!msg || typeof msg !== "object") return;
     const meta = (msg.metadata && typeof msg.metadata === "object") ? msg.metadata : {};
     let kind = "bot";
-    if (meta.sender === "agent") kind = "agent";
+    // the customer's own line, added in the customer panel (handoff.services.channel.CUSTOMER_SENDER)
+    if (meta.sender === "customer") kind = "customer";
+    else if (meta.sender === "agent") kind = "agent";
     else if (meta.kind === "notice") kind = "notice";
     const text = typeof msg.text === "string" ? msg.text : "";
     const raw = Array.isArray(msg.quick_replies) ? msg.quick_replies : (Array.isArray(msg.buttons) ? msg.buttons : []);
@@ -216,6 +219,12 @@
     const buttons = raw.map((b) => (b && typeof b.title === "string" ? b.title : "")).filter((s) => s.trim());
     if (!text.trim() && !buttons.length) return;  // images, custom JSON: not shown by this page
     const entry = { id: newId(), kind, text };
+    if (kind === "customer") {
+      entry.fromPanel = true;
+      entry.state = "sent";
+      // a document's line (handoff/documents/service.py: a paperclip and the name) shows as a file
+      if (text.startsWith("\u{1F4CE} ")) { entry.file = true; entry.text = text.slice(3); }
+    }
     if (kind === "agent" && typeof meta.agent_name === "string" && meta.agent_name.trim()) entry.agent = meta.agent_name.trim();
     if (buttons.length) entry.buttons = buttons;
     addEntry(entry);

@@ -428,7 +428,7 @@ async def test_every_refusal_reads_in_the_panel_in_turkish_and_english() -> None
     blocks = re.split(r"\n  (?:tr|en): \{", PANEL_I18N)
     assert len(blocks) == 3
     for block in blocks[1:]:
-        missing = [code for code in (*REFUSAL_CODES, "document_held", "document_not_found") if f"doc_{code}:" not in block]
+        missing = [code for code in (*REFUSAL_CODES, "failed", "request_closed") if f"doc_{code}:" not in block]
         assert missing == []
 
 
