@@ -86,9 +86,7 @@ async def hand_off(desk: Desk, username: str, conversation_id: str | None = None
         username_source=USERNAME_VERIFIED,
         conversation_id=conversation_id or new_conversation_id(),
     )
-    res = await desk.client.post(
-        "/api/v1/handoffs", content=json.dumps(body), headers=bot_headers(uuid.uuid4().hex)
-    )
+    res = await desk.client.post("/api/v1/handoffs", content=json.dumps(body), headers=bot_headers(uuid.uuid4().hex))
     assert res.status_code == 201, res.text
     return str(res.json()["ticket_number"])
 
@@ -195,7 +193,7 @@ async def test_the_request_lists_documents_from_the_chat_the_panel_and_the_agent
 ) -> None:
     chat = Customer(new_conversation_id())
     number = await hand_off(desk, "ayse_k", chat.conversation_id)
-    fin = await claimed(desk, number)
+    await claimed(desk, number)
     from_chat = await chat_upload(desk.client, chat, pdf(), "dekont.pdf", "application/pdf")
     assert from_chat.status_code == 201, from_chat.text
     customer = await signed_in(desk, "ayse_k")
@@ -226,7 +224,6 @@ async def test_the_request_lists_documents_from_the_chat_the_panel_and_the_agent
         assert (await customer.get(d["url"])).status_code == 200, d["filename"]
     assert "agent_id" not in json.dumps(docs) and "storage_key" not in json.dumps(docs)
     await customer.aclose()
-
 
 
 # --- files that are refused -------------------------------------------------
@@ -418,7 +415,9 @@ async def test_a_panel_message_is_shown_in_the_chat_once_and_not_kept_twice(
     async with sessionmaker() as session, session.begin():
         assert await record_event(session=session, event=event) is None
     async with sessionmaker() as session:
-        texts = list((await session.execute(select(Message.text).where(Message.ticket_id == int(number[2:])))).scalars())
+        texts = list(
+            (await session.execute(select(Message.text).where(Message.ticket_id == int(number[2:])))).scalars()
+        )
     assert texts.count("Dekontu ekledim") == 1
     assert parse_event({**echoed, "metadata": {"sender": "agent"}}).kind == "agent"  # agents' lines as before
     await customer.aclose()

@@ -154,7 +154,6 @@ async def test_a_screenshot_from_the_panel_appears_live_in_the_console(browser: 
     await context.close()
 
 
-
 class RasaOutput(RecordingChannel):
     """Records, and shows an echoed line in the (fake) Rasa's socket as Rasa
     does with a bot event: its metadata on the message (bot/channels/formatting.py)."""
