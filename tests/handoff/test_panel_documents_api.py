@@ -10,7 +10,7 @@ import io
 import json
 import re
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -27,20 +27,21 @@ from handoff.app import create_app
 from handoff.documents.refusals import REFUSAL_CODES
 from handoff.documents.service import receive_document
 from handoff.models import AuditEntry, Document, Message, Ticket, utcnow
-from handoff.services.channel import RecordingChannel
+from handoff.services.channel import ChannelError, RecordingChannel
 from handoff.services.consumer import parse_event, record_event
 from handoff.settings import REPO_ROOT
 from stack.live import free_port
 from support_rules.conversations import new_conversation_id
 from support_rules.customer_token import mint_customer_token
 from support_rules.identity import USERNAME_VERIFIED
+from tests.handoff.clamd import Clamd, running_clamd
 from tests.handoff.conftest import Seed, StartApp
-from tests.handoff.documents_files import pdf, png
+from tests.handoff.documents_files import EICAR, pdf, png
 from tests.handoff.documents_helpers import CONVERSATION_KEY, Customer
 from tests.handoff.documents_helpers import upload as chat_upload
 from tests.handoff.factories import summary
 from tests.handoff.helpers import bot_headers, live_events, login, make_settings, next_event
-from tests.handoff.test_documents_api import ATTACKS, stored_files
+from tests.handoff.test_documents_api import ATTACKS, _megabytes, _post_raw, stored_files
 from tests.handoff.test_openapi import Checker
 
 SECRET = "panel-documents-customer-token-secret-0123456789"
@@ -446,3 +447,78 @@ async def test_the_document_routes_answer_as_documented(desk: Desk) -> None:
     assert added["document"]["url"].startswith(f"/panel/api/requests/{number}/documents/")
     assert check.statuses >= {201, 404, 409, 422, 200}
     await customer.aclose()
+
+
+class _ChatDown(RecordingChannel):
+    async def echo_customer_line(self, conversation_id: str, text: str) -> None:
+        raise ChannelError("Rasa unreachable: ConnectError")
+
+
+async def test_a_chat_that_cannot_be_reached_loses_nothing(
+    db_url: str, seed: Seed, start_app: StartApp, tmp_path: Path, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    settings = make_settings(
+        db_url, customer_token_secret=SECRET, conversation_secret_key=CONVERSATION_KEY, document_dir=tmp_path / "d"
+    )
+    channel = _ChatDown()
+    app = create_app(settings, channel=channel, name=f"panel_docs_down_{uuid.uuid4().hex[:8]}")
+    base_url = (await start_app(app)).base_url
+    down = Desk(app, base_url, httpx.AsyncClient(base_url=base_url, timeout=30), channel, tmp_path / "d", seed)
+    number = await hand_off(down, "ayse_k")
+    customer = await signed_in(down, "ayse_k")
+    assert (await attach(customer, number, png())).status_code == 201
+    res = await customer.post(f"/panel/api/requests/{number}/messages", json={"text": "Orada mısınız?"})
+    assert res.status_code == 201, res.text
+    async with sessionmaker() as session:
+        texts = list((await session.execute(select(Message.text).where(Message.channel == "panel"))).scalars())
+    assert texts == ["\N{PAPERCLIP} ekran.png", "Orada mısınız?"]
+    assert await count(sessionmaker, Document) == 1
+    await customer.aclose()
+    await down.client.aclose()
+
+
+async def test_a_50_mb_file_is_refused_before_it_is_read(
+    desk: Desk, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    number = await hand_off(desk, "ayse_k")
+    customer = await signed_in(desk, "ayse_k")
+    port = int(desk.base_url.rsplit(":", 1)[1])
+    head = (
+        f"POST /panel/api/requests/{number}/documents HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        f"Cookie: panel_session={customer.cookies['panel_session']}\r\n"
+        "Content-Type: multipart/form-data; boundary=x\r\n"
+    )
+    declared = await _post_raw(port, f"{head}Content-Length: {50 * 1024 * 1024}\r\n\r\n", _megabytes(50))
+    streamed = await _post_raw(port, f"{head}Transfer-Encoding: chunked\r\n\r\n", _megabytes(50, chunked=True))
+    for answer in (declared, streamed):
+        assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+        assert b'"code":"too_large"' in answer
+    assert stored_files(desk.document_dir) == [] and await count(sessionmaker, Document) == 0
+    await customer.aclose()
+
+
+@pytest.fixture(scope="module")
+def clamd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clamd]:
+    with running_clamd(tmp_path_factory.mktemp("clamd")) as daemon:
+        yield daemon
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_the_eicar_file_is_refused_in_the_panel_too(
+    clamd: Clamd,
+    db_url: str,
+    seed: Seed,
+    start_app: StartApp,
+    tmp_path: Path,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    scanned = await start_desk(start_app, db_url, seed, tmp_path, clamd_address=clamd.address)
+    number = await hand_off(scanned, "ayse_k")
+    customer = await signed_in(scanned, "ayse_k")
+    res = await attach(customer, number, EICAR, "eicar.png", "image/png")
+    assert res.status_code == 422 and res.json()["error"]["code"] == "infected"
+    assert stored_files(scanned.document_dir) == [] and await count(sessionmaker, Document) == 0
+    clean = await attach(customer, number, png())
+    assert clean.status_code == 201 and clean.json()["document"]["status"] == "stored"
+    await customer.aclose()
+    await scanned.client.aclose()

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from handoff.services.channel import ChannelError
+from handoff.services.channel import CUSTOMER_SENDER, ChannelError
 from handoff.services.rasa_channel import RasaChannel
 from stack.live import BOT_BIN, ROOT, free_port, wait_until_up
 from support_rules.rasa_auth import JWT_METHOD, rasa_api_headers
@@ -141,3 +141,24 @@ async def test_a_documents_request_is_a_notice_flagged_for_the_upload(rasa: str)
         "text": "Lütfen belgelerinizi yükleyin.",
         "metadata": {"kind": "notice", REQUEST_DOCUMENTS_KEY: True},
     }
+
+
+async def test_a_panel_line_is_a_bot_event_sent_as_the_customers(rasa: str) -> None:
+    """A line the customer added in the panel reaches the chat as a bot event
+    whose metadata names the customer as its sender: the web chat shows it
+    on the customer's side, the event consumer keeps it out of the bot's lines."""
+    recorder = Recorder()
+    channel = RasaChannel(rasa, SECRET, client=recorder.client())
+    try:
+        with pytest.raises(ChannelError, match=f"answered {AUTHENTICATED_WITHOUT_MODEL}"):
+            await channel.echo_customer_line("conv-panel", "\N{PAPERCLIP} dekont.pdf")
+    finally:
+        await channel.close()
+    [sent] = recorder.requests
+    assert sent.url.path == "/conversations/conv-panel/tracker/events"
+    assert json.loads(sent.content) == {
+        "event": "bot",
+        "text": "\N{PAPERCLIP} dekont.pdf",
+        "metadata": {"sender": CUSTOMER_SENDER},
+    }
+    assert sent.headers["authorization"].startswith("Bearer ")
