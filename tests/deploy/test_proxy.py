@@ -6,6 +6,7 @@ every upstream, so only the proxy's own rule decides."""
 from __future__ import annotations
 
 import asyncio
+import ssl
 import subprocess
 import sys
 import time
@@ -73,3 +74,28 @@ def test_the_actions_listener_refuses_a_request_without_rasas_header(proxy: Clus
 def test_the_other_internal_listeners_are_unchanged(proxy: ClusterStack) -> None:
     assert _status(f"http://127.0.0.1:{proxy.proxy_ports['handoff']}/healthz") == 200
     assert _status(f"http://127.0.0.1:{proxy.proxy_ports['rasa']}/healthz") == 200
+
+
+def _post(url: str, size: int) -> int:
+    """POST ``size`` bytes over the proxy's TLS listener (its test certificate)."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    request = urllib.request.Request(url, data=b"\0" * size, method="POST")
+    request.add_header("Content-Type", "multipart/form-data; boundary=x")
+    try:
+        with urllib.request.urlopen(request, timeout=10, context=context) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def test_documents_pass_where_customers_attach_them_only(proxy: ClusterStack) -> None:
+    base = f"https://127.0.0.1:{proxy.proxy_ports['https']}"
+    too_large = 413
+    # the stand-in upstream refuses any POST (501): reaching it means the proxy let the body through
+    for path in ("/chat/documents", "/panel/api/requests/T-000001/documents"):
+        assert _post(base + path, 1024 * 1024) == 501, path
+        assert _post(base + path, 12 * 1024 * 1024) == too_large, path
+    for path in ("/panel/api/requests/T-000001/messages", "/panel/api/requests/T-000001/documents/x", "/api/v1/x"):
+        assert _post(base + path, 1024 * 1024) == too_large, path
