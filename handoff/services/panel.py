@@ -1,5 +1,6 @@
 """The customer panel's use cases: sign in with the platform's token, list
-the account's requests, read one, add a message to an open one.
+the account's requests, read one, add a message to an open one (its
+documents: ``handoff.services.panel_documents``).
 
 Access rule: a customer sees the tickets of their own account only
 (``Ticket.account_username``, set from a verified token at handoff). Any
