@@ -1,5 +1,7 @@
 // Customer panel labels in Turkish and English. Customer, bot and agent text
-// is never translated. {n}, {max}, {minutes}, {name} are filled in by panel.js.
+// is never translated, and neither are the editors' texts the API gives in
+// both languages (rejection reasons, documents: data/verification.yml).
+// {n}, {max}, {minutes}, {name}, {numbers}, {status}, {when} are filled in by panel.js.
 "use strict";
 window.PANEL_I18N = {
   tr: {
@@ -34,7 +36,16 @@ window.PANEL_I18N = {
     error_cross_origin: "İstek reddedildi: paneli kendi adresinden açın.",
     error_network: "Bağlantı kurulamadı. Lütfen biraz sonra tekrar deneyin; mesajınız silinmedi.",
     error_generic: "İşlem tamamlanamadı. Lütfen biraz sonra tekrar deneyin.",
-    signedOut: "Çıkış yaptınız. Paneli yeniden açmak için platformdaki hesabınızı kullanın."
+    signedOut: "Çıkış yaptınız. Paneli yeniden açmak için platformdaki hesabınızı kullanın.",
+    linked: "Bu sekmedeki sohbetinizden hesabınıza eklendi: {numbers}.",
+    verification: "Kimlik doğrulama", verifyBadge: "Doğrulama: {status}",
+    verify_requested: "Belge bekleniyor", verify_documents_received: "Belgeler inceleniyor",
+    verify_approved: "Onaylandı", verify_rejected: "Onaylanmadı",
+    verifyNote_requested: "Kimliğinizi doğrulayabilmemiz için aşağıdaki belgeleri sohbette yükleyin.",
+    verifyNote_documents_received: "Belgeleriniz alındı; temsilcimiz inceliyor. Kimlik doğrulaması teknik sorulardan daha uzun sürebilir.",
+    verifyNote_approved: "Kimliğiniz doğrulandı. Teşekkür ederiz.",
+    verifyNote_rejected: "Gönderdiğiniz belgelerle kimliğinizi doğrulayamadık. Lütfen aşağıdaki belgeleri yeniden yükleyin.",
+    verifyReason: "Neden", verifyNeeded: "Gereken belgeler", verifyDecidedAt: "Karar tarihi: {when}"
   },
   en: {
     title: "My requests", langToggle: "Türkçeye geç", signOut: "Sign out", signedInAs: "{name}",
@@ -68,6 +79,15 @@ window.PANEL_I18N = {
     error_cross_origin: "Refused: open the panel at its own address.",
     error_network: "No connection. Please try again a little later; your message is still here.",
     error_generic: "That did not work. Please try again a little later.",
-    signedOut: "You are signed out. Use your account on the platform to open the panel again."
+    signedOut: "You are signed out. Use your account on the platform to open the panel again.",
+    linked: "Added to your account from your chat in this tab: {numbers}.",
+    verification: "Identity verification", verifyBadge: "Verification: {status}",
+    verify_requested: "Documents needed", verify_documents_received: "Documents under review",
+    verify_approved: "Approved", verify_rejected: "Not approved",
+    verifyNote_requested: "To verify your identity, please upload the documents below in the chat.",
+    verifyNote_documents_received: "We have your documents and an agent is reviewing them. Identity checks can take longer than technical questions.",
+    verifyNote_approved: "Your identity is verified. Thank you.",
+    verifyNote_rejected: "We could not verify your identity with the documents you sent. Please upload the documents below again.",
+    verifyReason: "Reason", verifyNeeded: "Documents we need", verifyDecidedAt: "Decided: {when}"
   }
 };
