@@ -33,14 +33,20 @@ from playwright.async_api import Browser, Page, expect
 from handoff.app import create_app
 from handoff.notice_texts import load_notice_texts
 from handoff.services.channel import CustomerChannel
+from support_rules.conversations import (
+    CONVERSATION_ID_HEADER,
+    CONVERSATION_SECRET_HEADER,
+    conversation_secret,
+    new_conversation_id,
+)
 from support_rules.customer_token import mint_customer_token
-from support_rules.identity import USERNAME_TYPED
+from support_rules.identity import USERNAME_TYPED, USERNAME_VERIFIED
 from support_rules.tickets import HANDBACK_INTENT
 from support_rules.verification import REQUEST_DOCUMENTS_KEY, load_verification
 from tests.handoff import test_webchat_browser as webchat
 from tests.handoff.conftest import Seed, StartApp
 from tests.handoff.factories import summary
-from tests.handoff.helpers import PASSWORD, bot_headers, make_settings
+from tests.handoff.helpers import PASSWORD, bot_headers, login, make_settings
 from tests.handoff.test_webchat_browser import KEY, VENDOR, FakeRasa, _fill_prechat
 
 rasa = webchat.rasa  # the fake Rasa socket.io server, as test_webchat_browser.py has it
@@ -257,3 +263,98 @@ async def test_a_visitors_rejected_document_shows_in_the_panel_after_signing_in(
     await _shoot(tab, "panel-detail-rejected-tr-1400")
     assert errors == []
     await context.close()
+
+
+async def _verification_request(client: httpx.AsyncClient, conversation_id: str) -> str:
+    body = summary(
+        "account",
+        conversation_id=conversation_id,
+        username="ayse_k",
+        username_source=USERNAME_VERIFIED,
+        topic={"id": "verification", "label": "Kimlik doğrulama"},
+        transaction_type=None,
+        transaction_date=None,
+    )
+    res = await client.post("/api/v1/handoffs", content=json.dumps(body), headers=bot_headers(uuid.uuid4().hex))
+    assert res.status_code == 201, res.text
+    return str(res.json()["ticket_number"])
+
+
+async def _send_id(client: httpx.AsyncClient, conversation_id: str) -> None:
+    headers = {
+        CONVERSATION_ID_HEADER: conversation_id,
+        CONVERSATION_SECRET_HEADER: conversation_secret(KEY, conversation_id),
+    }
+    files = {"file": ("kimlik.jpg", id_card_photo(), "image/jpeg")}
+    assert (await client.post("/chat/documents", files=files, headers=headers)).status_code == 201
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_each_verification_request_shows_its_own_step(browser: Browser, base_url: str) -> None:
+    """Approved, documents under review, documents still needed: the badge
+    on each card and the box on each request, in Turkish and English."""
+    chats = [new_conversation_id() for _ in range(3)]
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
+        approved = await _verification_request(client, chats[0])
+        await _send_id(client, chats[0])
+        acc = await login(client, "acc")
+        res = await client.post(f"/api/v1/tickets/{approved}/verification", json={"decision": "approve"}, headers=acc)
+        assert res.status_code == 200, res.text
+        needed = await _verification_request(client, chats[1])
+        received = await _verification_request(client, chats[2])
+        await _send_id(client, chats[2])
+        support = await _hand_off_support(client)
+
+    context = await browser.new_context(viewport=PHONE, locale="tr-TR")
+    page = await context.new_page()
+    await page.goto(f"{base_url}/panel/#token={mint_customer_token('ayse_k', SECRET)}")
+    await expect(page.locator("#list-view")).to_be_visible()
+    await expect(page.locator("#panel-linked")).to_be_hidden()  # no chat in this tab: nothing linked
+    badges = {
+        approved: "Doğrulama: Onaylandı",
+        needed: "Doğrulama: Belge bekleniyor",
+        received: "Doğrulama: Belgeler inceleniyor",
+    }
+    for number, badge in badges.items():
+        await expect(page.locator(f'[data-number="{number}"] .vstatus')).to_have_text(badge)
+    await expect(page.locator(f'[data-number="{support}"] .vstatus')).to_have_count(0)
+    await _fits(page)
+    await _shoot(page, "panel-list-states-tr-390")
+
+    await page.locator(f'[data-number="{needed}"]').click()
+    await expect(page.locator("#verification-status")).to_have_text("Belge bekleniyor")
+    await expect(page.locator("#verification-reason")).to_be_hidden()
+    await expect(page.locator("#verification-needed-list li")).to_have_count(len(TEXTS.documents))
+    await _shoot(page, "panel-detail-needed-tr-390")
+    await page.click("#panel-lang")
+    await expect(page.locator("#verification-status")).to_have_text("Documents needed")
+    await expect(page.locator("#verification-needed-list li").first).to_have_text(
+        next(iter(TEXTS.documents.values()))["en"]
+    )
+    await _shoot(page, "panel-detail-needed-en-390")
+
+    await page.set_viewport_size(WIDE)
+    await page.click("#detail-back")
+    await expect(page.locator(f'[data-number="{received}"] .vstatus')).to_have_text(
+        "Verification: Documents under review"
+    )
+    await _shoot(page, "panel-list-states-en-1400")
+    await page.locator(f'[data-number="{received}"]').click()
+    await expect(page.locator("#verification-note")).to_contain_text("an agent is reviewing them")
+    await expect(page.locator("#verification-needed")).to_be_hidden()
+    await _shoot(page, "panel-detail-received-en-1400")
+    await page.click("#detail-back")
+    await page.click("#panel-lang")
+    await page.locator(f'[data-number="{approved}"]').click()
+    await expect(page.locator("#verification-status")).to_have_text("Onaylandı")
+    await expect(page.locator("#verification-decided")).to_contain_text("Karar tarihi")
+    await expect(page.locator("#verification-needed")).to_be_hidden()
+    await _shoot(page, "panel-detail-approved-tr-1400")
+    await context.close()
+
+
+async def _hand_off_support(client: httpx.AsyncClient) -> str:
+    body = summary("finance", username="ayse_k", username_source=USERNAME_VERIFIED)
+    res = await client.post("/api/v1/handoffs", content=json.dumps(body), headers=bot_headers(uuid.uuid4().hex))
+    assert res.status_code == 201, res.text
+    return str(res.json()["ticket_number"])
