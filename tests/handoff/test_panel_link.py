@@ -66,9 +66,7 @@ async def _hand_off(
     source: str = USERNAME_TYPED,
     **extra: Any,
 ) -> str:
-    body = summary(
-        department, conversation_id=conversation_id, username=username, username_source=source, **extra
-    )
+    body = summary(department, conversation_id=conversation_id, username=username, username_source=source, **extra)
     res = await client.post("/api/v1/handoffs", content=json.dumps(body), headers=bot_headers(uuid.uuid4().hex))
     assert res.status_code == 201, res.text
     return str(res.json()["ticket_number"])

@@ -202,9 +202,7 @@ async def test_a_visitors_rejected_document_shows_in_the_panel_after_signing_in(
     async with tab.expect_file_chooser() as chooser:
         await tab.focus("#chat-upload-choose")
         await tab.keyboard.press("Enter")
-    await (await chooser.value).set_files(
-        {"name": "kimlik.jpg", "mimeType": "image/jpeg", "buffer": id_card_photo()}
-    )
+    await (await chooser.value).set_files({"name": "kimlik.jpg", "mimeType": "image/jpeg", "buffer": id_card_photo()})
     line = tab.locator(".msg.customer.file").last
     await expect(line).to_have_attribute("data-state", "sent")
     await expect(tab.locator("#chat-upload-title")).to_contain_text("Belgeniz gönderildi")
@@ -224,9 +222,7 @@ async def test_a_visitors_rejected_document_shows_in_the_panel_after_signing_in(
     await tab.goto(f"{base_url}/panel/#token={token}")
     await expect(tab.locator("#list-view")).to_be_visible()
     assert token not in tab.url
-    await expect(tab.locator("#panel-linked")).to_have_text(
-        f"Bu sekmedeki sohbetinizden hesabınıza eklendi: {number}."
-    )
+    await expect(tab.locator("#panel-linked")).to_have_text(f"Bu sekmedeki sohbetinizden hesabınıza eklendi: {number}.")
     card = tab.locator(f'#open-list [data-number="{number}"]')
     await expect(card).to_contain_text("Kimlik doğrulama")
     await expect(card.locator(".vstatus")).to_have_text("Doğrulama: Onaylanmadı")

@@ -124,7 +124,9 @@ async def test_a_line_asking_for_documents_opens_the_upload_prompt(
     await context.close()
 
 
-async def test_the_prompt_on_a_wide_screen_in_turkish(browser: Browser, rasa: FakeRasa, chat_url: str, tmp_path: Path) -> None:
+async def test_the_prompt_on_a_wide_screen_in_turkish(
+    browser: Browser, rasa: FakeRasa, chat_url: str, tmp_path: Path
+) -> None:
     context = await browser.new_context(viewport=WIDE, locale="tr-TR")
     page = await context.new_page()
     session_id = await _open(page, f"{chat_url}?lang=tr#token={customer_token()}", rasa)
