@@ -7,6 +7,7 @@ the editors' reason)."""
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -285,3 +286,14 @@ async def test_a_linked_chat_shows_no_decision_of_another_request(desk: Desk) ->
     assert shown["status"] == "requested" and shown["reason"] is None and shown["reason_id"] is None
     assert (await visitor.get(f"/panel/api/requests/{theirs}")).status_code == 404
     await visitor.aclose()
+
+
+def test_the_panel_reads_the_chat_where_the_chat_keeps_it() -> None:
+    """panel.js looks for the conversation under chat.js's own sessionStorage keys."""
+    pages = Path(__file__).resolve().parents[2] / "handoff"
+    chat = (pages / "webchat" / "chat.js").read_text(encoding="utf-8")
+    panel = (pages / "panel" / "panel.js").read_text(encoding="utf-8")
+    for name in ("session", "secret"):
+        [kept] = re.findall(rf'\b{name}: "(webchat\.[a-z_]+)"', chat)
+        [read] = re.findall(rf'\b{name}: "(webchat\.[a-z_]+)"', panel)
+        assert read == kept

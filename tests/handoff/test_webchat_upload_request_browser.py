@@ -8,6 +8,7 @@ what follows it, is in test_verification_panel_browser.py."""
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from playwright.async_api import Browser, Page, expect
@@ -136,3 +137,10 @@ async def test_the_prompt_on_a_wide_screen_in_turkish(
     await expect(page.locator(".msg.notice.asks-documents .text")).to_have_text(text)
     await page.screenshot(path=str(_shots(tmp_path) / "upload-request-tr-1400x900.png"))
     await context.close()
+
+
+def test_the_page_reads_the_flag_the_channels_send() -> None:
+    """The flag's name is written once in support_rules; the page's copy must match it."""
+    source = (ROOT / "handoff" / "webchat" / "chat.js").read_text(encoding="utf-8")
+    [written] = re.findall(r'const REQUEST_DOCUMENTS = "([^"]+)";', source)
+    assert written == REQUEST_DOCUMENTS_KEY
