@@ -2,7 +2,9 @@
 API under ``/panel/api``, for customers signed in with the platform's token.
 
 The page reads the token from its address's fragment, posts it once to
-``POST /panel/api/session`` and clears the fragment; the answer sets the
+``POST /panel/api/session`` (with the tab's web chat conversation and its
+secret, when the tab holds one: handoff.services.panel.link_conversation)
+and clears the fragment; the answer sets the
 panel's own session cookie (HttpOnly, SameSite=Strict, path ``/panel``).
 The panel's routes read that cookie only: an agent's session or bearer
 token opens nothing here, and the panel's session nothing elsewhere. The
@@ -109,7 +111,8 @@ async def asset(request: Request, name: str) -> HTTPResponse:
 
 @bp.post("/panel/api/session")
 @operation(
-    "Customer panel: exchange the platform's signed customer token for the panel's session cookie",
+    "Customer panel: exchange the platform's signed customer token for the panel's session cookie"
+    " (and link the tab's anonymous chat, when its secret proves it)",
     auth=None,
     body=PanelSignIn,
     answers={200: PanelSignedIn},
@@ -126,9 +129,24 @@ async def sign_in(request: Request) -> HTTPResponse:
         max_age_seconds=settings.panel_session_max_age_seconds,
         now=now,
     )
+    linked: list[str] = []
+    if data.conversation is not None:
+        async with transaction(request) as session:
+            linked = await svc.link_conversation(
+                session=session,
+                username=signed.session.username,
+                conversation_id=data.conversation.id,
+                secret=data.conversation.secret,
+                key=settings.conversation_secret_key,
+            )
     expires = datetime.fromtimestamp(signed.session.expires_at, tz=timezone.utc).isoformat()
     response = json(
-        {"customer": {"username": signed.session.username}, "language": signed.language, "expires_at": expires},
+        {
+            "customer": {"username": signed.session.username},
+            "language": signed.language,
+            "expires_at": expires,
+            "linked": linked,
+        },
         headers=_NO_STORE,
     )
     response.add_cookie(
@@ -161,7 +179,10 @@ async def requests(request: Request) -> HTTPResponse:
     customer = _customer(request)
     async with transaction(request) as session:
         listed = await svc.list_requests(
-            session=session, username=customer.username, catalogue=request.app.ctx.panel_catalogue
+            session=session,
+            username=customer.username,
+            catalogue=request.app.ctx.panel_catalogue,
+            texts=request.app.ctx.verification,
         )
     # what the page checks a file against before it sends it (the service decides)
     limits = {"max_document_bytes": request.app.ctx.settings.document_max_bytes}
@@ -184,6 +205,7 @@ async def read(request: Request, number: str) -> HTTPResponse:
             number=number,
             catalogue=request.app.ctx.panel_catalogue,
             rules=request.app.ctx.queue_rules,
+            texts=request.app.ctx.verification,
         )
     return json(detail, headers=_NO_STORE)
 

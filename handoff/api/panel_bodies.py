@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 
 from handoff.api.bodies import Answer, DocumentInfo, FilledMessageText, RequestBody, Status, Timestamp
 from handoff.services.panel_timeline import STEPS
+from support_rules.verification import REQUEST_STEPS
 
 __all__ = [
     "PanelSignIn",
@@ -29,8 +30,20 @@ Step = Annotated[str, Field(json_schema_extra={"enum": list(STEPS)})]
 # requests
 
 
+class PanelChat(RequestBody):
+    """The tab's web chat conversation, as the chat keeps it (sessionStorage):
+    checked, never trusted; one that does not prove itself links nothing."""
+
+    id: Annotated[str, Field(min_length=1, max_length=255, description="the chat's conversation id")]
+    secret: Annotated[str, Field(min_length=1, max_length=255, description="the secret the chat was issued for it")]
+
+
 class PanelSignIn(RequestBody):
     token: Annotated[str, Field(min_length=1, max_length=4096, description="the platform's signed customer token")]
+    conversation: Annotated[
+        PanelChat | None,
+        Field(description="an anonymous chat of this tab: its requests of no account become the customer's"),
+    ] = None
 
 
 class PanelMessage(RequestBody):
@@ -54,6 +67,7 @@ class PanelSignedIn(Answer):
     customer: PanelCustomer
     language: str | None
     expires_at: Timestamp
+    linked: list[str] = Field(description="numbers of the chat's requests linked to the account by this sign-in")
 
 
 class PanelSignedOut(Answer):
@@ -70,6 +84,21 @@ class PanelCatalogueName(Answer):
     name: PanelNames
 
 
+class PanelDocumentNeeded(Answer):
+    id: str
+    name: PanelNames
+
+
+class PanelVerification(Answer):
+    """Where a verification request stands (support_rules.verification.request_step)."""
+
+    status: Annotated[str, WithJsonSchema({"type": "string", "enum": list(REQUEST_STEPS)})]
+    reason_id: str | None
+    reason: PanelNames | None = Field(description="the rejection's reason (data/verification.yml)")
+    decided_at: Timestamp | None
+    documents_needed: list[PanelDocumentNeeded]
+
+
 class PanelRequest(Answer):
     number: str
     status: Status
@@ -80,6 +109,7 @@ class PanelRequest(Answer):
     channel: str
     created_at: Timestamp | None
     updated_at: Timestamp | None
+    verification: PanelVerification | None = Field(description="None for an ordinary support request")
 
 
 class PanelRequests(Answer):

@@ -1,5 +1,7 @@
 // Customer panel labels in Turkish and English. Customer, bot and agent text
-// is never translated. {n}, {max}, {minutes}, {name}, {percent} are filled in
+// is never translated, and neither are the editors' texts the API gives in
+// both languages (rejection reasons, documents: data/verification.yml).
+// {n}, {max}, {minutes}, {name}, {numbers}, {percent}, {status}, {when} are filled in
 // by panel.js. doc_<code>: a refused document, by the service's refusal code
 // (handoff/documents/refusals.py).
 "use strict";
@@ -51,7 +53,16 @@ window.PANEL_I18N = {
     doc_pdf_script: "Komut (JavaScript) veya otomatik eylem içeren PDF kabul edilmiyor.",
     doc_infected: "Virüs taraması bu dosyada zararlı yazılım buldu; dosya alınmadı.",
     doc_no_file: "Dosya seçilmedi.",
-    doc_request_closed: "Bu talep kapandı; dosya eklenemez. Yeni bir konu için sohbetten bize yazabilirsiniz."
+    doc_request_closed: "Bu talep kapandı; dosya eklenemez. Yeni bir konu için sohbetten bize yazabilirsiniz.",
+    linked: "Bu sekmedeki sohbetinizden hesabınıza eklendi: {numbers}.",
+    verification: "Kimlik doğrulama", verifyBadge: "Doğrulama: {status}",
+    verify_requested: "Belge bekleniyor", verify_documents_received: "Belgeler inceleniyor",
+    verify_approved: "Onaylandı", verify_rejected: "Onaylanmadı",
+    verifyNote_requested: "Kimliğinizi doğrulayabilmemiz için aşağıdaki belgeleri sohbette yükleyin.",
+    verifyNote_documents_received: "Belgeleriniz alındı; temsilcimiz inceliyor. Kimlik doğrulaması teknik sorulardan daha uzun sürebilir.",
+    verifyNote_approved: "Kimliğiniz doğrulandı. Teşekkür ederiz.",
+    verifyNote_rejected: "Gönderdiğiniz belgelerle kimliğinizi doğrulayamadık. Lütfen aşağıdaki belgeleri yeniden yükleyin.",
+    verifyReason: "Neden", verifyNeeded: "Gereken belgeler", verifyDecidedAt: "Karar tarihi: {when}"
   },
   en: {
     title: "My requests", langToggle: "Türkçeye geç", signOut: "Sign out", signedInAs: "{name}",
@@ -100,6 +111,15 @@ window.PANEL_I18N = {
     doc_pdf_script: "PDFs with scripts (JavaScript) or automatic actions are not accepted.",
     doc_infected: "The virus scan found malware in this file; it was not accepted.",
     doc_no_file: "No file was chosen.",
-    doc_request_closed: "This request is closed; no file can be added. For anything new, write to us in the chat."
+    doc_request_closed: "This request is closed; no file can be added. For anything new, write to us in the chat.",
+    linked: "Added to your account from your chat in this tab: {numbers}.",
+    verification: "Identity verification", verifyBadge: "Verification: {status}",
+    verify_requested: "Documents needed", verify_documents_received: "Documents under review",
+    verify_approved: "Approved", verify_rejected: "Not approved",
+    verifyNote_requested: "To verify your identity, please upload the documents below in the chat.",
+    verifyNote_documents_received: "We have your documents and an agent is reviewing them. Identity checks can take longer than technical questions.",
+    verifyNote_approved: "Your identity is verified. Thank you.",
+    verifyNote_rejected: "We could not verify your identity with the documents you sent. Please upload the documents below again.",
+    verifyReason: "Reason", verifyNeeded: "Documents we need", verifyDecidedAt: "Decided: {when}"
   }
 };

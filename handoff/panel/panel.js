@@ -6,6 +6,11 @@
 // once and posted to /panel/api/session, which answers with the panel's own
 // HttpOnly session cookie; the token is not kept anywhere after that.
 // A request opens as #request=T-000123 (the number is no secret).
+// A visitor who chatted without signing in and opens the panel in the same
+// tab brings that chat along: the web chat keeps its conversation id and
+// secret in this tab's sessionStorage (handoff/webchat/chat.js, KEYS), and
+// the sign-in sends them; the service links the chat's requests of no
+// account to this customer only when the secret proves the conversation.
 //
 // A file goes to POST /panel/api/requests/<number>/documents (the attach
 // button opens the picker; keyboard: Tab to it, Enter or Space); the
@@ -27,12 +32,19 @@
   // a document's transcript line (handoff/documents/service.py): a paperclip and the name
   const DOCUMENT_MARK = "\u{1F4CE} ";
   const MB = 1024 * 1024;
+  const CHAT_KEYS = { session: "webchat.session_id", secret: "webchat.session_secret" };  // as chat.js keeps them
 
   const state = { lang: "tr", tokenLang: null, list: null, detail: null, view: "loading", error: null, timer: null, sending: false,
-    uploading: false, attachNote: null, attachError: null };
+    uploading: false, attachNote: null, attachError: null, linked: [] };
 
   function load(key) { try { return window.localStorage.getItem(key); } catch (e) { return null; } }
   function save(key, value) { try { window.localStorage.setItem(key, value); } catch (e) { /* not kept */ } }
+  function tabChat() {
+    let id = null, secret = null;
+    try { id = window.sessionStorage.getItem(CHAT_KEYS.session); secret = window.sessionStorage.getItem(CHAT_KEYS.secret); } catch (e) { return null; }
+    if (typeof id !== "string" || typeof secret !== "string" || !id || !secret || id.length > 255 || secret.length > 255) return null;
+    return { id, secret };
+  }
 
   function t(key, vars) {
     let s = (I18N[state.lang] && I18N[state.lang][key]) || I18N.en[key] || key;
@@ -161,13 +173,18 @@
     const top = el("span", null, "request-top");
     top.append(el("span", item.number, "number"), el("span", t("status_" + item.status), "status status-" + item.status));
     const topic = el("span", named(item.topic), "topic");
+    const parts = [top, topic];
+    if (item.verification) {
+      const status = item.verification.status;
+      parts.push(el("span", t("verifyBadge", { status: t("verify_" + status) }), "vstatus verify-" + status));
+    }
     const meta = el("span", null, "meta");
     meta.append(
       el("span", named(item.department)),
       el("span", t("created") + ": " + when(item.created_at)),
       el("span", t("updated") + ": " + when(item.updated_at)),
     );
-    button.append(top, topic, meta);
+    button.append(...parts, meta);
     button.addEventListener("click", () => { location.hash = "request=" + encodeURIComponent(item.number); });
     li.append(button);
     return li;
@@ -181,6 +198,9 @@
 
   function renderList() {
     const data = state.list;
+    const linked = $("panel-linked");
+    linked.hidden = !state.linked.length;
+    linked.textContent = state.linked.length ? t("linked", { numbers: state.linked.join(", ") }) : "";
     fill("open-list", "open-empty", data.open);
     fill("closed-list", "closed-empty", data.closed);
     fill("archived-list", "archived-empty", data.archived);
@@ -242,6 +262,25 @@
     return li;
   }
 
+  function renderVerification(v) {
+    const box = $("verification");
+    box.hidden = !v;
+    if (!v) return;
+    box.className = "verification state-" + v.status;
+    const status = $("verification-status");
+    status.textContent = t("verify_" + v.status);
+    status.className = "vstatus verify-" + v.status;
+    $("verification-note").textContent = t("verifyNote_" + v.status);
+    const reason = v.reason ? (v.reason[state.lang] || v.reason.en || "") : "";
+    $("verification-reason").hidden = !reason;
+    $("verification-reason-text").textContent = reason;
+    $("verification-decided").hidden = !v.decided_at;
+    $("verification-decided").textContent = v.decided_at ? t("verifyDecidedAt", { when: when(v.decided_at) }) : "";
+    const needed = v.status === "requested" || v.status === "rejected" ? v.documents_needed || [] : [];
+    $("verification-needed").hidden = !needed.length;
+    $("verification-needed-list").replaceChildren(...needed.map((doc) => el("li", named(doc))));
+  }
+
   function renderDetail() {
     const d = state.detail;
     $("detail-number").textContent = d.number;
@@ -255,6 +294,7 @@
     const note = $("detail-readonly");
     note.hidden = d.can_write;
     note.textContent = d.archived ? t("readOnly") : t("closedNote");
+    renderVerification(d.verification);
     $("timeline").replaceChildren(...d.timeline.map(stepItem));
     $("transcript").replaceChildren(...d.transcript.map(lineItem));
     $("documents").replaceChildren(...d.documents.map(documentItem));
@@ -444,11 +484,15 @@
     });
     window.addEventListener("hashchange", route);
     if (token !== null) {
+      const body = { token };
+      const chat = tabChat();
+      if (chat) body.conversation = chat;
       const answer = TOKEN_RE.test(token) && token.length <= 4096
-        ? await api("POST", "/panel/api/session", { token })
+        ? await api("POST", "/panel/api/session", body)
         : { ok: false, status: 401, code: "invalid_token" };
       if (!answer.ok) { fail(() => errorText(answer)); return; }
       state.tokenLang = answer.data.language;
+      state.linked = Array.isArray(answer.data.linked) ? answer.data.linked.filter((n) => typeof n === "string") : [];
       state.lang = pickLanguage();
     }
     await route();

@@ -10,12 +10,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handoff.models import Agent, Message, Ticket
+from handoff.models import Agent, Document, Message, Ticket
 
-__all__ = ["MAX_LISTED", "account_tickets", "account_ticket", "agent_names"]
+__all__ = [
+    "MAX_LISTED",
+    "account_tickets",
+    "account_ticket",
+    "agent_names",
+    "link_conversation",
+    "last_customer_document_at",
+]
 
 # the most requests one listing shows (newest first)
 MAX_LISTED = 200
@@ -45,3 +52,25 @@ async def agent_names(*, session: AsyncSession, agent_ids: set[int]) -> dict[int
         return {}
     stmt = select(Agent.id, Agent.display_name).where(Agent.id.in_(sorted(agent_ids)))
     return {agent_id: name for agent_id, name in (await session.execute(stmt)).all()}
+
+
+async def link_conversation(*, session: AsyncSession, conversation_id: str, username: str) -> list[int]:
+    """The conversation's tickets of no account become ``username``'s; a
+    ticket already linked (to this account or another) is left as it is.
+    The ids of the tickets linked now."""
+    stmt = (
+        update(Ticket)
+        .where(Ticket.conversation_id == conversation_id, Ticket.account_username.is_(None))
+        .values(account_username=username)
+        .returning(Ticket.id)
+        .execution_options(synchronize_session=False)
+    )
+    return sorted((await session.execute(stmt)).scalars())
+
+
+async def last_customer_document_at(*, session: AsyncSession, ticket_id: int) -> datetime | None:
+    """When the customer last attached a document to the ticket (any status:
+    one held for a scan was received all the same)."""
+    stmt = select(func.max(Document.created_at)).where(Document.ticket_id == ticket_id, Document.uploader == "customer")
+    value = (await session.execute(stmt)).scalar_one_or_none()
+    return value

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handoff.models import AuditEntry
 from support_rules.masking import mask_secrets
 
-__all__ = ["add_audit", "list_audit", "masked_detail", "scrub_details"]
+__all__ = ["add_audit", "list_audit", "last_entry", "masked_detail", "scrub_details"]
 
 
 def masked_detail(value: Any) -> Any:
@@ -56,6 +56,17 @@ async def list_audit(
     if action is not None:
         stmt = stmt.where(AuditEntry.action == action)
     return list((await session.execute(stmt.limit(limit))).scalars())
+
+
+async def last_entry(*, session: AsyncSession, ticket_id: int, action: str) -> AuditEntry | None:
+    """The latest entry of ``action`` about the ticket."""
+    stmt = (
+        select(AuditEntry)
+        .where(AuditEntry.ticket_id == ticket_id, AuditEntry.action == action)
+        .order_by(AuditEntry.id.desc())
+        .limit(1)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
 
 
 async def scrub_details(*, session: AsyncSession, before: datetime, ticket_ids: Sequence[int] = ()) -> int:

@@ -1,6 +1,7 @@
-"""The customer panel's use cases: sign in with the platform's token, list
-the account's requests, read one, add a message to an open one (its
-documents: ``handoff.services.panel_documents``).
+"""The customer panel's use cases: sign in with the platform's token, link
+the tab's anonymous chat to the account, list the account's requests, read
+one, add a message to an open one (its documents:
+``handoff.services.panel_documents``).
 
 Access rule: a customer sees the tickets of their own account only
 (``Ticket.account_username``, set from a verified token at handoff). Any
@@ -9,11 +10,19 @@ same ``request_not_found``: numbers are sequential, so anything else would
 tell which exist. What a customer sees of a request is what they may know:
 its topic, department, status and steps, the transcript (masked as stored,
 the agents' display names, never their usernames or notes) and its
-documents.
+documents, and where a verification request stands.
+
+Linking (``link_conversation``): a visitor who chatted without signing in
+and then opens the panel, signed in, in the same browser tab shows the
+chat's conversation id with its secret (issued by the Rasa channel to that
+tab only); the conversation's tickets that belong to no account become the
+signed-in customer's. A username typed in the chat links nothing, a wrong
+secret links nothing, and a ticket already linked keeps its account.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,19 +35,24 @@ from handoff.live_bus import LiveUpdate
 from handoff.models import Message, Ticket, utcnow
 from handoff.panel_session import PanelSession, PanelSessionSigner
 from handoff.repo import accounts as accounts_repo
+from handoff.repo import audit as audit_repo
 from handoff.repo import messages as messages_repo
 from handoff.services.panel_documents import request_documents
 from handoff.services.panel_timeline import timeline
 from handoff.services.queue_positions import QueueRules, place_of
 from handoff.services.tickets import message_json
+from handoff.services.verification import request_verification
 from support_rules.catalogue import Catalogue, Entry
+from support_rules.conversations import conversation_ref, secret_matches
 from support_rules.customer_token import verify_customer_token
-from support_rules.tickets import OPEN_STATUSES, parse_ticket_number
+from support_rules.tickets import OPEN_STATUSES, format_ticket_number, parse_ticket_number
+from support_rules.verification import VerificationTexts
 
 __all__ = [
     "PANEL_CHANNEL",
     "SignedIn",
     "sign_in",
+    "link_conversation",
     "list_requests",
     "read_request",
     "own_request",
@@ -50,6 +64,10 @@ __all__ = [
 
 # the channel a customer line written in the panel is marked with
 PANEL_CHANNEL = "panel"
+# the audit action of a chat linked to an account at sign-in
+LINK_ACTION = "panel_link"
+
+log = logging.getLogger("handoff.panel")
 
 
 def _not_found() -> NotFound:
@@ -74,6 +92,35 @@ def sign_in(*, token: str, secret: str, signer: PanelSessionSigner, max_age_seco
         expires = min(expires, customer.expires_at)
     session = PanelSession(customer.username, expires)
     return SignedIn(session, signer.issue(session.username, session.expires_at), customer.language)
+
+
+async def link_conversation(
+    *,
+    session: AsyncSession,
+    username: str,
+    conversation_id: str,
+    secret: str,
+    key: str,
+    now: datetime | None = None,
+) -> list[str]:
+    """The numbers of the conversation's tickets linked to ``username`` now
+    (none when the secret does not prove the conversation); each link is
+    audit-logged. The caller has verified the customer's token."""
+    if not secret_matches(key, conversation_id, secret):
+        log.info("panel sign-in of an account: conversation not proven, nothing linked")
+        return []
+    now = now or utcnow()
+    linked = await accounts_repo.link_conversation(session=session, conversation_id=conversation_id, username=username)
+    for ticket_id in linked:
+        await audit_repo.add_audit(
+            session=session,
+            actor="customer",
+            action=LINK_ACTION,
+            ticket_id=ticket_id,
+            detail={"account_username": username, "conversation": conversation_ref(conversation_id)},
+            at=now,
+        )
+    return [format_ticket_number(ticket_id) for ticket_id in linked]
 
 
 def _names(entry: Entry | None, fallback: str) -> dict[str, str]:
@@ -111,10 +158,14 @@ def _item(ticket: Ticket, catalogue: Catalogue, last_line_at: datetime | None) -
     }
 
 
-async def list_requests(*, session: AsyncSession, username: str, catalogue: Catalogue) -> dict[str, Any]:
+async def list_requests(
+    *, session: AsyncSession, username: str, catalogue: Catalogue, texts: VerificationTexts | None = None
+) -> dict[str, Any]:
     """Open requests first (latest activity first), then closed ones, then the archive."""
     rows = await accounts_repo.account_tickets(session=session, username=username)
     items = [(ticket, _item(ticket, catalogue, last)) for ticket, last in rows]
+    for ticket, item in items:
+        item["verification"] = await request_verification(session=session, ticket=ticket, texts=texts)
     by_update = sorted(items, key=lambda pair: (pair[1]["updated_at"] or "", pair[0].id), reverse=True)
     return {
         "customer": {"username": username},
@@ -172,6 +223,7 @@ async def read_request(
     catalogue: Catalogue,
     rules: QueueRules,
     now: datetime | None = None,
+    texts: VerificationTexts | None = None,
 ) -> dict[str, Any]:
     """One of the account's requests: its steps, transcript and documents."""
     ticket = await _own_ticket(session, username, number)
@@ -191,6 +243,7 @@ async def read_request(
     last_line_at = messages[-1].created_at if messages else None
     return {
         **_item(ticket, catalogue, last_line_at),
+        "verification": await request_verification(session=session, ticket=ticket, texts=texts),
         "can_write": _is_open(ticket),
         "timeline": [step.as_json() for step in steps],
         "transcript": [panel_line(m, names) for m in messages],

@@ -16,6 +16,10 @@ customer's record.
   marked as typed) but never shown to a customer as theirs
   (``verification_view``) and never overwrites a record a proven ticket
   decided (``409 verified_record``).
+- The customer panel shows each verification request where it stands
+  (``request_verification``): the decision made on that request, whoever's
+  record keeps it, since the request is the customer's own (its
+  conversation was proven theirs), and nothing of any other request.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.errors import Conflict, Forbidden, Unprocessable
 from handoff.models import Agent, CustomerRecord, Ticket, utcnow
+from handoff.repo import accounts as accounts_repo
 from handoff.repo import audit as audit_repo
 from handoff.repo import customers as customers_repo
 from handoff.services.tickets import get_visible_ticket
@@ -39,10 +44,12 @@ from support_rules.identity import USERNAME_VERIFIED
 from support_rules.tickets import ASSIGNED
 from support_rules.verification import (
     KIND_VERIFICATION,
+    STATUS_APPROVED,
     STATUS_NONE,
     STATUS_REJECTED,
     VerificationTexts,
     load_verification,
+    request_step,
     status_after_decision,
     status_after_request,
 )
@@ -56,7 +63,12 @@ __all__ = [
     "decide",
     "customer_verification",
     "verification_view",
+    "request_verification",
 ]
+
+# the audit action of a decision (``decide``): a request's own decision is
+# read back from it when the customer's record has moved on to a later one
+DECISION_ACTION = "verification_decision"
 
 # the department whose agents decide on identity verification (data/catalogue.yml)
 DECIDING_DEPARTMENT = "account"
@@ -175,7 +187,7 @@ async def decide(
     record.updated_at = now
     ticket.updated_at = now
     await session.flush()
-    await _audit(session, agent, "verification_decision", ticket, now, decision=decision, reason_id=record.reason_id)
+    await _audit(session, agent, DECISION_ACTION, ticket, now, decision=decision, reason_id=record.reason_id)
     return Decision(ticket, record, reason)
 
 
@@ -243,4 +255,54 @@ async def verification_view(
         "reason_id": record.reason_id,
         "reason": texts.reason(record.reason_id) if record.reason_id else None,
         "decided_at": _iso(record.decided_at),
+    }
+
+
+async def _decision_on(
+    session: AsyncSession, ticket: Ticket, texts: VerificationTexts
+) -> tuple[str | None, str | None, datetime | None]:
+    """The last decision made on this ticket: (status, reason id, when), from
+    the record while it still holds it, else from the decision's audit entry
+    (a later ticket's decision moved the record on); nothing when undecided."""
+    record = None
+    if ticket.username:
+        record = await customers_repo.get_customer(session=session, username=ticket.username)
+    decided_here = record is not None and record.decided_on_ticket_id == ticket.id and record.decided_at is not None
+    if record is not None and decided_here and record.verification_status in (STATUS_APPROVED, STATUS_REJECTED):
+        return record.verification_status, record.reason_id, record.decided_at
+    entry = await audit_repo.last_entry(session=session, ticket_id=ticket.id, action=DECISION_ACTION)
+    detail = entry.detail if entry is not None and isinstance(entry.detail, dict) else {}
+    decision = detail.get("decision")
+    if entry is None or not isinstance(decision, str):
+        return None, None, None  # undecided, or the entry's detail is gone (retention)
+    try:
+        status = status_after_decision(decision)
+    except ValueError:
+        return None, None, None
+    reason_id = detail.get("reason_id")
+    return status, reason_id if isinstance(reason_id, str) and texts.reason(reason_id) else None, entry.at
+
+
+async def request_verification(
+    *, session: AsyncSession, ticket: Ticket, texts: VerificationTexts | None = None
+) -> dict[str, Any] | None:
+    """What the customer panel shows of one request of the signed-in
+    customer: None for an ordinary support request; for a verification
+    request ``{status, reason_id, reason: {tr, en} | None, decided_at,
+    documents_needed}``, its status one of ``REQUEST_STEPS``
+    (support_rules.verification.request_step). The caller has checked the
+    ticket is the customer's own (``Ticket.account_username``)."""
+    if ticket.kind != KIND_VERIFICATION:
+        return None
+    texts = texts or _texts_at(REPO_ROOT / "data" / "verification.yml")
+    decided, reason_id, decided_at = await _decision_on(session, ticket, texts)
+    last_document_at = await accounts_repo.last_customer_document_at(session=session, ticket_id=ticket.id)
+    status = request_step(decided=decided, decided_at=decided_at, last_document_at=last_document_at)
+    rejected = status == STATUS_REJECTED
+    return {
+        "status": status,
+        "reason_id": reason_id if rejected else None,
+        "reason": texts.reason(reason_id) if rejected and reason_id else None,
+        "decided_at": _iso(decided_at) if status == decided else None,
+        "documents_needed": [{"id": key, "name": name} for key, name in texts.documents.items()],
     }

@@ -5,10 +5,65 @@
 // Progress and refusals are shown in the customer's language by the
 // service's refusal code (i18n.js: doc_<code>). The service decides what
 // the file is from its content; the checks here only save a useless upload.
+//
+// When a line asks for documents (chat.js: `request_documents` in its
+// metadata), the upload prompt opens above the message box with that
+// line's text, and the attach button is highlighted. Its buttons are in
+// the tab order (choose a file; later); it stays open, across a reload,
+// until the customer closes it or starts a new conversation, and says so
+// once a file has gone.
 "use strict";
 (function () {
   const $ = (id) => document.getElementById(id);
   const page = window.WEBCHAT_PAGE;
+  const REQUEST_KEY = "webchat.upload_request";
+
+  // {text, lastId, sent}: what the prompt shows, kept for this tab
+  let request = null;
+  try {
+    const kept = JSON.parse(page.load("sessionStorage", REQUEST_KEY));
+    if (kept && typeof kept.text === "string") request = kept;
+  } catch (e) { request = null; }
+
+  function keep() { page.save("sessionStorage", REQUEST_KEY, request ? JSON.stringify(request) : null); }
+
+  function renderRequest() {
+    const box = $("chat-upload-request");
+    box.hidden = !request;
+    $("chat-attach").classList.toggle("wanted", Boolean(request));
+    if (!request) return;
+    $("chat-upload-title").textContent = page.t(request.sent ? "uploadSentTitle" : "uploadRequestTitle");
+    $("chat-upload-text").textContent = request.text;
+    $("chat-upload-choose").textContent = page.t(request.sent ? "uploadMore" : "uploadChoose");
+    $("chat-upload-later").textContent = page.t(request.sent ? "uploadDone" : "uploadLater");
+  }
+
+  // a line asking for documents; the parts of one message (the bot sends a
+  // long text as several lines) make one prompt
+  page.onDocumentsRequested = (entry) => {
+    const log = page.state.log;
+    const before = log.length > 1 ? log[log.length - 2] : null;
+    if (request && !request.sent && before && before.id === request.lastId) request.text += "\n" + entry.text;
+    else request = { text: entry.text };
+    request.lastId = entry.id;
+    keep();
+    renderRequest();
+  };
+  page.onReset = () => { request = null; keep(); renderRequest(); };
+  page.onLabels = renderRequest;
+
+  function sent() {
+    if (!request) return;
+    request.sent = true;
+    keep();
+    renderRequest();
+  }
+
+  function choose() {
+    const input = $("chat-file");
+    input.value = "";
+    input.click();
+  }
 
   function fail(entry, code) {
     entry.state = "failed";
@@ -45,6 +100,7 @@
         entry.state = body.document.status === "held" ? "held" : "sent";
         entry.documentId = body.document.id;
         page.updateEntry(entry);
+        sent();
         return;
       }
       const code = body.error && typeof body.error.code === "string" ? body.error.code : "failed";
@@ -56,11 +112,21 @@
 
   document.addEventListener("DOMContentLoaded", () => {
     const input = $("chat-file");
-    $("chat-attach").addEventListener("click", () => { input.value = ""; input.click(); });
+    let from = "chat-attach";  // where focus goes back after the picker
+    $("chat-attach").addEventListener("click", () => { from = "chat-attach"; choose(); });
+    $("chat-upload-choose").addEventListener("click", () => { from = "chat-upload-choose"; choose(); });
+    $("chat-upload-later").addEventListener("click", () => {
+      request = null;
+      keep();
+      renderRequest();
+      $("chat-input").focus();
+    });
     input.addEventListener("change", () => {
       const file = input.files && input.files[0];
       if (file) upload(file);
-      $("chat-attach").focus();
+      const back = $(from);
+      (back && !back.closest("[hidden]") ? back : $("chat-attach")).focus();
     });
+    renderRequest();
   });
 })();

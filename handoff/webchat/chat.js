@@ -9,7 +9,10 @@
 // the conversation. A conversation the server does not let this page in
 // (`session_refused`, a notice) is left for a new one. Messages go out as
 // `user_uttered` and come back as `bot_uttered` ({text, metadata?,
-// quick_replies?|buttons?}).
+// quick_replies?|buttons?}). A line whose metadata carries
+// `request_documents: true` (support_rules.verification.REQUEST_DOCUMENTS_KEY:
+// the bot on a verification topic, or an agent asking) opens the upload
+// prompt with that line's text (attach.js).
 //
 // All text from the server or the customer is written with textContent,
 // never innerHTML: a message with markup is shown as text and runs nothing.
@@ -23,6 +26,7 @@
     outbox: "webchat.outbox", lang: "webchat.lang",
   };
   const MAX_LOG = 200;
+  const REQUEST_DOCUMENTS = "request_documents";  // support_rules.verification.REQUEST_DOCUMENTS_KEY
   const TOKEN_RE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
   const state = {
@@ -32,6 +36,7 @@
     outbox: [],  // customer messages not yet acknowledged by the server: {id, text, sent}
   };
   const inFlight = new Set();  // outbox ids emitted on the current connection
+  const PAGE = window.WEBCHAT_PAGE = { onDocumentsRequested: null, onReset: null, onLabels: null };
 
   // sessionStorage and localStorage may be unavailable (privacy modes): the chat still works.
   function load(area, key) { try { return window[area].getItem(key); } catch (e) { return null; } }
@@ -108,6 +113,7 @@
     setStatus(state.status);
     renderLog();
     renderPrechat();
+    if (typeof PAGE.onLabels === "function") PAGE.onLabels();
   }
 
   // --- connection state -------------------------------------------------
@@ -134,7 +140,7 @@
   function keepOutbox() { save("sessionStorage", KEYS.outbox, JSON.stringify(state.outbox)); }
 
   function renderEntry(entry) {
-    const node = el("div", null, "msg " + entry.kind);
+    const node = el("div", null, "msg " + entry.kind + (entry.requestDocuments ? " asks-documents" : ""));
     node.dataset.id = entry.id;
     if (entry.kind === "agent") {
       const head = el("div", null, "msg-head");
@@ -227,7 +233,9 @@
     }
     if (kind === "agent" && typeof meta.agent_name === "string" && meta.agent_name.trim()) entry.agent = meta.agent_name.trim();
     if (buttons.length) entry.buttons = buttons;
+    if (meta[REQUEST_DOCUMENTS] === true && text.trim()) entry.requestDocuments = true;
     addEntry(entry);
+    if (entry.requestDocuments && typeof PAGE.onDocumentsRequested === "function") PAGE.onDocumentsRequested(entry);
   }
 
   // --- sending ------------------------------------------------------------
@@ -531,6 +539,7 @@
     ["session", "secret", "log", "outbox"].forEach((k) => save("sessionStorage", KEYS[k], null));
     showError("");
     renderLog();
+    if (typeof PAGE.onReset === "function") PAGE.onReset();
     openPrechatIfWanted();
     if (state.socket) {
       // a fresh socket: the old one stays in the old conversation's room
@@ -540,8 +549,9 @@
     }
   }
 
-  // what attach.js needs of the page
-  window.WEBCHAT_PAGE = { state, t, addEntry, updateEntry, newId, showError, maxDocumentMb, docText };
+  // what attach.js needs of the page; it sets the on* hooks (documents
+  // asked for, a new conversation, labels in a new language)
+  Object.assign(PAGE, { state, t, addEntry, updateEntry, newId, showError, maxDocumentMb, docText, load, save });
 
   document.addEventListener("DOMContentLoaded", async () => {
     state.sessionId = load("sessionStorage", KEYS.session) || null;

@@ -25,6 +25,10 @@ window.WEBCHAT_I18N = {
     doc_pdf_script: "Komut (JavaScript) veya otomatik eylem içeren PDF kabul edilmiyor.",
     doc_infected: "Virüs taraması bu dosyada zararlı yazılım buldu; dosya alınmadı.",
     doc_no_file: "Dosya seçilmedi.", doc_conversation_refused: "Bu konuşmaya dosya gönderilemiyor. Lütfen yeni bir konuşma başlatın.",
+    // a line asked for documents
+    uploadRequestTitle: "Sizden belge isteniyor", uploadChoose: "Dosya seç ve yükle", uploadLater: "Daha sonra",
+    uploadSentTitle: "Belgeniz gönderildi. Gerekirse başka bir belge de ekleyebilirsiniz.",
+    uploadMore: "Başka belge ekle", uploadDone: "Tamam",
     // the pre-chat form
     prechatTitle: "Sohbete başlamadan önce", prechatIntro: "Size daha hızlı yardımcı olabilmemiz için birkaç bilgi verin.",
     prechatName: "Adınız", prechatNameHint: "Size bu adla hitap ederiz.",
@@ -63,6 +67,10 @@ window.WEBCHAT_I18N = {
     doc_pdf_script: "PDFs with scripts (JavaScript) or automatic actions are not accepted.",
     doc_infected: "The virus scan found malware in this file; it was not accepted.",
     doc_no_file: "No file was chosen.", doc_conversation_refused: "Files cannot be sent to this conversation. Please start a new conversation.",
+    // a line asked for documents
+    uploadRequestTitle: "We need documents from you", uploadChoose: "Choose a file to upload", uploadLater: "Later",
+    uploadSentTitle: "Your document was sent. You can add another one if needed.",
+    uploadMore: "Add another document", uploadDone: "Done",
     // the pre-chat form
     prechatTitle: "Before we start", prechatIntro: "A few details help us help you faster.",
     prechatName: "Your name", prechatNameHint: "We'll use it to address you.",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
 
@@ -29,6 +30,9 @@ __all__ = [
     "STATUS_APPROVED",
     "STATUS_REJECTED",
     "VERIFICATION_STATUSES",
+    "REQUEST_REQUESTED",
+    "REQUEST_DOCUMENTS_RECEIVED",
+    "REQUEST_STEPS",
     "DECISIONS",
     "REQUEST_DOCUMENTS_KEY",
     "VerificationTexts",
@@ -37,6 +41,7 @@ __all__ = [
     "kind_for_topic",
     "status_after_decision",
     "status_after_request",
+    "request_step",
 ]
 
 KIND_SUPPORT: Final = "support"
@@ -48,6 +53,13 @@ STATUS_PENDING: Final = "pending"
 STATUS_APPROVED: Final = "approved"
 STATUS_REJECTED: Final = "rejected"
 VERIFICATION_STATUSES: Final = (STATUS_NONE, STATUS_PENDING, STATUS_APPROVED, STATUS_REJECTED)
+
+# Where one verification request stands, as its customer sees it (the
+# customer panel): asked for documents, documents received (under review),
+# or decided on this request.
+REQUEST_REQUESTED: Final = "requested"
+REQUEST_DOCUMENTS_RECEIVED: Final = "documents_received"
+REQUEST_STEPS: Final = (REQUEST_REQUESTED, REQUEST_DOCUMENTS_RECEIVED, STATUS_APPROVED, STATUS_REJECTED)
 
 # The contract with the customer's client: a bot message whose metadata
 # carries this key set to true asks for documents, and the web chat offers
@@ -123,3 +135,15 @@ def status_after_decision(decision: str) -> str:
         return DECISIONS[decision]
     except KeyError:
         raise ValueError(f"unknown decision: {decision}") from None
+
+
+def request_step(*, decided: str | None, decided_at: datetime | None, last_document_at: datetime | None) -> str:
+    """Where a verification request stands for its customer: the decision
+    made on it (``decided``: approved or rejected), unless documents came
+    after that decision (sent again after a rejection: under review again);
+    else whether the customer has sent documents yet."""
+    if decided in (STATUS_APPROVED, STATUS_REJECTED):
+        sent_again = last_document_at is not None and decided_at is not None and last_document_at > decided_at
+        if not sent_again:
+            return decided
+    return REQUEST_DOCUMENTS_RECEIVED if last_document_at is not None else REQUEST_REQUESTED

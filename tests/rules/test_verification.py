@@ -1,8 +1,10 @@
 """Identity verification as plain rules: the kind of a request from its
-topic, the editors' file, the record's status after a request or decision."""
+topic, the editors' file, the record's status after a request or decision,
+where one request stands for its customer."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,8 @@ from support_rules.catalogue import load_catalogue
 from support_rules.verification import (
     KIND_SUPPORT,
     KIND_VERIFICATION,
+    REQUEST_DOCUMENTS_RECEIVED,
+    REQUEST_REQUESTED,
     STATUS_APPROVED,
     STATUS_NONE,
     STATUS_PENDING,
@@ -18,6 +22,7 @@ from support_rules.verification import (
     VerificationError,
     kind_for_topic,
     load_verification,
+    request_step,
     status_after_decision,
     status_after_request,
 )
@@ -87,3 +92,19 @@ def test_decisions() -> None:
     assert status_after_decision("reject") == STATUS_REJECTED
     with pytest.raises(ValueError):
         status_after_decision("maybe")
+
+
+def test_a_request_stands_where_its_own_decision_and_documents_leave_it() -> None:
+    t0 = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
+    later = t0 + timedelta(minutes=5)
+    assert request_step(decided=None, decided_at=None, last_document_at=None) == REQUEST_REQUESTED
+    assert request_step(decided=None, decided_at=None, last_document_at=t0) == REQUEST_DOCUMENTS_RECEIVED
+    assert request_step(decided=STATUS_REJECTED, decided_at=later, last_document_at=t0) == STATUS_REJECTED
+    assert request_step(decided=STATUS_APPROVED, decided_at=later, last_document_at=t0) == STATUS_APPROVED
+    # decided without a document on this request (checked another way): the decision stands
+    assert request_step(decided=STATUS_APPROVED, decided_at=t0, last_document_at=None) == STATUS_APPROVED
+    # new documents after a rejection: under review again
+    assert request_step(decided=STATUS_REJECTED, decided_at=t0, last_document_at=later) == REQUEST_DOCUMENTS_RECEIVED
+    # a record status that is no decision on the request says nothing about it
+    assert request_step(decided=STATUS_PENDING, decided_at=t0, last_document_at=None) == REQUEST_REQUESTED
+    assert request_step(decided=STATUS_NONE, decided_at=None, last_document_at=t0) == REQUEST_DOCUMENTS_RECEIVED
