@@ -32,7 +32,7 @@ from playwright.async_api import Browser, Page, expect
 
 from handoff.app import create_app
 from handoff.notice_texts import load_notice_texts
-from handoff.services.channel import CustomerChannel
+from handoff.services.channel import CUSTOMER_SENDER, CustomerChannel
 from support_rules.conversations import (
     CONVERSATION_ID_HEADER,
     CONVERSATION_SECRET_HEADER,
@@ -83,6 +83,9 @@ class ChatRelay(CustomerChannel):
 
     async def request_documents(self, conversation_id: str, text: str) -> None:
         await self._say(conversation_id, text, {"kind": "notice", REQUEST_DOCUMENTS_KEY: True})
+
+    async def echo_customer_line(self, conversation_id: str, text: str) -> None:
+        await self._say(conversation_id, text, {"sender": CUSTOMER_SENDER})
 
     async def hand_back(self, conversation_id: str, *, intent: str = HANDBACK_INTENT) -> None:
         self.given_back.append((conversation_id, intent))
