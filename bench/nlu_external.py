@@ -480,7 +480,13 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=Path(os.environ.get(DATA_ENV, DEFAULT_DATA)))
     parser.add_argument("--sets", default=",".join(SETS))
     parser.add_argument("--pipelines", default=",".join(PIPELINES))
-    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--seeds", type=int, default=3, help="seeds 1 to N")
+    parser.add_argument(
+        "--seed",
+        default=None,
+        help="only these seeds, comma-separated (e.g. 2 or 1,3; instead of --seeds): a single set and seed "
+        "while iterating, with --sets and --cache",
+    )
     parser.add_argument("--quick", action="store_true", help="a small subset of each set, 1 seed, 3 epochs")
     parser.add_argument("--bot-python", type=Path, default=BOT_PYTHON, help="the bot environment's python (Rasa)")
     parser.add_argument("--spacy", type=Path, default=SPACY_DIR, help="our tokenizer's spaCy pipelines")
@@ -503,6 +509,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     seeds = [1] if args.quick else list(range(1, args.seeds + 1))
+    if args.seed:
+        seeds = [int(seed) for seed in args.seed.split(",")]
     pipelines = args.pipelines.split(",")
     tmp = Path(tempfile.mkdtemp(prefix="bench-nlu-external-"))
     sets: dict[str, DataSet] = {}

@@ -69,6 +69,10 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             "char_ngrams": list(defaults.char_ngrams),
             "word_ngrams": list(defaults.word_ngrams),
             "prefix_length": defaults.prefix_length,
+            # weight of each feature block (0: left out)
+            "char_weight": defaults.char_weight,
+            "word_weight": defaults.word_weight,
+            "prefix_weight": defaults.prefix_weight,
             "C": defaults.c,
             "calibration_folds": defaults.calibration_folds,
             "random_seed": defaults.random_seed,

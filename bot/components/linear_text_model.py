@@ -64,6 +64,10 @@ class ModelConfig:
     char_ngrams: tuple[int, int] = (2, 5)
     word_ngrams: tuple[int, int] = (1, 2)
     prefix_length: int = 4  # 0: no prefix features
+    # each block's weight after its L2 normalisation (0: the block is left out)
+    char_weight: float = 1.0
+    word_weight: float = 1.0
+    prefix_weight: float = 1.0
     c: float = 1.0  # LinearSVC's regularisation
     calibration_folds: int = 5
     random_seed: int = 42
@@ -78,6 +82,9 @@ class ModelConfig:
             char_ngrams=(int(config["char_ngrams"][0]), int(config["char_ngrams"][1])),
             word_ngrams=(int(config["word_ngrams"][0]), int(config["word_ngrams"][1])),
             prefix_length=int(config["prefix_length"]),
+            char_weight=float(config.get("char_weight", 1.0)),
+            word_weight=float(config.get("word_weight", 1.0)),
+            prefix_weight=float(config.get("prefix_weight", 1.0)),
             c=float(config["C"]),
             calibration_folds=int(config["calibration_folds"]),
             random_seed=int(config["random_seed"]),
@@ -96,28 +103,41 @@ class _Prefixes:
         return prefixes(text, self.length)
 
 
-def _vectorizers(config: ModelConfig) -> list[TfidfVectorizer]:
-    made = [
-        TfidfVectorizer(analyzer="char_wb", ngram_range=config.char_ngrams, sublinear_tf=True, preprocessor=fold),
-        TfidfVectorizer(
-            analyzer="word",
-            ngram_range=config.word_ngrams,
-            sublinear_tf=True,
-            preprocessor=fold,
-            token_pattern=_WORD_PATTERN,
+def _vectorizers(config: ModelConfig) -> tuple[list[TfidfVectorizer], list[float]]:
+    """The feature blocks of the config and the weight of each (blocks of weight 0 left out)."""
+    made: list[tuple[TfidfVectorizer, float]] = [
+        (
+            TfidfVectorizer(analyzer="char_wb", ngram_range=config.char_ngrams, sublinear_tf=True, preprocessor=fold),
+            config.char_weight,
+        ),
+        (
+            TfidfVectorizer(
+                analyzer="word",
+                ngram_range=config.word_ngrams,
+                sublinear_tf=True,
+                preprocessor=fold,
+                token_pattern=_WORD_PATTERN,
+            ),
+            config.word_weight,
         ),
     ]
     if config.prefix_length > 0:
         made.append(
-            TfidfVectorizer(
-                analyzer="word",
-                ngram_range=(1, 2),
-                sublinear_tf=True,
-                preprocessor=_Prefixes(config.prefix_length),
-                token_pattern=_WORD_PATTERN,
+            (
+                TfidfVectorizer(
+                    analyzer="word",
+                    ngram_range=(1, 2),
+                    sublinear_tf=True,
+                    preprocessor=_Prefixes(config.prefix_length),
+                    token_pattern=_WORD_PATTERN,
+                ),
+                config.prefix_weight,
             )
         )
-    return made
+    kept = [(vectorizer, weight) for vectorizer, weight in made if weight > 0]
+    if not kept:
+        raise ValueError("every feature block has weight 0")
+    return [v for v, _ in kept], [w for _, w in kept]
 
 
 def _pattern_features(patterns: Sequence[re.Pattern[str]], texts: Sequence[str]) -> sparse.csr_matrix:
@@ -169,6 +189,7 @@ class LinearTextModel:
         calibration: Calibration,
         patterns: Sequence[str] = (),
         label_separator: str = "",
+        weights: Sequence[float] | None = None,
     ) -> None:
         self.labels = list(labels)
         self.label_separator = label_separator
@@ -176,6 +197,7 @@ class LinearTextModel:
         self.patterns = list(patterns)
         self._compiled = _compile(self.patterns)
         self._vectorizers = vectorizers
+        self._weights = [1.0] * len(vectorizers) if weights is None else [float(w) for w in weights]
         self._coef = coef
         self._intercept = intercept
         self.calibration = calibration
@@ -197,8 +219,8 @@ class LinearTextModel:
         units, label_units = units_of(classes, separator)
         y = np.searchsorted(np.asarray(classes), np.asarray(labels))
         targets = label_units[y].astype(int)
-        vectorizers = _vectorizers(config)
-        blocks = [v.fit_transform(texts) for v in vectorizers]
+        vectorizers, weights = _vectorizers(config)
+        blocks = [v.fit_transform(texts) * w for v, w in zip(vectorizers, weights, strict=True)]
         if patterns:
             blocks.append(_pattern_features(_compile(patterns), texts))
         features = sparse.hstack(blocks).tocsr()
@@ -222,12 +244,13 @@ class LinearTextModel:
             calibration,
             patterns,
             separator,
+            weights,
         )
 
     # --- prediction -------------------------------------------------------
 
     def features(self, texts: Sequence[str]) -> sparse.csr_matrix:
-        blocks = [v.transform(texts) for v in self._vectorizers]
+        blocks = [v.transform(texts) * w for v, w in zip(self._vectorizers, self._weights, strict=True)]
         if self._compiled:
             blocks.append(_pattern_features(self._compiled, texts))
         return sparse.hstack(blocks).tocsr()
@@ -259,9 +282,10 @@ class LinearTextModel:
             "vectorizers": [
                 {
                     "params": _params(v),
+                    "weight": w,
                     "vocabulary": {term: int(i) for term, i in v.vocabulary_.items()},
                 }
-                for v in self._vectorizers
+                for v, w in zip(self._vectorizers, self._weights, strict=True)
             ],
         }
         arrays = {"coef": self._coef, "intercept": self._intercept}
@@ -295,6 +319,7 @@ class LinearTextModel:
             calibration,
             meta.get("patterns") or [],
             str(meta.get("label_separator") or ""),
+            [float(stored.get("weight", 1.0)) for stored in meta["vectorizers"]],
         )
 
 

@@ -243,3 +243,23 @@ def test_regex_features_follow_the_setting(tmp_path, enabled) -> None:
     loaded = LinearIntentClassifier.load(config, storage, Resource("intents"), _context())
     assert loaded._model is not None
     assert loaded._model.patterns == ([r"\bT-?\d{1,9}\b"] if enabled else [])
+
+
+def test_feature_blocks_have_the_weights_of_the_config() -> None:
+    texts = ["şifremi unuttum", "şifre sıfırla", "hesabım kilitlendi", "hesabıma giremiyorum"]
+    labels = ["password", "password", "locked", "locked"]
+    full = LinearTextModel.fit(texts, labels, ModelConfig(calibration_folds=2))
+    weighted = LinearTextModel.fit(
+        texts, labels, ModelConfig(calibration_folds=2, word_weight=0.0, prefix_length=5, prefix_weight=0.5)
+    )
+    # each block is L2-normalised, then weighed: char n-grams 1, no words, prefixes 0.5
+    assert full.features(["şifremi unuttum"]).power(2).sum() == pytest.approx(3.0)
+    assert weighted.features(["şifremi unuttum"]).power(2).sum() == pytest.approx(1.25)
+    meta, arrays = weighted.to_storage()
+    assert [v["weight"] for v in meta["vectorizers"]] == [1.0, 0.5]
+    again = LinearTextModel.from_storage(meta, arrays)
+    probe = ["SIFREMI unuttum", "hesap kilitli"]
+    assert np.allclose(again.predict_proba(probe), weighted.predict_proba(probe))
+    assert [weighted.labels[i] for i in weighted.predict_proba(probe).argmax(axis=1)] == ["password", "locked"]
+    with pytest.raises(ValueError, match="weight 0"):
+        LinearTextModel.fit(texts, labels, ModelConfig(char_weight=0.0, word_weight=0.0, prefix_length=0))
