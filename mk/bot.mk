@@ -10,7 +10,7 @@ BOT_TEST_STAMP := $(BOT_VENV)/.test-installed
 SPACY_DIR := build/spacy
 SPACY_STAMP := $(SPACY_DIR)/.built
 MODEL_STAMP := models/.trained
-TRAINING_INPUTS := config.yml $(shell find domain data -name '*.yml' 2>/dev/null | sort) bot/components/bilingual_tokenizer.py bot/components/linear_intent_classifier.py bot/components/linear_text_model.py
+TRAINING_INPUTS := config.yml $(shell find domain data -name '*.yml' 2>/dev/null | sort) $(wildcard bot/components/*.py)
 
 .PHONY: bot-setup bot-test-setup train test-bot nlu-report validate
 
