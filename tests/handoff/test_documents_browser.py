@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -15,24 +14,17 @@ from playwright.async_api import Browser, Locator, Page, expect
 
 from handoff.app import create_app
 from handoff.services.channel import RecordingChannel
+from tests.handoff import test_webchat_browser
 from tests.handoff.conftest import Seed, StartApp
 from tests.handoff.documents_files import jpeg_with_gps, png, svg_with_script
 from tests.handoff.factories import summary
-from tests.handoff.helpers import PASSWORD, bot_headers, free_port, make_settings, until
+from tests.handoff.helpers import PASSWORD, bot_headers, make_settings, until
 from tests.handoff.test_webchat_browser import KEY, VENDOR, FakeRasa, _fill_prechat
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "results" / "screenshots"
 
 
-@pytest.fixture
-async def rasa(start_app: StartApp) -> AsyncIterator[FakeRasa]:
-    fake = FakeRasa(start_app, free_port())
-    await fake.start()
-    try:
-        yield fake
-    finally:
-        if fake.sio is not None:
-            await fake.stop()
+rasa = test_webchat_browser.rasa  # the fake Rasa socket.io server, as test_webchat_browser.py has it
 
 
 @pytest.fixture

@@ -23,10 +23,11 @@ from handoff.app import create_app
 from handoff.services.channel import RecordingChannel
 from support_rules.customer_token import mint_customer_token
 from support_rules.identity import USERNAME_VERIFIED
+from tests.handoff import test_webchat_browser
 from tests.handoff.conftest import Seed, StartApp
 from tests.handoff.documents_files import pdf, png, svg_with_script
 from tests.handoff.factories import summary
-from tests.handoff.helpers import bot_headers, free_port, make_settings, until
+from tests.handoff.helpers import bot_headers, make_settings, until
 from tests.handoff.test_panel_browser import PHONE, SECRET, WIDE, _console, _past_requests, _shoot
 from tests.handoff.test_webchat_browser import KEY, VENDOR, FakeRasa, _fill_prechat
 
@@ -167,15 +168,7 @@ class RasaOutput(RecordingChannel):
         await self.rasa.push(conversation_id, {"text": text, "metadata": {"sender": "customer"}})
 
 
-@pytest.fixture
-async def rasa(start_app: StartApp) -> AsyncIterator[FakeRasa]:
-    fake = FakeRasa(start_app, free_port())
-    await fake.start()
-    try:
-        yield fake
-    finally:
-        if fake.sio is not None:
-            await fake.stop()
+rasa = test_webchat_browser.rasa  # the fake Rasa socket.io server, as test_webchat_browser.py has it
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
