@@ -180,3 +180,45 @@ def test_a_save_reads_the_conversation_once_and_stores_and_publishes_what_rasas_
         store.engine.dispose()
     for broker in (ours_broker, rasas_broker):
         broker.engine.dispose()
+
+
+def test_reads_and_saves_leave_the_event_loop_free_and_a_cancelled_save_still_finishes(tmp_path: Path) -> None:
+    import threading
+    import time
+
+    from rasa.core.brokers.sql import SQLEventBroker
+
+    broker = SQLEventBroker(db=str(tmp_path / "events.db"))
+    store = RedactingSQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "t.db"), event_broker=broker)
+    threads: list[str] = []
+    for engine in (store.engine, broker.engine):
+        sa.event.listen(
+            engine, "commit", lambda _conn: (threads.append(threading.current_thread().name), time.sleep(0.2))
+        )
+
+    async def scenario() -> tuple[int, DialogueStateTracker | None]:
+        ticks = 0
+
+        async def ticking() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        ticker = asyncio.create_task(ticking())
+        saving = asyncio.create_task(store.save(_conversation()))
+        await asyncio.sleep(0.1)  # in the middle of the first commit
+        saving.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await saving
+        restored = await store.retrieve("customer-1")
+        ticker.cancel()
+        return ticks, restored
+
+    ticks, restored = asyncio.run(scenario())
+    assert ticks >= 20  # the loop kept running through two 0.2 s commits
+    assert threads and all(name.startswith("tracker-store") for name in threads)
+    assert restored is not None and len(restored.events) == len(_conversation().events)  # not half a save
+    assert len(_published(broker)) == len(_conversation().events)
+    store.engine.dispose()
+    broker.engine.dispose()
