@@ -21,20 +21,14 @@ tracker from the database to find which events are new for the broker
 insert. Both answers are the same number (the events stored since the
 latest session start), so it is counted once and the same new events go
 to the broker and to the table, in Rasa's order (broker first).
-
-Reads and saves run on a thread of the store's own, one at a time, so the
-event loop serves other conversations while one waits for the disk.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import itertools
 import json
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from collections.abc import Iterable
+from typing import Any
 
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.brokers.sql import SQLEventBroker
@@ -47,8 +41,6 @@ from bot import schema_checks
 from support_rules.masking import mask_secrets
 
 __all__ = ["RedactingSQLTrackerStore", "redact", "MASK", "REDACTED_SLOT"]
-
-T = TypeVar("T")
 
 MASK = "***"
 REDACTED_SLOT = "birth_date"
@@ -88,79 +80,18 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         schema_checks.install()  # the Rasa server builds this store: see bot/schema_checks.py
         super().__init__(*args, **kwargs)
-        # Rasa's store reads and commits on the event loop: every other
-        # conversation waited for each disk write. Reads and saves run on
-        # one thread of their own instead, one at a time in the order asked
-        # (as on the loop). An in-memory SQLite database exists once per
-        # thread, so it stays on the loop.
-        database = self.engine.url.database
-        in_memory = self.engine.dialect.name == "sqlite" and database in (None, "", ":memory:")
-        self._db_thread = None if in_memory else ThreadPoolExecutor(1, thread_name_prefix="tracker-store")
-
-    async def _off_loop(self, work: Callable[[], T]) -> T:
-        """``work`` on the store's thread. A caller cancelled meanwhile waits
-        for it to finish, as it did when the work blocked the loop: a save
-        is never left half done."""
-        if self._db_thread is None:
-            return work()
-        running = asyncio.get_running_loop().run_in_executor(self._db_thread, work)
-        try:
-            return await asyncio.shield(running)
-        except asyncio.CancelledError:
-            with contextlib.suppress(Exception):
-                await running
-            raise
-
-    async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
-        return await self._off_loop(lambda: self._read_tracker(sender_id, fetch_events_from_all_sessions=False))
-
-    async def retrieve_full_tracker(self, conversation_id: str) -> DialogueStateTracker | None:
-        return await self._off_loop(lambda: self._read_tracker(conversation_id, fetch_events_from_all_sessions=True))
-
-    def _read_tracker(self, sender_id: str, fetch_events_from_all_sessions: bool) -> DialogueStateTracker | None:
-        """Rasa's ``SQLTrackerStore._retrieve`` (which never awaits), as a plain function."""
-        with self.session_scope() as session:
-            rows = self._event_query(session, sender_id, fetch_events_from_all_sessions).all()
-            events = [json.loads(row.data) for row in rows]
-        if self.domain and events:
-            return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
-        return None
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         redact(tracker.events)
         if not self.domain:  # Rasa's retrieve finds nothing without a domain: its own path
             await super().save(tracker)
             return
-        sender_id, events, broker = tracker.sender_id, list(tracker.events), self.event_broker
-        if broker is None or _is_rasas_sql_broker(broker):
-            # one trip to the thread: count, publish, store
-            await self._off_loop(lambda: self._store_new(sender_id, events, broker))
-            return
-        # another broker (RabbitMQ) publishes on the loop, between the count and the insert
-        new_events = await self._off_loop(lambda: self._new_events(sender_id, events))
-        await self._stream_new_events(broker, new_events, sender_id)
-        await self._off_loop(lambda: self._insert(sender_id, new_events))
-
-    def _new_events(self, sender_id: str, events: list[Event]) -> list[Event]:
         with self.session_scope() as session:
-            return self._not_stored(session, sender_id, events)
-
-    def _not_stored(self, session: Any, sender_id: str, events: list[Event]) -> list[Event]:
-        """The events after those stored since the latest session start."""
-        stored = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).count()
-        return list(itertools.islice(events, stored, len(events)))
-
-    def _store_new(self, sender_id: str, events: list[Event], broker: EventBroker | None) -> None:
-        with self.session_scope() as session:
-            new_events = self._not_stored(session, sender_id, events)
-            if broker is not None:
-                _publish_in_one_commit(broker, new_events, sender_id)
-            session.add_all([self._row(sender_id, event) for event in new_events])
-            session.commit()
-
-    def _insert(self, sender_id: str, new_events: list[Event]) -> None:
-        with self.session_scope() as session:
-            session.add_all([self._row(sender_id, event) for event in new_events])
+            stored = self._event_query(session, tracker.sender_id, fetch_events_from_all_sessions=False).count()
+            new_events = list(itertools.islice(tracker.events, stored, len(tracker.events)))
+            if self.event_broker is not None:
+                await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
+            session.add_all([self._row(tracker.sender_id, event) for event in new_events])
             session.commit()
 
     def _row(self, sender_id: str, event: Event) -> Any:
@@ -176,27 +107,15 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         )
 
     async def _stream_new_events(self, event_broker: EventBroker, new_events: list[Event], sender_id: str) -> None:
-        if not _is_rasas_sql_broker(event_broker):
+        # Rasa's SQL broker as it is (not a subclass with its own publish)
+        if type(event_broker).publish is not SQLEventBroker.publish or len(new_events) < 2:
             await super()._stream_new_events(event_broker, new_events, sender_id)
             return
-        await self._off_loop(lambda: _publish_in_one_commit(event_broker, new_events, sender_id))
-
-
-def _is_rasas_sql_broker(broker: EventBroker) -> bool:
-    """Rasa's SQL broker as it is (not a subclass with its own publish)."""
-    return isinstance(broker, SQLEventBroker) and type(broker).publish is SQLEventBroker.publish
-
-
-def _publish_in_one_commit(broker: Any, new_events: list[Event], sender_id: str) -> None:
-    """The rows Rasa's ``_stream_new_events`` and ``SQLEventBroker.publish``
-    insert, one commit for all of them."""
-    if not new_events:
-        return
-    rows = []
-    for event in new_events:
-        body = {"sender_id": sender_id}  # what Rasa's _stream_new_events publishes
-        body.update(event.as_dict())
-        rows.append(broker.SQLBrokerEvent(sender_id=sender_id, data=json.dumps(body)))
-    with broker.session_scope() as session:
-        session.add_all(rows)
-        session.commit()
+        rows = []
+        for event in new_events:
+            body = {"sender_id": sender_id}  # what Rasa's _stream_new_events publishes
+            body.update(event.as_dict())
+            rows.append(event_broker.SQLBrokerEvent(sender_id=sender_id, data=json.dumps(body)))
+        with event_broker.session_scope() as session:
+            session.add_all(rows)
+            session.commit()
