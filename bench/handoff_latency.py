@@ -237,6 +237,23 @@ async def exchange(setup: Setup, rounds: int, pause: tuple[float, float], tag: s
     return samples
 
 
+def cpu_seconds(stack: LiveStack) -> dict[str, float]:
+    """User and system CPU time each process of the stack has used so far
+    (/proc/<pid>/stat, in clock ticks): what a run costs, whatever else the
+    machine is doing meanwhile."""
+    import os
+
+    tick = os.sysconf("SC_CLK_TCK")
+    used = {}
+    for name, process in stack.processes.items():
+        try:
+            fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        used[name] = (int(fields[11]) + int(fields[12])) / tick
+    return used
+
+
 def start_profiles(stack: LiveStack, seconds: int, tag: str) -> list:
     """py-spy on each process of the stack for the first measured run."""
     from bench.profile import RESULTS, record
@@ -282,19 +299,27 @@ async def run(
             order = brokers if repeat % 2 == 0 else brokers[::-1]
             for broker in order:
                 clock = time.perf_counter()
+                cpu_before = cpu_seconds(stacks[broker])
                 spies = start_profiles(stacks[broker], profile, broker) if profile and repeat == 0 else []
                 samples = await exchange(setups[broker], rounds, (0.2, 0.8), f"r{repeat}")
+                wall = time.perf_counter() - clock
+                cpu = {k: v - cpu_before.get(k, 0.0) for k, v in cpu_seconds(stacks[broker]).items()}
+                exchanges = len(samples["reply"]) or 1  # one customer message and one agent reply each
+                results[broker].setdefault("cpu_ms_per_exchange", []).append(
+                    {k: round(1000 * v / exchanges, 1) for k, v in cpu.items()}
+                )
                 if spies:
                     results.setdefault("profiles", {})[broker] = await asyncio.to_thread(
                         report_profiles, spies, profile
                     )
                 for kind, values in samples.items():
                     results[broker][kind].append(summary(values))
+                busy = "  ".join(f"{k} {100 * v / wall:.0f} %" for k, v in cpu.items())
                 line = "  ".join(
                     f"{k} p50 {summary(v)['p50_ms']:.0f} p95 {summary(v)['p95_ms']:.0f} ms" for k, v in samples.items()
                 )
                 print(
-                    f"  run {repeat + 1}/{repeats} {broker:8} {line}  ({time.perf_counter() - clock:.0f} s)", flush=True
+                    f"  run {repeat + 1}/{repeats} {broker:8} {line}  ({wall:.0f} s; CPU of a core: {busy})", flush=True
                 )
     finally:
         for setup in setups.values():
@@ -350,10 +375,15 @@ def main() -> None:
         [b, k, m["p50_ms"], m["p95_ms"], m["p99_ms"], int(m["n"])]
         for b, by_kind in medians.items()
         for k, m in by_kind.items()
+        if k != "cpu_ms_per_exchange"
     ]
     print()
     print(f"median of {args.repeats} runs, {args.handoffs} active handoffs")
     print(table(rows, ["broker", "path", "p50 ms", "p95 ms", "p99 ms", "samples/run"]))
+    for b, by_kind in medians.items():
+        if "cpu_ms_per_exchange" in by_kind:
+            used = ", ".join(f"{k} {v:.0f}" for k, v in by_kind["cpu_ms_per_exchange"].items())
+            print(f"CPU ms per exchange (a customer message and an agent reply), {b}: {used}")
     verdicts = {}
     for b, by_kind in medians.items():
         if "console" in by_kind and "reply" in by_kind:

@@ -7,7 +7,11 @@ each event as a persistent message whose body is the event's JSON. The
 follower declares the same exchange, queue and binding (so events are kept
 while the service is down, whichever starts first), consumes with manual
 acknowledgement and acknowledges a message only after the transaction that
-stored it has committed. A redelivered message is dropped by its event key;
+stored it has committed. Messages that are already waiting when one is
+taken (up to ``prefetch``) are stored in the same transaction, each in its
+own savepoint and in the order received, and acknowledged after its
+commit: under load one commit serves many messages, and a lone message is
+handled at once, as before. A redelivered message is dropped by its event key;
 an unreadable one is logged and acknowledged, so it never blocks the queue.
 ``connect_robust`` reconnects and resumes consuming when RabbitMQ restarts.
 """
@@ -90,31 +94,42 @@ class RabbitMQEventSource:
         await queue.consume(inbox.put)  # restored by the robust channel after a reconnect
         log.info("following Rasa's RabbitMQ event broker (queue %s, exchange %s)", self.queue, self.exchange)
         while True:
-            await self.handle(await inbox.get())
+            batch = [await inbox.get()]
+            while len(batch) < self.prefetch and not inbox.empty():
+                batch.append(inbox.get_nowait())
+            await self.handle_batch(batch)
 
     async def handle(self, message: AbstractIncomingMessage) -> None:
         """Store, commit, then acknowledge one message."""
-        try:
-            event = parse_event(message.body)
-        except MalformedEvent as exc:
-            log.warning("skipped message %s on %s: %s", message.delivery_tag, self.queue, exc)
-        else:
-            update = await self._store(event)
-            if update is not None:
-                await after_commit(self.bus, self.channel, [(event, update)])
-        try:
-            await message.ack()
-        except Exception as exc:
-            # the channel went away: RabbitMQ redelivers it, the key drops the copy
-            log.info("could not acknowledge message %s (%r); it will be redelivered", message.delivery_tag, exc)
-        self.handled += 1
+        await self.handle_batch([message])
 
-    async def _store(self, event: BrokerEvent) -> LiveUpdate | None:
-        """One transaction per message, retried while the database is down."""
+    async def handle_batch(self, messages: list[AbstractIncomingMessage]) -> None:
+        """Store the messages in one transaction, commit, then acknowledge
+        each, in the order received."""
+        events: list[BrokerEvent] = []
+        for message in messages:
+            try:
+                events.append(parse_event(message.body))
+            except MalformedEvent as exc:
+                log.warning("skipped message %s on %s: %s", message.delivery_tag, self.queue, exc)
+        if events:
+            applied = [(event, update) for event, update in await self._store(events) if update is not None]
+            if applied:
+                await after_commit(self.bus, self.channel, applied)
+        for message in messages:
+            try:
+                await message.ack()
+            except Exception as exc:
+                # the channel went away: RabbitMQ redelivers it, the key drops the copy
+                log.info("could not acknowledge message %s (%r); it will be redelivered", message.delivery_tag, exc)
+            self.handled += 1
+
+    async def _store(self, events: list[BrokerEvent]) -> list[tuple[BrokerEvent, LiveUpdate | None]]:
+        """One transaction for the batch, retried while the database is down."""
         while True:
             try:
                 async with self.sessionmaker() as session, session.begin():
-                    update = await apply_event(session, event)
+                    updates = [(event, await apply_event(session, event)) for event in events]
             except Exception as exc:
                 if self.backoff.failures == 0:
                     log.warning("event consumer cannot store an event, retrying with backoff: %r", exc, exc_info=True)
@@ -123,4 +138,4 @@ class RabbitMQEventSource:
             if self.backoff.failures:
                 log.info("event consumer recovered after %d failure(s)", self.backoff.failures)
                 self.backoff.reset()
-            return update
+            return updates

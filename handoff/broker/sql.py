@@ -7,6 +7,13 @@ waits quietly. The position read so far is a row of ``broker_cursors``,
 locked (``FOR UPDATE`` on PostgreSQL) and updated in the transaction that
 stores the events it covers, so a restart resumes where the last commit
 left off and two replicas never process one batch at the same time.
+
+Between reads it waits ``poll_interval`` (0.3 s). On a SQLite file (Rasa's
+default, `make run`) it also looks at the file every ``watch_interval``
+(25 ms): a commit changes it (or its ``-wal``), and the next read starts
+then instead of at the end of the interval. A look is one ``stat``, far
+cheaper than the read (a connection and a query), and the interval still
+bounds the wait when the look sees nothing (another file system, a clock).
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import os
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -84,6 +92,31 @@ async def _on_events_db(engine: AsyncEngine, work: Callable[[AsyncConnection], A
         raise
 
 
+def _sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite events database (None for other databases)."""
+    url = normalise_url(url)
+    database = make_url(url).database
+    if not is_sqlite(url) or not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+FileState = tuple[tuple[int, int, int] | None, ...]
+
+
+def _file_state(path: Path) -> FileState:
+    """What a commit to the SQLite file changes: the file and its ``-wal``."""
+    found: list[tuple[int, int, int] | None] = []
+    for candidate in (path, path.with_name(path.name + "-wal")):
+        try:
+            stat = os.stat(candidate)
+        except OSError:
+            found.append(None)
+        else:
+            found.append((stat.st_ino, stat.st_size, stat.st_mtime_ns))
+    return tuple(found)
+
+
 async def _newest(conn: AsyncConnection) -> int | None:
     return await conn.scalar(select(func.max(EVENTS.c.id)))
 
@@ -98,6 +131,7 @@ class SqlEventSource:
         channel: CustomerChannel | None = None,
         batch_size: int = 200,
         poll_interval: float = 0.3,
+        watch_interval: float = 0.025,
         gap_grace: float = 2.0,
         backoff: Backoff | None = None,
     ) -> None:
@@ -107,6 +141,8 @@ class SqlEventSource:
         self.channel = channel
         self.batch_size = batch_size
         self.poll_interval = poll_interval
+        self.watch_interval = watch_interval
+        self._watched = _sqlite_path(events_url)
         self.gap_grace = gap_grace
         self.backoff = backoff or Backoff()
         self.cursor = cursor_name(events_url)
@@ -122,6 +158,7 @@ class SqlEventSource:
         log.info("following Rasa's SQL event broker (%s)", self.cursor)
         try:
             while True:
+                seen = _file_state(self._watched) if self._watched is not None else None
                 try:
                     consumed = await self.step()
                 except Exception as exc:
@@ -133,9 +170,23 @@ class SqlEventSource:
                     log.info("event consumer recovered after %d failure(s)", self.backoff.failures)
                     self.backoff.reset()
                 if consumed < self.batch_size:
-                    await asyncio.sleep(self.poll_interval)
+                    await self._wait_for_change(seen)
         finally:
             await self.aclose()
+
+    async def _wait_for_change(self, seen: FileState | None) -> None:
+        """``poll_interval``, or less once the SQLite file differs from
+        ``seen`` (its state before the last read began, so a commit during
+        that read is not waited out)."""
+        if self._watched is None or seen is None or self.watch_interval <= 0:
+            await asyncio.sleep(self.poll_interval)
+            return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.poll_interval
+        while (left := deadline - loop.time()) > 0:
+            await asyncio.sleep(min(self.watch_interval, left))
+            if _file_state(self._watched) != seen:
+                return
 
     async def aclose(self) -> None:
         if self._engine is not None:

@@ -51,7 +51,10 @@ class RasaChannel(CustomerChannel):
         self._client = client or httpx.AsyncClient(timeout=timeout)
 
     async def _post(self, conversation_id: str, tail: str, payload: Any) -> None:
-        params = {"output_channel": "latest", "execute_side_effects": "true"}
+        # include_events=NONE: the answer's tracker without its events, which
+        # Rasa would otherwise serialise (the whole conversation) for a body
+        # nobody here reads
+        params = {"output_channel": "latest", "execute_side_effects": "true", "include_events": "NONE"}
         # Rasa's Sanic does not unquote path parameters: the token names the
         # conversation as the path carries it.
         segment = quote(conversation_id, safe="")

@@ -124,3 +124,59 @@ def test_a_turns_events_reach_the_sql_broker_in_one_commit_the_same_as_rasas(tmp
         store.engine.dispose()
     for broker in (ours_broker, rasas_broker):
         broker.engine.dispose()
+
+
+def _stored(engine: sa.engine.Engine) -> list[tuple]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text("SELECT sender_id, type_name, timestamp, intent_name, action_name, data FROM events ORDER BY id")
+        ).all()
+    return [tuple(row) for row in rows]
+
+
+def test_a_save_reads_the_conversation_once_and_stores_and_publishes_what_rasas_does(tmp_path: Path) -> None:
+    from rasa.core.brokers.sql import SQLEventBroker
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.events import SessionStarted
+
+    from bot.tracker_store import redact
+
+    ours_broker = SQLEventBroker(db=str(tmp_path / "ours-events.db"))
+    rasas_broker = SQLEventBroker(db=str(tmp_path / "rasa-events.db"))
+    ours = RedactingSQLTrackerStore(
+        Domain.empty(), dialect="sqlite", db=str(tmp_path / "ours.db"), event_broker=ours_broker
+    )
+    rasas = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "rasa.db"), event_broker=rasas_broker)
+    reads: list[str] = []
+    original = ours.retrieve
+
+    async def counted(sender_id: str):
+        reads.append(sender_id)
+        return await original(sender_id)
+
+    ours.retrieve = counted  # type: ignore[method-assign]
+    mine = _conversation()
+    reference = DialogueStateTracker.from_dict("customer-1", [e.as_dict() for e in mine.events], [])
+    redact(reference.events)
+    for extra in (
+        [],
+        [ActionExecuted("action_listen"), UserUttered("ikinci mesaj", {"name": "inform", "confidence": 0.9})],
+        [ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen")],
+        [UserUttered("yeni oturum", {"name": "greet", "confidence": 0.9}), ActionExecuted("utter_greet")],
+    ):
+        for tracker in (mine, reference):
+            for event in extra:
+                tracker.update(event.__class__.from_parameters(event.as_dict()))
+        asyncio.run(ours.save(mine))
+        asyncio.run(rasas.save(reference))
+        assert _stored(ours.engine) == _stored(rasas.engine)
+        assert _published(ours_broker) == _published(rasas_broker)
+    assert reads == []  # Rasa's own save rebuilt the tracker from the database each time
+    assert len(_published(ours_broker)) > len(mine.events)  # the new session's save re-sends, as Rasa's does
+    restored, rasas_restored = asyncio.run(original("customer-1")), asyncio.run(rasas.retrieve("customer-1"))
+    assert [e.as_dict() for e in restored.events] == [e.as_dict() for e in rasas_restored.events]
+    assert restored.events[-1] == ActionExecuted("utter_greet")
+    for store in (ours, rasas):
+        store.engine.dispose()
+    for broker in (ours_broker, rasas_broker):
+        broker.engine.dispose()

@@ -20,7 +20,7 @@ from handoff.live_bus import InMemoryLiveBus
 from handoff.services.bootstrap import sync_departments
 from handoff.settings import REPO_ROOT
 from tests.handoff.conftest import PG_ADMIN_URL, _empty
-from tests.handoff.helpers import _eq, until
+from tests.handoff.helpers import _eq, _true, until
 from tests.handoff.rasa_events import (
     T0,
     SqlBroker,
@@ -167,3 +167,22 @@ async def test_two_replicas_on_postgresql_process_each_event_once(
     finally:
         await events_engine.dispose()
         await engine.dispose()
+
+
+async def test_a_commit_to_rasas_sqlite_file_is_read_without_waiting_out_the_poll_interval(
+    broker: SqlBroker, sessionmaker: async_sessionmaker[AsyncSession], bus: InMemoryLiveBus
+) -> None:
+    await asyncio.to_thread(broker.create)
+    followed = source(broker.url, sessionmaker, bus, poll_interval=30.0)
+    task = ConsumerTask(followed)
+    task.start()
+    await until(lambda: _true(followed._ready))
+    await asyncio.sleep(0.1)  # idle: waiting between reads
+    for i in range(3):
+        began = asyncio.get_running_loop().time()
+        await broker.put(user_event("watch-1", f"mesaj {i}", T0 + i))
+        await until(lambda i=i: _eq(cursor(sessionmaker, broker.url), i + 1), timeout=5)
+        assert asyncio.get_running_loop().time() - began < 2  # not the 30 s interval
+        await asyncio.sleep(0.1)
+    await task.stop()
+    assert [line.text for line in await transcript(sessionmaker, "watch-1")] == [f"mesaj {i}" for i in range(3)]

@@ -170,13 +170,13 @@ async def test_message_not_acknowledged_before_a_crash_is_redelivered_and_stored
 
     src = follower(rabbit, sessionmaker, bus)
     redelivered: list[bool] = []
-    handle = src.handle
+    handle = src.handle_batch
 
-    async def spy(message: aio_pika.abc.AbstractIncomingMessage) -> None:
-        redelivered.append(bool(message.redelivered))
-        await handle(message)
+    async def spy(messages: list[aio_pika.abc.AbstractIncomingMessage]) -> None:
+        redelivered.extend(bool(message.redelivered) for message in messages)
+        await handle(messages)
 
-    src.handle = spy
+    src.handle_batch = spy  # type: ignore[method-assign]
     task = ConsumerTask(src)
     task.start()
     await until(lambda: _true(src.handled == 1))
@@ -185,6 +185,37 @@ async def test_message_not_acknowledged_before_a_crash_is_redelivered_and_stored
     assert [m.text for m in await ticket_messages(sessionmaker, ticket)].count("kayboldu mu?") == 1
     assert len(await transcript(sessionmaker, "rmq-crash")) == 1
     assert await rabbit.waiting() == 0
+
+
+async def test_waiting_messages_share_a_commit_and_keep_their_order(
+    rabbit: Rabbit, sessionmaker: async_sessionmaker[AsyncSession], bus: InMemoryLiveBus, seed: Seed
+) -> None:
+    from sqlalchemy import event as sa_event
+
+    ticket = await open_ticket(sessionmaker, "rmq-batch")
+    texts = [f"sıradaki mesaj {i}" if i % 2 else f"queued message {i}" for i in range(30)]
+    events = [user_event("rmq-batch", text, T0 + 1 + i) for i, text in enumerate(texts)]
+    for event in events:
+        await rabbit.publish(event)
+    await rabbit.publish(events[3])  # the same event again (a redelivery): stored once
+    await rabbit.publish_raw(b"{not json")
+    commits: list[int] = []
+    engine = sessionmaker.kw["bind"].sync_engine
+
+    def committed(_conn: Any) -> None:
+        commits.append(1)
+
+    sa_event.listen(engine, "commit", committed)
+    src = follower(rabbit, sessionmaker, bus)
+    task = ConsumerTask(src)
+    task.start()
+    await until(lambda: _true(src.handled == 32))
+    await task.stop()
+    sa_event.remove(engine, "commit", committed)
+    assert await rabbit.waiting() == 0  # every message acknowledged
+    assert [line.text for line in await transcript(sessionmaker, "rmq-batch")] == texts
+    assert [m.text for m in await ticket_messages(sessionmaker, ticket)][-30:] == texts
+    assert len(commits) < 32  # messages already waiting went in together
 
 
 async def test_malformed_messages_are_acknowledged_and_skipped(

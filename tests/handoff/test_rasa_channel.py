@@ -102,7 +102,8 @@ async def test_the_channel_authenticates_in_a_header_and_puts_no_secret_in_any_u
     for sent in recorder.requests:
         url = str(sent.url)
         assert SECRET not in url and "token" not in url.lower() and "jwt" not in url.lower(), url
-        assert set(sent.url.params) == {"output_channel", "execute_side_effects"}
+        assert set(sent.url.params) == {"output_channel", "execute_side_effects", "include_events"}
+        assert sent.url.params["include_events"] == "NONE"  # no serialised conversation in the answer
         assert sent.headers["authorization"].startswith("Bearer ")
         assert SECRET not in sent.headers["authorization"]
 
