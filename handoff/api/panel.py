@@ -41,6 +41,7 @@ from handoff.api.panel_bodies import (
     PanelSignIn,
 )
 from handoff.api.spec import file_route, operation
+from handoff.api.webchat import WEBCHAT_DIR
 from handoff.documents.service import document_line, document_not_found, read_document, receive_document
 from handoff.errors import NotFound, Unauthorized
 from handoff.models import Ticket
@@ -62,7 +63,10 @@ _ASSETS = {
     "panel.js": "text/javascript; charset=utf-8",
     "panel.css": "text/css; charset=utf-8",
     "i18n.js": "text/javascript; charset=utf-8",
+    "documents_i18n.js": "text/javascript; charset=utf-8",
 }
+# served from the web chat's folder: the refusal texts both pages share
+_SHARED = {"documents_i18n.js": WEBCHAT_DIR}
 _HEADERS = {
     "Content-Security-Policy": (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
@@ -103,7 +107,7 @@ async def index(request: Request) -> HTTPResponse:
 async def asset(request: Request, name: str) -> HTTPResponse:
     if name not in _ASSETS:
         raise NotFound("no such file")
-    return await file(PANEL_DIR / name, headers=_HEADERS, mime_type=_ASSETS[name])
+    return await file(_SHARED.get(name, PANEL_DIR) / name, headers=_HEADERS, mime_type=_ASSETS[name])
 
 
 # the API

@@ -35,6 +35,7 @@ _ASSETS = {
     "chat.css": "text/css; charset=utf-8",
     "i18n.js": "text/javascript; charset=utf-8",
     "attach.js": "text/javascript; charset=utf-8",
+    "documents_i18n.js": "text/javascript; charset=utf-8",
 }
 
 

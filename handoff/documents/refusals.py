@@ -1,7 +1,8 @@
 """Why a document was not taken: one stable ``code`` per reason.
 
-The pages translate a refusal by its code (``handoff/webchat/i18n.js``, the
-panel's own texts); the English message is for API clients and logs.
+The pages translate a refusal by its code (``handoff/webchat/documents_i18n.js``,
+loaded by the web chat and the panel); the English message is for API
+clients and logs.
 """
 
 from __future__ import annotations

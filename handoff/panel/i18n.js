@@ -44,15 +44,6 @@ window.PANEL_I18N = {
     sentBy_customer: "Siz", sentBy_agent: "Müşteri temsilcisi",
     doc_uploading: "{name} gönderiliyor… {percent}%", doc_sent: "{name} eklendi.",
     doc_held: "{name} alındı; güvenlik taramasından sonra temsilciye açılacak.",
-    doc_failed: "Dosya gönderilemedi. Lütfen tekrar deneyin.",
-    doc_empty: "Dosya boş.", doc_too_large: "Dosya çok büyük. En fazla {max} MB gönderebilirsiniz.",
-    doc_unsupported_type: "Bu dosya türü kabul edilmiyor. Lütfen JPEG, PNG, WebP resmi ya da PDF gönderin.",
-    doc_unreadable: "Dosya açılamadı; bozuk olabilir. Lütfen başka bir dosya deneyin.",
-    doc_image_too_large: "Resmin çözünürlüğü çok yüksek. Lütfen daha küçük bir resim gönderin.",
-    doc_pdf_encrypted: "Şifreli PDF kabul edilmiyor. Lütfen şifresiz bir kopyasını gönderin.",
-    doc_pdf_script: "Komut (JavaScript) veya otomatik eylem içeren PDF kabul edilmiyor.",
-    doc_infected: "Virüs taraması bu dosyada zararlı yazılım buldu; dosya alınmadı.",
-    doc_no_file: "Dosya seçilmedi.",
     doc_request_closed: "Bu talep kapandı; dosya eklenemez. Yeni bir konu için sohbetten bize yazabilirsiniz.",
     linked: "Bu sekmedeki sohbetinizden hesabınıza eklendi: {numbers}.",
     verification: "Kimlik doğrulama", verifyBadge: "Doğrulama: {status}",
@@ -102,15 +93,6 @@ window.PANEL_I18N = {
     sentBy_customer: "You", sentBy_agent: "Support agent",
     doc_uploading: "Sending {name}… {percent}%", doc_sent: "{name} added.",
     doc_held: "{name} received; it opens for the agent after a security scan.",
-    doc_failed: "The file could not be sent. Please try again.",
-    doc_empty: "The file is empty.", doc_too_large: "The file is too large. You can send up to {max} MB.",
-    doc_unsupported_type: "This kind of file is not accepted. Please send a JPEG, PNG or WebP image or a PDF.",
-    doc_unreadable: "The file could not be opened; it may be damaged. Please try another one.",
-    doc_image_too_large: "The image's resolution is too high. Please send a smaller image.",
-    doc_pdf_encrypted: "Password-protected PDFs are not accepted. Please send a copy without a password.",
-    doc_pdf_script: "PDFs with scripts (JavaScript) or automatic actions are not accepted.",
-    doc_infected: "The virus scan found malware in this file; it was not accepted.",
-    doc_no_file: "No file was chosen.",
     doc_request_closed: "This request is closed; no file can be added. For anything new, write to us in the chat.",
     linked: "Added to your account from your chat in this tab: {numbers}.",
     verification: "Identity verification", verifyBadge: "Verification: {status}",
@@ -123,3 +105,5 @@ window.PANEL_I18N = {
     verifyReason: "Reason", verifyNeeded: "Documents we need", verifyDecidedAt: "Decided: {when}"
   }
 };
+// the document refusals both pages share (documents_i18n.js, loaded first)
+Object.keys(window.PANEL_I18N).forEach((lang) => Object.assign(window.PANEL_I18N[lang], (window.DOCUMENT_I18N || {})[lang]));

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,3 +66,24 @@ async def upload(
     client: httpx.AsyncClient, customer: Customer, data: bytes, name: str = "screenshot.png", mime: str = "image/png"
 ) -> httpx.Response:
     return await client.post("/chat/documents", files={"file": (name, data, mime)}, headers=customer.headers)
+
+
+def page_labels(page: str) -> dict[str, set[str]]:
+    """The label keys per language a page ends up with: its own ``i18n.js``
+    (``webchat`` or ``panel``) plus the document refusals both pages share
+    (``webchat/documents_i18n.js``), which it must load first and merge."""
+    root = Path(__file__).resolve().parents[2] / "handoff"
+    own = (root / page / "i18n.js").read_text(encoding="utf-8")
+    shared = (root / "webchat" / "documents_i18n.js").read_text(encoding="utf-8")
+    index = (root / page / "index.html").read_text(encoding="utf-8")
+    prefix = "/chat/" if page == "webchat" else "/panel/"
+    order = [index.find(f'src="{prefix}documents_i18n.js"'), index.find(f'src="{prefix}i18n.js"')]
+    assert -1 < order[0] < order[1], f"{page}/index.html must load documents_i18n.js before i18n.js"
+    assert "(window.DOCUMENT_I18N || {})[lang]" in own, f"{page}/i18n.js must merge the shared refusals"
+    keys: dict[str, set[str]] = {}
+    for text in (own, shared):
+        blocks = re.split(r"\n  (tr|en): \{", text)
+        assert len(blocks) == 5, "one tr block and one en block"
+        for lang, block in zip(blocks[1::2], blocks[2::2], strict=True):
+            keys.setdefault(lang, set()).update(re.findall(r"(\w+): \"", block.split("\n  }")[0]))
+    return keys

@@ -20,14 +20,11 @@ from handoff.documents.refusals import REFUSAL_CODES
 from handoff.documents.storage import DirectoryStore
 from handoff.live_bus import InMemoryLiveBus
 from handoff.models import AuditEntry, Document, Message
-from handoff.settings import REPO_ROOT
 from stack.live import free_port
 from tests.handoff.conftest import Collected, Seed, StartApp
 from tests.handoff.documents_files import jpeg_with_gps, pdf, png, png_bomb, svg_with_script, zip_bytes
-from tests.handoff.documents_helpers import Customer, hand_off, new_customer, start_documents_app, upload
+from tests.handoff.documents_helpers import Customer, hand_off, new_customer, page_labels, start_documents_app, upload
 from tests.handoff.helpers import login, until
-
-WEBCHAT_I18N = (REPO_ROOT / "handoff" / "webchat" / "i18n.js").read_text(encoding="utf-8")
 
 
 @pytest.fixture
@@ -195,10 +192,10 @@ async def test_a_polyglot_is_kept_as_a_clean_image_only(client: httpx.AsyncClien
 
 
 async def test_every_refusal_reads_in_turkish_and_english() -> None:
-    blocks = re.split(r"\n  (?:tr|en): \{", WEBCHAT_I18N)
-    assert len(blocks) == 3
-    for block in blocks[1:]:
-        missing = [code for code in REFUSAL_CODES if f"doc_{code}:" not in block]
+    labels = page_labels("webchat")
+    assert set(labels) == {"tr", "en"}
+    for keys in labels.values():
+        missing = [code for code in REFUSAL_CODES if f"doc_{code}" not in keys]
         assert missing == []
 
 

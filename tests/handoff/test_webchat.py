@@ -80,6 +80,7 @@ async def test_page_is_served_with_a_strict_policy(
         parser.feed(res.text)
         assert [s.get("src") for s in parser.scripts] == [
             "/chat/vendor/socket.io.min.js",
+            "/chat/documents_i18n.js",
             "/chat/i18n.js",
             "/chat/chat.js",
             "/chat/attach.js",
@@ -92,6 +93,7 @@ async def test_page_is_served_with_a_strict_policy(
             ("chat.css", "text/css"),
             ("i18n.js", "text/javascript"),
             ("attach.js", "text/javascript"),
+            ("documents_i18n.js", "text/javascript"),
         ]:
             asset = await client.get(f"/chat/{name}")
             assert asset.status_code == 200, name
