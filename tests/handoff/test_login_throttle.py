@@ -5,6 +5,7 @@ verified, argon2 off the event loop."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 import uuid
 from collections import Counter
@@ -181,18 +182,27 @@ async def test_100_parallel_guesses_verify_at_most_the_limit_and_the_loop_keeps_
             longest_gap, last = max(longest_gap, now - last), now
 
     limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
-    async with httpx.AsyncClient(base_url=base, timeout=120, limits=limits) as c:
-        acc = await login(c, "acc")
-        probing = asyncio.create_task(probe())
+    # The service shares this process with every test before it: a full
+    # garbage collection of their leftovers can pause the loop for a second
+    # (seen in a whole-suite run: 1.4 s). Collected now and held off during
+    # the burst, the gaps measured are the service's own.
+    gc.collect()
+    gc.disable()
+    try:
+        async with httpx.AsyncClient(base_url=base, timeout=120, limits=limits) as c:
+            acc = await login(c, "acc")
+            probing = asyncio.create_task(probe())
 
-        async def guess(i: int) -> int:
-            return (await c.post(LOGIN, json={"username": "fin", "password": f"guess-{i}"})).status_code
+            async def guess(i: int) -> int:
+                return (await c.post(LOGIN, json={"username": "fin", "password": f"guess-{i}"})).status_code
 
-        guesses = asyncio.gather(*(guess(i) for i in range(100)))
-        others = [(await c.get("/api/v1/auth/me", headers=acc)).status_code for _ in range(3)]
-        statuses = Counter(await guesses)
-        stop.set()
-        await probing
+            guesses = asyncio.gather(*(guess(i) for i in range(100)))
+            others = [(await c.get("/api/v1/auth/me", headers=acc)).status_code for _ in range(3)]
+            statuses = Counter(await guesses)
+            stop.set()
+            await probing
+    finally:
+        gc.enable()
     assert others == [200, 200, 200]
     assert set(statuses) <= {401, 429}, statuses
     assert 1 <= statuses[401] <= limit, statuses
