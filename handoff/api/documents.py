@@ -32,11 +32,11 @@ from handoff.documents.service import (
     receive_document,
 )
 from handoff.errors import Forbidden
-from handoff.live_bus import LiveUpdate
-from handoff.models import Agent, Document, Ticket
+from handoff.models import Agent, Document
 from handoff.repo import conversations as conversations_repo
 from handoff.repo import tickets as tickets_repo
 from handoff.services.agents import agent_from_token
+from handoff.services.panel import message_update
 from handoff.services.tickets import get_visible_ticket, visible_departments
 from support_rules.conversations import CONVERSATION_ID_HEADER, CONVERSATION_SECRET_HEADER, secret_matches
 
@@ -89,16 +89,6 @@ async def read_upload(request: Request, max_bytes: int) -> tuple[str, bytes]:
     return upload.name or "", bytes(upload.body)
 
 
-def _message_update(ticket: Ticket) -> LiveUpdate:
-    return LiveUpdate(
-        type="message.new",
-        ticket_number=ticket.number,
-        department=ticket.department_id,
-        assignee_id=ticket.assignee_id,
-        sender="customer",
-    )
-
-
 @bp.post("/chat/documents", stream=True)
 @operation(
     "The web chat's customer attaches a document (JPEG, PNG, WebP or PDF; multipart field 'file')",
@@ -131,7 +121,7 @@ async def upload(request: Request) -> HTTPResponse:
         )
         view = document_view(doc)
     if ticket is not None:
-        await request.app.ctx.bus.publish(_message_update(ticket))
+        await request.app.ctx.bus.publish(message_update(ticket))
     return json({"document": view}, status=201, headers={"Cache-Control": "no-store"})
 
 
