@@ -20,7 +20,7 @@ from support_rules.language import DEFAULT_LANGUAGE
 from .base import ServiceAction
 from .conversation import is_service_triggered
 from .core.customer_token import token_from_metadata, verify_customer_token
-from .core.language import detect_language
+from support_rules.language_detect import detect_language
 from .core.prechat import read_form_answers
 
 

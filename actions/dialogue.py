@@ -9,7 +9,7 @@ from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from .base import ServiceAction
-from .core.triage import TRIAGE_SLOTS
+from support_rules.triage import TRIAGE_SLOTS
 
 
 class ActionHandleUnclear(ServiceAction):

@@ -30,7 +30,7 @@ from .core.handoff_client import HandoffError, HandoffUnavailable
 from .core.outbox import Outbox
 from .core.prechat import EMAIL_SLOT
 from .core.replies import known
-from .core.summary import SummaryInvalid, TriageCase, build_summary, validate_summary
+from support_rules.summary import SummaryInvalid, TriageCase, build_summary, validate_summary
 from .route_request import DESCRIBING_INTENTS
 
 logger = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ class ActionHandoff(ServiceAction):
             asked_for_human=any(m.intent == "request_human" for m in messages),
             contact_email=tracker.get_slot(EMAIL_SLOT) or None,
         )
-        return build_summary(case)
+        return build_summary(case, priority_rules=self.services.priority_rules)
 
     @staticmethod
     def _idempotency_key(tracker: Tracker) -> str:

@@ -12,7 +12,7 @@ from .base import ServiceAction
 from .conversation import CustomerMessage, customer_messages, faq_id, session_events
 from .core.replies import known
 from .core.routes import ENTRY_INTENTS, decide_route
-from .core.triage import TRIAGE_SLOTS, prefill
+from support_rules.triage import TRIAGE_SLOTS, prefill
 from .greeting import greet
 
 # Messages that describe the problem (searched for values at triage start).

@@ -13,12 +13,13 @@ from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from support_rules.catalogue import Catalogue, load_catalogue
+from support_rules.priority import PriorityRules
 from support_rules.verification import VerificationTexts, load_verification
 
 from .core.handoff_client import HandoffClient
 from .core.outbox import Outbox
 from .core.settings import Settings, get_settings
-from .core.triage import TriageRules
+from support_rules.triage import TriageRules
 
 __all__ = ["Services", "default_services"]
 
@@ -36,6 +37,10 @@ class Services:
     @cached_property
     def catalogue(self) -> Catalogue:
         return load_catalogue(self.settings.catalogue_path)
+
+    @cached_property
+    def priority_rules(self) -> PriorityRules:
+        return PriorityRules.from_catalogue(self.catalogue)
 
     @cached_property
     def verification(self) -> VerificationTexts:

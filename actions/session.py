@@ -26,7 +26,7 @@ from support_rules.tickets import CANCELLED_INTENT, CLOSED_STATUSES, HANDBACK_IN
 
 from .base import ServiceAction
 from .core.handoff_client import HandoffError
-from .core.triage import TRIAGE_SLOTS
+from support_rules.triage import TRIAGE_SLOTS
 
 logger = logging.getLogger(__name__)
 

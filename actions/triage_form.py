@@ -1,7 +1,7 @@
 """validate_triage_form and action_confirm_triage.
 
 The form asks for topic, transaction type, transaction date and username.
-Values are read by actions.core.triage; a value that cannot be read is
+Values are read by support_rules.triage; a value that cannot be read is
 explained and asked again; other values in the same message are taken too
 (an answer to another question than the one asked fills its own slot);
 a correction ("no, it was the 12th") overwrites what was there. After two
@@ -26,7 +26,7 @@ from support_rules.tickets import CANCEL_INTENT
 from .base import ServiceAction, ServiceFormValidation
 from .conversation import is_answering_now
 from .core.replies import MISSES_BEFORE_CHOICES, SKIPPED, confirmation_reply, is_skip, known, wants_person
-from .core.triage import TRIAGE_SLOTS, Reading, read_answer, read_mentions
+from support_rules.triage import TRIAGE_SLOTS, Reading, read_answer, read_mentions
 
 # Why a value could not be read -> the response that says so.
 ERROR_RESPONSES = {

@@ -53,6 +53,13 @@ __all__ = [
     "DOCUMENT_STATUSES",
     "TRANSCRIPT_KINDS",
     "MAX_ROW_ID",
+    "TicketContact",
+    "MailMessage",
+    "OutboundMail",
+    "MailDraft",
+    "MailSender",
+    "RateMark",
+    "OUTBOUND_STATUSES",
 ]
 
 ROLES = ("agent", "supervisor", "admin")
@@ -325,3 +332,141 @@ class DocumentBlob(Base):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     data: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class TicketContact(Base):
+    """One way a customer reached a ticket: the conversation, form posting
+    or e-mail thread it came from (handoff.services.intake). A ticket's own
+    conversation is its first contact; a contact on the same problem from
+    another channel joins the ticket with a row here. ``split_at``: a
+    supervisor took the contact back out (it became its own ticket,
+    ``split_to_ticket_id``)."""
+
+    __tablename__ = "ticket_contacts"
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "conversation_id", name="uq_ticket_contacts_conversation"),
+        Index("ix_ticket_contacts_conversation", "conversation_id"),
+        Index("ix_ticket_contacts_email", "email"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(64))
+    conversation_id: Mapped[str] = mapped_column(String(255))
+    email: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    split_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    split_to_ticket_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class MailMessage(Base):
+    """A Message-ID the desk has seen or sent (handoff.mail): an inbound
+    mail is handled once however often it is delivered, and a reply's
+    In-Reply-To / References finds its ticket (or its draft)."""
+
+    __tablename__ = "mail_messages"
+    __table_args__ = (UniqueConstraint("message_id", name="uq_mail_messages_message_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(255))
+    direction: Mapped[str] = mapped_column(String(3))  # in | out
+    ticket_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tickets.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    draft_id: Mapped[int | None] = mapped_column(
+        ForeignKey("mail_drafts.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+# pending: waiting for the relay (retried with backoff); sent: the relay accepted it
+OUTBOUND_STATUSES = ("pending", "sent")
+
+
+class OutboundMail(Base):
+    """An e-mail the desk sends: an agent's reply on a request that came by
+    e-mail or form, an acknowledgement, or an automatic question. Written in
+    the transaction that decides to send it, sent by the relay worker, so a
+    relay that is down delays it and nothing is sent twice (``message_id``
+    is fixed when the row is written)."""
+
+    __tablename__ = "outbound_mail"
+    __table_args__ = (
+        UniqueConstraint("message_id", name="uq_outbound_mail_message_id"),
+        Index("ix_outbound_mail_due", "status", "next_attempt_at"),
+        Index("ix_outbound_mail_to", "to_address", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tickets.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    draft_id: Mapped[int | None] = mapped_column(
+        ForeignKey("mail_drafts.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    # the agent reply (messages.id) this mail carries; its delivered_at is set when the relay accepts it
+    message_row_id: Mapped[int | None] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), nullable=True, unique=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))  # reply | ack | ask | refusal
+    automatic: Mapped[bool] = mapped_column(Boolean, default=False)  # counts against the per-sender hourly limit
+    to_address: Mapped[str] = mapped_column(String(254))
+    language: Mapped[str] = mapped_column(String(2))
+    subject: Mapped[str] = mapped_column(String(998))
+    body: Mapped[str] = mapped_column(Text)
+    message_id: Mapped[str] = mapped_column(String(255))
+    in_reply_to: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    references: Mapped[str | None] = mapped_column(Text, nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class MailDraft(Base):
+    """A request that came by e-mail and waits on its sender before an agent
+    sees it: the birth date of a sender not known to be adult, or what
+    triage could not read. The sender's answer (a reply to the desk's
+    question) completes it and it becomes a ticket (``ticket_id``)."""
+
+    __tablename__ = "mail_drafts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    address: Mapped[str] = mapped_column(String(254), index=True)
+    language: Mapped[str] = mapped_column(String(2))
+    subject: Mapped[str] = mapped_column(String(998))
+    # the customer's own words so far (masked) and the triage values read from them
+    text: Mapped[str] = mapped_column(Text)
+    values: Mapped[dict[str, Any]] = mapped_column(JSON)
+    missing: Mapped[list[str]] = mapped_column(JSON)  # birth_date | topic | transaction_type | ...
+    status: Mapped[str] = mapped_column(String(16), default="waiting")  # waiting | converted | refused
+    ticket_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class MailSender(Base):
+    """What the desk knows of an e-mail address: that its owner passed the
+    age check (a birth date by mail, or a signed-in form), never the birth
+    date itself."""
+
+    __tablename__ = "mail_senders"
+
+    address: Mapped[str] = mapped_column(String(254), primary_key=True)
+    adult_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    account_username: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class RateMark(Base):
+    """One counted act under a hashed key (a form posting per client address
+    or per e-mail address): sliding-window limits every replica shares."""
+
+    __tablename__ = "rate_marks"
+    __table_args__ = (Index("ix_rate_marks_key_at", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())

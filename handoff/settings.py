@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 from support_rules.language import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES
 from support_rules.limits import MAX_MESSAGE_CHARS
 from support_rules.retention import PURGE_AFTER_DAYS, PURGE_AFTER_DAYS_VARIABLE
+from support_rules.triage import SUPPORT_TIMEZONE, TRANSACTION_MAX_AGE_DAYS, USERNAME_PATTERN
 
 __all__ = ["Settings", "SettingsError", "load_settings", "setting_fields", "dev_secrets_warning", "REPO_ROOT"]
 
@@ -197,6 +198,13 @@ class Settings:
         "documents asked for and rejection reasons of identity verification",
         under_root="data/verification.yml",
     )
+    username_pattern: str = setting(
+        "USERNAME_PATTERN", USERNAME_PATTERN, "platform usernames (the bot's setting of the same name)"
+    )
+    transaction_max_age_days: int = setting(
+        "TRANSACTION_MAX_AGE_DAYS", TRANSACTION_MAX_AGE_DAYS, "oldest transaction date a request may name, days"
+    )
+    support_timezone: str = setting("SUPPORT_TIMEZONE", SUPPORT_TIMEZONE, "the desk's time zone: what today is")
     archive_after_days: int = setting("HANDOFF_ARCHIVE_AFTER_DAYS", 30, "closed tickets are archived after")
     purge_after_days: int = setting(
         PURGE_AFTER_DAYS_VARIABLE,
@@ -267,6 +275,32 @@ class Settings:
     )
     webchat_default_language: str = setting(
         "HANDOFF_WEBCHAT_LANGUAGE", DEFAULT_LANGUAGE, "the web chat's language", parse=_choice(*SUPPORTED_LANGUAGES)
+    )
+    # e-mail (handoff.mail): the inbound SMTP server, the outbound relay and the texts
+    mail_texts_path: Path = setting(
+        "HANDOFF_MAIL_TEXTS", REPO_ROOT / "data" / "mail.yml", "the e-mails' texts", under_root="data/mail.yml"
+    )
+    mail_address: str = setting(
+        "HANDOFF_MAIL_ADDRESS", "support@desk.localhost", "the desk's support address: From of its mail, Message-ID domain"
+    )
+    smtp_listen: str = setting(
+        "HANDOFF_SMTP_LISTEN", "", "host:port of the inbound SMTP server serve starts; empty: none (make run: 127.0.0.1:2525)"
+    )
+    mail_relay: str = setting(
+        "HANDOFF_MAIL_RELAY",
+        "",
+        "where outbound mail goes: smtp://host:port (smtps:// for TLS), or a directory of .eml files; empty: kept queued",
+    )
+    mail_relay_user: str = setting("HANDOFF_MAIL_RELAY_USER", "", "the relay's log-in user; empty: none")
+    mail_relay_password: str = setting("HANDOFF_MAIL_RELAY_PASSWORD", "", "the relay's log-in password", secret=True)
+    mail_max_bytes: int = setting(
+        "HANDOFF_MAIL_MAX_BYTES", 25 * 1024 * 1024, "largest inbound mail accepted (SMTP SIZE), bytes", parse=_positive
+    )
+    mail_auto_replies_per_hour: int = setting(
+        "HANDOFF_MAIL_AUTO_REPLIES_PER_HOUR", 3, "automatic mails to one address per hour, at most", parse=_positive
+    )
+    panel_public_url: str = setting(
+        "HANDOFF_PANEL_PUBLIC_URL", "http://127.0.0.1:8080/panel/", "the customer panel as customers reach it (in mails)"
     )
     # live updates to consoles: auto (PostgreSQL LISTEN/NOTIFY on a
     # PostgreSQL database, in-process on SQLite), postgres or memory

@@ -12,6 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from support_rules.retention import PURGE_AFTER_DAYS, PURGE_AFTER_DAYS_VARIABLE
+from support_rules.triage import SUPPORT_TIMEZONE, TRANSACTION_MAX_AGE_DAYS, USERNAME_PATTERN
 
 from .outbox import outbox_url
 
@@ -48,11 +49,9 @@ class Settings:
             catalogue_path=Path(env.get("CATALOGUE_PATH", ROOT / "data" / "catalogue.yml")),
             summary_schema_path=Path(env.get("SUMMARY_SCHEMA_PATH", ROOT / "schemas" / "handoff_summary.schema.json")),
             outbox_url=env.get("OUTBOX_URL") or outbox_url(env.get("OUTBOX_PATH", ROOT / "outbox.db")),
-            # Platform usernames: 3-20 characters, a letter first, then letters,
-            # digits, "_" or ".".
-            username_pattern=env.get("USERNAME_PATTERN", r"[A-Za-z][A-Za-z0-9_.]{2,19}"),
-            transaction_max_age_days=int(env.get("TRANSACTION_MAX_AGE_DAYS", "180")),
-            timezone=env.get("SUPPORT_TIMEZONE", "Europe/Istanbul"),
+            username_pattern=env.get("USERNAME_PATTERN", USERNAME_PATTERN),
+            transaction_max_age_days=int(env.get("TRANSACTION_MAX_AGE_DAYS", TRANSACTION_MAX_AGE_DAYS)),
+            timezone=env.get("SUPPORT_TIMEZONE", SUPPORT_TIMEZONE),
             outbox_retry_seconds=float(env.get("OUTBOX_RETRY_SECONDS", "5")),
             outbox_max_retry_seconds=float(env.get("OUTBOX_MAX_RETRY_SECONDS", "3600")),
             purge_after_days=int(env.get(PURGE_AFTER_DAYS_VARIABLE) or PURGE_AFTER_DAYS),

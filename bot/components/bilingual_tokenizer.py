@@ -1,7 +1,7 @@
 """A tokenizer that lemmatises each message with its own language's spaCy.
 
 Customers switch between Turkish and English from one message to the next,
-so the language is detected per message (actions.core.language) and the
+so the language is detected per message (support_rules.language_detect) and the
 matching blank spaCy pipeline (built by bot.spacy_pipelines) tokenises it
 and gives lookup lemmas ("hesabıma" -> "hesap", "withdrawals" ->
 "withdrawal"). The featurizers after it count lemmas, so the inflected forms
@@ -20,7 +20,7 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
 from rasa.shared.nlu.training_data.message import Message
 
-from actions.core.language import detect_language
+from support_rules.language_detect import detect_language
 from support_rules.language import SUPPORTED_LANGUAGES, fallback_language
 
 __all__ = ["BilingualSpacyTokenizer"]

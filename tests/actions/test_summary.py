@@ -2,11 +2,12 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from actions.core.priority import decide_priority
+from support_rules.priority import decide_priority, load_priority_rules
 from actions.core.settings import ROOT
-from actions.core.summary import SummaryInvalid, TranscriptLine, TriageCase, build_summary, validate_summary
+from support_rules.summary import SummaryInvalid, TranscriptLine, TriageCase, build_summary, validate_summary
 
 SCHEMA = ROOT / "schemas" / "handoff_summary.schema.json"
+RULES = load_priority_rules(ROOT / "data" / "catalogue.yml")
 TODAY = date(2026, 11, 22)
 MOMENT = datetime(2026, 11, 22, 10, 0, tzinfo=timezone.utc)
 
@@ -36,7 +37,7 @@ def _case(catalogue, **overrides) -> TriageCase:
 
 
 def test_a_summary_matches_the_shared_schema(services) -> None:
-    summary = build_summary(_case(services.catalogue))
+    summary = build_summary(_case(services.catalogue), priority_rules=RULES)
     validate_summary(summary, SCHEMA)
     assert summary["department"] == "finance"
     assert summary["topic"] == {"id": "withdrawal", "label": "Para çekme"}
@@ -47,7 +48,7 @@ def test_a_summary_matches_the_shared_schema(services) -> None:
 
 
 def test_secrets_are_masked_in_description_and_transcript(services) -> None:
-    summary = build_summary(_case(services.catalogue))
+    summary = build_summary(_case(services.catalogue), priority_rules=RULES)
     assert "4111 1111 1111 1111" not in summary["description"]
     assert "**** **** **** 1111" in summary["description"]
     assert "Abc12345" not in summary["transcript"][0]["text"]
@@ -63,7 +64,8 @@ def test_an_english_summary_without_transaction(services) -> None:
             transaction_date=None,
             faq_tried=[],
             description="question",
-        )
+        ),
+        priority_rules=RULES,
     )
     validate_summary(summary, SCHEMA)
     assert summary["topic"]["label"] == "Other"
@@ -71,7 +73,7 @@ def test_an_english_summary_without_transaction(services) -> None:
 
 
 def test_the_schema_refuses_what_it_should(services) -> None:
-    summary = build_summary(_case(services.catalogue))
+    summary = build_summary(_case(services.catalogue), priority_rules=RULES)
     for broken in (
         {**summary, "birth_date": "1990-05-04"},
         {**summary, "language": "de"},
@@ -100,15 +102,16 @@ def test_priority_rules(description, department, topic, tx_date, level) -> None:
         topic_id=topic,
         transaction_date=tx_date,
         today=TODAY,
+        rules=RULES,
     )
     assert priority.level == level
     assert priority.reason
 
 
 def test_the_summary_says_whether_the_username_was_verified(services) -> None:
-    verified = build_summary(_case(services.catalogue, username_verified=True))
-    typed = build_summary(_case(services.catalogue))
-    nameless = build_summary(_case(services.catalogue, username=None, username_verified=True))
+    verified = build_summary(_case(services.catalogue, username_verified=True), priority_rules=RULES)
+    typed = build_summary(_case(services.catalogue), priority_rules=RULES)
+    nameless = build_summary(_case(services.catalogue, username=None, username_verified=True), priority_rules=RULES)
     for summary in (verified, typed, nameless):
         validate_summary(summary, SCHEMA)
     assert (verified["username_source"], typed["username_source"], nameless["username_source"]) == (
@@ -121,9 +124,9 @@ def test_the_summary_says_whether_the_username_was_verified(services) -> None:
 
 
 def test_an_email_address_from_the_pre_chat_form_is_kept_and_valid(services) -> None:
-    summary = build_summary(_case(services.catalogue, contact_email="ayse@example.com"))
+    summary = build_summary(_case(services.catalogue, contact_email="ayse@example.com"), priority_rules=RULES)
     assert summary["contact_email"] == "ayse@example.com"
     validate_summary(summary, SCHEMA)
-    assert "contact_email" not in build_summary(_case(services.catalogue))  # as before the form
+    assert "contact_email" not in build_summary(_case(services.catalogue), priority_rules=RULES)  # as before the form
     with pytest.raises(SummaryInvalid):
         validate_summary({**summary, "contact_email": "a" * 255}, SCHEMA)

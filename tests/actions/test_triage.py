@@ -1,4 +1,4 @@
-from actions.core.triage import prefill, read_answer, read_mentions
+from support_rules.triage import prefill, read_answer, read_mentions
 
 
 def test_answer_to_each_question(rules) -> None:

@@ -1,6 +1,6 @@
 """Inflected forms of the catalogue's words, as customers write them.
 
-Matched the way triage does (actions/core/triage.py): ``answer=False`` for a
+Matched the way triage does (support_rules/triage.py): ``answer=False`` for a
 value inside a longer message, ``answer=True`` for a bare answer to the bot's
 question.
 """

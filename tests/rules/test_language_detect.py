@@ -1,6 +1,6 @@
 import pytest
 
-from actions.core.language import detect_language
+from support_rules.language_detect import detect_language
 
 
 @pytest.mark.parametrize(

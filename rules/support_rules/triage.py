@@ -17,12 +17,30 @@ from datetime import date
 
 from support_rules.catalogue import Catalogue
 
-from .dates import read_transaction_date
-from .identifiers import find_username
+from support_rules.dates import read_transaction_date
+from support_rules.usernames import find_username
 
-__all__ = ["TriageRules", "Reading", "read_answer", "read_mentions", "prefill", "TRIAGE_SLOTS"]
+__all__ = [
+    "TriageRules",
+    "Reading",
+    "read_answer",
+    "read_mentions",
+    "prefill",
+    "TRIAGE_SLOTS",
+    "USERNAME_PATTERN",
+    "TRANSACTION_MAX_AGE_DAYS",
+    "SUPPORT_TIMEZONE",
+]
 
 TRIAGE_SLOTS = ("topic", "transaction_type", "transaction_date", "username")
+
+# Defaults both processes use (overridden by USERNAME_PATTERN,
+# TRANSACTION_MAX_AGE_DAYS and SUPPORT_TIMEZONE in either one's environment).
+# Platform usernames: 3-20 characters, a letter first, then letters, digits,
+# "_" or ".".
+USERNAME_PATTERN = r"[A-Za-z][A-Za-z0-9_.]{2,19}"
+TRANSACTION_MAX_AGE_DAYS = 180
+SUPPORT_TIMEZONE = "Europe/Istanbul"
 
 
 @dataclass(frozen=True)

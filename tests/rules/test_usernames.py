@@ -1,6 +1,6 @@
 import pytest
 
-from actions.core.identifiers import find_username
+from support_rules.usernames import find_username
 
 PATTERN = r"[A-Za-z][A-Za-z0-9_.]{2,19}"
 

@@ -23,7 +23,7 @@ from support_rules.language import fallback_language
 from support_rules.limits import MAX_DESCRIPTION_CHARS
 from support_rules.masking import mask_secrets
 
-from .priority import decide_priority
+from support_rules.priority import PriorityRules, decide_priority
 
 __all__ = ["TriageCase", "TranscriptLine", "build_summary", "validate_summary", "SummaryInvalid", "username_source"]
 
@@ -74,7 +74,7 @@ def _iso(moment: datetime) -> str:
     return moment.isoformat()
 
 
-def build_summary(case: TriageCase) -> dict[str, Any]:
+def build_summary(case: TriageCase, *, priority_rules: PriorityRules) -> dict[str, Any]:
     description = mask_secrets(case.description)[:MAX_DESCRIPTION_CHARS]
     department = str(case.topic.department)  # the catalogue refuses a topic without one
     priority = decide_priority(
@@ -85,6 +85,7 @@ def build_summary(case: TriageCase) -> dict[str, Any]:
         today=case.today,
         faq_tried=len(case.faq_tried),
         asked_for_human=case.asked_for_human,
+        rules=priority_rules,
     )
     lines = [line for line in case.transcript if line.text][-_MAX_TRANSCRIPT:]
     summary: dict[str, Any] = {

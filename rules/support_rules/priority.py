@@ -15,8 +15,6 @@ from pathlib import Path
 from support_rules.catalogue import Catalogue, load_catalogue
 from support_rules.text import fold
 
-from .settings import get_settings
-
 __all__ = ["Priority", "PriorityRules", "decide_priority", "load_priority_rules"]
 
 
@@ -76,11 +74,9 @@ def decide_priority(
     today: date,
     faq_tried: int = 0,
     asked_for_human: bool = False,
-    rules: PriorityRules | None = None,
+    rules: PriorityRules,
 ) -> Priority:
-    """Rules, strongest first; the reason lists every rule that applied.
-    ``rules`` default to those of the configured catalogue (CATALOGUE_PATH)."""
-    rules = rules or load_priority_rules(get_settings().catalogue_path)
+    """Rules, strongest first; the reason lists every rule that applied."""
     text = fold(description)
     reasons: list[str] = []
     level = "normal"

@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from actions.core.dates import DateReading, age_on, check_birth_date, read_birth_date, read_transaction_date
+from support_rules.dates import DateReading, age_on, check_birth_date, read_birth_date, read_transaction_date
 
 TODAY = date(2026, 11, 22)  # a Sunday
 
