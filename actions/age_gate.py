@@ -8,10 +8,10 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from support_rules.dates import check_birth_date
 from support_rules.tickets import CANCEL_INTENT
 
 from .base import ServiceFormValidation
-from support_rules.dates import check_birth_date
 from .core.routes import MAX_AGE_ATTEMPTS
 
 # Outcome of a check that asks again -> the response that says why.

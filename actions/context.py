@@ -16,11 +16,11 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from support_rules.language import DEFAULT_LANGUAGE
+from support_rules.language_detect import detect_language
 
 from .base import ServiceAction
 from .conversation import is_service_triggered
 from .core.customer_token import token_from_metadata, verify_customer_token
-from support_rules.language_detect import detect_language
 from .core.prechat import read_form_answers
 
 

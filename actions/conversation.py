@@ -9,10 +9,10 @@ from typing import Any
 
 from rasa_sdk import Tracker
 
+from support_rules.summary import TranscriptLine
 from support_rules.tickets import HANDBACK_INTENTS
 
 from .core.customer_token import VerifiedCustomer, token_from_metadata, verify_customer_token
-from support_rules.summary import TranscriptLine
 
 __all__ = [
     "CustomerMessage",

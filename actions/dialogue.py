@@ -8,8 +8,9 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from .base import ServiceAction
 from support_rules.triage import TRIAGE_SLOTS
+
+from .base import ServiceAction
 
 
 class ActionHandleUnclear(ServiceAction):

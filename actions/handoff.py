@@ -22,6 +22,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from support_rules.conversations import conversation_ref
 from support_rules.language import fallback_language
 from support_rules.limits import wait_minutes
+from support_rules.summary import SummaryInvalid, TriageCase, build_summary, validate_summary
 from support_rules.verification import KIND_VERIFICATION, REQUEST_DOCUMENTS_KEY, kind_for_topic
 
 from .base import ServiceAction
@@ -30,7 +31,6 @@ from .core.handoff_client import HandoffError, HandoffUnavailable
 from .core.outbox import Outbox
 from .core.prechat import EMAIL_SLOT
 from .core.replies import known
-from support_rules.summary import SummaryInvalid, TriageCase, build_summary, validate_summary
 from .route_request import DESCRIBING_INTENTS
 
 logger = logging.getLogger(__name__)

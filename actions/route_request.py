@@ -8,11 +8,12 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from support_rules.triage import TRIAGE_SLOTS, prefill
+
 from .base import ServiceAction
 from .conversation import CustomerMessage, customer_messages, faq_id, session_events
 from .core.replies import known
 from .core.routes import ENTRY_INTENTS, decide_route
-from support_rules.triage import TRIAGE_SLOTS, prefill
 from .greeting import greet
 
 # Messages that describe the problem (searched for values at triage start).

@@ -14,12 +14,12 @@ from zoneinfo import ZoneInfo
 
 from support_rules.catalogue import Catalogue, load_catalogue
 from support_rules.priority import PriorityRules
+from support_rules.triage import TriageRules
 from support_rules.verification import VerificationTexts, load_verification
 
 from .core.handoff_client import HandoffClient
 from .core.outbox import Outbox
 from .core.settings import Settings, get_settings
-from support_rules.triage import TriageRules
 
 __all__ = ["Services", "default_services"]
 

@@ -23,10 +23,10 @@ from rasa_sdk.events import ActionExecuted, ConversationPaused, EventType, Sessi
 from rasa_sdk.executor import CollectingDispatcher
 
 from support_rules.tickets import CANCELLED_INTENT, CLOSED_STATUSES, HANDBACK_INTENT, RESOLVED_INTENT
+from support_rules.triage import TRIAGE_SLOTS
 
 from .base import ServiceAction
 from .core.handoff_client import HandoffError
-from support_rules.triage import TRIAGE_SLOTS
 
 logger = logging.getLogger(__name__)
 

@@ -22,11 +22,11 @@ from rasa_sdk.types import DomainDict
 
 from support_rules.language import fallback_language
 from support_rules.tickets import CANCEL_INTENT
+from support_rules.triage import TRIAGE_SLOTS, Reading, read_answer, read_mentions
 
 from .base import ServiceAction, ServiceFormValidation
 from .conversation import is_answering_now
 from .core.replies import MISSES_BEFORE_CHOICES, SKIPPED, confirmation_reply, is_skip, known, wants_person
-from support_rules.triage import TRIAGE_SLOTS, Reading, read_answer, read_mentions
 
 # Why a value could not be read -> the response that says so.
 ERROR_RESPONSES = {

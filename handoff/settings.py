@@ -281,10 +281,14 @@ class Settings:
         "HANDOFF_MAIL_TEXTS", REPO_ROOT / "data" / "mail.yml", "the e-mails' texts", under_root="data/mail.yml"
     )
     mail_address: str = setting(
-        "HANDOFF_MAIL_ADDRESS", "support@desk.localhost", "the desk's support address: From of its mail, Message-ID domain"
+        "HANDOFF_MAIL_ADDRESS",
+        "support@desk.localhost",
+        "the desk's support address: From of its mail, Message-ID domain",
     )
     smtp_listen: str = setting(
-        "HANDOFF_SMTP_LISTEN", "", "host:port of the inbound SMTP server serve starts; empty: none (make run: 127.0.0.1:2525)"
+        "HANDOFF_SMTP_LISTEN",
+        "",
+        "host:port of the inbound SMTP server serve starts; empty: none (make run: 127.0.0.1:2525)",
     )
     mail_relay: str = setting(
         "HANDOFF_MAIL_RELAY",
@@ -300,7 +304,9 @@ class Settings:
         "HANDOFF_MAIL_AUTO_REPLIES_PER_HOUR", 3, "automatic mails to one address per hour, at most", parse=_positive
     )
     panel_public_url: str = setting(
-        "HANDOFF_PANEL_PUBLIC_URL", "http://127.0.0.1:8080/panel/", "the customer panel as customers reach it (in mails)"
+        "HANDOFF_PANEL_PUBLIC_URL",
+        "http://127.0.0.1:8080/panel/",
+        "the customer panel as customers reach it (in mails)",
     )
     # live updates to consoles: auto (PostgreSQL LISTEN/NOTIFY on a
     # PostgreSQL database, in-process on SQLite), postgres or memory

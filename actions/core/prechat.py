@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from support_rules.prechat import PRECHAT_KEY, display_name, read_prechat, valid_email
-
 from support_rules.triage import TriageRules, read_answer
 
 __all__ = ["FormAnswers", "read_form_answers", "NAME_SLOT", "EMAIL_SLOT"]

@@ -20,8 +20,8 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
 from rasa.shared.nlu.training_data.message import Message
 
-from support_rules.language_detect import detect_language
 from support_rules.language import SUPPORTED_LANGUAGES, fallback_language
+from support_rules.language_detect import detect_language
 
 __all__ = ["BilingualSpacyTokenizer"]
 

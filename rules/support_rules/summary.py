@@ -22,7 +22,6 @@ from support_rules.identity import USERNAME_TYPED, USERNAME_VERIFIED
 from support_rules.language import fallback_language
 from support_rules.limits import MAX_DESCRIPTION_CHARS
 from support_rules.masking import mask_secrets
-
 from support_rules.priority import PriorityRules, decide_priority
 
 __all__ = ["TriageCase", "TranscriptLine", "build_summary", "validate_summary", "SummaryInvalid", "username_source"]

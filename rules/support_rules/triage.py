@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import date
 
 from support_rules.catalogue import Catalogue
-
 from support_rules.dates import read_transaction_date
 from support_rules.usernames import find_username
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from support_rules.priority import PriorityRules, decide_priority, load_priority_rules
 from actions.core.settings import ROOT
 from support_rules.catalogue import Catalogue
+from support_rules.priority import PriorityRules, decide_priority, load_priority_rules
 
 CATALOGUE = ROOT / "data" / "catalogue.yml"
 TODAY = date(2026, 11, 22)
@@ -55,8 +55,14 @@ def test_an_editor_changes_what_is_urgent_and_how_recent_counts(tmp_path: Path) 
             rules=with_rules,
         ).level
 
-    assert level("param KAYBOLDU", None, rules) == "urgent" and level("param kayboldu", None, load_priority_rules(CATALOGUE)) == "normal"
-    assert level("dolandırıldım", None, rules) == "normal" and level("dolandırıldım", None, load_priority_rules(CATALOGUE)) == "urgent"
+    assert (
+        level("param KAYBOLDU", None, rules) == "urgent"
+        and level("param kayboldu", None, load_priority_rules(CATALOGUE)) == "normal"
+    )
+    assert (
+        level("dolandırıldım", None, rules) == "normal"
+        and level("dolandırıldım", None, load_priority_rules(CATALOGUE)) == "urgent"
+    )
     assert level("para gelmedi", date(2026, 11, 1), rules) == "high"
     assert level("para gelmedi", date(2026, 11, 1), load_priority_rules(CATALOGUE)) == "normal"
 

@@ -2,8 +2,8 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from support_rules.priority import decide_priority, load_priority_rules
 from actions.core.settings import ROOT
+from support_rules.priority import decide_priority, load_priority_rules
 from support_rules.summary import SummaryInvalid, TranscriptLine, TriageCase, build_summary, validate_summary
 
 SCHEMA = ROOT / "schemas" / "handoff_summary.schema.json"
