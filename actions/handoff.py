@@ -135,7 +135,7 @@ class ActionHandoff(ServiceAction):
         if outbox is not None:
             self._mark(outbox.mark_delivered, key, receipt.__dict__)
         dispatcher.utter_message(
-            response="utter_handoff_created",
+            response="utter_handoff_joined" if receipt.joined else "utter_handoff_created",
             ticket_number=receipt.ticket_number,
             queue_position=receipt.queue_position or 1,
             wait_minutes=wait_minutes(receipt.expected_wait_seconds),

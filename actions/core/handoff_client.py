@@ -39,6 +39,8 @@ class Receipt:
     expected_wait_seconds: int | None
     department: str | None
     status: str
+    # the conversation joined the customer's open request on the same topic
+    joined: bool = False
 
     @classmethod
     def from_json(cls, body: dict[str, Any]) -> Receipt:
@@ -48,6 +50,7 @@ class Receipt:
             expected_wait_seconds=body.get("expected_wait_seconds"),
             department=body.get("department"),
             status=str(body.get("status", QUEUED)),
+            joined=body.get("joined") is True,
         )
 
 

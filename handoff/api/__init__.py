@@ -3,6 +3,7 @@ request), call a service, commit, then publish live updates (handoff.live_bus)."
 
 from handoff.api.auth import bp as auth_bp
 from handoff.api.console import bp as console_bp
+from handoff.api.contacts import bp as contacts_bp
 from handoff.api.docs import bp as docs_bp
 from handoff.api.documents import bp as documents_bp
 from handoff.api.handoffs import bp as handoffs_bp
@@ -29,4 +30,5 @@ BLUEPRINTS = (
     panel_bp,
     health_bp,
     documents_bp,
+    contacts_bp,
 )

@@ -170,6 +170,9 @@ class HandoffCreated(Answer):
     department: str
     queue_position: int | None
     expected_wait_seconds: int | None
+    joined: bool = Field(
+        False, description="the conversation joined the customer's open request on the same topic (no new ticket)"
+    )
 
 
 class TicketStatusAnswer(HandoffCreated):
@@ -407,3 +410,16 @@ class DocumentAnswer(Answer):
 
 class DocumentList(Answer):
     documents: list[DocumentInfo]
+
+
+class ContactInfo(Answer):
+    id: int
+    channel: str
+    own: bool = Field(description="the ticket's own conversation (cannot be split off)")
+    joined_at: Timestamp
+    split_at: Timestamp | None
+    split_to: str | None = Field(description="the ticket a split-off contact became")
+
+
+class ContactList(Answer):
+    contacts: list[ContactInfo]

@@ -26,11 +26,12 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.live_bus import LiveUpdate
-from handoff.models import Ticket, utcnow
+from handoff.models import Ticket, TicketContact, utcnow
 from handoff.repo import conversations as conversations_repo
 from handoff.repo import messages as messages_repo
 from handoff.services.abandon import CANCELLED, abandon_queued, closed_event
 from handoff.services.channel import CUSTOMER_SENDER
+from handoff.services.contacts import contact_source_prefix, ticket_of_contact
 from support_rules.tickets import QUEUED, is_clear_cancel
 
 __all__ = [
@@ -184,16 +185,28 @@ def transcript_cutoff(ticket: Ticket) -> datetime:
     return _parse_iso(summary.get("created_at")) or ticket.created_at
 
 
-async def _add_customer_line(*, session: AsyncSession, ticket: Ticket, event_key: str, text: str, at: datetime) -> bool:
+async def _add_customer_line(
+    *,
+    session: AsyncSession,
+    ticket: Ticket,
+    event_key: str,
+    text: str,
+    at: datetime,
+    contact: TicketContact | None = None,
+) -> bool:
     """Copy one customer line of the transcript into the ticket (once per
-    broker event); True when it was not there yet."""
+    broker event); True when it was not there yet. A line of a conversation
+    that joined the ticket (``contact``) carries the contact's prefix and
+    channel (handoff.services.contacts)."""
+    source_id = message_source_id(event_key)
     return await messages_repo.add_message(
         session=session,
         ticket_id=ticket.id,
-        source_id=message_source_id(event_key),
+        source_id=source_id if contact is None else contact_source_prefix(contact.id) + source_id,
         sender="customer",
         text=text,
         created_at=at,
+        channel=None if contact is None else contact.channel,
     )
 
 
@@ -218,10 +231,17 @@ async def record_event(*, session: AsyncSession, event: BrokerEvent) -> LiveUpda
         return None  # agent replies are in the ticket already; the bot is silent while paused
     await conversations_repo.lock_conversation(session=session, conversation_id=event.conversation_id)
     ticket = await conversations_repo.latest_open_ticket(session=session, conversation_id=event.conversation_id)
-    if ticket is None or event.timestamp <= transcript_cutoff(ticket):
+    contact: TicketContact | None = None
+    if ticket is None:
+        joined = await ticket_of_contact(session=session, conversation_id=event.conversation_id)
+        if joined is None:
+            return None
+        ticket, contact = joined
+    cutoff = transcript_cutoff(ticket) if contact is None else contact.created_at
+    if event.timestamp <= cutoff:
         return None
     inserted = await _add_customer_line(
-        session=session, ticket=ticket, event_key=event.key, text=event.text, at=event.timestamp
+        session=session, ticket=ticket, event_key=event.key, text=event.text, at=event.timestamp, contact=contact
     )
     if not inserted:
         return None

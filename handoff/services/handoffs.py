@@ -17,11 +17,13 @@ from handoff.repo import agents as agents_repo
 from handoff.repo import messages as messages_repo
 from handoff.repo import tickets as tickets_repo
 from handoff.schemas import SummaryValidator
+from handoff.services import contacts
 from handoff.services.consumer import backfill_ticket
 from handoff.services.queue_positions import QueueRules, place_of
 from handoff.services.tickets import masked_summary
 from handoff.services.verification import note_verification_request
 from support_rules.identity import USERNAME_VERIFIED
+from support_rules.summary import TranscriptLine
 from support_rules.tickets import PRIORITY_RANK, QUEUED, format_ticket_number, parse_ticket_number
 from support_rules.verification import KIND_VERIFICATION, kind_for_topic
 
@@ -41,6 +43,9 @@ class HandoffResult:
     created: bool
     queue_position: int | None
     expected_wait_seconds: int | None
+    # the conversation joined the customer's open request on the same topic
+    # (handoff.services.contacts) instead of opening a second one
+    joined: bool = False
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -49,6 +54,7 @@ class HandoffResult:
             "department": self.ticket.department_id,
             "queue_position": self.queue_position,
             "expected_wait_seconds": self.expected_wait_seconds,
+            "joined": self.joined,
         }
 
 
@@ -91,7 +97,9 @@ async def create_handoff(
     now: datetime | None = None,
 ) -> HandoffResult:
     """Queue a ticket for the summary, or return the one already created for
-    the same conversation and idempotency key. A summary on one of
+    the same conversation and idempotency key. One request per problem: a
+    customer known by account or e-mail who already has an open request on
+    the summary's topic joins it (``joined``). A summary on one of
     ``verification_topics`` is a verification request (its kind, and its
     customer's record pending: handoff.services.verification)."""
     validator.validate(summary)
@@ -101,6 +109,10 @@ async def create_handoff(
         session=session, conversation_id=conversation_id, key=idempotency_key
     )
     if existing is None:
+        joined = await _join_open_request(session, summary, now)
+        if joined is not None:
+            position, wait = await queue_info(session=session, ticket=joined, rules=rules, now=now)
+            return HandoffResult(joined, False, position, wait, joined=True)
         departments = {d.id for d in await agents_repo.list_departments(session=session)}
         if summary["department"] not in departments:
             raise Unprocessable(f"unknown department: {summary['department']}", code="unknown_department")
@@ -136,6 +148,14 @@ async def create_handoff(
                         text=item["text"],
                         created_at=_parse_ts(item["timestamp"], now),
                     )
+                await contacts.record_contact(
+                    session=session,
+                    ticket=ticket,
+                    channel=ticket.channel,
+                    conversation_id=conversation_id,
+                    email=summary.get("contact_email"),
+                    now=now,
+                )
                 if ticket.kind == KIND_VERIFICATION:
                     await note_verification_request(session=session, ticket=ticket, now=now)
                 # what the customer wrote after the summary was built (the broker got it first)
@@ -156,6 +176,38 @@ async def create_handoff(
         ticket, created = existing, False
     position, wait = await queue_info(session=session, ticket=ticket, rules=rules, now=now)
     return HandoffResult(ticket, created, position, wait)
+
+
+async def _join_open_request(session: AsyncSession, summary: dict[str, Any], now: datetime) -> Ticket | None:
+    """The open request this conversation joins (or joined before: a retry)."""
+    conversation_id = summary["conversation_id"]
+    known = await contacts.ticket_of_contact(session=session, conversation_id=conversation_id)
+    if known is not None:
+        return known[0]
+    ticket = await contacts.find_open_request(
+        session=session,
+        topic_id=summary["topic"]["id"],
+        account_username=account_username(summary),
+        email=summary.get("contact_email"),
+        exclude_conversation=conversation_id,
+    )
+    if ticket is None:
+        return None
+    channel = summary["channel"]
+    lines = [
+        TranscriptLine(sender=item["sender"], text=item["text"], timestamp=_parse_ts(item["timestamp"], now))
+        for item in masked_summary(summary)["transcript"]
+    ]
+    await contacts.join_request(
+        session=session,
+        ticket=ticket,
+        channel=channel if channel in contacts.MAIL_CHANNELS else contacts.CHANNEL_CHAT,
+        conversation_id=conversation_id,
+        email=summary.get("contact_email"),
+        lines=lines,
+        now=now,
+    )
+    return ticket
 
 
 async def _ticket_by_number(session: AsyncSession, number: str) -> Ticket:

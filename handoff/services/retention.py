@@ -20,7 +20,11 @@ One run (the ``retention`` command, and every ``serve`` replica once per
 6. failed log-ins older than the limiter's window, which nothing reads any
    more, are deleted;
 7. customer records (the outcome of identity verification) unchanged for
-   the purge age and whose username no ticket names any more are deleted.
+   the purge age and whose username no ticket names any more are deleted;
+8. e-mail requests still waiting on their sender (a birth date, a topic)
+   after the archive age are deleted with their mail, what the desk knows of
+   an address unchanged for the purge age is forgotten, and rate marks go
+   after a day (a ticket's contacts and mail go with the ticket).
 
 Rasa's stores and the action server's outbox are purged at the same age by
 their own processes (``bot/retention.py``, ``actions/outbox_worker.py``).
@@ -40,7 +44,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from handoff.documents import repo as documents_repo
 from handoff.documents.storage import DocumentStore
 from handoff.live_bus import LiveBus
-from handoff.models import LoginFailure, Ticket, utcnow
+from handoff.models import LoginFailure, MailDraft, MailSender, RateMark, Ticket, utcnow
 from handoff.repo import audit as audit_repo
 from handoff.repo import conversations as conversations_repo
 from handoff.repo import customers as customers_repo
@@ -66,6 +70,7 @@ class RetentionResult:
     # storage keys of the documents removed: their bytes are deleted once
     # the run has committed (delete_document_bytes)
     document_keys: list[str] = field(default_factory=list, compare=False, repr=False)
+    mail_records: int = 0
 
     @property
     def documents(self) -> int:
@@ -117,9 +122,21 @@ async def apply_retention(
         )
         forgotten = result.rowcount or 0
     customers = await customers_repo.purge_customers_before(session=session, cutoff=cutoff)
+    mail = await _purge_mail(session, drafts_before=now - timedelta(days=archive_after_days), cutoff=cutoff, now=now)
     return RetentionResult(
-        archived, len(purged), forgotten, len(closed), lines, details, customers, closed, document_keys
+        archived, len(purged), forgotten, len(closed), lines, details, customers, closed, document_keys, mail
     )
+
+
+async def _purge_mail(session: AsyncSession, *, drafts_before: datetime, cutoff: datetime, now: datetime) -> int:
+    removed = 0
+    for statement in (
+        delete(MailDraft).where(MailDraft.updated_at <= drafts_before),
+        delete(MailSender).where(MailSender.updated_at <= cutoff),
+        delete(RateMark).where(RateMark.at <= now - timedelta(days=1)),
+    ):
+        removed += cast(CursorResult[Any], await session.execute(statement)).rowcount or 0
+    return removed
 
 
 async def delete_document_bytes(store: DocumentStore, keys: list[str]) -> int:

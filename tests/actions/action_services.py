@@ -33,6 +33,7 @@ class HandoffServiceDouble:
         self.by_key: dict[tuple[str, str], str] = {}
         self.received: list[dict[str, Any]] = []
         self.owners: dict[str, tuple[str, str | None, str | None]] = {}
+        self.topics: dict[str, str] = {}
         self.fail_with: int | None = None
         self.fail_for: dict[str, int] = {}  # conversation id -> the status it answers
         self.attempts: list[str] = []  # the conversation id of every post, in order
@@ -59,14 +60,25 @@ class HandoffServiceDouble:
         key = (body["conversation_id"], request.headers.get("Idempotency-Key", ""))
         self.received.append(body)
         status = 200
+        joined = False
+        verified = body.get("username") if body.get("username_source") == USERNAME_VERIFIED else None
+        same = [
+            n for n, (_, user, src) in self.owners.items() if verified and (user, src) == (verified, USERNAME_VERIFIED)
+        ]
+        open_on_topic = [n for n in same if self.topics.get(n) == body["topic"]["id"]]
+        if key not in self.by_key and open_on_topic:  # one request per problem (schemas/README.md)
+            self.by_key[key] = open_on_topic[0]
+            joined = True
         if key not in self.by_key:
             number = f"T-{len(self.tickets) + 1:06d}"
             self.by_key[key] = number
             self.tickets[number] = {"ticket_number": number, "status": "queued", "department": body["department"]}
             self.owners[number] = (body["conversation_id"], body.get("username"), body.get("username_source"))
+            self.topics[number] = body["topic"]["id"]
             status = 201
         ticket = self.tickets[self.by_key[key]]
-        return web.json_response({**ticket, "queue_position": 2, "expected_wait_seconds": 150}, status=status)
+        answer = {**ticket, "queue_position": 2, "expected_wait_seconds": 150, "joined": joined}
+        return web.json_response(answer, status=status)
 
     async def _status(self, request: web.Request) -> web.Response:
         number = request.match_info["number"]

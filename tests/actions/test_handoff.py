@@ -169,3 +169,31 @@ def test_other_topics_ask_for_no_documents(tmp_path, handoff_service) -> None:
     dispatcher, _ = run(ActionHandoff(make_services(tmp_path, handoff_service.url)), handoff_tracker())
     assert responses_of(dispatcher) == ["utter_handoff_created"]
     assert "request_documents" not in dispatcher.messages[0]
+
+
+def test_a_second_chat_of_a_signed_in_customer_on_the_same_topic_joins_the_open_request(
+    tmp_path, handoff_service
+) -> None:
+    """One request per problem: the service answers ``joined`` and the bot
+    names the existing request instead of a new one."""
+    from trackers import make_tracker
+
+    services = make_services(tmp_path, handoff_service.url)
+    token = mint_customer_token("ayse_k", CUSTOMER_SECRET)
+    first = _with_token_on_the_last_message(handoff_tracker(username="ayse_k"), token)
+    dispatcher, _ = run(ActionHandoff(services), first)
+    assert responses_of(dispatcher) == ["utter_handoff_created"]
+    again = _with_token_on_the_last_message(handoff_tracker(username="ayse_k"), token)
+    second = make_tracker([e for e in again.events if e["event"] != "session_started"], again.slots, sender_id="tab-2")
+    dispatcher, events = run(ActionHandoff(services), second)
+    assert responses_of(dispatcher) == ["utter_handoff_joined"]
+    assert dispatcher.messages[0]["ticket_number"] == "T-000001" and slots_of(events)["ticket_number"] == "T-000001"
+    assert events[-1]["event"] == "pause"  # the agent of that request now hears this chat
+    other_topic = _with_token_on_the_last_message(handoff_tracker(username="ayse_k", topic="login"), token)
+    third = make_tracker(
+        [e for e in other_topic.events if e["event"] != "session_started"], other_topic.slots, sender_id="tab-3"
+    )
+    dispatcher, _ = run(ActionHandoff(services), third)
+    assert (
+        responses_of(dispatcher) == ["utter_handoff_created"] and dispatcher.messages[0]["ticket_number"] == "T-000002"
+    )

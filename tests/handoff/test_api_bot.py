@@ -31,7 +31,8 @@ async def test_create_then_replay_returns_same_ticket(client: httpx.AsyncClient)
     assert first.status_code == 201 and again.status_code == 200
     assert first.json() == again.json()
     data = first.json()
-    assert set(data) == {"ticket_number", "status", "department", "queue_position", "expected_wait_seconds"}
+    assert set(data) == {"ticket_number", "status", "department", "queue_position", "expected_wait_seconds", "joined"}
+    assert data["joined"] is False
     assert data["status"] == "queued" and data["department"] == "finance" and data["queue_position"] == 1
     assert data["ticket_number"].startswith("T-")
     second = await post_handoff(client, "key-2", priority="urgent")

@@ -1,0 +1,184 @@
+"""One request per problem (handoff.services.contacts): a known customer's
+second contact on an open request's topic joins it, on any channel; a
+supervisor can split a wrongly joined contact back out."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta, timezone
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from handoff.models import AuditEntry, Message, Ticket
+from handoff.schemas import SummaryValidator
+from handoff.services.consumer import BrokerEvent, record_event
+from handoff.services.intake import CHANNEL_EMAIL, CHANNEL_FORM, Contact, IntakeRequest, Triage, open_request
+from handoff.services.queue_positions import QueueRules
+from handoff.settings import REPO_ROOT
+from support_rules.identity import USERNAME_TYPED, USERNAME_VERIFIED
+from tests.handoff.factories import summary
+from tests.handoff.helpers import bot_headers, login
+
+
+def _verified(conversation_id: str, topic: str = "deposit", username: str = "ayse_k", **kw) -> dict:
+    department = {"deposit": "finance", "login": "technical"}[topic]
+    return summary(
+        department,
+        conversation_id=conversation_id,
+        username=username,
+        username_source=USERNAME_VERIFIED,
+        topic={"id": topic, "label": topic},
+        **kw,
+    )
+
+
+async def _post(client: httpx.AsyncClient, body: dict, key: str = "k1") -> httpx.Response:
+    return await client.post("/api/v1/handoffs", content=json.dumps(body), headers=bot_headers(key))
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat()
+
+
+def _triage() -> Triage:
+    return Triage(
+        catalogue_path=REPO_ROOT / "data" / "catalogue.yml",
+        validator=SummaryValidator(REPO_ROOT / "schemas" / "handoff_summary.schema.json"),
+        queue_rules=QueueRules(),
+        username_pattern=r"[A-Za-z][A-Za-z0-9_.]{2,19}",
+        max_age_days=180,
+        timezone="Europe/Istanbul",
+    )
+
+
+async def test_a_second_chat_of_the_same_account_on_the_same_topic_joins(client: httpx.AsyncClient) -> None:
+    first = await _post(client, _verified("tab-1"))
+    assert first.status_code == 201 and first.json()["joined"] is False
+    number = first.json()["ticket_number"]
+    second = await _post(client, _verified("tab-2", description="Hâlâ gelmedi, ikinci kez yazıyorum"))
+    assert second.status_code == 200, second.text
+    assert second.json()["ticket_number"] == number and second.json()["joined"] is True
+    again = await _post(client, _verified("tab-2"))  # the bot's outbox retrying: still the same request
+    assert again.json()["ticket_number"] == number and again.json()["joined"] is True
+    other_topic = await _post(client, _verified("tab-3", topic="login"))
+    assert other_topic.status_code == 201 and other_topic.json()["ticket_number"] != number
+
+    headers = await login(client, "boss")
+    detail = (await client.get(f"/api/v1/tickets/{number}", headers=headers)).json()
+    joined_lines = [m for m in detail["transcript"] if m["channel"] == "chat"]
+    assert joined_lines and {m["sender"] for m in joined_lines} == {"customer", "bot"}
+    contacts = (await client.get(f"/api/v1/tickets/{number}/contacts", headers=headers)).json()["contacts"]
+    assert [(c["channel"], c["own"]) for c in contacts] == [("socketio", True), ("chat", False)]
+
+
+async def test_a_typed_username_joins_nothing(client: httpx.AsyncClient) -> None:
+    typed = {"username_source": USERNAME_TYPED}
+    a = await _post(client, {**_verified("typed-1"), **typed})
+    b = await _post(client, {**_verified("typed-2"), **typed})
+    assert a.status_code == b.status_code == 201
+    assert a.json()["ticket_number"] != b.json()["ticket_number"]
+
+
+async def test_the_same_email_joins_across_chat_form_and_email(
+    sessionmaker: async_sessionmaker[AsyncSession], seed: object
+) -> None:
+    triage = _triage()
+    now = datetime.now(timezone.utc)
+
+    async def intake(channel: str, key: str, topic: str, text: str, email: str = "Ayse@Example.com"):
+        request = IntakeRequest(
+            contact=Contact(channel=channel, conversation_id=f"{channel}:{key}", email=email),
+            language="tr",
+            description=text,
+            topic_id=topic,
+            transaction_type_id="withdrawal" if topic == "withdrawal" else None,
+            transaction_date=date.today() - timedelta(days=1),
+        )
+        async with sessionmaker() as session, session.begin():
+            return await open_request(session=session, request=request, triage=triage, now=now)
+
+    form = await intake(CHANNEL_FORM, "p1", "withdrawal", "Çekim talebim 2 gündür beklemede")
+    mail = await intake(CHANNEL_EMAIL, "m1", "withdrawal", "Hello, my withdrawal is still pending")
+    assert form.created and not form.joined
+    assert mail.joined and mail.ticket.id == form.ticket.id
+    retried = await intake(CHANNEL_FORM, "p1", "withdrawal", "Çekim talebim 2 gündür beklemede")
+    assert retried.ticket.id == form.ticket.id and not retried.created  # a form posted twice
+    elsewhere = await intake(CHANNEL_EMAIL, "m2", "login", "I cannot log in")
+    assert elsewhere.created and elsewhere.ticket.id != form.ticket.id
+    stranger = await intake(CHANNEL_EMAIL, "m3", "withdrawal", "withdrawal pending", email="someone@else.org")
+    assert stranger.created and stranger.ticket.id != form.ticket.id
+
+    # the web chat's pre-chat e-mail is the same customer too
+    chat = summary(
+        "finance",
+        conversation_id="chat-x",
+        topic={"id": "withdrawal", "label": "Para çekme"},
+        contact_email="ayse@example.com",
+    )
+    async with sessionmaker() as session, session.begin():
+        from handoff.services.handoffs import create_handoff
+
+        joined = await create_handoff(
+            session=session, summary=chat, idempotency_key="k", validator=triage.validator, rules=triage.queue_rules
+        )
+    assert joined.joined and joined.ticket.id == form.ticket.id
+
+    # what the joined chat writes next reaches the request, marked as chat
+    async with sessionmaker() as session, session.begin():
+        update = await record_event(
+            session=session,
+            event=BrokerEvent(
+                key="e1",
+                conversation_id="chat-x",
+                name="user",
+                timestamp=datetime.now(timezone.utc) + timedelta(seconds=1),
+                kind="customer",
+                text="Kart numaram 4111 1111 1111 1111",
+            ),
+        )
+    assert update is not None and update["ticket_number"] == form.ticket.number
+    async with sessionmaker() as session:
+        rows = (await session.execute(select(Message).where(Message.ticket_id == form.ticket.id))).scalars().all()
+    channels = [m.channel for m in rows if m.sender == "customer"]
+    assert channels.count("email") == 1 and "chat" in channels
+    assert not any("4111 1111 1111 1111" in m.text for m in rows)
+
+
+async def test_a_supervisor_splits_a_wrongly_joined_contact(client: httpx.AsyncClient, server) -> None:
+    number = (await _post(client, _verified("own-chat"))).json()["ticket_number"]
+    line = {"sender": "customer", "text": "Bu aslında başka bir para yatırma", "timestamp": _now()}
+    await _post(client, _verified("other-chat", transcript=[line]))
+    boss = await login(client, "boss")
+    contacts = (await client.get(f"/api/v1/tickets/{number}/contacts", headers=boss)).json()["contacts"]
+    own, joined = contacts
+    agent = await login(client, "fin")
+    refused = await client.post(f"/api/v1/tickets/{number}/contacts/{joined['id']}/split", headers=agent)
+    assert refused.status_code == 403
+    assert (await client.post(f"/api/v1/tickets/{number}/contacts/{own['id']}/split", headers=boss)).status_code == 409
+    res = await client.post(f"/api/v1/tickets/{number}/contacts/{joined['id']}/split", headers=boss)
+    assert res.status_code == 201, res.text
+    split = res.json()
+    assert split["status"] == "queued" and split["ticket_number"] != number
+    assert (
+        await client.post(f"/api/v1/tickets/{number}/contacts/{joined['id']}/split", headers=boss)
+    ).status_code == 409
+    before = (await client.get(f"/api/v1/tickets/{number}", headers=boss)).json()["transcript"]
+    after = (await client.get(f"/api/v1/tickets/{split['ticket_number']}", headers=boss)).json()["transcript"]
+    assert not any(m["channel"] == "chat" for m in before)
+    assert any("başka bir para yatırma" in m["text"] for m in after)
+    contacts = (await client.get(f"/api/v1/tickets/{number}/contacts", headers=boss)).json()["contacts"]
+    assert contacts[1]["split_to"] == split["ticket_number"] and contacts[1]["split_at"]
+    assert (await client.get(f"/api/v1/tickets/{number}/contacts/{joined['id']}/split", headers=boss)).status_code in (
+        404,
+        405,
+    )
+    missing = await client.post(f"/api/v1/tickets/{number}/contacts/99999/split", headers=boss)
+    assert missing.status_code == 404 and "Traceback" not in missing.text
+    sessionmaker = server.app.ctx.sessionmaker
+    async with sessionmaker() as session:
+        actions = (await session.execute(select(AuditEntry.action).where(AuditEntry.action.like("split%")))).all()
+        tickets = (await session.execute(select(Ticket.conversation_id))).scalars().all()
+    assert sorted(a for (a,) in actions) == ["split", "split_from"]
+    assert sorted(tickets) == ["other-chat", "own-chat"]
