@@ -30,6 +30,7 @@ from handoff.live_bus import LiveUpdate
 from handoff.models import Ticket, utcnow
 from handoff.services import tickets as svc
 from handoff.services.channel import ChannelError
+from handoff.services.contacts import joined_chats
 from handoff.services.queue_notices import notify_agent_joined
 from handoff.services.verification import customer_verification
 from support_rules.tickets import RESOLVED_INTENT
@@ -200,12 +201,14 @@ async def resolve(request: Request, number: str) -> HTTPResponse:
         agent = await require_agent(request, session)
         data = body(request, Resolve, max_bytes=_limit(request), optional=True)
         ticket = await svc.resolve(session=session, agent=agent, number=number, note=data.note)
+        joined = await joined_chats(session=session, ticket=ticket)
     await request.app.ctx.bus.publish(_update("ticket.closed", ticket))
-    try:
-        await request.app.ctx.channel.hand_back(ticket.conversation_id, intent=RESOLVED_INTENT)
-    except ChannelError as exc:
-        # resolved stands; the bot resumes at the customer's next session (actions/session.py)
-        log.warning("customer of %s not told about the resolve: %s", ticket.number, exc)
+    for conversation_id in (ticket.conversation_id, *joined):
+        try:
+            await request.app.ctx.channel.hand_back(conversation_id, intent=RESOLVED_INTENT)
+        except ChannelError as exc:
+            # resolved stands; the bot resumes at the customer's next session (actions/session.py)
+            log.warning("customer of %s not told about the resolve: %s", ticket.number, exc)
     return json(svc.ticket_json(ticket))
 
 
@@ -223,7 +226,13 @@ async def hand_back(request: Request, number: str) -> HTTPResponse:
         agent = await require_agent(request, session)
         body(request, Empty, max_bytes=1024, optional=True)
         ticket = await svc.hand_back(session=session, agent=agent, number=number)
+        joined = await joined_chats(session=session, ticket=ticket)
     await request.app.ctx.bus.publish(_update("ticket.closed", ticket))
+    for conversation_id in joined:  # chats that joined this request go back to the bot with it
+        try:
+            await request.app.ctx.channel.hand_back(conversation_id)
+        except ChannelError as exc:
+            log.warning("a joined chat of %s not given back: %s", ticket.number, exc)
     try:
         await request.app.ctx.channel.hand_back(ticket.conversation_id)
     except Exception:

@@ -34,6 +34,7 @@ __all__ = [
     "MAIL_CHANNELS",
     "contact_for",
     "contact_json",
+    "joined_chats",
     "contact_source_prefix",
     "find_open_request",
     "join_request",
@@ -119,6 +120,18 @@ def contact_json(contact: TicketContact, ticket: Ticket) -> dict[str, Any]:
         "split_at": contact.split_at.isoformat() if contact.split_at else None,
         "split_to": format_ticket_number(contact.split_to_ticket_id) if contact.split_to_ticket_id else None,
     }
+
+
+async def joined_chats(*, session: AsyncSession, ticket: Ticket) -> list[str]:
+    """The chat conversations that joined ``ticket`` and are still part of
+    it: paused like its own, so they are given back to the bot with it."""
+    stmt = select(TicketContact.conversation_id).where(
+        TicketContact.ticket_id == ticket.id,
+        TicketContact.channel == CHANNEL_CHAT,
+        TicketContact.split_at.is_(None),
+        TicketContact.conversation_id != ticket.conversation_id,
+    )
+    return list((await session.execute(stmt.order_by(TicketContact.id))).scalars())
 
 
 async def list_contacts(*, session: AsyncSession, ticket_id: int) -> list[TicketContact]:

@@ -182,3 +182,29 @@ async def test_a_supervisor_splits_a_wrongly_joined_contact(client: httpx.AsyncC
         tickets = (await session.execute(select(Ticket.conversation_id))).scalars().all()
     assert sorted(a for (a,) in actions) == ["split", "split_from"]
     assert sorted(tickets) == ["other-chat", "own-chat"]
+
+
+async def test_resolving_a_request_gives_every_joined_chat_back_to_the_bot(client: httpx.AsyncClient, server) -> None:
+    number = (await _post(client, _verified("first-tab"))).json()["ticket_number"]
+    assert (await _post(client, _verified("second-tab"))).json()["joined"] is True
+    agent = await login(client, "fin")
+    assert (await client.post(f"/api/v1/tickets/{number}/claim", headers=agent)).status_code == 200
+    res = await client.post(f"/api/v1/tickets/{number}/resolve", json={"note": "iade edildi"}, headers=agent)
+    assert res.status_code == 200, res.text
+    given_back = {conversation for conversation, _ in server.channel.given_back}
+    assert given_back == {"first-tab", "second-tab"}
+    assert server.channel.resolved == ["first-tab", "second-tab"]
+
+
+async def test_a_joined_chat_may_ask_for_its_request_and_no_one_else_may(client: httpx.AsyncClient) -> None:
+    from tests.handoff.helpers import status_headers
+
+    email = "ayse@example.com"
+    first = summary("finance", conversation_id="anon-1", contact_email=email)
+    number = (await _post(client, first)).json()["ticket_number"]
+    second = summary("finance", conversation_id="anon-2", contact_email=email.upper())
+    assert (await _post(client, second)).json() == {**(await _post(client, second)).json(), "joined": True}
+    own = await client.get(f"/api/v1/tickets/{number}/status", headers=status_headers("anon-2"))
+    assert own.status_code == 200 and own.json()["ticket_number"] == number
+    stranger = await client.get(f"/api/v1/tickets/{number}/status", headers=status_headers("anon-3"))
+    assert stranger.status_code == 404
