@@ -65,6 +65,8 @@ CHECKS = [
 LIVE = "/api/v1/live"
 LOGOUT = "/api/v1/auth/logout"
 SEEDED_TICKETS = 6
+# finance and account topics, alternating like the seeded departments
+SEEDED_TOPICS = ("deposit", "password", "withdrawal", "two_factor", "promotion", "contact_details")
 # what a traceback or the service's own "unhandled error" line looks like in a log
 UNHANDLED = re.compile(r"Traceback \(most recent call last\)|unhandled error|Exception in|ERROR")
 
@@ -124,6 +126,8 @@ def _seed(base_url: str) -> list[str]:
                     conversation_id=f"fuzz-{i}",
                     username=CUSTOMER,
                     username_source=USERNAME_VERIFIED,
+                    # one request per problem: the same customer's requests are on different topics
+                    topic={"id": SEEDED_TOPICS[i], "label": SEEDED_TOPICS[i]},
                 )
             ),
             headers={"Authorization": f"Bearer {SERVICE_TOKEN}", "Idempotency-Key": f"fuzz-{i}"},

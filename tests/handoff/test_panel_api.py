@@ -20,7 +20,7 @@ from handoff.services.retention import apply_retention
 from support_rules.customer_token import mint_customer_token
 from support_rules.identity import USERNAME_TYPED, USERNAME_VERIFIED
 from tests.handoff.conftest import Seed, StartApp
-from tests.handoff.factories import summary
+from tests.handoff.factories import distinct_topic, summary
 from tests.handoff.helpers import bot_headers, live_events, login, make_settings, next_event
 from tests.handoff.test_openapi import Checker
 
@@ -142,7 +142,7 @@ async def test_a_request_shows_its_steps_and_transcript(panel: Panel) -> None:
     client = panel.client
     fin = await login(client, "fin")
     queued = await hand_off(client, "ayse_k", description="Kartım 4111 1111 1111 1111 ile yatırdım")
-    answered_number = await hand_off(client, "ayse_k")
+    answered_number = await hand_off(client, "ayse_k", topic=distinct_topic("account"))  # another problem
     await answered(answered_number, fin, client, resolve=False)
     customer = await signed_in(panel.base_url, "ayse_k")
 
@@ -215,7 +215,7 @@ async def test_bad_messages_get_clear_answers(panel: Panel) -> None:
     client = panel.client
     fin = await login(client, "fin")
     number = await hand_off(client, "ayse_k")
-    closed = await hand_off(client, "ayse_k")
+    closed = await hand_off(client, "ayse_k", topic=distinct_topic("account"))  # another problem
     await answered(closed, fin, client, resolve=True)
     customer = await signed_in(panel.base_url, "ayse_k")
     path = f"/panel/api/requests/{number}/messages"

@@ -71,7 +71,9 @@ async def _past_requests(client: httpx.AsyncClient) -> list[str]:
     fin = await login(client, "fin")
     numbers = []
     for i, text in enumerate(["Param hâlâ yansımadı, kontrol eder misiniz?", "Çekim talebim bekliyor " + XSS]):
-        body = summary("finance", username="ayse_k", username_source=USERNAME_VERIFIED, description=text)
+        # two problems (deposit, withdrawal): one request each
+        topic = {"id": ("deposit", "withdrawal")[i], "label": "-"}
+        body = summary("finance", username="ayse_k", username_source=USERNAME_VERIFIED, description=text, topic=topic)
         res = await client.post("/api/v1/handoffs", content=json.dumps(body), headers=bot_headers(f"panel-b-{i}"))
         number = res.json()["ticket_number"]
         assert (await client.post(f"/api/v1/tickets/{number}/claim", headers=fin)).status_code == 200

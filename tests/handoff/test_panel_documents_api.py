@@ -37,7 +37,7 @@ from tests.handoff.conftest import Seed, StartApp
 from tests.handoff.documents_files import EICAR, pdf, png
 from tests.handoff.documents_helpers import CONVERSATION_KEY, Customer, page_labels
 from tests.handoff.documents_helpers import upload as chat_upload
-from tests.handoff.factories import summary
+from tests.handoff.factories import distinct_topic, summary
 from tests.handoff.helpers import bot_headers, live_events, login, make_settings, next_event
 from tests.handoff.test_documents_api import ATTACKS, _megabytes, _post_raw, stored_files
 from tests.handoff.test_openapi import Checker
@@ -83,6 +83,7 @@ async def hand_off(desk: Desk, username: str, conversation_id: str | None = None
         username=username,
         username_source=USERNAME_VERIFIED,
         conversation_id=conversation_id or new_conversation_id(),
+        topic=distinct_topic("finance"),
     )
     res = await desk.client.post("/api/v1/handoffs", content=json.dumps(body), headers=bot_headers(uuid.uuid4().hex))
     assert res.status_code == 201, res.text

@@ -26,7 +26,7 @@ from support_rules.identity import USERNAME_VERIFIED
 from tests.handoff import test_webchat_browser
 from tests.handoff.conftest import Seed, StartApp
 from tests.handoff.documents_files import pdf, png, svg_with_script
-from tests.handoff.factories import summary
+from tests.handoff.factories import distinct_topic, summary
 from tests.handoff.helpers import bot_headers, make_settings, until
 from tests.handoff.test_panel_browser import PHONE, SECRET, WIDE, _console, _past_requests, _shoot
 from tests.handoff.test_webchat_browser import KEY, VENDOR, FakeRasa, _fill_prechat
@@ -195,7 +195,13 @@ async def test_what_the_panel_adds_shows_in_the_open_chat(
     await expect(chat.locator("#chat-status[data-state=connected]")).to_be_visible(timeout=10_000)
     conversation_id = await chat.evaluate("sessionStorage.getItem('webchat.session_id')")
     async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
-        body = summary("finance", conversation_id=conversation_id, username="ayse_k", username_source=USERNAME_VERIFIED)
+        body = summary(
+            "finance",
+            conversation_id=conversation_id,
+            username="ayse_k",
+            username_source=USERNAME_VERIFIED,
+            topic=distinct_topic("finance"),
+        )
         res = await client.post("/api/v1/handoffs", content=json.dumps(body), headers=bot_headers("panel-chat"))
         number = res.json()["ticket_number"]
 

@@ -29,7 +29,7 @@ from support_rules.verification import load_verification
 from tests.handoff.conftest import Seed, StartApp
 from tests.handoff.documents_files import jpeg_with_gps, png
 from tests.handoff.documents_helpers import CONVERSATION_KEY, Customer
-from tests.handoff.factories import summary
+from tests.handoff.factories import distinct_topic, summary
 from tests.handoff.helpers import bot_headers, login, make_settings
 
 SECRET = "panel-link-customer-token-secret-0123456789"
@@ -67,6 +67,7 @@ async def _hand_off(
     source: str = USERNAME_TYPED,
     **extra: Any,
 ) -> str:
+    extra = {"topic": distinct_topic(department), **extra}
     body = summary(department, conversation_id=conversation_id, username=username, username_source=source, **extra)
     res = await client.post("/api/v1/handoffs", content=json.dumps(body), headers=bot_headers(uuid.uuid4().hex))
     assert res.status_code == 201, res.text
@@ -255,6 +256,10 @@ async def test_a_requests_own_decision_stands_after_a_later_one(desk: Desk) -> N
     first = await _verification(desk.client, first_chat, username="ayse_k", source=USERNAME_VERIFIED)
     await _upload(desk.client, first_chat, jpeg_with_gps())
     await _reject(desk.client, first, "unreadable")
+    acc = await login(desk.client, "acc")
+    assert (await desk.client.post(f"/api/v1/tickets/{first}/claim", headers=acc)).status_code == 200
+    # closed before the next verification request: an open one would be joined (one request per problem)
+    assert (await desk.client.post(f"/api/v1/tickets/{first}/resolve", json={}, headers=acc)).status_code == 200
     second = await _verification(desk.client, second_chat, username="ayse_k", source=USERNAME_VERIFIED)
     customer, _ = await _sign_in(desk.base_url, "ayse_k")
     listed = await _listed(customer)

@@ -20,7 +20,7 @@ from handoff.settings import REPO_ROOT
 from support_rules.catalogue import load_catalogue
 from support_rules.identity import USERNAME_TYPED, USERNAME_VERIFIED
 from tests.handoff.conftest import Seed
-from tests.handoff.factories import summary
+from tests.handoff.factories import distinct_topic, summary
 
 VALIDATOR = SummaryValidator(REPO_ROOT / "schemas" / "handoff_summary.schema.json")
 CATALOGUE = load_catalogue(REPO_ROOT / "data" / "catalogue.yml")
@@ -37,7 +37,7 @@ def test_only_a_verified_username_names_an_account() -> None:
 async def _hand_off(session: AsyncSession, key: str, minutes_ago: int, **values: object) -> str:
     result = await create_handoff(
         session=session,
-        summary=json.loads(json.dumps(summary("finance", **values))),
+        summary=json.loads(json.dumps(summary("finance", **{"topic": distinct_topic("finance"), **values}))),
         idempotency_key=key,
         validator=VALIDATOR,
         rules=RULES,

@@ -45,7 +45,7 @@ from support_rules.tickets import HANDBACK_INTENT
 from support_rules.verification import REQUEST_DOCUMENTS_KEY, load_verification
 from tests.handoff import test_webchat_browser as webchat
 from tests.handoff.conftest import Seed, StartApp
-from tests.handoff.factories import summary
+from tests.handoff.factories import distinct_topic, summary
 from tests.handoff.helpers import PASSWORD, bot_headers, login, make_settings
 from tests.handoff.test_webchat_browser import KEY, VENDOR, FakeRasa, _fill_prechat
 
@@ -279,6 +279,13 @@ async def _verification_request(client: httpx.AsyncClient, conversation_id: str)
     return str(res.json()["ticket_number"])
 
 
+async def _close(client: httpx.AsyncClient, number: str) -> None:
+    acc = await login(client, "acc")
+    await client.post(f"/api/v1/tickets/{number}/claim", headers=acc)  # 409 when already acc's
+    res = await client.post(f"/api/v1/tickets/{number}/resolve", json={}, headers=acc)
+    assert res.status_code == 200, res.text
+
+
 async def _send_id(client: httpx.AsyncClient, conversation_id: str) -> None:
     headers = {
         CONVERSATION_ID_HEADER: conversation_id,
@@ -299,7 +306,10 @@ async def test_each_verification_request_shows_its_own_step(browser: Browser, ba
         acc = await login(client, "acc")
         res = await client.post(f"/api/v1/tickets/{approved}/verification", json={"decision": "approve"}, headers=acc)
         assert res.status_code == 200, res.text
+        # one request per problem: a verification request is closed before the next one opens
+        await _close(client, approved)
         needed = await _verification_request(client, chats[1])
+        await _close(client, needed)
         received = await _verification_request(client, chats[2])
         await _send_id(client, chats[2])
         support = await _hand_off_support(client)
@@ -353,7 +363,7 @@ async def test_each_verification_request_shows_its_own_step(browser: Browser, ba
 
 
 async def _hand_off_support(client: httpx.AsyncClient) -> str:
-    body = summary("finance", username="ayse_k", username_source=USERNAME_VERIFIED)
+    body = summary("finance", username="ayse_k", username_source=USERNAME_VERIFIED, topic=distinct_topic("finance"))
     res = await client.post("/api/v1/handoffs", content=json.dumps(body), headers=bot_headers(uuid.uuid4().hex))
     assert res.status_code == 201, res.text
     return str(res.json()["ticket_number"])
