@@ -28,7 +28,7 @@ from handoff.services.mail_attachments import DocumentChecks
 from handoff.services.outbound_mail import load_mail_texts
 from handoff.settings import Settings
 
-__all__ = ["DeskHandler", "setup_mail_server", "parse_listen", "make_desk"]
+__all__ = ["DeskHandler", "DeskSMTP", "setup_mail_server", "parse_listen", "make_desk"]
 
 log = logging.getLogger("handoff.mail")
 
@@ -104,6 +104,16 @@ class DeskHandler:
                 log.warning("a live update of an inbound mail was not published", exc_info=True)
 
 
+class DeskSMTP(SMTP):
+    """aiosmtpd's SMTP with lines as long as a whole mail: a sender that
+    ends lines with a bare LF (or writes 5,000-character lines) sends one
+    long "line", which RFC 5321 would refuse with a 5xx; the desk reads it."""
+
+    def __init__(self, handler: DeskHandler, *, max_bytes: int, **options: Any) -> None:
+        self.line_length_limit = max(SMTP.line_length_limit, max_bytes + 2)
+        super().__init__(handler, data_size_limit=max_bytes, **options)
+
+
 def make_desk(app: Sanic, settings: Settings) -> MailDesk:
     ctx = app.ctx
     triage = Triage(
@@ -136,9 +146,9 @@ def setup_mail_server(app: Sanic, settings: Settings) -> None:
         hostname = settings.mail_address.rpartition("@")[2] or "localhost"
         app.ctx.mail_handler = handler
         app.ctx.smtp_server = await loop.create_server(
-            lambda: SMTP(
+            lambda: DeskSMTP(
                 handler,
-                data_size_limit=settings.mail_max_bytes,
+                max_bytes=settings.mail_max_bytes,
                 enable_SMTPUTF8=True,
                 hostname=hostname,
                 ident="handoff support desk",
