@@ -234,4 +234,3 @@ def parse_mail(raw: bytes) -> InboundMail:
         recipients=recipients,
         problems=tuple(problems),
     )
-

@@ -26,9 +26,7 @@ _SEPARATOR = re.compile(
     re.IGNORECASE,
 )
 _HEADER_FROM = re.compile(r"^\s*\*?(from|kimden)\s*:\*?\s*\S", re.IGNORECASE)
-_HEADER_NEXT = re.compile(
-    r"^\s*\*?(sent|date|to|subject|gönderildi|gönderilme|tarih|kime|konu)\s*:", re.IGNORECASE
-)
+_HEADER_NEXT = re.compile(r"^\s*\*?(sent|date|to|subject|gönderildi|gönderilme|tarih|kime|konu)\s*:", re.IGNORECASE)
 _UNDERSCORES = re.compile(r"^\s*_{10,}\s*$")
 _SIGNATURE = re.compile(
     r"^\s*(sent from my \S+.*|get outlook for \S+.*|sent from (mail|outlook|yahoo mail) for \S+.*"
@@ -46,7 +44,9 @@ def _is_attribution(line: str, following: str) -> bool:
     folded = line.lower()
     # "On ..., <x@y>" broken before "wrote:" by the sender's mail program
     return bool(
-        following and (folded.lstrip().startswith("on ") or "tarihinde" in folded) and _ATTRIBUTION.match(f"{line} {following}")
+        following
+        and (folded.lstrip().startswith("on ") or "tarihinde" in folded)
+        and _ATTRIBUTION.match(f"{line} {following}")
     )
 
 
@@ -56,7 +56,18 @@ def _is_header_block(lines: list[str], i: int) -> bool:
     return any(_HEADER_NEXT.match(line) for line in lines[i + 1 : i + 5])
 
 
+def _quoted_to_the_end(lines: list[str]) -> list[bool]:
+    """For each line: it and every line after it are quoted (or blank)."""
+    out = [False] * len(lines)
+    rest = True
+    for i in range(len(lines) - 1, -1, -1):
+        rest = rest and (not lines[i].strip() or lines[i].lstrip().startswith(">"))
+        out[i] = rest
+    return out
+
+
 def _history_starts(lines: list[str]) -> int:
+    quoted_tail = _quoted_to_the_end(lines)
     for i, line in enumerate(lines):
         following = lines[i + 1] if i + 1 < len(lines) else ""
         if line.rstrip("\n") in ("-- ", "--"):
@@ -67,7 +78,7 @@ def _history_starts(lines: list[str]) -> int:
             return i
         if _is_header_block(lines, i):
             return i
-        if line.lstrip().startswith(">") and all(not ln.strip() or ln.lstrip().startswith(">") for ln in lines[i:]):
+        if line.lstrip().startswith(">") and quoted_tail[i]:
             return i
     return len(lines)
 

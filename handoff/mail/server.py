@@ -56,9 +56,7 @@ def _with_envelope(mail: InboundMail, mail_from: str | None) -> InboundMail:
 class DeskHandler:
     """aiosmtpd's handler: recipients checked, each mail handled once."""
 
-    def __init__(
-        self, *, desk: MailDesk, sessionmaker: async_sessionmaker[AsyncSession], bus: LiveBus | None
-    ) -> None:
+    def __init__(self, *, desk: MailDesk, sessionmaker: async_sessionmaker[AsyncSession], bus: LiveBus | None) -> None:
         self.desk = desk
         self.sessionmaker = sessionmaker
         self.bus = bus
@@ -70,7 +68,7 @@ class DeskHandler:
         recipient = recipient.strip().lower()
         return recipient == self._address or recipient.endswith(self._domain)
 
-    async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook name
+    async def handle_RCPT(  # aiosmtpd names its hooks
         self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
     ) -> str:
         if not self.accepts(address):
@@ -78,10 +76,11 @@ class DeskHandler:
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 OK"
 
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         raw = envelope.original_content or b""
         try:
-            outcome = await self.receive(_with_envelope(parse_mail(raw), envelope.mail_from))
+            mail = await asyncio.to_thread(parse_mail, raw)  # a 20 MB mail takes a while: not on the loop
+            outcome = await self.receive(_with_envelope(mail, envelope.mail_from))
         except Exception:
             log.exception("an inbound mail could not be handled; the sender is asked to retry")
             return RETRY
@@ -91,7 +90,9 @@ class DeskHandler:
     async def receive(self, mail: InboundMail) -> MailOutcome:
         async with self.sessionmaker() as session, session.begin():
             outcome = await handle_mail(session=session, desk=self.desk, mail=mail)
-        log.info("mail %s from %s: %s %s", mail.message_id[:80], mail.sender, outcome.action, outcome.ticket_number or "")
+        log.info(
+            "mail %s from %s: %s %s", mail.message_id[:80], mail.sender, outcome.action, outcome.ticket_number or ""
+        )
         return outcome
 
     async def _publish(self, outcome: MailOutcome) -> None:

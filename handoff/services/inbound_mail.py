@@ -27,7 +27,8 @@ from handoff.repo import messages as messages_repo
 from handoff.services.intake import CHANNEL_EMAIL
 from handoff.services.mail_attachments import receive_attachments
 from handoff.services.mail_desk import MailDesk, MailOutcome
-from handoff.services.mail_requests import answer_draft, new_request
+from handoff.services.mail_drafts import answer_draft
+from handoff.services.mail_requests import new_request
 from handoff.services.mail_threads import find_thread, seen_inbound
 from handoff.services.panel import message_update
 
@@ -83,7 +84,9 @@ async def handle_mail(
         return await _add_to_ticket(session, desk, mail, row, thread.ticket, now)
     reason = automatic_reason(mail)
     if reason is not None:
-        log.info("automatic mail %s from %r (%s) dropped: it answers no ticket", mail.message_id[:80], mail.sender, reason)
+        log.info(
+            "automatic mail %s from %r (%s) dropped: it answers no ticket", mail.message_id[:80], mail.sender, reason
+        )
         return MailOutcome("dropped", detail={"reason": reason})
     if thread is not None and thread.draft is not None:
         return await answer_draft(session=session, desk=desk, mail=mail, row=row, draft=thread.draft, now=now)

@@ -1,13 +1,11 @@
-"""A request that arrives by e-mail: asked for what is missing, then opened.
+"""A request that arrives by e-mail: opened, or kept as a draft and asked about.
 
 The triage is the bot's (``support_rules.triage.read_mentions`` over the
 subject and text, ``Triage.rules()``). Before an agent sees anything the
 sender must be known as adult (``mail_senders.adult_checked_at``) and the
 topic must be known; otherwise the mail waits as a ``MailDraft`` and the
-desk asks once (the ``ask`` mail lists every missing value and points to
-the panel). The sender's answer completes the draft: a birth date over 18
-marks the address adult (the date itself is never stored, nor the words
-that carried it), under 18 refuses the draft and erases it. A complete
+desk asks (the ``ask`` mail lists every missing value and points to the
+panel; ``handoff.services.mail_drafts`` reads the answer). A complete
 request goes through ``intake.open_request`` (which joins an open request
 of the same customer and topic) and is acknowledged.
 """
@@ -19,31 +17,44 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handoff.documents import repo as documents_repo
+from handoff.live_bus import LiveUpdate
 from handoff.mail.parse import InboundMail
 from handoff.mail.quotes import strip_quotes
-from handoff.models import Document, MailDraft, MailMessage, MailSender
+from handoff.models import MailDraft, MailMessage, MailSender
 from handoff.services.intake import CHANNEL_EMAIL, Contact, IntakeRequest, IntakeResult, open_request
-from handoff.services.mail_attachments import Refusal, note_refusal, receive_attachments, refusal_note
+from handoff.services.mail_attachments import Refusal, receive_attachments, refusal_note
 from handoff.services.mail_desk import MailDesk, MailOutcome
 from handoff.services.mail_threads import DRAFT_WAITING, thread_key
 from handoff.services.outbound_mail import queue_mail, subject_for
 from handoff.services.panel import message_update
-from support_rules.dates import check_birth_date, read_birth_date
 from support_rules.language import fallback_language
 from support_rules.language_detect import detect_language
 from support_rules.masking import mask_secrets
-from support_rules.triage import read_answer, read_mentions
+from support_rules.triage import read_mentions
 
-__all__ = ["new_request", "answer_draft", "REQUIRED", "missing_values"]
+__all__ = [
+    "new_request",
+    "REQUIRED",
+    "BIRTH_DATE",
+    "REFUSED_KEY",
+    "missing_values",
+    "is_complete",
+    "is_adult",
+    "mark_adult",
+    "ask",
+    "acknowledge",
+    "open_from_mail",
+    "outcome_of",
+    "description_of",
+    "references_for",
+]
 
 BIRTH_DATE = "birth_date"
 REQUIRED = (BIRTH_DATE, "topic")  # an agent sees the request once these are known
 _OPTIONAL = ("transaction_type", "transaction_date", "username")
-_REFUSED_KEY = "refused_attachments"  # refusals noted while the request waited, for its ticket
+REFUSED_KEY = "refused_attachments"  # refusals noted while the request waited, for its ticket
 
 
 def missing_values(values: dict[str, Any], adult: bool) -> list[str]:
@@ -51,16 +62,16 @@ def missing_values(values: dict[str, Any], adult: bool) -> list[str]:
     return missing + [slot for slot in ("topic", *_OPTIONAL) if not values.get(slot)]
 
 
-def _complete(missing: Sequence[str]) -> bool:
+def is_complete(missing: Sequence[str]) -> bool:
     return not any(slot in REQUIRED for slot in missing)
 
 
-async def _is_adult(session: AsyncSession, address: str) -> bool:
+async def is_adult(session: AsyncSession, address: str) -> bool:
     sender = await session.get(MailSender, address)
     return sender is not None and sender.adult_checked_at is not None
 
 
-async def _mark_adult(session: AsyncSession, address: str, now: datetime) -> None:
+async def mark_adult(session: AsyncSession, address: str, now: datetime) -> None:
     sender = await session.get(MailSender, address)
     if sender is None:
         sender = MailSender(address=address)
@@ -70,7 +81,7 @@ async def _mark_adult(session: AsyncSession, address: str, now: datetime) -> Non
     await session.flush()
 
 
-def _references(mail: InboundMail) -> tuple[str, ...]:
+def references_for(mail: InboundMail) -> tuple[str, ...]:
     return (*mail.references[-10:], mail.message_id)
 
 
@@ -80,7 +91,7 @@ def _options(desk: MailDesk, slot: str, language: str) -> str:
     return ", ".join(e.label(language) for e in entries if not e.ask_only)
 
 
-async def _ask(
+async def ask(
     session: AsyncSession, desk: MailDesk, draft: MailDraft, mail: InboundMail, refused: Sequence[Refusal]
 ) -> None:
     lang = draft.language
@@ -98,7 +109,7 @@ async def _ask(
         domain=desk.domain,
         draft_id=draft.id,
         in_reply_to=mail.message_id,
-        references=_references(mail),
+        references=references_for(mail),
         automatic=True,
         hourly_automatic_limit=desk.auto_limit,
     )
@@ -106,7 +117,7 @@ async def _ask(
         row.body = f"{row.body}\n\n{note}"
 
 
-async def _acknowledge(
+async def acknowledge(
     session: AsyncSession,
     desk: MailDesk,
     result: IntakeResult,
@@ -125,7 +136,9 @@ async def _acknowledge(
         kind="joined" if result.joined else "ack",
         to_address=mail.sender,
         language=language,
-        subject=subject_for(desk.texts, ticket=ticket, topic_label=topic.label(language) if topic else "", language=language),
+        subject=subject_for(
+            desk.texts, ticket=ticket, topic_label=topic.label(language) if topic else "", language=language
+        ),
         values={
             "ticket_number": ticket.number,
             "queue_position": result.queue_position or 1,
@@ -134,7 +147,7 @@ async def _acknowledge(
         domain=desk.domain,
         ticket=ticket,
         in_reply_to=mail.message_id,
-        references=_references(mail),
+        references=references_for(mail),
         automatic=True,
         hourly_automatic_limit=desk.auto_limit,
     )
@@ -142,7 +155,7 @@ async def _acknowledge(
         row.body = f"{row.body}\n\n{note}"
 
 
-async def _open(
+async def open_from_mail(
     session: AsyncSession,
     desk: MailDesk,
     *,
@@ -167,15 +180,19 @@ async def _open(
     return await open_request(session=session, request=request, triage=desk.triage, now=now)
 
 
-def _outcome(result: IntakeResult) -> MailOutcome:
+def outcome_of(result: IntakeResult) -> MailOutcome:
     ticket = result.ticket
     if result.created:
-        update_ = {"type": "ticket.queued", "ticket_number": ticket.number, "department": ticket.department_id}
+        update_: LiveUpdate = {
+            "type": "ticket.queued",
+            "ticket_number": ticket.number,
+            "department": ticket.department_id,
+        }
         return MailOutcome("opened", ticket.number, [update_])
     return MailOutcome("joined", ticket.number, [message_update(ticket)] if result.joined else [])
 
 
-def _description(subject: str, text: str) -> str:
+def description_of(subject: str, text: str) -> str:
     return "\n\n".join(part for part in (subject.strip(), text.strip()) if part) or "-"
 
 
@@ -187,20 +204,20 @@ async def new_request(
     both = f"{mail.subject}\n{text}"
     language = fallback_language(detect_language(both))
     values: dict[str, Any] = dict(read_mentions(both, desk.triage.rules()))
-    missing = missing_values(values, await _is_adult(session, mail.sender))
+    missing = missing_values(values, await is_adult(session, mail.sender))
     conversation_id = f"email:{thread_key(mail.message_id)}"
-    if _complete(missing):
-        result = await _open(
+    if is_complete(missing):
+        result = await open_from_mail(
             session, desk, mail=mail, conversation_id=conversation_id, language=language,
-            description=_description(mail.subject, text), values=values, now=now,
+            description=description_of(mail.subject, text), values=values, now=now,
         )  # fmt: skip
         row.ticket_id = result.ticket.id
         received = await receive_attachments(
             session=session, checks=desk.checks, attachments=mail.attachments,
             conversation_id=conversation_id, ticket=result.ticket, source=f"mail:{row.id}",
         )  # fmt: skip
-        await _acknowledge(session, desk, result, mail, language, received.refused)
-        return _outcome(result)
+        await acknowledge(session, desk, result, mail, language, received.refused)
+        return outcome_of(result)
     draft = MailDraft(
         address=mail.sender,
         language=language,
@@ -220,108 +237,6 @@ async def new_request(
         conversation_id=conversation_id, ticket=None, source=f"mail:{row.id}",
     )  # fmt: skip
     if received.refused:
-        draft.values = {**values, _REFUSED_KEY: [[r.filename, r.code] for r in received.refused]}
-    await _ask(session, desk, draft, mail, received.refused)
+        draft.values = {**values, REFUSED_KEY: [[r.filename, r.code] for r in received.refused]}
+    await ask(session, desk, draft, mail, received.refused)
     return MailOutcome("asked", detail={"draft": draft.id, "missing": missing})
-
-
-async def _draft_conversation(session: AsyncSession, draft: MailDraft) -> str:
-    """``email:<key>`` of the draft's first mail."""
-    stmt = (
-        select(MailMessage.message_id)
-        .where(MailMessage.draft_id == draft.id, MailMessage.direction == "in")
-        .order_by(MailMessage.id)
-        .limit(1)
-    )
-    first = (await session.execute(stmt)).scalar_one()
-    return f"email:{thread_key(first)}"
-
-
-async def _refuse_minor(
-    session: AsyncSession, desk: MailDesk, draft: MailDraft, mail: InboundMail, conversation_id: str, now: datetime
-) -> MailOutcome:
-    await queue_mail(
-        session=session,
-        texts=desk.texts,
-        kind="under_18",
-        to_address=draft.address,
-        language=draft.language,
-        subject=desk.texts.render("subject_draft", draft.language, subject=draft.subject),
-        values={},
-        domain=desk.domain,
-        draft_id=draft.id,
-        in_reply_to=mail.message_id,
-        references=_references(mail),
-        automatic=True,
-        hourly_automatic_limit=desk.auto_limit,
-    )
-    keys = (await session.execute(select(Document.storage_key).where(Document.conversation_id == conversation_id))).scalars().all()
-    await session.execute(delete(Document).where(Document.conversation_id == conversation_id, Document.ticket_id.is_(None)))
-    for key in keys:
-        await desk.checks.store.delete(key)
-    draft.status, draft.text, draft.subject, draft.values, draft.missing = "refused", "", "", {}, []
-    draft.updated_at = now
-    return MailOutcome("refused", detail={"draft": draft.id})
-
-
-async def answer_draft(
-    *, session: AsyncSession, desk: MailDesk, mail: InboundMail, row: MailMessage, draft: MailDraft, now: datetime
-) -> MailOutcome:
-    """The sender's answer to the desk's question about ``draft``."""
-    row.draft_id = draft.id
-    conversation_id = await _draft_conversation(session, draft)
-    text = strip_quotes(mail.text)
-    rules = desk.triage.rules()
-    told_birth_date = False
-    if BIRTH_DATE in draft.missing:
-        check = check_birth_date(text, rules.today)
-        if check.outcome == "under_18":
-            return await _refuse_minor(session, desk, draft, mail, conversation_id, now)
-        if check.outcome == "over_18":
-            await _mark_adult(session, draft.address, now)
-        told_birth_date = read_birth_date(text, rules.today).value is not None
-    values = dict(draft.values)
-    for slot, value in read_mentions(text, rules).items():
-        values.setdefault(slot, value)
-    if "topic" not in values and (topic := read_answer("topic", text, rules).value):
-        values["topic"] = topic
-    if text and not told_birth_date:  # the words that carried a birth date are not kept
-        draft.text = f"{draft.text}\n\n{mask_secrets(text)}".strip()
-    draft.values = values
-    draft.missing = missing_values(values, await _is_adult(session, draft.address))
-    draft.updated_at = now
-    received = await receive_attachments(
-        session=session, checks=desk.checks, attachments=mail.attachments,
-        conversation_id=conversation_id, ticket=None, source=f"mail:{row.id}",
-    )  # fmt: skip
-    if not _complete(draft.missing):
-        await _ask(session, desk, draft, mail, received.refused)
-        return MailOutcome("asked", detail={"draft": draft.id, "missing": draft.missing})
-    return await _convert(session, desk, draft, mail, row, conversation_id, received.refused, now)
-
-
-async def _convert(
-    session: AsyncSession,
-    desk: MailDesk,
-    draft: MailDraft,
-    mail: InboundMail,
-    row: MailMessage,
-    conversation_id: str,
-    refused_now: Sequence[Refusal],
-    now: datetime,
-) -> MailOutcome:
-    values = {k: v for k, v in draft.values.items() if k != _REFUSED_KEY}
-    earlier = [Refusal(str(f), str(c)) for f, c in draft.values.get(_REFUSED_KEY, [])]
-    result = await _open(
-        session, desk, mail=mail, conversation_id=conversation_id, language=draft.language,
-        description=_description(draft.subject, draft.text), values=values, now=now,
-    )  # fmt: skip
-    ticket = result.ticket
-    await documents_repo.link_to_ticket(session=session, conversation_id=conversation_id, ticket_id=ticket.id)
-    for i, refusal in enumerate((*earlier, *refused_now)):
-        await note_refusal(session=session, ticket=ticket, refusal=refusal, source_id=f"draft:{draft.id}:refused:{i}")
-    await session.execute(update(MailMessage).where(MailMessage.draft_id == draft.id).values(ticket_id=ticket.id))
-    row.ticket_id = ticket.id
-    draft.status, draft.ticket_id, draft.values = "converted", ticket.id, values
-    await _acknowledge(session, desk, result, mail, draft.language, refused_now)
-    return _outcome(result)

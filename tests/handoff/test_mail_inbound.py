@@ -47,13 +47,17 @@ class Desk:
             code, _ = smtp.data(raw)
             return rcpt_codes, code
 
-    async def send(self, raw: bytes, *, mail_from: str = "relay@client.example.org", rcpts: Sequence[str] = (DESK,)) -> int:
+    async def send(
+        self, raw: bytes, *, mail_from: str = "relay@client.example.org", rcpts: Sequence[str] = (DESK,)
+    ) -> int:
         """One SMTP session; the DATA reply code."""
         _, code = await asyncio.to_thread(self._session, mail_from, list(rcpts), raw)
         return code
 
     async def rcpt_codes(self, rcpts: Sequence[str]) -> list[int]:
-        codes, _ = await asyncio.to_thread(self._session, "x@example.org", list(rcpts), _mail("x@example.org", "s", "t"))
+        codes, _ = await asyncio.to_thread(
+            self._session, "x@example.org", list(rcpts), _mail("x@example.org", "s", "t")
+        )
         return codes
 
     async def all(self, model: type, *where: object) -> list:
@@ -104,7 +108,12 @@ def _mail(
 
 @pytest.fixture
 async def desk(
-    db_url: str, seed: Seed, start_app: StartApp, tmp_path: Path, sessionmaker: async_sessionmaker[AsyncSession], bus: InMemoryLiveBus
+    db_url: str,
+    seed: Seed,
+    start_app: StartApp,
+    tmp_path: Path,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    bus: InMemoryLiveBus,
 ) -> Desk:
     port = free_port()
     app = create_app(
@@ -210,7 +219,12 @@ async def test_an_adult_without_a_topic_is_asked_for_it_then_joined_by_subject(d
 
 async def test_an_under_18_reply_refuses_the_draft_and_erases_it(desk: Desk) -> None:
     kid = _addr()
-    raw = _mail(kid, "Bonus", "Hi, my bonus was not credited. My password is hunter2.", attachments=[("b.png", "image/png", png())])
+    raw = _mail(
+        kid,
+        "Bonus",
+        "Hi, my bonus was not credited. My password is hunter2.",
+        attachments=[("b.png", "image/png", png())],
+    )
     assert await desk.send(raw) == 250
     [ask] = await desk.out(kid)
     assert ask.language == "en" and await desk.count(Document) == 1
@@ -275,7 +289,11 @@ async def test_attachments_are_checked_stored_and_a_refused_one_is_named(desk: D
         john,
         "Withdrawal",
         "My withdrawal is missing, the receipt and statement are attached.",
-        attachments=[("receipt.png", "image/png", png()), ("statement.pdf", "application/pdf", pdf()), ("tools.zip", "application/zip", zip_bytes())],
+        attachments=[
+            ("receipt.png", "image/png", png()),
+            ("statement.pdf", "application/pdf", pdf()),
+            ("tools.zip", "application/zip", zip_bytes()),
+        ],
     )
     assert await desk.send(raw) == 250
     [ticket] = await desk.all(Ticket)
@@ -286,7 +304,13 @@ async def test_attachments_are_checked_stored_and_a_refused_one_is_named(desk: D
     [ack] = await desk.out(john)
     assert "tools.zip" in ack.body and "JPEG, PNG and WebP" in ack.body
     # a reply in the thread brings another document to the same ticket
-    more = _mail(john, f"Re: {ack.subject}", "One more.", in_reply_to=ack.message_id, attachments=[("id.png", "image/png", png((30, 30)))])
+    more = _mail(
+        john,
+        f"Re: {ack.subject}",
+        "One more.",
+        in_reply_to=ack.message_id,
+        attachments=[("id.png", "image/png", png((30, 30)))],
+    )
     assert await desk.send(more) == 250
     assert await desk.count(Document, Document.ticket_id == ticket.id) == 3
 
@@ -306,7 +330,12 @@ async def test_malformed_mail_is_accepted_and_read_as_well_as_it_can_be(desk: De
     inner.set_content("iç ileti")
     nested.add_attachment(inner)
     no_body = f"From: {ali}\r\nTo: {DESK}\r\nSubject: Uygulama\r\n\r\n".encode()
-    huge = _mail(ali, "Bahis sonucu", "Ekteki dosya.", attachments=[("big.pdf", "application/pdf", b"%PDF-1.4\n" + b"0" * 15_000_000)])
+    huge = _mail(
+        ali,
+        "Bahis sonucu",
+        "Ekteki dosya.",
+        attachments=[("big.pdf", "application/pdf", b"%PDF-1.4\n" + b"0" * 15_000_000)],
+    )
     assert len(huge) > 20_000_000
     garbage = b"\x00\x01 this is not \xff a mail \r\n\r\n--\r\n"
     for raw in (broken_charset, nested.as_bytes(), no_body, huge, garbage):
@@ -341,7 +370,13 @@ async def test_an_autoresponder_loop_stops_at_the_hourly_limit(desk: Desk) -> No
     assert await desk.out(robot) == []
     ali = _addr()
     ticket, ack = await _open_ticket(desk, ali)
-    away = _mail(ali, f"Otomatik yanıt: [{ticket.number}]", "İzindeyim.", in_reply_to=ack.message_id, Auto_Submitted="auto-replied")
+    away = _mail(
+        ali,
+        f"Otomatik yanıt: [{ticket.number}]",
+        "İzindeyim.",
+        in_reply_to=ack.message_id,
+        Auto_Submitted="auto-replied",
+    )
     assert await desk.send(away) == 250
     assert "İzindeyim." in [m.text for m in await desk.all(Message, Message.ticket_id == ticket.id)]
     assert len(await desk.out(ali)) == 1  # just the ack
@@ -374,9 +409,16 @@ async def test_automatic_mails_count_only_the_last_hour(desk: Desk) -> None:
         for i in range(AUTO_LIMIT):
             session.add(
                 OutboundMail(
-                    kind="ask", automatic=True, to_address=addr, language="en", subject="s", body="b",
-                    message_id=f"<old{i}-{uuid.uuid4().hex}@desk.localhost>", status="sent",
-                    created_at=utcnow() - timedelta(hours=2), next_attempt_at=utcnow(),
+                    kind="ask",
+                    automatic=True,
+                    to_address=addr,
+                    language="en",
+                    subject="s",
+                    body="b",
+                    message_id=f"<old{i}-{uuid.uuid4().hex}@desk.localhost>",
+                    status="sent",
+                    created_at=utcnow() - timedelta(hours=2),
+                    next_attempt_at=utcnow(),
                 )  # fmt: skip
             )
     assert await desk.send(_mail(addr, "Help", "Hello, my account is locked.")) == 250

@@ -117,7 +117,7 @@ def test_no_body_no_headers_and_garbage_are_read_without_error() -> None:
     garbage = parse_mail(b"\x00\xff\xfe not a mail at all \r\n\r\n\x80\x81")
     assert garbage.sender == ""
     broken_boundary = parse_mail(
-        b"From: a@example.com\r\nContent-Type: multipart/mixed; boundary=\"zzz\"\r\n\r\n"
+        b'From: a@example.com\r\nContent-Type: multipart/mixed; boundary="zzz"\r\n\r\n'
         b"--zzz\r\nContent-Type: text/plain\r\n\r\nhalf a mail"
     )
     assert "half a mail" in broken_boundary.text
