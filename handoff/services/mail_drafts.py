@@ -75,14 +75,9 @@ async def _refuse_minor(
         automatic=True,
         hourly_automatic_limit=desk.auto_limit,
     )
-    keys = (
-        (await session.execute(select(Document.storage_key).where(Document.conversation_id == conversation_id)))
-        .scalars()
-        .all()
-    )
-    await session.execute(
-        delete(Document).where(Document.conversation_id == conversation_id, Document.ticket_id.is_(None))
-    )
+    unlinked = (Document.conversation_id == conversation_id, Document.ticket_id.is_(None))
+    keys = list((await session.execute(select(Document.storage_key).where(*unlinked))).scalars())
+    await session.execute(delete(Document).where(*unlinked))
     for key in keys:
         await desk.checks.store.delete(key)
     draft.status, draft.text, draft.subject, draft.values, draft.missing = "refused", "", "", {}, []

@@ -6,7 +6,9 @@ history, attachments, malformed mail and an autoresponder loop."""
 from __future__ import annotations
 
 import asyncio
+import os
 import smtplib
+import subprocess
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -423,3 +425,21 @@ async def test_automatic_mails_count_only_the_last_hour(desk: Desk) -> None:
             )
     assert await desk.send(_mail(addr, "Help", "Hello, my account is locked.")) == 250
     assert len(await desk.out(addr)) == AUTO_LIMIT + 1
+
+
+def test_make_run_starts_the_smtp_server_on_its_port() -> None:
+    """The Procfile's handoff process gets HANDOFF_SMTP_LISTEN from the
+    Makefile's HANDOFF_SMTP_PORT (2525 unless set)."""
+    root = Path(__file__).resolve().parents[2]
+    port = subprocess.run(
+        ["make", "-s", "--no-print-directory", "ENV_FILE=/dev/null", "--eval", "print-%: ; @echo $($*)", "print-HANDOFF_SMTP_PORT"],
+        cwd=root, capture_output=True, text=True, timeout=60, check=True,
+    ).stdout.split()[-1]  # fmt: skip
+    assert port == "2525"
+    [line] = [ln for ln in (root / "Procfile").read_text(encoding="utf-8").splitlines() if ln.startswith("handoff:")]
+    command = line.split(":", 1)[1].replace(".venv/handoff/bin/python -m handoff serve", "env")
+    shown = subprocess.run(
+        ["sh", "-c", command], env={"HANDOFF_SMTP_PORT": port, "PATH": os.environ["PATH"]},
+        capture_output=True, text=True, timeout=10, check=True,
+    ).stdout  # fmt: skip
+    assert "HANDOFF_SMTP_LISTEN=127.0.0.1:2525" in shown.splitlines()
