@@ -109,7 +109,7 @@ async def answer_draft(
     if text and not told_birth_date:  # the words that carried a birth date are not kept
         draft.text = f"{draft.text}\n\n{mask_secrets(text)}".strip()
     draft.values = values
-    draft.missing = missing_values(values, await is_adult(session, draft.address))
+    draft.missing = missing_values(values, await is_adult(session, draft.address), desk.triage.catalogue)
     draft.updated_at = now
     received = await receive_attachments(
         session=session, checks=desk.checks, attachments=mail.attachments,

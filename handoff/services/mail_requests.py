@@ -29,6 +29,7 @@ from handoff.services.mail_desk import MailDesk, MailOutcome
 from handoff.services.mail_threads import DRAFT_WAITING, thread_key
 from handoff.services.outbound_mail import queue_mail, subject_for
 from handoff.services.panel import message_update
+from support_rules.catalogue import Catalogue
 from support_rules.language import fallback_language
 from support_rules.language_detect import detect_language
 from support_rules.masking import mask_secrets
@@ -57,9 +58,15 @@ _OPTIONAL = ("transaction_type", "transaction_date", "username")
 REFUSED_KEY = "refused_attachments"  # refusals noted while the request waited, for its ticket
 
 
-def missing_values(values: dict[str, Any], adult: bool) -> list[str]:
+def missing_values(values: dict[str, Any], adult: bool, catalogue: Catalogue) -> list[str]:
+    """What the desk still needs, in the order it asks; as the bot's form, no
+    transaction date for a transaction type that skips it."""
     missing = [] if adult else [BIRTH_DATE]
-    return missing + [slot for slot in ("topic", *_OPTIONAL) if not values.get(slot)]
+    kind = catalogue.transaction_type(values["transaction_type"]) if values.get("transaction_type") else None
+    wanted = [
+        s for s in ("topic", *_OPTIONAL) if not (s == "transaction_date" and kind is not None and kind.skips_date)
+    ]
+    return missing + [slot for slot in wanted if not values.get(slot)]
 
 
 def is_complete(missing: Sequence[str]) -> bool:
@@ -204,7 +211,7 @@ async def new_request(
     both = f"{mail.subject}\n{text}"
     language = fallback_language(detect_language(both))
     values: dict[str, Any] = dict(read_mentions(both, desk.triage.rules()))
-    missing = missing_values(values, await is_adult(session, mail.sender))
+    missing = missing_values(values, await is_adult(session, mail.sender), desk.triage.catalogue)
     conversation_id = f"email:{thread_key(mail.message_id)}"
     if is_complete(missing):
         result = await open_from_mail(
