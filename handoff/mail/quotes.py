@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["strip_quotes"]
+from support_rules.limits import MAX_MESSAGE_CHARS
+
+__all__ = ["strip_quotes", "new_words"]
 
 _ATTRIBUTION = re.compile(
     r"^\s*(on\s.{1,300}\swrote\s*:"  # On Mon, 1 Dec 2026 at 10:00, Ayşe <a@b> wrote:
@@ -88,3 +90,9 @@ def strip_quotes(text: str) -> str:
     lines = text.replace("\r\n", "\n").split("\n")
     kept = [line for line in lines[: _history_starts(lines)] if not line.lstrip().startswith(">")]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip()
+
+
+def new_words(text: str) -> str:
+    """What a reply adds, as long as a customer message may be (longer is cut,
+    as in the other channels)."""
+    return strip_quotes(text)[:MAX_MESSAGE_CHARS].strip()

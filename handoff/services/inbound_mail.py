@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.mail.loops import automatic_reason
 from handoff.mail.parse import InboundMail
-from handoff.mail.quotes import strip_quotes
+from handoff.mail.quotes import new_words
 from handoff.models import MailMessage, Ticket, utcnow
 from handoff.repo import messages as messages_repo
 from handoff.services.intake import CHANNEL_EMAIL
@@ -41,7 +41,7 @@ async def _add_to_ticket(
     session: AsyncSession, desk: MailDesk, mail: InboundMail, row: MailMessage, ticket: Ticket, now: datetime
 ) -> MailOutcome:
     row.ticket_id = ticket.id
-    text = strip_quotes(mail.text)
+    text = new_words(mail.text)
     added = bool(text) and await messages_repo.add_message(
         session=session,
         ticket_id=ticket.id,

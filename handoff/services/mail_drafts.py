@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.documents import repo as documents_repo
 from handoff.mail.parse import InboundMail
-from handoff.mail.quotes import strip_quotes
+from handoff.mail.quotes import new_words
 from handoff.models import Document, MailDraft, MailMessage
 from handoff.services.mail_attachments import Refusal, note_refusal, receive_attachments
 from handoff.services.mail_desk import MailDesk, MailOutcome
@@ -91,7 +91,7 @@ async def answer_draft(
     """The sender's answer to the desk's question about ``draft``."""
     row.draft_id = draft.id
     conversation_id = await _draft_conversation(session, draft)
-    text = strip_quotes(mail.text)
+    text = new_words(mail.text)
     rules = desk.triage.rules()
     told_birth_date = False
     if BIRTH_DATE in draft.missing:

@@ -12,7 +12,6 @@ of the same customer and topic) and is acknowledged.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
@@ -21,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.live_bus import LiveUpdate
 from handoff.mail.parse import InboundMail
-from handoff.mail.quotes import strip_quotes
+from handoff.mail.quotes import new_words
 from handoff.models import MailDraft, MailMessage, MailSender
 from handoff.services.intake import CHANNEL_EMAIL, Contact, IntakeRequest, IntakeResult, open_request
 from handoff.services.mail_attachments import Refusal, receive_attachments, refusal_note
@@ -32,6 +31,7 @@ from handoff.services.panel import message_update
 from support_rules.catalogue import Catalogue
 from support_rules.language import fallback_language
 from support_rules.language_detect import detect_language
+from support_rules.limits import wait_minutes
 from support_rules.masking import mask_secrets
 from support_rules.triage import read_mentions
 
@@ -136,7 +136,6 @@ async def acknowledge(
         return  # this contact's request was acknowledged already
     ticket = result.ticket
     topic = desk.triage.catalogue.topic(ticket.topic_id or "")
-    wait = result.expected_wait_seconds
     row = await queue_mail(
         session=session,
         texts=desk.texts,
@@ -149,7 +148,7 @@ async def acknowledge(
         values={
             "ticket_number": ticket.number,
             "queue_position": result.queue_position or 1,
-            "wait_minutes": max(1, math.ceil(wait / 60)) if wait else 1,
+            "wait_minutes": wait_minutes(result.expected_wait_seconds),
         },
         domain=desk.domain,
         ticket=ticket,
@@ -207,7 +206,7 @@ async def new_request(
     *, session: AsyncSession, desk: MailDesk, mail: InboundMail, row: MailMessage, now: datetime
 ) -> MailOutcome:
     """A mail that answers nothing: opened, or kept as a draft and asked about."""
-    text = strip_quotes(mail.text)
+    text = new_words(mail.text)
     both = f"{mail.subject}\n{text}"
     language = fallback_language(detect_language(both))
     values: dict[str, Any] = dict(read_mentions(both, desk.triage.rules()))

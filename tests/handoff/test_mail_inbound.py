@@ -345,12 +345,14 @@ async def test_malformed_mail_is_accepted_and_read_as_well_as_it_can_be(desk: De
         attachments=[("big.pdf", "application/pdf", b"%PDF-1.4\n" + b"0" * 15_000_000)],
     )
     assert len(huge) > 20_000_000
+    long_text = _mail(ali, "Para yatırma", "Para yatırma sorunu yaşıyorum. " + "Çok uzun bir metin. " * 150_000)
     garbage = b"\x00\x01 this is not \xff a mail \r\n\r\n--\r\n"
-    for raw in (broken_charset, nested.as_bytes(), no_body, huge, garbage):
+    for raw in (broken_charset, nested.as_bytes(), no_body, huge, long_text, garbage):
         assert await desk.send(raw, mail_from=ali) == 250
-    assert await desk.count(MailMessage, MailMessage.direction == "in") == 5
-    topics = {t.topic_id for t in await desk.all(Ticket)}
-    assert {"withdrawal", "password", "app", "bet_settlement"} <= topics
+    assert await desk.count(MailMessage, MailMessage.direction == "in") == 6
+    tickets = {t.topic_id: t for t in await desk.all(Ticket)}
+    assert {"withdrawal", "password", "app", "bet_settlement", "deposit"} <= set(tickets)
+    assert len(tickets["deposit"].summary["description"]) <= 4000
     big = [m.text for m in await desk.all(Message) if "big.pdf" in m.text]
     assert big and "too_large" in big[0]
 
