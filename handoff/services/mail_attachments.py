@@ -12,11 +12,13 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handoff.documents import repo as documents_repo
 from handoff.documents.refusals import TOO_LARGE, DocumentRefused
 from handoff.documents.scanner import Scanner
-from handoff.documents.service import receive_document
+from handoff.documents.service import document_line, receive_document
 from handoff.documents.storage import DocumentStore
 from handoff.mail.parse import Attachment
 from handoff.models import Document, Ticket, utcnow
@@ -25,7 +27,16 @@ from handoff.services.intake import CHANNEL_EMAIL
 from handoff.services.outbound_mail import MailTexts
 from handoff.settings import Settings
 
-__all__ = ["Refusal", "Received", "receive_attachments", "refusal_note", "ATTACHMENT_TEXTS"]
+__all__ = [
+    "Refusal",
+    "Received",
+    "DocumentChecks",
+    "receive_attachments",
+    "link_waiting_documents",
+    "note_refusal",
+    "refusal_note",
+    "ATTACHMENT_TEXTS",
+]
 
 log = logging.getLogger("handoff.mail")
 
@@ -95,6 +106,25 @@ async def receive_attachments(
         else:
             documents.append(doc)
     return Received(tuple(documents), tuple(refused))
+
+
+async def link_waiting_documents(*, session: AsyncSession, conversation_id: str, ticket: Ticket) -> int:
+    """The documents a request's mails brought while it waited now belong to
+    its ticket, each with its transcript line (as if sent to the ticket)."""
+    linked = await documents_repo.link_to_ticket(session=session, conversation_id=conversation_id, ticket_id=ticket.id)
+    # linked here or already by the ticket's creation (a new ticket takes its conversation's documents)
+    stmt = select(Document).where(Document.conversation_id == conversation_id, Document.ticket_id == ticket.id)
+    for doc in (await session.execute(stmt.order_by(Document.id))).scalars():
+        await messages_repo.add_message(
+            session=session,
+            ticket_id=ticket.id,
+            source_id=f"document:{doc.id}",
+            sender="customer",
+            text=document_line(doc),
+            created_at=doc.created_at,
+            channel=CHANNEL_EMAIL,
+        )
+    return linked
 
 
 async def note_refusal(*, session: AsyncSession, ticket: Ticket, refusal: Refusal, source_id: str) -> None:

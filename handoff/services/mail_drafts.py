@@ -16,11 +16,10 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handoff.documents import repo as documents_repo
 from handoff.mail.parse import InboundMail
 from handoff.mail.quotes import new_words
 from handoff.models import Document, MailDraft, MailMessage
-from handoff.services.mail_attachments import Refusal, note_refusal, receive_attachments
+from handoff.services.mail_attachments import Refusal, link_waiting_documents, note_refusal, receive_attachments
 from handoff.services.mail_desk import MailDesk, MailOutcome
 from handoff.services.mail_requests import (
     BIRTH_DATE,
@@ -138,7 +137,7 @@ async def _convert(
         description=description_of(draft.subject, draft.text), values=values, now=now,
     )  # fmt: skip
     ticket = result.ticket
-    await documents_repo.link_to_ticket(session=session, conversation_id=conversation_id, ticket_id=ticket.id)
+    await link_waiting_documents(session=session, conversation_id=conversation_id, ticket=ticket)
     for i, refusal in enumerate((*earlier, *refused_now)):
         await note_refusal(session=session, ticket=ticket, refusal=refusal, source_id=f"draft:{draft.id}:refused:{i}")
     await session.execute(update(MailMessage).where(MailMessage.draft_id == draft.id).values(ticket_id=ticket.id))

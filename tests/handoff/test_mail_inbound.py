@@ -185,7 +185,12 @@ async def test_redelivered_mail_is_handled_once(desk: Desk, collected: Collected
 
 async def test_unknown_sender_is_asked_for_the_birth_date_and_its_reply_opens_the_request(desk: Desk) -> None:
     ayse = _addr()
-    first = _mail(ayse, "Para yatırma", "Yatırdığım para hesabıma yansımadı, kullanıcı adım ayse_k.")
+    first = _mail(
+        ayse,
+        "Para yatırma",
+        "Yatırdığım para hesabıma yansımadı, kullanıcı adım ayse_k.",
+        attachments=[("dekont.pdf", "application/pdf", pdf())],
+    )
     assert await desk.send(first) == 250
     assert await desk.count(Ticket) == 0  # no agent sees it yet
     [ask] = await desk.out(ayse)
@@ -208,6 +213,9 @@ async def test_unknown_sender_is_asked_for_the_birth_date_and_its_reply_opens_th
     [draft] = await desk.all(MailDraft)
     assert (draft.status, draft.ticket_id) == ("converted", ticket.id)
     assert [m.kind for m in await desk.out(ayse)] == ["ask", "ack"]
+    [doc] = await desk.all(Document)  # kept while the request waited, the ticket's now
+    assert doc.ticket_id == ticket.id
+    assert "\N{PAPERCLIP} dekont.pdf" in [m.text for m in await desk.all(Message, Message.ticket_id == ticket.id)]
     # the birth date is nowhere
     stored = [m.text for m in await desk.all(Message)] + [draft.text, str(ticket.summary)]
     assert not any("14.02.1990" in s or "1990" in s for s in stored)
