@@ -92,14 +92,13 @@ async def answer_draft(
     conversation_id = await _draft_conversation(session, draft)
     text = new_words(mail.text)
     rules = desk.triage.rules()
-    told_birth_date = False
     if BIRTH_DATE in draft.missing:
         check = check_birth_date(text, rules.today)
         if check.outcome == "under_18":
             return await _refuse_minor(session, desk, draft, mail, conversation_id, now)
         if check.outcome == "over_18":
             await mark_adult(session, draft.address, now)
-        told_birth_date = read_birth_date(text, rules.today).value is not None
+    told_birth_date = read_birth_date(text, rules.today).value is not None
     values = dict(draft.values)
     for slot, value in read_mentions(text, rules).items():
         values.setdefault(slot, value)
