@@ -23,8 +23,10 @@ _ROBOT_LOCAL = re.compile(
 _BULK_PRECEDENCE = frozenset({"bulk", "junk", "list", "auto_reply"})
 
 
-def automatic_reason(mail: InboundMail) -> str | None:
-    """Why ``mail`` is automatic (a header or sender name), None for a person's mail."""
+def automatic_reason(mail: InboundMail, *, desk_domain: str | None = None) -> str | None:
+    """Why ``mail`` is automatic (a header or sender name), None for a person's
+    mail. Mail from the desk's own domain (``desk_domain``) came back to it:
+    a desk never answers itself."""
     headers = mail.headers
     submitted = headers.get("auto-submitted", "").split(";")[0].strip().lower()
     if submitted and submitted != "no":
@@ -42,10 +44,13 @@ def automatic_reason(mail: InboundMail) -> str | None:
         return "null return-path"
     if not mail.sender:
         return "no sender"
-    if _ROBOT_LOCAL.match(mail.sender.rpartition("@")[0]):
+    local, _, domain = mail.sender.rpartition("@")
+    if _ROBOT_LOCAL.match(local):
         return "robot sender"
+    if desk_domain and domain == desk_domain.lower():
+        return "the desk's own domain"
     return None
 
 
-def is_automatic(mail: InboundMail) -> bool:
-    return automatic_reason(mail) is not None
+def is_automatic(mail: InboundMail, *, desk_domain: str | None = None) -> bool:
+    return automatic_reason(mail, desk_domain=desk_domain) is not None

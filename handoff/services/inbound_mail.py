@@ -82,7 +82,7 @@ async def handle_mail(
     thread = await find_thread(session=session, mail=mail, draft_subjects=desk.draft_subjects)
     if thread is not None and thread.ticket is not None:
         return await _add_to_ticket(session, desk, mail, row, thread.ticket, now)
-    reason = automatic_reason(mail)
+    reason = automatic_reason(mail, desk_domain=desk.domain)
     if reason is not None:
         log.info(
             "automatic mail %s from %r (%s) dropped: it answers no ticket", mail.message_id[:80], mail.sender, reason

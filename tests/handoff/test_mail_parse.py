@@ -265,3 +265,10 @@ def test_a_delivery_report_is_automatic() -> None:
         b"--b\r\nContent-Type: text/plain\r\n\r\nYour mail could not be delivered.\r\n--b--\r\n"
     )
     assert automatic_reason(parse_mail(raw)) == "report"
+
+
+def test_mail_from_the_desk_s_own_domain_is_automatic() -> None:
+    mail = parse_mail(_mail("Talebinizi aldık", sender="Destek <support@desk.localhost>"))
+    assert automatic_reason(mail) is None
+    assert automatic_reason(mail, desk_domain="desk.localhost") == "the desk's own domain"
+    assert not is_automatic(parse_mail(_mail("Merhaba")), desk_domain="desk.localhost")
