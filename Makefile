@@ -48,6 +48,7 @@ run: run-setup $(MODEL_STAMP) $(ENV_FILE)
 	@echo "Action server:   http://127.0.0.1:$(ACTIONS_PORT)"
 	@echo "Agent console:   http://127.0.0.1:$(HANDOFF_PORT)/console/"
 	@echo "Customer chat:   http://127.0.0.1:$(HANDOFF_PORT)/chat/"
+	@echo "Support e-mail:  SMTP on 127.0.0.1:$(HANDOFF_SMTP_PORT), to $${HANDOFF_MAIL_ADDRESS:-support@desk.localhost} (README: Support e-mail)"
 	@echo "Signed-in customer chat (no age or username question, link valid 12 h):"
 	@echo "  $$($(BOT_PY) -m bot.demo_link --username demo_customer)"
 	@echo "Signed-in customer panel (the same customer's requests, link valid 12 h):"

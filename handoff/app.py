@@ -25,6 +25,7 @@ from handoff.documents.scanner import make_scanner
 from handoff.documents.storage import make_store
 from handoff.errors import ApiError, Forbidden, TooManyRequests
 from handoff.live_bus import LiveBus, make_live_bus
+from handoff.mail.server import setup_mail_server
 from handoff.notice_texts import load_notice_texts
 from handoff.proxies import TrustedProxies, configure_forwarding
 from handoff.schemas import SummaryValidator
@@ -271,6 +272,7 @@ def create_app(
     setup_cross_origin_check(app, settings)
     setup_event_consumer(app, settings, consume_events)
     setup_retention(app, settings, retention)
+    setup_mail_server(app, settings)
     for bp in BLUEPRINTS:
         app.blueprint(bp)
     app.blueprint(conversations_bp)

@@ -16,7 +16,10 @@ RULES_PROJECT := rules/pyproject.toml
 RASA_PORT ?= 5005
 ACTIONS_PORT ?= 5055
 HANDOFF_PORT ?= 8080
-export RASA_PORT ACTIONS_PORT HANDOFF_PORT
+# the support desk's inbound SMTP server of `make run` (the Procfile's handoff
+# process sets HANDOFF_SMTP_LISTEN from it; nothing else listens for mail)
+HANDOFF_SMTP_PORT ?= 2525
+export RASA_PORT ACTIONS_PORT HANDOFF_PORT HANDOFF_SMTP_PORT
 # Where Rasa and the action server listen: this machine only. The action
 # server has no authentication of its own, so open it to nobody but Rasa;
 # RASA_HOST=0.0.0.0 lets other machines reach Rasa's channels and API.
