@@ -39,6 +39,7 @@ __all__ = [
 
 MAIL_KINDS = ("reply", "ack", "joined", "ask", "under_18")
 REQUIRED = (
+    "from_name",
     "subject",
     "subject_draft",
     "ack",
@@ -148,4 +149,3 @@ async def queue_mail(
 def subject_for(texts: MailTexts, *, ticket: Ticket, topic_label: str, language: str) -> str:
     """``[T-000123] <topic>``: the request number a reply threads by."""
     return texts.render("subject", language, ticket_number=ticket.number, topic=topic_label)
-

@@ -1,0 +1,1 @@
+"""E-mail: the mail the desk sends (compose, relay, worker) and receives."""
