@@ -34,8 +34,8 @@ def compose(
     if row.references:
         message["References"] = row.references
     message["Date"] = format_datetime(now or utcnow())
-    message["Content-Language"] = row.language
     if row.automatic:
         message["Auto-Submitted"] = "auto-replied"
     message.set_content(row.body, subtype="plain", charset="utf-8")
+    message["Content-Language"] = row.language  # after set_content, which drops every Content- header
     return message
