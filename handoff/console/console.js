@@ -291,7 +291,8 @@
       localStorage.setItem("handoff.lang", state.lang);
       applyLabels();
       fillReasons();
-      if (state.current) renderTicket(state.current);
+      refreshQueue().catch(() => {});
+      if (state.current) { renderTicket(state.current); loadDocuments(state.current.ticket_number); }
     });
     $("login-form").addEventListener("submit", async (ev) => {
       ev.preventDefault();
