@@ -11,7 +11,7 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any, cast
 
-from aiosmtpd.smtp import SMTP, Envelope, Session
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -41,9 +41,13 @@ class _Collect:
 class SmtpSink:
     """An SMTP server that keeps every mail it accepts (parsed)."""
 
-    def __init__(self, port: int | None = None, *, delay: float = 0.0) -> None:
+    def __init__(
+        self, port: int | None = None, *, delay: float = 0.0, credentials: tuple[str, str] | None = None
+    ) -> None:
         self.port = port or free_port()
         self.delay = delay
+        self.credentials = credentials  # a log-in required (over plain text: a test on 127.0.0.1)
+        self.logins: list[str] = []
         self.received: list[EmailMessage] = []
         self.recipients: list[list[str]] = []
         self._server: asyncio.Server | None = None
@@ -54,10 +58,27 @@ class SmtpSink:
 
     async def start(self) -> SmtpSink:
         loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(
-            lambda: SMTP(_Collect(self), hostname="sink.test"), "127.0.0.1", self.port
-        )
+        self._server = await loop.create_server(self._protocol, "127.0.0.1", self.port)
         return self
+
+    def _protocol(self) -> SMTP:
+        if self.credentials is None:
+            return SMTP(_Collect(self), hostname="sink.test")
+        return SMTP(
+            _Collect(self),
+            hostname="sink.test",
+            authenticator=self._authenticate,
+            auth_required=True,
+            auth_require_tls=False,
+        )
+
+    def _authenticate(
+        self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any
+    ) -> AuthResult:
+        ok = isinstance(data, LoginPassword) and (data.login.decode(), data.password.decode()) == self.credentials
+        if ok:
+            self.logins.append(data.login.decode())
+        return AuthResult(success=ok, handled=False)
 
     async def stop(self) -> None:
         if self._server is not None:

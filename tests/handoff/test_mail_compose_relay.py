@@ -130,3 +130,21 @@ async def test_a_relay_that_is_down_is_a_relay_error_naming_no_secret() -> None:
         await relay.send(compose(_row(), from_address="destek@desk.example", now=NOW))
     assert "s3cret-pass" not in str(caught.value)
     assert len(str(caught.value)) <= 300
+
+
+# a log-in over plain text, on 127.0.0.1 only: aiosmtpd warns, rightly, elsewhere
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+async def test_the_smtp_relay_logs_in_with_the_password_from_the_settings() -> None:
+    sink = await SmtpSink(credentials=("desk", "s3cret-pass")).start()
+    try:
+        good = make_relay(sink.url, username="desk", password="s3cret-pass", timeout=5)
+        bad = make_relay(sink.url, username="desk", password="wrong-pass", timeout=5)
+        assert good is not None and bad is not None
+        await good.send(compose(_row(), from_address="destek@desk.example", now=NOW))
+        with pytest.raises(RelayError) as caught:
+            await bad.send(compose(_row(message_id="<other@desk.example>"), from_address="d@desk.example", now=NOW))
+    finally:
+        await sink.stop()
+    assert sink.logins == ["desk"]
+    assert [str(m["Message-ID"]) for m in sink.received] == ["<abc123@desk.example>"]
+    assert "wrong-pass" not in str(caught.value) and "535" in str(caught.value)  # refused, not timed out
