@@ -281,14 +281,10 @@ class Settings:
         "HANDOFF_MAIL_TEXTS", REPO_ROOT / "data" / "mail.yml", "the e-mails' texts", under_root="data/mail.yml"
     )
     mail_address: str = setting(
-        "HANDOFF_MAIL_ADDRESS",
-        "support@desk.localhost",
-        "the desk's support address: From of its mail, Message-ID domain",
+        "HANDOFF_MAIL_ADDRESS", "support@desk.localhost", "the desk's support address: From of its mail, Message-ID domain"
     )
     smtp_listen: str = setting(
-        "HANDOFF_SMTP_LISTEN",
-        "",
-        "host:port of the inbound SMTP server serve starts; empty: none (make run: 127.0.0.1:2525)",
+        "HANDOFF_SMTP_LISTEN", "", "host:port of the inbound SMTP server serve starts; empty: none (make run: 127.0.0.1:2525)"
     )
     mail_relay: str = setting(
         "HANDOFF_MAIL_RELAY",
@@ -297,9 +293,7 @@ class Settings:
     )
     mail_relay_user: str = setting("HANDOFF_MAIL_RELAY_USER", "", "the relay's log-in user; empty: none")
     mail_relay_password: str = setting("HANDOFF_MAIL_RELAY_PASSWORD", "", "the relay's log-in password", secret=True)
-    mail_relay_timeout_seconds: float = setting(
-        "HANDOFF_MAIL_RELAY_TIMEOUT", 30.0, "seconds per mail handed to the relay"
-    )
+    mail_relay_timeout_seconds: float = setting("HANDOFF_MAIL_RELAY_TIMEOUT", 30.0, "seconds per mail handed to the relay")
     mail_relay_poll_seconds: float = setting(
         "HANDOFF_MAIL_RELAY_POLL", 5.0, "how often the relay worker looks for mail due (a reply wakes it at once)"
     )
@@ -314,9 +308,7 @@ class Settings:
         "HANDOFF_MAIL_AUTO_REPLIES_PER_HOUR", 3, "automatic mails to one address per hour, at most", parse=_positive
     )
     panel_public_url: str = setting(
-        "HANDOFF_PANEL_PUBLIC_URL",
-        "http://127.0.0.1:8080/panel/",
-        "the customer panel as customers reach it (in mails)",
+        "HANDOFF_PANEL_PUBLIC_URL", "http://127.0.0.1:8080/panel/", "the customer panel as customers reach it (in mails)"
     )
     # live updates to consoles: auto (PostgreSQL LISTEN/NOTIFY on a
     # PostgreSQL database, in-process on SQLite), postgres or memory

@@ -276,9 +276,7 @@ async def open_request(
     if known is not None:
         ticket = await tickets_repo.get_ticket(session=session, ticket_id=known.ticket_id)
         assert ticket is not None  # contacts go with their ticket
-        return await _result(
-            session, ticket, triage, created=False, joined=ticket.conversation_id != contact.conversation_id, now=now
-        )
+        return await _result(session, ticket, triage, created=False, joined=ticket.conversation_id != contact.conversation_id, now=now)
     joined = await find_open_request(
         session=session,
         topic_id=request.topic_id,
