@@ -42,6 +42,8 @@ run-setup: bot-setup handoff-setup webchat-setup
 # Debian's chromium, nginx for the cluster test, ruff and mypy
 test-setup: run-setup bot-test-setup handoff-test-setup deploy-setup lint-setup
 
+# every mail the desk sends under `make run` is a file to read (an SMTP relay: smtp://host:port)
+run: export HANDOFF_MAIL_RELAY ?= $(CURDIR)/build/mail/outbox
 run: run-setup $(MODEL_STAMP) $(ENV_FILE)
 	@$(HANDOFF_PY) -m handoff bootstrap
 	@echo "Rasa:            http://127.0.0.1:$(RASA_PORT)"
@@ -53,6 +55,7 @@ run: run-setup $(MODEL_STAMP) $(ENV_FILE)
 	@echo "  $$($(BOT_PY) -m bot.demo_link --username demo_customer)"
 	@echo "Signed-in customer panel (the same customer's requests, link valid 12 h):"
 	@echo "  $$($(BOT_PY) -m bot.demo_link --username demo_customer --panel)"
+	@echo "Mail the desk sends: $$HANDOFF_MAIL_RELAY"
 	@echo "Ctrl-C stops everything."
 	@$(HONCHO) -f Procfile start
 

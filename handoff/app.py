@@ -26,17 +26,22 @@ from handoff.documents.storage import make_store
 from handoff.errors import ApiError, Forbidden, TooManyRequests
 from handoff.live_bus import LiveBus, make_live_bus
 from handoff.mail.server import setup_mail_server
+from handoff.mail.serve import mail_domain, setup_mail_relay
 from handoff.notice_texts import load_notice_texts
 from handoff.proxies import TrustedProxies, configure_forwarding
 from handoff.schemas import SummaryValidator
 from handoff.security import PasswordPool, SessionSigner
 from handoff.services.channel import CustomerChannel, RecordingChannel
 from handoff.services.login_limits import LoginLimiter, ThrottleRules
+from handoff.services.mail_channel import MailAwareChannel
+from handoff.services.mail_replies import ReplyByMail
+from handoff.services.outbound_mail import load_mail_texts
 from handoff.services.queue_notices import QueueNotifier
 from handoff.services.queue_positions import QueueRules
 from handoff.services.rasa_channel import RasaChannel
 from handoff.services.retention import RetentionJob
 from handoff.settings import Settings
+from support_rules.catalogue import load_catalogue
 from support_rules.verification import load_verification
 
 __all__ = ["create_app"]
@@ -84,7 +89,8 @@ def setup_errors(app: Sanic) -> None:
 
 def setup_resources(app: Sanic, settings: Settings, channel: CustomerChannel | None, bus: LiveBus | None) -> None:
     app.ctx.settings = settings
-    app.ctx.channel = channel or default_channel(settings)
+    # mail requests never reach the chat (handoff.services.mail_channel)
+    app.ctx.channel = MailAwareChannel(channel or default_channel(settings))
     app.ctx.bus = bus or make_live_bus(settings)
 
     @app.before_server_start
@@ -113,6 +119,10 @@ def setup_resources(app: Sanic, settings: Settings, channel: CustomerChannel | N
         )
         app.ctx.scanner = make_scanner(settings.clamd_address, timeout=settings.clamd_timeout_seconds)
         app.ctx.verification = load_verification(settings.verification_path)
+        app.ctx.mail_texts = load_mail_texts(settings.mail_texts_path)
+        app.ctx.reply_by_mail = ReplyByMail(
+            app.ctx.mail_texts, mail_domain(settings), catalogue=load_catalogue(settings.catalogue_path)
+        )
         await app.ctx.bus.start()
 
     @app.after_server_stop
@@ -257,6 +267,7 @@ def create_app(
     consume_events: bool | None = None,
     queue_notices: bool = False,
     retention: bool = False,
+    send_mail: bool = False,
 ) -> Sanic:
     app = Sanic(name)
     app.config.REQUEST_MAX_SIZE = settings.max_body_bytes
@@ -273,6 +284,7 @@ def create_app(
     setup_event_consumer(app, settings, consume_events)
     setup_retention(app, settings, retention)
     setup_mail_server(app, settings)
+    setup_mail_relay(app, settings, send_mail)
     for bp in BLUEPRINTS:
         app.blueprint(bp)
     app.blueprint(conversations_bp)

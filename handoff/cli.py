@@ -33,7 +33,7 @@ def _serve(settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
-    app = create_app(settings, queue_notices=True, retention=True)
+    app = create_app(settings, queue_notices=True, retention=True, send_mail=True)
     # one process per replica; replicas share live updates through
     # PostgreSQL (handoff/live_bus.py), so scale by running more of them
     app.run(host=settings.host, port=settings.port, single_process=True, motd=False, access_log=False)

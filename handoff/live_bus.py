@@ -50,7 +50,9 @@ SESSION_ENDED = "session.ended"
 class LiveUpdate(TypedDict, total=False):
     """One update for the consoles."""
 
-    type: str  # ticket.queued | ticket.claimed | ticket.closed | ticket.transferred | message.new
+    # ticket.queued | ticket.claimed | ticket.closed | ticket.transferred | message.new
+    # | message.delivered (the relay took an agent's e-mail reply: handoff.mail.worker)
+    type: str
     ticket_number: str
     department: str
     assignee_id: int | None

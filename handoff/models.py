@@ -232,7 +232,8 @@ class Message(Base):
     text: Mapped[str] = mapped_column(Text)
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"), nullable=True)
     # where a customer line came from when not the conversation itself
-    # (``panel``: written in the customer panel); None: the conversation
+    # (``panel``: written in the customer panel); None: the conversation.
+    # An agent's reply: ``email`` when it goes by e-mail (handoff.services.mail_replies)
     channel: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # agent replies: when the customer's channel accepted it (None: not yet)

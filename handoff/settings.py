@@ -297,6 +297,14 @@ class Settings:
     )
     mail_relay_user: str = setting("HANDOFF_MAIL_RELAY_USER", "", "the relay's log-in user; empty: none")
     mail_relay_password: str = setting("HANDOFF_MAIL_RELAY_PASSWORD", "", "the relay's log-in password", secret=True)
+    mail_relay_timeout_seconds: float = setting("HANDOFF_MAIL_RELAY_TIMEOUT", 30.0, "seconds per mail handed to the relay")
+    mail_relay_poll_seconds: float = setting(
+        "HANDOFF_MAIL_RELAY_POLL", 5.0, "how often the relay worker looks for mail due (a reply wakes it at once)"
+    )
+    mail_retry_seconds: float = setting(
+        "HANDOFF_MAIL_RETRY", 30.0, "wait before retrying a mail the relay refused; doubled each time up to the cap"
+    )
+    mail_retry_max_seconds: float = setting("HANDOFF_MAIL_RETRY_MAX", 3600.0, "longest wait between two attempts")
     mail_max_bytes: int = setting(
         "HANDOFF_MAIL_MAX_BYTES", 25 * 1024 * 1024, "largest inbound mail accepted (SMTP SIZE), bytes", parse=_positive
     )

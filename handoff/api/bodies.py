@@ -230,6 +230,9 @@ class TicketAnswer(Answer):
     topic: CatalogueRef | None
     username: str | None
     language: str
+    channel: Annotated[
+        str, Field(description="where the request came from: the chat's channel (socketio, rest), email or form")
+    ]
     priority: Priority
     assignee_id: int | None
     archived: bool
@@ -255,9 +258,15 @@ class MessageAnswer(Answer):
     sender: str
     text: str
     agent_id: int | None
-    channel: Annotated[str | None, Field(description="where a customer line came from when not the chat (panel)")]
+    channel: Annotated[
+        str | None,
+        Field(
+            description="a customer line: where it came from when not the ticket's own channel (panel, email, form, "
+            "chat); an agent's reply: email when it goes by e-mail; None: the ticket's channel"
+        ),
+    ]
     created_at: Timestamp
-    delivered: bool
+    delivered: bool = Field(description="an agent's reply: accepted by the customer's channel (by e-mail: the relay)")
 
 
 class Texts(Answer):

@@ -38,7 +38,7 @@ def relevant(update: LiveUpdate, agent: Agent) -> bool:
 @bp.get("/live")
 @operation(
     "Live updates for the console (server-sent events): ticket.queued, ticket.claimed, ticket.closed, "
-    "ticket.transferred, message.new, live.resync, session.ended (then the stream closes)",
+    "ticket.transferred, message.new, message.delivered (an e-mail reply left), live.resync, session.ended (then the stream closes)",
     auth="agent",
     content_type="text/event-stream",
 )

@@ -27,10 +27,13 @@ from handoff.api.common import body, query, require_agent, transaction
 from handoff.api.spec import operation
 from handoff.errors import ApiError
 from handoff.live_bus import LiveUpdate
+from handoff.mail.serve import wake_mail_worker
 from handoff.models import Ticket, utcnow
+from handoff.services import mail_replies
 from handoff.services import tickets as svc
 from handoff.services.channel import ChannelError
 from handoff.services.contacts import joined_chats
+from handoff.services.intake import CHANNEL_EMAIL
 from handoff.services.queue_notices import notify_agent_joined
 from handoff.services.verification import customer_verification
 from support_rules.tickets import RESOLVED_INTENT
@@ -162,19 +165,30 @@ async def claim(request: Request, number: str) -> HTTPResponse:
 )
 async def reply(request: Request, number: str) -> HTTPResponse:
     """``client_id`` (optional) makes a retried reply count once; a retry of a
-    reply whose delivery failed delivers it (once it is accepted, never again)."""
+    reply whose delivery failed delivers it (once it is accepted, never again).
+    On a request the customer follows by e-mail the reply is queued as mail
+    (handoff.services.mail_replies): the answer says it is not delivered yet,
+    and ``message.delivered`` follows when the relay has taken it."""
     async with transaction(request) as session:
         agent = await require_agent(request, session)
         data = body(request, Reply, max_bytes=_limit(request))
         client_id = data.client_id or uuid.uuid4().hex
-        ticket, message, inserted = await svc.reply(
-            session=session, agent=agent, number=number, text=data.text, source_id=f"agent:{agent.id}:{client_id}"
+        ticket, message, inserted = await mail_replies.reply(
+            session=session,
+            agent=agent,
+            number=number,
+            text=data.text,
+            source_id=f"agent:{agent.id}:{client_id}",
+            mail=request.app.ctx.reply_by_mail,
         )
         display_name = agent.display_name
     status = 201 if inserted else 200
     if inserted:
         await request.app.ctx.bus.publish(_update("message.new", ticket, sender="agent"))
     if message.delivered_at is not None:
+        return json(svc.message_json(message), status=status)
+    if message.channel == CHANNEL_EMAIL:
+        wake_mail_worker(request.app)
         return json(svc.message_json(message), status=status)
     try:
         await request.app.ctx.channel.send(ticket.conversation_id, message.text, display_name)

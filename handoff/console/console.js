@@ -92,16 +92,34 @@
     if (v.status !== "none" && !v.verified_source) detail.push(t("decidedOnTyped"));
     $("card-verification-detail").textContent = detail.join(" · ");
     $("card-kind").textContent = t("kind_" + (data.kind || "support"));
+    $("card-channel").replaceChildren(channelBadge(data.channel, "channel_"));
     $("verification-actions").hidden = !(data.kind === "verification" && mayDecide() && !data.archived);
+  }
+
+  // where a request or a customer's line came from: the chat (whatever
+  // transport: socketio, rest), e-mail, the request form or the customer panel
+  function channelKind(id) { return ["email", "form", "panel"].includes(id) ? id : "chat"; }
+
+  function channelBadge(id, key) {
+    const kind = channelKind(id);
+    const badge = el("span", t(key + kind), "badge channel channel-" + kind);
+    badge.dataset.channel = kind;
+    return badge;
   }
 
   function ticketItem(ticket) {
     const li = el("li", null, "prio-" + ticket.priority.level);
     li.dataset.number = ticket.ticket_number;
+    li.tabIndex = 0;
+    li.setAttribute("role", "button");
     li.appendChild(el("strong", ticket.ticket_number));
     li.appendChild(el("span", ticket.topic ? ticket.topic.label : ticket.department));
     li.appendChild(el("span", ticket.username || "", "muted"));
+    li.appendChild(channelBadge(ticket.channel, "channel_"));
     li.addEventListener("click", () => openTicket(ticket.ticket_number));
+    li.addEventListener("keydown", (ev) => {
+      if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); openTicket(ticket.ticket_number); }
+    });
     return li;
   }
 
@@ -146,13 +164,19 @@
     $("card-faq").textContent = (s.faq_tried || []).map((f) => f.id + ": " + (f.solved ? t("solved") : t("notSolved"))).join("; ") || t("none");
     $("card-description").textContent = s.description || t("none");
     $("transcript").replaceChildren(...data.transcript.map((m) => {
-      const li = el("li", null, m.delivered === false ? m.sender + " undelivered" : m.sender);
+      // an agent's reply by e-mail waits for the relay (message.delivered turns it into sent)
+      const byMail = m.sender === "agent" && m.channel === "email";
+      const mark = byMail ? (m.delivered ? " mail-sent" : " mail-waiting") : (m.delivered === false ? " undelivered" : "");
+      const li = el("li", null, m.sender + mark);
+      li.dataset.id = m.id;
       li.appendChild(el("span", t("sender_" + m.sender), "who"));
       // a document's line (handoff/documents/service.py: a paperclip and the name): an icon, no emoji font needed
       const doc = m.text.startsWith(DOCUMENT_MARK);
-      if (m.channel === "panel") li.appendChild(el("span", t("viaPanel"), "via badge"));
+      // a customer's line: its own channel, or (none) the ticket's
+      if (m.sender === "customer") li.appendChild(channelBadge(m.channel || data.channel, "via_")).classList.add("via");
       li.appendChild(el("span", doc ? m.text.slice(DOCUMENT_MARK.length) : m.text, doc ? "text document-line" : "text"));
-      if (m.delivered === false) li.appendChild(el("span", t("undelivered"), "undelivered-note"));
+      if (byMail) li.appendChild(el("span", t(m.delivered ? "mailSent" : "mailWaiting"), "mail-note"));
+      else if (m.delivered === false) li.appendChild(el("span", t("undelivered"), "undelivered-note"));
       return li;
     }));
     const list = $("transcript"); list.scrollTop = list.scrollHeight;
@@ -250,10 +274,10 @@
         if (ev.type === "ticket.claimed" && data.assignee_id !== state.me.id) {
           $("ticket-alert").textContent = t("takenByOther"); $("ticket-alert").hidden = false;
         }
-        if (ev.type === "message.new" || ev.type === "ticket.claimed" || ev.type === "ticket.updated") openTicketQuiet(cur.ticket_number);
+        if (["message.new", "message.delivered", "ticket.claimed", "ticket.updated"].includes(ev.type)) openTicketQuiet(cur.ticket_number);
       }
     };
-    ["ticket.queued", "ticket.claimed", "ticket.closed", "ticket.transferred", "ticket.updated", "message.new"].forEach((name) => es.addEventListener(name, onTicketUpdate));
+    ["ticket.queued", "ticket.claimed", "ticket.closed", "ticket.transferred", "ticket.updated", "message.new", "message.delivered"].forEach((name) => es.addEventListener(name, onTicketUpdate));
   }
 
   async function openTicketQuiet(number) {
@@ -267,7 +291,8 @@
       localStorage.setItem("handoff.lang", state.lang);
       applyLabels();
       fillReasons();
-      if (state.current) renderTicket(state.current);
+      refreshQueue().catch(() => {});
+      if (state.current) { renderTicket(state.current); loadDocuments(state.current.ticket_number); }
     });
     $("login-form").addEventListener("submit", async (ev) => {
       ev.preventDefault();

@@ -13,7 +13,7 @@ window.HANDOFF_I18N = {
     solved: "solved", notSolved: "not solved", none: "—", loginFailed: "Log-in failed",
     status_queued: "queued", status_assigned: "assigned", status_resolved: "resolved",
     status_handed_back: "handed back", status_abandoned: "abandoned",
-    sender_customer: "Customer", sender_bot: "Bot", sender_agent: "Agent", sender_system: "System", viaPanel: "via the customer panel", undelivered: "not delivered: send again to retry",
+    sender_customer: "Customer", sender_bot: "Bot", sender_agent: "Agent", sender_system: "System", undelivered: "not delivered: send again to retry",
     error_invalid_credentials: "wrong username or password", error_login_rate_limited: "too many attempts, try again in {seconds} s", error_cross_origin: "refused: open the console at its own address",
     over_18: "over 18", birth_date: "birth date", verified_token: "verified session",
     usernameVerified: "verified", usernameTyped: "typed by the customer",
@@ -28,7 +28,10 @@ window.HANDOFF_I18N = {
     error_not_verification: "this ticket is not a verification request", error_reason_required: "choose a reason",
     error_unknown_reason: "unknown reason", error_no_username: "the ticket has no username",
     error_verified_record: "this customer was decided on a signed-in ticket: decide there",
-    error_not_assignee: "the ticket is not assigned to you"
+    error_not_assignee: "the ticket is not assigned to you",
+    channel: "Channel", channel_chat: "chat", channel_email: "e-mail", channel_form: "request form", channel_panel: "customer panel",
+    via_chat: "in the chat", via_email: "by e-mail", via_form: "via the request form", via_panel: "via the customer panel",
+    mailWaiting: "waiting to be sent by e-mail", mailSent: "sent by e-mail"
   },
   tr: {
     title: "Temsilci konsolu", logout: "Çıkış", username: "Kullanıcı adı", password: "Şifre",
@@ -42,7 +45,7 @@ window.HANDOFF_I18N = {
     solved: "çözdü", notSolved: "çözmedi", none: "—", loginFailed: "Giriş başarısız",
     status_queued: "kuyrukta", status_assigned: "atandı", status_resolved: "çözüldü",
     status_handed_back: "bota devredildi", status_abandoned: "terk edildi",
-    sender_customer: "Müşteri", sender_bot: "Bot", sender_agent: "Temsilci", sender_system: "Sistem", viaPanel: "müşteri panelinden", undelivered: "iletilemedi: yeniden denemek için tekrar gönderin",
+    sender_customer: "Müşteri", sender_bot: "Bot", sender_agent: "Temsilci", sender_system: "Sistem", undelivered: "iletilemedi: yeniden denemek için tekrar gönderin",
     error_invalid_credentials: "kullanıcı adı veya şifre yanlış", error_login_rate_limited: "çok fazla deneme, {seconds} sn sonra tekrar deneyin", error_cross_origin: "reddedildi: konsolu kendi adresinden açın",
     over_18: "18 yaş üstü", birth_date: "doğum tarihi", verified_token: "doğrulanmış oturum",
     usernameVerified: "doğrulandı", usernameTyped: "müşterinin yazdığı",
@@ -57,6 +60,9 @@ window.HANDOFF_I18N = {
     error_not_verification: "bu talep bir kimlik doğrulama talebi değil", error_reason_required: "bir neden seçin",
     error_unknown_reason: "bilinmeyen neden", error_no_username: "talepte kullanıcı adı yok",
     error_verified_record: "bu müşteri için oturum açılmış bir talepte karar verildi: orada karar verin",
-    error_not_assignee: "talep size atanmamış"
+    error_not_assignee: "talep size atanmamış",
+    channel: "Kanal", channel_chat: "sohbet", channel_email: "e-posta", channel_form: "talep formu", channel_panel: "müşteri paneli",
+    via_chat: "sohbetten", via_email: "e-postayla", via_form: "talep formundan", via_panel: "müşteri panelinden",
+    mailWaiting: "e-postayla gönderilmeyi bekliyor", mailSent: "e-postayla gönderildi"
   }
 };

@@ -39,6 +39,7 @@ __all__ = [
 
 MAIL_KINDS = ("reply", "ack", "joined", "ask", "under_18")
 REQUIRED = (
+    "from_name",
     "subject",
     "subject_draft",
     "ack",

@@ -78,6 +78,7 @@ def ticket_json(ticket: Ticket) -> dict[str, Any]:
         "topic": ticket.summary.get("topic"),
         "username": ticket.username,
         "language": ticket.language,
+        "channel": ticket.channel,
         "priority": {"level": ticket.priority, "reason": ticket.priority_reason},
         "assignee_id": ticket.assignee_id,
         "archived": ticket.archived_at is not None,
@@ -224,10 +225,19 @@ async def _owned(session: AsyncSession, agent: Agent, number: str) -> Ticket:
 
 
 async def reply(
-    *, session: AsyncSession, agent: Agent, number: str, text: str, source_id: str, now: datetime | None = None
+    *,
+    session: AsyncSession,
+    agent: Agent,
+    number: str,
+    text: str,
+    source_id: str,
+    channel: str | None = None,
+    now: datetime | None = None,
 ) -> tuple[Ticket, Message, bool]:
     """Store an agent's reply; False when this ``source_id`` was stored before
-    (a retried request), so the caller does not send it twice."""
+    (a retried request), so the caller does not send it twice. ``channel``:
+    the reply goes out other than by the chat (``email``: see
+    handoff.services.mail_replies)."""
     now = now or utcnow()
     ticket = await _owned(session, agent, number)
     inserted = await messages_repo.add_message(
@@ -238,6 +248,7 @@ async def reply(
         text=text,
         agent_id=agent.id,
         created_at=now,
+        channel=channel,
     )
     stored = await messages_repo.get_message(session=session, ticket_id=ticket.id, source_id=source_id)
     assert stored is not None

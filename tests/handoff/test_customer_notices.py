@@ -178,7 +178,7 @@ async def test_a_reply_rasa_refused_is_delivered_by_sending_it_again(server, cli
     number = await _handoff(client, "conv-retry", "tr")
     fin = await login(client, "fin")
     await client.post(f"/api/v1/tickets/{number}/claim", headers=fin)
-    recording = server.app.ctx.channel
+    recording = server.app.ctx.channel  # the mail-aware channel, in front of server.channel
     server.app.ctx.channel = _Down()
     body = {"text": "Kontrol ediyorum.", "client_id": "draft-1"}
     failed = await client.post(f"/api/v1/tickets/{number}/reply", json=body, headers=fin)
@@ -191,6 +191,6 @@ async def test_a_reply_rasa_refused_is_delivered_by_sending_it_again(server, cli
     assert again.status_code == 200 and again.json()["delivered"] is True
     once_more = await client.post(f"/api/v1/tickets/{number}/reply", json=body, headers=fin)
     assert once_more.status_code == 200
-    assert [m.text for m in recording.sent] == ["Kontrol ediyorum."]  # delivered once, stored once
+    assert [m.text for m in server.channel.sent] == ["Kontrol ediyorum."]  # delivered once, stored once
     transcript = (await client.get(f"/api/v1/tickets/{number}", headers=fin)).json()["transcript"]
     assert [(m["text"], m["delivered"]) for m in transcript if m["sender"] == "agent"] == [("Kontrol ediyorum.", True)]
