@@ -154,6 +154,13 @@
     box.hidden = false;
     input(field).setAttribute("aria-invalid", "true");
   }
+  function clearError(field) {
+    // what the reader changes is no longer what was wrong
+    if (!(field in state.shown)) return;
+    delete state.shown[field];
+    $("f-" + field + "-error").hidden = true;
+    input(field).removeAttribute("aria-invalid");
+  }
   function clearErrors() {
     state.shown = {};
     for (const field of FIELDS) {
@@ -344,6 +351,10 @@
       listFiles();
     });
     $("request-form").addEventListener("submit", submit);
+    for (const field of FIELDS) {
+      input(field).addEventListener("change", () => clearError(field));
+      if (field !== "files") input(field).addEventListener("input", () => clearError(field));
+    }
     $("f-transaction_type").addEventListener("change", dateMark);
     $("f-description").addEventListener("input", counter);
     $("f-files").addEventListener("change", listFiles);

@@ -3,12 +3,11 @@
 One posting is one request: the page sends a key of its own with every
 try (``Idempotency-Key``), and the posting's contact is ``form:<hash of
 the key>``, so a double click or a retry answers the request the first
-try made (and counts, mails and stores nothing again). Intake triages a
-new posting as the chat's requests are triaged, or joins it to the
-customer's open request on the same topic; then the posting is counted
-against the rate limits (per client address and per e-mail address:
-handoff.services.rate_limits), and one past a limit is refused with all
-it made rolled back. When the customer gave an e-mail address, its
+try made (and counts, mails and stores nothing again). A new posting
+passes the rate limits (per client address and per e-mail address:
+handoff.services.rate_limits; postings under the same keys are decided
+one at a time), then intake triages it as the chat's requests are
+triaged, or joins it to the customer's open request on the same topic. When the customer gave an e-mail address, its
 acknowledgement is queued in the same transaction (the relay sends it).
 Documents come after the request exists, each checked as in the chat and
 refused on its own (``receive_form_documents``).
@@ -19,7 +18,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,7 +32,7 @@ from handoff.models import Ticket, utcnow
 from handoff.services.form_checks import CheckedForm
 from handoff.services.intake import CHANNEL_FORM, Contact, IntakeRequest, IntakeResult, Triage, contact_for, open_request
 from handoff.services.outbound_mail import MailTexts, queue_mail, subject_for
-from handoff.services.rate_limits import rate_key, take
+from handoff.services.rate_limits import hold, rate_key, take
 from handoff.settings import Settings
 from support_rules.limits import wait_minutes
 
@@ -79,12 +78,14 @@ def _contact(form: CheckedForm, key: str, account_username: str | None) -> Conta
     )
 
 
-async def _check_rate(
-    session: AsyncSession, form: CheckedForm, client_address: str, limits: FormLimits, now: datetime
-) -> None:
+def _rate_keys(form: CheckedForm, client_address: str, limits: FormLimits) -> dict[str, int]:
     keys = {rate_key("form-address", client_address): limits.max_per_address}
     if form.email:
         keys[rate_key("form-email", form.email)] = limits.max_per_email
+    return keys
+
+
+async def _check_rate(session: AsyncSession, keys: dict[str, int], limits: FormLimits, now: datetime) -> None:
     wait = await take(session=session, limits=keys, window_seconds=limits.window_seconds, now=now)
     if wait is not None:
         raise TooManyRequests("too many requests from here; try again later", code="rate_limited", retry_after=wait)
@@ -146,14 +147,20 @@ async def submit_form(
     the limits)."""
     now = now or utcnow()
     contact = _contact(form, key, account_username)
+    request = _request(form, contact, now)
+    keys = _rate_keys(form, client_address, limits)
+    if await contact_for(session=session, conversation_id=contact.conversation_id) is None:
+        # postings from one address or e-mail address go one at a time from here (and, on
+        # SQLite, the transaction holds the write lock before intake's savepoints)
+        await hold(session=session, keys=keys, since=now - timedelta(seconds=limits.window_seconds))
     if await contact_for(session=session, conversation_id=contact.conversation_id) is not None:
-        result = await open_request(session=session, request=_request(form, contact, now), triage=triage, now=now)
+        # the same key again, or a twin posting that got there while this one waited
+        result = await open_request(session=session, request=request, triage=triage, now=now)
         return FormPosting(result, repeated=True, mail_queued=False)
-    result = await open_request(session=session, request=_request(form, contact, now), triage=triage, now=now)
-    if not result.created and not result.joined:  # a twin posting with the key won the insert
+    await _check_rate(session, keys, limits, now)
+    result = await open_request(session=session, request=request, triage=triage, now=now)
+    if not result.created and not result.joined:  # a twin from elsewhere won the insert
         return FormPosting(result, repeated=True, mail_queued=False)
-    # counted once the posting made something; past a limit, the transaction takes it back
-    await _check_rate(session, form, client_address, limits, now)
     mailed = await _acknowledge(
         session,
         result=result,

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.models import RateMark, utcnow
 
-__all__ = ["rate_key", "take"]
+__all__ = ["rate_key", "hold", "take"]
 
 
 def rate_key(kind: str, value: str) -> str:
@@ -39,6 +39,19 @@ def _lock_id(key: str) -> int:
     return int.from_bytes(bytes.fromhex(key[:16]), "big", signed=True)
 
 
+async def hold(*, session: AsyncSession, keys: Iterable[str], since: datetime) -> None:
+    """Lock ``keys`` until the transaction ends (PostgreSQL: advisory locks
+    in one order; SQLite: the database's write lock, taken by deleting the
+    keys' marks older than ``since``). Acts under the same key, and what
+    they decide after this, go one at a time."""
+    keys = sorted(set(keys))
+    if session.bind.dialect.name == "postgresql":
+        for key in keys:
+            await session.execute(select(func.pg_advisory_xact_lock(_lock_id(key))))
+    else:
+        await session.execute(delete(RateMark).where(RateMark.key.in_(keys), RateMark.at <= since))
+
+
 async def take(
     *, session: AsyncSession, limits: Mapping[str, int], window_seconds: int, now: datetime | None = None
 ) -> int | None:
@@ -49,12 +62,7 @@ async def take(
         return None
     now = now or utcnow()
     since = now - timedelta(seconds=window_seconds)
-    if session.bind.dialect.name == "postgresql":
-        for key in sorted(limits):
-            await session.execute(select(func.pg_advisory_xact_lock(_lock_id(key))))
-    else:
-        # take SQLite's write lock before counting: concurrent postings count one by one
-        await session.execute(delete(RateMark).where(RateMark.key.in_(limits), RateMark.at <= since))
+    await hold(session=session, keys=limits, since=since)
     rows = await session.execute(
         select(RateMark.key, func.count(), func.min(RateMark.at))
         .where(RateMark.key.in_(limits), RateMark.at > since)
