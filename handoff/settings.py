@@ -306,7 +306,10 @@ class Settings:
     # the request form (handoff.api.form): postings per client address and per
     # e-mail address within a sliding window (handoff.services.rate_limits)
     form_max_per_address: int = setting(
-        "HANDOFF_FORM_MAX_PER_ADDRESS", 10, "request form postings per client address within the window", parse=_positive
+        "HANDOFF_FORM_MAX_PER_ADDRESS",
+        10,
+        "request form postings per client address within the window",
+        parse=_positive,
     )
     form_max_per_email: int = setting(
         "HANDOFF_FORM_MAX_PER_EMAIL", 5, "request form postings per e-mail address within the window", parse=_positive

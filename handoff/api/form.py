@@ -157,7 +157,8 @@ async def asset(request: Request, name: str) -> HTTPResponse:
 
 @bp.get("/form/api/session")
 @operation(
-    "Request form: who is signed in (the customer panel's session cookie), or null", auth=None,
+    "Request form: who is signed in (the customer panel's session cookie), or null",
+    auth=None,
     answers={200: FormSessionAnswer},
 )
 async def who(request: Request) -> HTTPResponse:

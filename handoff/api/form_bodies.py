@@ -34,12 +34,10 @@ class FormPostingBody(RequestBody):
         Field(max_length=FORM_LIMITS["email"], description="required unless signed in: the answer goes there"),
     ] = None
     description: Annotated[str, Field(max_length=FORM_LIMITS["description"])]
-    birth_date: Annotated[
-        _Text, Field(description="YYYY-MM-DD; required unless signed in (checked, never stored)")
-    ] = None
-    language: Annotated[str | None, Field(description="tr or en: the page's; empty: read from the description")] = (
+    birth_date: Annotated[_Text, Field(description="YYYY-MM-DD; required unless signed in (checked, never stored)")] = (
         None
     )
+    language: Annotated[str | None, Field(description="tr or en: the page's; empty: read from the description")] = None
     website: Annotated[str | None, Field(description="leave empty (people never see this field)")] = None
     files: Annotated[
         list[bytes] | None,

@@ -30,7 +30,15 @@ from handoff.documents.storage import DocumentStore
 from handoff.errors import TooManyRequests
 from handoff.models import Ticket, utcnow
 from handoff.services.form_checks import CheckedForm
-from handoff.services.intake import CHANNEL_FORM, Contact, IntakeRequest, IntakeResult, Triage, contact_for, open_request
+from handoff.services.intake import (
+    CHANNEL_FORM,
+    Contact,
+    IntakeRequest,
+    IntakeResult,
+    Triage,
+    contact_for,
+    open_request,
+)
 from handoff.services.outbound_mail import MailTexts, queue_mail, subject_for
 from handoff.services.rate_limits import hold, rate_key, take
 from handoff.settings import Settings

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.models import RateMark, utcnow
 
-__all__ = ["rate_key", "hold", "take"]
+__all__ = ["rate_key", "hold", "take", "forget_marks"]
 
 
 def rate_key(kind: str, value: str) -> str:
@@ -79,3 +79,9 @@ async def take(
     session.add_all(RateMark(key=key, at=now) for key in limits)
     await session.flush()
     return None
+
+
+async def forget_marks(*, session: AsyncSession, before: datetime) -> int:
+    """Delete the marks older than ``before`` (retention: they count no more)."""
+    result = await session.execute(delete(RateMark).where(RateMark.at <= before))
+    return int(getattr(result, "rowcount", 0) or 0)

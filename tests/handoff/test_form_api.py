@@ -10,7 +10,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import httpx
 import pytest
@@ -19,7 +19,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handoff.app import create_app
-from handoff.models import Base, Document, Message, OutboundMail, RateMark, Ticket, TicketContact
+from handoff.models import Base, Document, Message, OutboundMail, RateMark, Ticket, TicketContact, utcnow
+from handoff.services.retention import apply_retention
 from handoff.settings import REPO_ROOT
 from support_rules.catalogue import load_catalogue
 from support_rules.customer_token import mint_customer_token
@@ -86,7 +87,11 @@ async def test_an_adult_anonymous_request_is_triaged_as_the_chat_and_acknowledge
         assert res.status_code == 201, res.text
         answer = res.json()
         kind, data = await next_event(events)
-        assert (kind, data["ticket_number"], data["department"]) == ("ticket.queued", answer["ticket_number"], "finance")
+        assert (kind, data["ticket_number"], data["department"]) == (
+            "ticket.queued",
+            answer["ticket_number"],
+            "finance",
+        )
     assert answer["joined"] is False and answer["queue_position"] == 1 and answer["expected_wait_seconds"] > 0
     assert answer["acknowledgement_mail"] is True and answer["documents"] == []
     stored = await ticket(sessionmaker, answer["ticket_number"])
@@ -99,7 +104,12 @@ async def test_an_adult_anonymous_request_is_triaged_as_the_chat_and_acknowledge
         today=desk_today(),
         rules=PriorityRules.from_catalogue(catalogue),
     )
-    assert (stored.channel, stored.topic_id, stored.department_id, stored.language) == ("form", "deposit", "finance", "tr")
+    assert (stored.channel, stored.topic_id, stored.department_id, stored.language) == (
+        "form",
+        "deposit",
+        "finance",
+        "tr",
+    )
     assert (stored.priority, stored.priority_reason) == (expected.level, expected.reason)
     assert stored.account_username is None and stored.username == "ayse_k"
     assert stored.summary["age_check"] == {"result": "over_18", "method": "birth_date"}
@@ -182,8 +192,20 @@ async def test_a_signed_in_customer_needs_no_birth_date_and_sees_the_request_in_
         ({"description": "  "}, "description", "required"),
         ({"username": "1 bad name"}, "username", "invalid"),
     ],
-    ids=["future", "too-old", "no-such-day", "date-missing", "email-broken", "email-markup", "email-missing",
-         "birth-missing", "birth-unreadable", "topic", "description", "username"],
+    ids=[
+        "future",
+        "too-old",
+        "no-such-day",
+        "date-missing",
+        "email-broken",
+        "email-markup",
+        "email-missing",
+        "birth-missing",
+        "birth-unreadable",
+        "topic",
+        "description",
+        "username",
+    ],
 )
 async def test_a_wrong_field_answers_its_code_and_creates_nothing(
     form: Form, sessionmaker: async_sessionmaker[AsyncSession], overrides: dict[str, str], field: str, code: str
@@ -257,10 +279,14 @@ async def test_an_oversized_body_is_refused_before_it_is_read(
     for answer in (declared, streamed):
         assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
         assert b'"code":"body_too_large"' in answer
-    two = await post_form(running.client, adult_fields(), [("a.png", png(), "image/png"), ("b.png", png(), "image/png")])
+    two = await post_form(
+        running.client, adult_fields(), [("a.png", png(), "image/png"), ("b.png", png(), "image/png")]
+    )
     assert two.status_code == 422 and two.json()["error"]["fields"] == {"files": "too_many"}
     bad = await running.client.post(
-        "/form/api/requests", content=b"--x\r\nbroken", headers={"Content-Type": "text/plain", "Idempotency-Key": "k" * 12}
+        "/form/api/requests",
+        content=b"--x\r\nbroken",
+        headers={"Content-Type": "text/plain", "Idempotency-Key": "k" * 12},
     )
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "malformed_body"
     no_key = await running.client.post("/form/api/requests", content=body[:100], headers={"Content-Type": content_type})
@@ -333,7 +359,21 @@ async def test_the_answers_match_the_document(form: Form) -> None:
     await check("POST", "/form/api/requests", content=body, headers=headers)
     await check("POST", "/form/api/requests", content=body, headers=headers)
     bad, bad_type = multipart(adult_fields(email="nope"))
-    await check("POST", "/form/api/requests", content=bad, headers={"Content-Type": bad_type, "Idempotency-Key": "k" * 12})
+    await check(
+        "POST", "/form/api/requests", content=bad, headers={"Content-Type": bad_type, "Idempotency-Key": "k" * 12}
+    )
     await check("GET", "/form/catalogue.json")
     await check("GET", "/form/api/session")
     assert {200, 201, 422} <= check.statuses
+
+
+async def test_retention_forgets_the_marks_that_no_longer_count(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    now = utcnow()
+    async with sessionmaker() as session, session.begin():
+        session.add_all([RateMark(key="a" * 64, at=now - timedelta(hours=2)), RateMark(key="b" * 64, at=now)])
+    async with sessionmaker() as session, session.begin():
+        await apply_retention(
+            session=session, archive_after_days=30, purge_after_days=365, now=now, rate_window_seconds=3600
+        )
+    async with sessionmaker() as session:
+        assert (await session.execute(select(RateMark.key))).scalars().all() == ["b" * 64]
