@@ -377,3 +377,17 @@ async def test_retention_forgets_the_marks_that_no_longer_count(sessionmaker: as
         )
     async with sessionmaker() as session:
         assert (await session.execute(select(RateMark.key))).scalars().all() == ["b" * 64]
+
+
+async def test_a_burst_from_one_address_counts_exactly(
+    db_url: str, seed: Seed, start_app: StartApp, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    running = await _start(db_url, start_app, form_max_per_address=3)
+    topics = ["deposit", "withdrawal", "promotion", "bet_settlement", "app", "password", "login", "other"]
+    answers = await asyncio.gather(
+        *(post_form(running.client, adult_fields(topic=t, email=f"c{i}@example.com")) for i, t in enumerate(topics))
+    )
+    statuses = sorted(a.status_code for a in answers)
+    assert statuses == [201] * 3 + [429] * 5, [a.text for a in answers]
+    assert await count(sessionmaker, Ticket) == 3 and await count(sessionmaker, OutboundMail) == 3
+    await running.client.aclose()

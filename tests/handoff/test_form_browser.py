@@ -142,6 +142,13 @@ async def test_an_anonymous_customer_sends_a_request_with_the_keyboard_and_the_a
     await expect(page.locator("#f-description")).to_have_value("")
     await expect(page.locator("#f-topic option[value=deposit]")).to_have_text("Deposit")
     await _shoot(page, "anonymous-en-390")
+    await page.set_viewport_size(WIDE)
+    await page.click("#form-lang")
+    await expect(page.locator("h1")).to_have_text("Talep formu")
+    await page.locator("#form-submit").focus()
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#f-description-error")).to_have_text("Lütfen sorununuzu birkaç cümleyle anlatın.")
+    await _shoot(page, "anonymous-tr-1400-errors")
     await context.close()
 
 
@@ -193,6 +200,7 @@ async def test_a_signed_in_customer_skips_the_birth_date_and_finds_the_request_i
 
     number = (await page.locator("#done-text").text_content() or "").split(": ")[1].rstrip(".")
     await page.set_viewport_size(WIDE)
+    await _shoot(page, "signed-in-tr-1400-done")
     await page.click("#done-panel")
     await expect(page.locator("#list-view")).to_be_visible()
     await expect(page.locator(f'#open-list [data-number="{number}"]')).to_be_visible()
