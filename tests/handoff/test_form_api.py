@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handoff.app import create_app
 from handoff.models import Base, Document, Message, OutboundMail, RateMark, Ticket, TicketContact, utcnow
+from handoff.services.form_checks import FIELD_ERRORS
 from handoff.services.retention import apply_retention
 from handoff.settings import REPO_ROOT
 from support_rules.catalogue import load_catalogue
@@ -391,3 +393,16 @@ async def test_a_burst_from_one_address_counts_exactly(
     assert statuses == [201] * 3 + [429] * 5, [a.text for a in answers]
     assert await count(sessionmaker, Ticket) == 3 and await count(sessionmaker, OutboundMail) == 3
     await running.client.aclose()
+
+
+def _labels(language: str) -> set[str]:
+    source = (REPO_ROOT / "handoff" / "form" / "i18n.js").read_text(encoding="utf-8")
+    block = source.split(f"\n  {language}: {{", 1)[1].split("\n  }", 1)[0]
+    return set(re.findall(r"(?:^|[\s,])([A-Za-z_0-9]+): \"", block))
+
+
+def test_every_label_and_every_field_code_is_there_in_turkish_and_english() -> None:
+    tr, en = _labels("tr"), _labels("en")
+    assert tr == en and len(tr) > 60
+    codes = {f"err_{field}_{code}" for field, field_codes in FIELD_ERRORS.items() for code in field_codes}
+    assert codes | {"err_files_too_many", "error_rate_limited", "error_body_too_large", "under18"} <= tr
