@@ -29,6 +29,7 @@ from handoff.documents.service import document_view, receive_document
 from handoff.documents.storage import DocumentStore
 from handoff.errors import TooManyRequests
 from handoff.models import Ticket, utcnow
+from handoff.services.contacts import contact_for
 from handoff.services.form_checks import CheckedForm
 from handoff.services.intake import (
     CHANNEL_FORM,
@@ -36,7 +37,6 @@ from handoff.services.intake import (
     IntakeRequest,
     IntakeResult,
     Triage,
-    contact_for,
     open_request,
 )
 from handoff.services.outbound_mail import MailTexts, queue_mail, subject_for
