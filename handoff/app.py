@@ -194,6 +194,7 @@ def setup_retention(app: Sanic, settings: Settings, enabled: bool) -> None:
             abandon_after_seconds=settings.abandon_after_seconds,
             bus=app.ctx.bus,
             document_store=app.ctx.document_store,
+            rate_window_seconds=settings.form_window_seconds,
         ).run()
 
     _run_while_serving(app, "retention_task", job)

@@ -93,6 +93,7 @@ async def _retention(settings: Settings, archive_days: int, purge_days: int) -> 
                 purge_after_days=purge_days,
                 login_window_seconds=settings.login_window_seconds,
                 abandon_after_seconds=settings.abandon_after_seconds,
+                rate_window_seconds=settings.form_window_seconds,
             )
         store = make_store(settings.document_store, directory=settings.document_dir, engine=engine)
         await delete_document_bytes(store, result.document_keys)

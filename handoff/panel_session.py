@@ -18,10 +18,12 @@ import time
 from dataclasses import dataclass
 from typing import Final
 
-__all__ = ["PANEL_COOKIE", "PANEL_PATH", "PanelSession", "PanelSessionSigner"]
+__all__ = ["PANEL_COOKIE", "PANEL_PATH", "FORM_PATH", "PanelSession", "PanelSessionSigner"]
 
 PANEL_COOKIE: Final = "panel_session"
 PANEL_PATH: Final = "/panel"
+# the request form reads the same session (a cookie of its own path, set at the same sign-in)
+FORM_PATH: Final = "/form"
 _MAX_USERNAME = 64
 
 

@@ -311,6 +311,23 @@ class Settings:
     mail_auto_replies_per_hour: int = setting(
         "HANDOFF_MAIL_AUTO_REPLIES_PER_HOUR", 3, "automatic mails to one address per hour, at most", parse=_positive
     )
+    # the request form (handoff.api.form): postings per client address and per
+    # e-mail address within a sliding window (handoff.services.rate_limits)
+    form_max_per_address: int = setting(
+        "HANDOFF_FORM_MAX_PER_ADDRESS",
+        10,
+        "request form postings per client address within the window",
+        parse=_positive,
+    )
+    form_max_per_email: int = setting(
+        "HANDOFF_FORM_MAX_PER_EMAIL", 5, "request form postings per e-mail address within the window", parse=_positive
+    )
+    form_window_seconds: int = setting(
+        "HANDOFF_FORM_WINDOW", 3600, "the request form's rate-limit window, seconds", parse=_positive
+    )
+    form_max_files: int = setting(
+        "HANDOFF_FORM_MAX_FILES", 3, "documents one request form posting may carry", parse=_positive
+    )
     panel_public_url: str = setting(
         "HANDOFF_PANEL_PUBLIC_URL",
         "http://127.0.0.1:8080/panel/",

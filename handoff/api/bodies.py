@@ -158,6 +158,8 @@ class TranscriptQuery(Query):
 class ErrorDetail(Answer):
     code: str
     message: str
+    # a form's problems, by field: each field's problem code (the request form)
+    fields: dict[str, str] | None = None
 
 
 class ErrorAnswer(Answer):

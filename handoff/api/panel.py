@@ -5,7 +5,8 @@ The page reads the token from its address's fragment, posts it once to
 ``POST /panel/api/session`` (with the tab's web chat conversation and its
 secret, when the tab holds one: handoff.services.panel.link_conversation)
 and clears the fragment; the answer sets the
-panel's own session cookie (HttpOnly, SameSite=Strict, path ``/panel``).
+panel's own session cookie (HttpOnly, SameSite=Strict, path ``/panel``,
+and the same for ``/form``: the request form knows the customer by it).
 The panel's routes read that cookie only: an agent's session or bearer
 token opens nothing here, and the panel's session nothing elsewhere. The
 app's cross-origin check (handoff.cross_origin) covers the changes.
@@ -45,7 +46,7 @@ from handoff.api.webchat import WEBCHAT_DIR
 from handoff.documents.service import document_line, document_not_found, read_document, receive_document
 from handoff.errors import NotFound, Unauthorized
 from handoff.models import Ticket
-from handoff.panel_session import PANEL_COOKIE, PANEL_PATH, PanelSession, PanelSessionSigner
+from handoff.panel_session import FORM_PATH, PANEL_COOKIE, PANEL_PATH, PanelSession, PanelSessionSigner
 from handoff.services import panel as svc
 from handoff.services.channel import ChannelError
 from handoff.services.panel_documents import panel_document, request_document
@@ -153,15 +154,16 @@ async def sign_in(request: Request) -> HTTPResponse:
         },
         headers=_NO_STORE,
     )
-    response.add_cookie(
-        PANEL_COOKIE,
-        signed.cookie,
-        httponly=True,
-        samesite="Strict",
-        secure=settings.cookie_secure or request.scheme == "https",
-        path=PANEL_PATH,
-        max_age=max(1, signed.session.expires_at - int(now)),
-    )
+    for path in (PANEL_PATH, FORM_PATH):  # the request form knows the customer by the same session
+        response.add_cookie(
+            PANEL_COOKIE,
+            signed.cookie,
+            httponly=True,
+            samesite="Strict",
+            secure=settings.cookie_secure or request.scheme == "https",
+            path=path,
+            max_age=max(1, signed.session.expires_at - int(now)),
+        )
     return response
 
 
@@ -169,7 +171,8 @@ async def sign_in(request: Request) -> HTTPResponse:
 @operation("Customer panel: sign out (the session cookie is removed)", auth=None, answers={200: PanelSignedOut})
 async def sign_out(request: Request) -> HTTPResponse:
     response = json({"signed_out": True}, headers=_NO_STORE)
-    response.delete_cookie(PANEL_COOKIE, path=PANEL_PATH)
+    for path in (PANEL_PATH, FORM_PATH):
+        response.delete_cookie(PANEL_COOKIE, path=path)
     return response
 
 

@@ -7,7 +7,7 @@
 "use strict";
 window.PANEL_I18N = {
   tr: {
-    title: "Taleplerim", langToggle: "Switch to English", signOut: "Çıkış", signedInAs: "{name}",
+    title: "Taleplerim", formLink: "Talep formu", langToggle: "Switch to English", signOut: "Çıkış", signedInAs: "{name}",
     loading: "Yükleniyor…", openRequests: "Açık talepler", closedRequests: "Kapanan talepler", archive: "Arşiv",
     archiveHint: "Arşivdeki talepler yalnızca okunabilir.",
     noOpen: "Açık talebiniz yok.", noClosed: "Kapanan talebiniz yok.", noArchived: "Arşivde talep yok.",
@@ -56,7 +56,7 @@ window.PANEL_I18N = {
     verifyReason: "Neden", verifyNeeded: "Gereken belgeler", verifyDecidedAt: "Karar tarihi: {when}"
   },
   en: {
-    title: "My requests", langToggle: "Türkçeye geç", signOut: "Sign out", signedInAs: "{name}",
+    title: "My requests", formLink: "Request form", langToggle: "Türkçeye geç", signOut: "Sign out", signedInAs: "{name}",
     loading: "Loading…", openRequests: "Open requests", closedRequests: "Closed requests", archive: "Archive",
     archiveHint: "Archived requests are read-only.",
     noOpen: "You have no open requests.", noClosed: "You have no closed requests.", noArchived: "Nothing in the archive.",

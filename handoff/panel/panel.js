@@ -135,6 +135,7 @@
     document.title = t("title");
     document.querySelectorAll("[data-i18n]").forEach((n) => { n.textContent = t(n.dataset.i18n); });
     document.querySelectorAll("[data-i18n-placeholder]").forEach((n) => { n.placeholder = t(n.dataset.i18nPlaceholder); });
+    $("panel-form-link").href = "/form/?lang=" + state.lang;
     const toggle = $("panel-lang");
     toggle.textContent = state.lang === "tr" ? "EN" : "TR";
     toggle.setAttribute("aria-label", t("langToggle"));

@@ -50,6 +50,7 @@ from handoff.repo import conversations as conversations_repo
 from handoff.repo import customers as customers_repo
 from handoff.repo import tickets as tickets_repo
 from handoff.services.abandon import SILENT, abandon_silent, closed_event
+from handoff.services.rate_limits import forget_marks
 from support_rules.retention import SECONDS_PER_DAY
 
 __all__ = ["RetentionResult", "apply_retention", "RetentionJob", "gone_after_seconds", "delete_document_bytes"]
@@ -92,6 +93,7 @@ async def apply_retention(
     now: datetime | None = None,
     login_window_seconds: int | None = None,
     abandon_after_seconds: int | None = None,
+    rate_window_seconds: int | None = None,
 ) -> RetentionResult:
     if archive_after_days < 0 or purge_after_days < archive_after_days:
         raise ValueError("need 0 <= archive age <= purge age")
@@ -121,6 +123,8 @@ async def apply_retention(
             ),
         )
         forgotten = result.rowcount or 0
+    if rate_window_seconds is not None:  # the request form's rate limits (handoff.services.rate_limits)
+        await forget_marks(session=session, before=now - timedelta(seconds=rate_window_seconds))
     customers = await customers_repo.purge_customers_before(session=session, cutoff=cutoff)
     mail = await _purge_mail(session, drafts_before=now - timedelta(days=archive_after_days), cutoff=cutoff, now=now)
     return RetentionResult(
@@ -179,6 +183,7 @@ class RetentionJob:
         abandon_after_seconds: int,
         bus: LiveBus | None = None,
         document_store: DocumentStore | None = None,
+        rate_window_seconds: int | None = None,
     ) -> None:
         self._sessionmaker = sessionmaker
         self._interval = interval_seconds
@@ -187,6 +192,7 @@ class RetentionJob:
         self._abandon_after = abandon_after_seconds
         self._bus = bus
         self._document_store = document_store
+        self._rate_window = rate_window_seconds
 
     async def run_once(self, now: datetime | None = None) -> RetentionResult | None:
         """One run; None when another replica holds the run."""
@@ -200,6 +206,7 @@ class RetentionJob:
                 now=now,
                 login_window_seconds=self._login_window,
                 abandon_after_seconds=self._abandon_after,
+                rate_window_seconds=self._rate_window,
             )
         if self._document_store is not None:
             await delete_document_bytes(self._document_store, result.document_keys)

@@ -101,6 +101,7 @@
     document.querySelectorAll("[data-i18n]").forEach((n) => { n.textContent = t(n.dataset.i18n); });
     document.querySelectorAll("[data-i18n-placeholder]").forEach((n) => { n.placeholder = t(n.dataset.i18nPlaceholder); });
     document.querySelectorAll("[data-i18n-aria-label]").forEach((n) => { n.setAttribute("aria-label", t(n.dataset.i18nAriaLabel)); });
+    $("chat-form-link").href = "/form/?lang=" + state.lang;
     const toggle = $("chat-lang");
     toggle.textContent = state.lang === "tr" ? "EN" : "TR";
     toggle.setAttribute("aria-label", t("langToggle"));

@@ -4,7 +4,7 @@
 "use strict";
 window.WEBCHAT_I18N = {
   tr: {
-    title: "Canlı destek", newConversation: "Yeni konuşma", langToggle: "Switch to English",
+    title: "Canlı destek", newConversation: "Yeni konuşma", formLink: "Talep formu", langToggle: "Switch to English",
     send: "Gönder", placeholder: "Mesajınızı yazın…", inputLabel: "Mesajınız",
     limitHint: "En fazla {max} karakter.", counter: "{n} / {max}",
     empty: "Sorunuzu aşağıya yazarak başlayabilirsiniz. Asistanımız Türkçe ve İngilizce yanıt verir.",
@@ -39,7 +39,7 @@ window.WEBCHAT_I18N = {
     prechatReady: "Teşekkürler, {name}. Sorunuzu aşağıya yazabilirsiniz."
   },
   en: {
-    title: "Live support", newConversation: "New conversation", langToggle: "Türkçeye geç",
+    title: "Live support", newConversation: "New conversation", formLink: "Request form", langToggle: "Türkçeye geç",
     send: "Send", placeholder: "Type your message…", inputLabel: "Your message",
     limitHint: "Up to {max} characters.", counter: "{n} / {max}",
     empty: "Type your question below to start. Our assistant answers in Turkish and English.",

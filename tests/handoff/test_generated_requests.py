@@ -142,7 +142,7 @@ def _panel_session(base_url: str) -> str:
     token = mint_customer_token(CUSTOMER, CUSTOMER_TOKEN_SECRET)
     res = requests.post(f"{base_url}/panel/api/session", json={"token": token}, timeout=30)
     assert res.status_code == 200, res.text
-    return str(res.cookies["panel_session"])
+    return str(res.cookies.get("panel_session", path="/panel"))
 
 
 def _live(case: Any, base_url: str, headers: dict[str, str]) -> str | None:

@@ -35,6 +35,8 @@ FILE_ROUTES = {
     "/chat/vendor/socket.io.min.js",
     "/panel",
     "/panel/{name}",
+    "/form",
+    "/form/{name}",
 }
 DOC_URI = "urn:handoff:openapi"
 

@@ -255,7 +255,7 @@ async def test_sessions_do_not_cross_between_agents_and_customers(panel: Panel) 
             ):
                 assert res.status_code == 401 and res.json()["error"]["code"] == "unauthorized", (headers, cookies)
     customer = await signed_in(panel.base_url, "ayse_k")
-    panel_cookie = customer.cookies["panel_session"]
+    panel_cookie = customer.cookies.get("panel_session", path="/panel")
     async with httpx.AsyncClient(base_url=panel.base_url, cookies={"handoff_session": panel_cookie}) as as_agent:
         assert (await as_agent.get("/api/v1/queue")).status_code == 401
     bearer = {"Authorization": f"Bearer {panel_cookie}"}
