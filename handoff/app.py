@@ -25,13 +25,14 @@ from handoff.documents.scanner import make_scanner
 from handoff.documents.storage import make_store
 from handoff.errors import ApiError, Forbidden, TooManyRequests
 from handoff.live_bus import LiveBus, make_live_bus
-from handoff.mail.server import setup_mail_server
 from handoff.mail.serve import mail_domain, setup_mail_relay
+from handoff.mail.server import setup_mail_server
 from handoff.notice_texts import load_notice_texts
 from handoff.proxies import TrustedProxies, configure_forwarding
 from handoff.schemas import SummaryValidator
 from handoff.security import PasswordPool, SessionSigner
 from handoff.services.channel import CustomerChannel, RecordingChannel
+from handoff.services.intake import Triage
 from handoff.services.login_limits import LoginLimiter, ThrottleRules
 from handoff.services.mail_channel import MailAwareChannel
 from handoff.services.mail_replies import ReplyByMail
@@ -119,6 +120,10 @@ def setup_resources(app: Sanic, settings: Settings, channel: CustomerChannel | N
         )
         app.ctx.scanner = make_scanner(settings.clamd_address, timeout=settings.clamd_timeout_seconds)
         app.ctx.verification = load_verification(settings.verification_path)
+        # the bot's triage, for the request form and e-mail (handoff.services.intake)
+        app.ctx.triage = Triage.from_settings(
+            settings, app.ctx.summary_validator, app.ctx.queue_rules, app.ctx.verification.topics
+        )
         app.ctx.mail_texts = load_mail_texts(settings.mail_texts_path)
         app.ctx.reply_by_mail = ReplyByMail(
             app.ctx.mail_texts, mail_domain(settings), catalogue=load_catalogue(settings.catalogue_path)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-__all__ = ["make_engine", "make_sessionmaker", "is_sqlite", "normalise_url", "insert_for"]
+__all__ = ["make_engine", "make_sessionmaker", "is_sqlite", "normalise_url", "insert_for", "hold_transaction"]
 
 
 def normalise_url(url: str) -> str:
@@ -51,3 +51,14 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 def insert_for(session: AsyncSession) -> Any:
     """The dialect's ``insert`` (PostgreSQL or SQLite), for ``ON CONFLICT DO NOTHING``."""
     return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+
+
+async def hold_transaction(session: AsyncSession) -> None:
+    """Make sure the session's SQLite connection is inside a real
+    transaction before a savepoint: Python's sqlite3 opens one only at the
+    first write, and a SAVEPOINT outside a transaction is its own
+    transaction, which RELEASE commits, so what the savepoint wrote would
+    survive a rollback of the session. A write that changes nothing opens
+    it. PostgreSQL is always in a transaction here: nothing to do."""
+    if session.bind.dialect.name == "sqlite":
+        await session.execute(text("UPDATE broker_cursors SET position = position WHERE 0"))

@@ -297,7 +297,9 @@ class Settings:
     )
     mail_relay_user: str = setting("HANDOFF_MAIL_RELAY_USER", "", "the relay's log-in user; empty: none")
     mail_relay_password: str = setting("HANDOFF_MAIL_RELAY_PASSWORD", "", "the relay's log-in password", secret=True)
-    mail_relay_timeout_seconds: float = setting("HANDOFF_MAIL_RELAY_TIMEOUT", 30.0, "seconds per mail handed to the relay")
+    mail_relay_timeout_seconds: float = setting(
+        "HANDOFF_MAIL_RELAY_TIMEOUT", 30.0, "seconds per mail handed to the relay"
+    )
     mail_relay_poll_seconds: float = setting(
         "HANDOFF_MAIL_RELAY_POLL", 5.0, "how often the relay worker looks for mail due (a reply wakes it at once)"
     )

@@ -69,21 +69,7 @@ _FILE_OVERHEAD = 64 * 1024  # the multipart framing around each file
 
 
 def _app_triage(request: Request) -> Triage:
-    ctx = request.app.ctx
-    triage = getattr(ctx, "form_triage", None)
-    if triage is None:
-        settings: Settings = ctx.settings
-        triage = Triage(
-            catalogue_path=settings.catalogue_path,
-            validator=ctx.summary_validator,
-            queue_rules=ctx.queue_rules,
-            username_pattern=settings.username_pattern,
-            max_age_days=settings.transaction_max_age_days,
-            timezone=settings.support_timezone,
-            verification_topics=tuple(ctx.verification.topics),
-        )
-        ctx.form_triage = triage
-    return cast(Triage, triage)
+    return cast(Triage, request.app.ctx.triage)
 
 
 def _mail_texts(request: Request) -> MailTexts:

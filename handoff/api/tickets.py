@@ -32,7 +32,7 @@ from handoff.models import Ticket, utcnow
 from handoff.services import mail_replies
 from handoff.services import tickets as svc
 from handoff.services.channel import ChannelError
-from handoff.services.contacts import joined_chats
+from handoff.services.contacts import joined_chats, reply_conversation
 from handoff.services.intake import CHANNEL_EMAIL
 from handoff.services.queue_notices import notify_agent_joined
 from handoff.services.verification import customer_verification
@@ -182,6 +182,7 @@ async def reply(request: Request, number: str) -> HTTPResponse:
             mail=request.app.ctx.reply_by_mail,
         )
         display_name = agent.display_name
+        target = await reply_conversation(session=session, ticket=ticket)
     status = 201 if inserted else 200
     if inserted:
         await request.app.ctx.bus.publish(_update("message.new", ticket, sender="agent"))
@@ -191,7 +192,7 @@ async def reply(request: Request, number: str) -> HTTPResponse:
         wake_mail_worker(request.app)
         return json(svc.message_json(message), status=status)
     try:
-        await request.app.ctx.channel.send(ticket.conversation_id, message.text, display_name)
+        await request.app.ctx.channel.send(target, message.text, display_name)
     except Exception:
         log.exception("could not deliver reply on %s", ticket.number)
         raise DeliveryFailed("reply stored but not delivered to the customer; send it again to retry") from None

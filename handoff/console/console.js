@@ -233,9 +233,41 @@
     $("card-documents").replaceChildren(...(docs.length ? docs.map(cardDocument) : [el("span", t("noDocuments"), "muted")]));
   }
 
+  // the ways the customer reached this ticket (one request per problem):
+  // its own conversation and every contact that joined it; a supervisor
+  // can split a wrongly joined contact off into a ticket of its own
+  function contactItem(number, contact) {
+    const li = el("li", null, contact.split_at ? "split" : "");
+    li.dataset.contactId = contact.id;
+    li.appendChild(channelBadge(contact.channel, "channel_"));
+    li.appendChild(el("span", t(contact.own ? "contactOwn" : "contactJoined") + " " + new Date(contact.joined_at).toLocaleString(state.lang), "muted"));
+    if (contact.split_to) li.appendChild(el("span", t("contactSplitTo") + " " + contact.split_to, "badge"));
+    else if (!contact.own && state.me && state.me.role !== "agent") {
+      const button = el("button", t("splitOff"), "secondary");
+      button.type = "button";
+      button.addEventListener("click", async () => {
+        $("action-error").textContent = "";
+        try {
+          const created = await api("POST", "/api/v1/tickets/" + encodeURIComponent(number) + "/contacts/" + contact.id + "/split");
+          $("ticket-alert").textContent = t("splitDone") + " " + created.ticket_number; $("ticket-alert").hidden = false;
+          openTicketQuiet(number);
+        } catch (e) { $("action-error").textContent = e.message; }
+      });
+      li.appendChild(button);
+    }
+    return li;
+  }
+
+  async function loadContacts(number) {
+    let contacts = [];
+    try { contacts = (await api("GET", "/api/v1/tickets/" + encodeURIComponent(number) + "/contacts")).contacts; } catch (e) { contacts = []; }
+    if (!state.current || state.current.ticket_number !== number) return;
+    $("card-contacts").replaceChildren(...contacts.map((c) => contactItem(number, c)));
+  }
+
   async function openTicket(number) {
     $("ticket-alert").hidden = true; $("action-error").textContent = "";
-    try { renderTicket(await api("GET", "/api/v1/tickets/" + encodeURIComponent(number))); await loadDocuments(number); }
+    try { renderTicket(await api("GET", "/api/v1/tickets/" + encodeURIComponent(number))); await loadDocuments(number); await loadContacts(number); }
     catch (e) { $("action-error").textContent = e.message; }
   }
 
@@ -274,14 +306,14 @@
         if (ev.type === "ticket.claimed" && data.assignee_id !== state.me.id) {
           $("ticket-alert").textContent = t("takenByOther"); $("ticket-alert").hidden = false;
         }
-        if (["message.new", "message.delivered", "ticket.claimed", "ticket.updated"].includes(ev.type)) openTicketQuiet(cur.ticket_number);
+        if (["message.new", "message.delivered", "ticket.claimed", "ticket.updated", "ticket.split"].includes(ev.type)) openTicketQuiet(cur.ticket_number);
       }
     };
-    ["ticket.queued", "ticket.claimed", "ticket.closed", "ticket.transferred", "ticket.updated", "message.new", "message.delivered"].forEach((name) => es.addEventListener(name, onTicketUpdate));
+    ["ticket.queued", "ticket.claimed", "ticket.closed", "ticket.transferred", "ticket.updated", "ticket.split", "message.new", "message.delivered"].forEach((name) => es.addEventListener(name, onTicketUpdate));
   }
 
   async function openTicketQuiet(number) {
-    try { renderTicket(await api("GET", "/api/v1/tickets/" + encodeURIComponent(number))); await loadDocuments(number); } catch (e) { /* gone */ }
+    try { renderTicket(await api("GET", "/api/v1/tickets/" + encodeURIComponent(number))); await loadDocuments(number); await loadContacts(number); } catch (e) { /* gone */ }
   }
 
   document.addEventListener("DOMContentLoaded", async () => {
@@ -292,7 +324,7 @@
       applyLabels();
       fillReasons();
       refreshQueue().catch(() => {});
-      if (state.current) { renderTicket(state.current); loadDocuments(state.current.ticket_number); }
+      if (state.current) { renderTicket(state.current); loadDocuments(state.current.ticket_number); loadContacts(state.current.ticket_number); }
     });
     $("login-form").addEventListener("submit", async (ev) => {
       ev.preventDefault();

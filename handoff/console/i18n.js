@@ -30,6 +30,8 @@ window.HANDOFF_I18N = {
     error_verified_record: "this customer was decided on a signed-in ticket: decide there",
     error_not_assignee: "the ticket is not assigned to you",
     channel: "Channel", channel_chat: "chat", channel_email: "e-mail", channel_form: "request form", channel_panel: "customer panel",
+    contacts: "Contacts", contactOwn: "started", contactJoined: "joined", contactSplitTo: "split off into",
+    splitOff: "Split off", splitDone: "Split off into a ticket of its own:",
     via_chat: "in the chat", via_email: "by e-mail", via_form: "via the request form", via_panel: "via the customer panel",
     mailWaiting: "waiting to be sent by e-mail", mailSent: "sent by e-mail"
   },
@@ -62,6 +64,8 @@ window.HANDOFF_I18N = {
     error_verified_record: "bu müşteri için oturum açılmış bir talepte karar verildi: orada karar verin",
     error_not_assignee: "talep size atanmamış",
     channel: "Kanal", channel_chat: "sohbet", channel_email: "e-posta", channel_form: "talep formu", channel_panel: "müşteri paneli",
+    contacts: "Temaslar", contactOwn: "başladı", contactJoined: "katıldı", contactSplitTo: "ayrıldı:",
+    splitOff: "Ayır", splitDone: "Ayrı bir talep olarak ayrıldı:",
     via_chat: "sohbetten", via_email: "e-postayla", via_form: "talep formundan", via_panel: "müşteri panelinden",
     mailWaiting: "e-postayla gönderilmeyi bekliyor", mailSent: "e-postayla gönderildi"
   }

@@ -23,7 +23,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from handoff.live_bus import LiveBus
 from handoff.mail.parse import InboundMail, parse_mail
 from handoff.services.inbound_mail import MailDesk, MailOutcome, handle_mail
-from handoff.services.intake import Triage
 from handoff.services.mail_attachments import DocumentChecks
 from handoff.services.outbound_mail import load_mail_texts
 from handoff.settings import Settings
@@ -117,19 +116,10 @@ class DeskSMTP(SMTP):
 
 def make_desk(app: Sanic, settings: Settings) -> MailDesk:
     ctx = app.ctx
-    triage = Triage(
-        catalogue_path=settings.catalogue_path,
-        validator=ctx.summary_validator,
-        queue_rules=ctx.queue_rules,
-        username_pattern=settings.username_pattern,
-        max_age_days=settings.transaction_max_age_days,
-        timezone=settings.support_timezone,
-        verification_topics=tuple(ctx.verification.topics),
-    )
     return MailDesk(
         settings=settings,
         texts=load_mail_texts(settings.mail_texts_path),
-        triage=triage,
+        triage=ctx.triage,
         checks=DocumentChecks(store=ctx.document_store, scanner=ctx.scanner, settings=settings),
     )
 

@@ -35,6 +35,7 @@ __all__ = [
     "contact_for",
     "contact_json",
     "joined_chats",
+    "reply_conversation",
     "contact_source_prefix",
     "find_open_request",
     "join_request",
@@ -132,6 +133,24 @@ async def joined_chats(*, session: AsyncSession, ticket: Ticket) -> list[str]:
         TicketContact.conversation_id != ticket.conversation_id,
     )
     return list((await session.execute(stmt.order_by(TicketContact.id))).scalars())
+
+
+async def reply_conversation(*, session: AsyncSession, ticket: Ticket) -> str:
+    """The chat an agent's reply goes to: the joined chat the customer wrote
+    from last, else the ticket's own conversation."""
+    stmt = (
+        select(Message.source_id)
+        .where(Message.ticket_id == ticket.id, Message.sender == "customer", Message.channel == CHANNEL_CHAT)
+        .order_by(Message.created_at.desc(), Message.id.desc())
+        .limit(1)
+    )
+    source_id = (await session.execute(stmt)).scalar_one_or_none() or ""
+    parts = source_id.split(":", 2)
+    if len(parts) == 3 and parts[0] == "contact" and parts[1].isdigit():
+        contact = await session.get(TicketContact, int(parts[1]))
+        if contact is not None and contact.ticket_id == ticket.id and contact.split_at is None:
+            return contact.conversation_id
+    return ticket.conversation_id
 
 
 async def list_contacts(*, session: AsyncSession, ticket_id: int) -> list[TicketContact]:

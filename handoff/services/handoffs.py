@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handoff.db import hold_transaction
 from handoff.documents.service import link_conversation_documents
 from handoff.errors import NotFound, Unprocessable
 from handoff.models import Ticket, utcnow
@@ -117,6 +118,7 @@ async def create_handoff(
         if summary["department"] not in departments:
             raise Unprocessable(f"unknown department: {summary['department']}", code="unknown_department")
         stored = masked_summary(summary)  # the bot masks before posting; the service does not rely on it
+        await hold_transaction(session)  # the savepoint below must not commit on its own (SQLite)
         try:
             async with session.begin_nested():
                 ticket = await tickets_repo.insert_ticket(

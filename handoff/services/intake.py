@@ -11,7 +11,7 @@ second one (handoff.services.contacts).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
@@ -27,6 +27,7 @@ from handoff.schemas import SummaryValidator
 from handoff.services.contacts import CHANNEL_EMAIL, CHANNEL_FORM, normal_email
 from handoff.services.handoffs import create_handoff
 from handoff.services.queue_positions import QueueRules
+from handoff.settings import Settings
 from support_rules.catalogue import Catalogue, load_catalogue
 from support_rules.language import fallback_language
 from support_rules.priority import PriorityRules
@@ -64,6 +65,24 @@ class Triage:
     @cached_property
     def priority_rules(self) -> PriorityRules:
         return PriorityRules.from_catalogue(self.catalogue)
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        validator: SummaryValidator,
+        queue_rules: QueueRules,
+        verification_topics: Iterable[str] = (),
+    ) -> Triage:
+        return cls(
+            catalogue_path=settings.catalogue_path,
+            validator=validator,
+            queue_rules=queue_rules,
+            username_pattern=settings.username_pattern,
+            max_age_days=settings.transaction_max_age_days,
+            timezone=settings.support_timezone,
+            verification_topics=tuple(verification_topics),
+        )
 
     def today(self) -> date:
         return datetime.now(ZoneInfo(self.timezone)).date()

@@ -23,13 +23,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handoff.models import Agent, Message, OutboundMail, Ticket, TicketContact
 from handoff.repo import outbound_mail as outbound_repo
 from handoff.services import tickets as tickets_svc
-from handoff.services.intake import CHANNEL_EMAIL, CHANNEL_FORM
+from handoff.services.contacts import CHANNEL_CHAT, MAIL_CHANNELS
+from handoff.services.intake import CHANNEL_EMAIL
 from handoff.services.outbound_mail import MailTexts, queue_mail, subject_for
 from support_rules.catalogue import Catalogue
 
 __all__ = ["MAIL_CHANNELS", "ReplyByMail", "MailRoute", "mail_route", "reply", "REFERENCES_KEPT"]
 
-MAIL_CHANNELS = (CHANNEL_EMAIL, CHANNEL_FORM)
 # References names the thread's first mail and its latest ones (RFC 5322 allows trimming the middle)
 REFERENCES_KEPT = 20
 _CONTACT_LINE = re.compile(r"^contact:(\d+):")
@@ -86,6 +86,8 @@ async def _contact(session: AsyncSession, ticket: Ticket, *, channel: str, line:
 async def mail_route(*, session: AsyncSession, ticket: Ticket) -> MailRoute | None:
     """Where the ticket's replies go by e-mail; None: by the chat."""
     line = await _latest_customer_line(session, ticket.id)
+    if line is not None and line.channel == CHANNEL_CHAT:
+        return None  # the customer wrote last from a chat that joined the request: answered there
     if line is not None and line.channel in MAIL_CHANNELS:
         address = await _contact(session, ticket, channel=line.channel, line=line)
         if address:

@@ -208,3 +208,55 @@ async def test_a_joined_chat_may_ask_for_its_request_and_no_one_else_may(client:
     assert own.status_code == 200 and own.json()["ticket_number"] == number
     stranger = await client.get(f"/api/v1/tickets/{number}/status", headers=status_headers("anon-3"))
     assert stranger.status_code == 404
+
+
+async def test_a_rolled_back_intake_leaves_no_ticket(
+    sessionmaker: async_sessionmaker[AsyncSession], seed: object
+) -> None:
+    """The ticket's savepoint is inside the caller's transaction on both
+    backends: a failure after it (a mail that could not be stored) keeps
+    nothing, so the sender's retry is the first attempt again."""
+    request = IntakeRequest(
+        contact=Contact(channel=CHANNEL_EMAIL, conversation_id="email:rollback", email="x@example.com"),
+        language="en",
+        description="my withdrawal is pending",
+        topic_id="withdrawal",
+    )
+
+    class Boom(Exception):
+        pass
+
+    try:
+        async with sessionmaker() as session, session.begin():
+            await open_request(session=session, request=request, triage=_triage())
+            raise Boom
+    except Boom:
+        pass
+    async with sessionmaker() as session:
+        assert (await session.execute(select(Ticket.id))).scalars().all() == []
+
+
+async def test_a_reply_goes_to_the_joined_chat_the_customer_wrote_from_last(client: httpx.AsyncClient, server) -> None:
+    """A request that began by e-mail, joined by the customer's chat: the
+    agent's answer reaches the chat they are in, not their mailbox."""
+    request = IntakeRequest(
+        contact=Contact(channel=CHANNEL_EMAIL, conversation_id="email:first", email="ayse@example.com"),
+        language="tr",
+        description="Çekim talebim bekliyor",
+        topic_id="withdrawal",
+    )
+    async with server.app.ctx.sessionmaker() as session, session.begin():
+        number = (await open_request(session=session, request=request, triage=server.app.ctx.triage)).ticket.number
+    chat = summary(
+        "finance",
+        conversation_id="chat-now",
+        topic={"id": "withdrawal", "label": "Para çekme"},
+        contact_email="ayse@example.com",
+    )
+    assert (await _post(client, chat)).json() == {**(await _post(client, chat)).json(), "ticket_number": number}
+    agent = await login(client, "fin")
+    assert (await client.post(f"/api/v1/tickets/{number}/claim", headers=agent)).status_code == 200
+    res = await client.post(f"/api/v1/tickets/{number}/reply", json={"text": "Merhaba, bakıyorum."}, headers=agent)
+    assert res.status_code == 201, res.text
+    assert res.json()["delivered"] is True and res.json()["channel"] is None
+    assert [m.conversation_id for m in server.channel.sent] == ["chat-now"]

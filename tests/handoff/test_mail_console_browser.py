@@ -18,7 +18,7 @@ from handoff.app import create_app
 from handoff.live_bus import InMemoryLiveBus
 from handoff.models import Ticket
 from handoff.services.channel import RecordingChannel
-from handoff.services.intake import Contact, join_request
+from handoff.services.contacts import join_request
 from support_rules.summary import TranscriptLine
 from tests.handoff.conftest import Seed, StartApp
 from tests.handoff.helpers import PASSWORD, make_settings
@@ -62,7 +62,9 @@ async def test_an_email_reply_waits_then_shows_as_sent_live(
         await join_request(
             session=session,
             ticket=row,
-            contact=Contact(channel="form", conversation_id="form:posting-1", email="ayse@example.com"),
+            channel="form",
+            conversation_id="form:posting-1",
+            email="ayse@example.com",
             lines=[
                 TranscriptLine(sender="customer", text="Dekontu forma ekledim.", timestamp=datetime.now(timezone.utc))
             ],

@@ -18,7 +18,7 @@ from handoff.app import create_app
 from handoff.live_bus import InMemoryLiveBus
 from handoff.models import MailMessage, Message, Ticket
 from handoff.services.channel import RecordingChannel
-from handoff.services.intake import Contact, join_request
+from handoff.services.contacts import join_request
 from handoff.services.outbound_mail import load_mail_texts, queue_mail
 from handoff.settings import Settings
 from support_rules.summary import TranscriptLine
@@ -226,7 +226,9 @@ async def test_a_chat_ticket_an_email_joined_replies_by_email_and_a_chat_ticket_
         await join_request(
             session=session,
             ticket=ticket,
-            contact=Contact(channel="email", conversation_id="email:thread-9", email="Ayse.Other@Example.com"),
+            channel="email",
+            conversation_id="email:thread-9",
+            email="Ayse.Other@Example.com",
             lines=[TranscriptLine(sender="customer", text="Hâlâ yok.", timestamp=datetime.now(timezone.utc))],
         )
     second = await _claim_and_reply(base_url, number, "E-postanızı aldım.", "chat-2")
