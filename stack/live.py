@@ -101,6 +101,10 @@ class LiveStack:
         self.broker = broker
         self.rabbitmq_queue = f"rasa_events_{tmp.name}_{os.getpid()}"
         self.rasa_port, self.actions_port, self.handoff_port = free_port(), free_port(), free_port()
+        # support mail as `make run` has it: an SMTP server in the handoff
+        # service, and the desk's own mail written as files (a directory relay)
+        self.smtp_port = free_port()
+        self.mail_outbox = tmp / "mail-outbox"
         self.tracker_db = tmp / "tracker.db"
         self.events_db = tmp / "events.db"
         self.processes: dict[str, subprocess.Popen] = {}
@@ -131,6 +135,9 @@ class LiveStack:
             "HANDOFF_QUEUE_NOTICE_INTERVAL": "0",
             "HANDOFF_QUEUE_NOTICE_POLL": "1",
             "WEBCHAT_ORIGINS": f"{self.handoff_url},http://localhost:{self.handoff_port}",
+            "HANDOFF_SMTP_LISTEN": f"127.0.0.1:{self.smtp_port}",
+            "HANDOFF_MAIL_RELAY": str(self.mail_outbox),
+            "HANDOFF_MAIL_RETRY": "0.5",
             **(extra_env or {}),
         }
         self._commands = {

@@ -31,6 +31,7 @@ from handoff.api.form_bodies import FormCatalogue, FormPostingBody, FormRequestA
 from handoff.api.spec import Header, file_route, operation
 from handoff.api.webchat import WEBCHAT_DIR
 from handoff.errors import BadRequest, NotFound, PayloadTooLarge, Unprocessable
+from handoff.mail.serve import wake_mail_worker
 from handoff.panel_session import FORM_PATH, PANEL_COOKIE, PanelSession, PanelSessionSigner
 from handoff.services import panel as panel_svc
 from handoff.services.form_checks import FORM_LIMITS, UNDER_18, FormFields, check_form
@@ -271,6 +272,8 @@ async def post_request(request: Request) -> HTTPResponse:
                 settings=settings,
             )
         answer = {**result.as_json(), "acknowledgement_mail": posting.mail_queued, "documents": documents}
+    if posting.mail_queued:
+        wake_mail_worker(request.app)
     if result.created:
         await request.app.ctx.bus.publish(
             {"type": "ticket.queued", "ticket_number": ticket.number, "department": ticket.department_id}

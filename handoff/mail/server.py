@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
@@ -22,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handoff.live_bus import LiveBus
 from handoff.mail.parse import InboundMail, parse_mail
+from handoff.mail.serve import wake_mail_worker
 from handoff.services.inbound_mail import MailDesk, MailOutcome, handle_mail
 from handoff.services.mail_attachments import DocumentChecks
 from handoff.services.outbound_mail import load_mail_texts
@@ -55,10 +57,18 @@ def _with_envelope(mail: InboundMail, mail_from: str | None) -> InboundMail:
 class DeskHandler:
     """aiosmtpd's handler: recipients checked, each mail handled once."""
 
-    def __init__(self, *, desk: MailDesk, sessionmaker: async_sessionmaker[AsyncSession], bus: LiveBus | None) -> None:
+    def __init__(
+        self,
+        *,
+        desk: MailDesk,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        bus: LiveBus | None,
+        wake: Callable[[], None] | None = None,
+    ) -> None:
         self.desk = desk
         self.sessionmaker = sessionmaker
         self.bus = bus
+        self._wake = wake  # the relay worker: what the mail queued (an answer, a question) leaves now
         address = desk.settings.mail_address.strip().lower()
         self._address = address
         self._domain = "@" + address.rpartition("@")[2]
@@ -83,6 +93,8 @@ class DeskHandler:
         except Exception:
             log.exception("an inbound mail could not be handled; the sender is asked to retry")
             return RETRY
+        if self._wake is not None:
+            self._wake()
         await self._publish(outcome)
         return OK
 
@@ -133,7 +145,12 @@ def setup_mail_server(app: Sanic, settings: Settings) -> None:
     @app.after_server_start
     async def _start_smtp(app: Sanic, _loop: Any = None) -> None:
         loop = asyncio.get_running_loop()
-        handler = DeskHandler(desk=make_desk(app, settings), sessionmaker=app.ctx.sessionmaker, bus=app.ctx.bus)
+        handler = DeskHandler(
+            desk=make_desk(app, settings),
+            sessionmaker=app.ctx.sessionmaker,
+            bus=app.ctx.bus,
+            wake=lambda: wake_mail_worker(app),
+        )
         hostname = settings.mail_address.rpartition("@")[2] or "localhost"
         app.ctx.mail_handler = handler
         app.ctx.smtp_server = await loop.create_server(
