@@ -12,9 +12,11 @@ from handoff.api.bodies import Empty, TicketAnswer, VerificationAnswer, Verifica
 from handoff.api.common import body, require_agent, transaction
 from handoff.api.spec import operation
 from handoff.api.tickets import DeliveryFailed, _update
+from handoff.mail.serve import wake_mail_worker
 from handoff.services import tickets as tickets_svc
 from handoff.services import verification as svc
 from handoff.services.channel import ChannelError
+from handoff.services.mail_replies import notice_by_mail
 from support_rules.verification import STATUS_APPROVED, VerificationTexts
 
 bp = Blueprint("verification", url_prefix="/api/v1")
@@ -50,10 +52,15 @@ async def request_documents(request: Request, number: str) -> HTTPResponse:
         agent = await require_agent(request, session)
         body(request, Empty, max_bytes=1024, optional=True)
         ticket = await svc.request_documents(session=session, agent=agent, number=number)
+        documents = _texts(request).documents_list(ticket.language)
+        text = request.app.ctx.notice_texts.render("documents_requested", ticket.language, documents=documents)
+        # by e-mail: the mail's own words (the chat's say "in this chat")
+        in_mail = request.app.ctx.mail_texts.render("documents_requested", ticket.language, documents=documents)
+        by_mail = await notice_by_mail(session=session, mail=request.app.ctx.reply_by_mail, ticket=ticket, text=in_mail)
     await request.app.ctx.bus.publish(_update("ticket.updated", ticket))
-    text = request.app.ctx.notice_texts.render(
-        "documents_requested", ticket.language, documents=_texts(request).documents_list(ticket.language)
-    )
+    if by_mail:  # the customer follows the request by e-mail: the relay sends it
+        wake_mail_worker(request.app)
+        return json(tickets_svc.ticket_json(ticket))
     try:
         await request.app.ctx.channel.request_documents(ticket.conversation_id, text)
     except ChannelError as exc:
@@ -87,13 +94,17 @@ async def decide(request: Request, number: str) -> HTTPResponse:
         shown = await svc.customer_verification(session=session, ticket=decision.ticket, texts=_texts(request))
         ticket = decision.ticket
         answer = {**tickets_svc.ticket_json(ticket), "customer_verification": shown}
+        texts = request.app.ctx.notice_texts
+        if decision.record.verification_status == STATUS_APPROVED:
+            notice = texts.render("verification_approved", ticket.language)
+        else:
+            reason = (decision.reason or {}).get(ticket.language) or (decision.reason or {}).get("tr", "")
+            notice = texts.render("verification_rejected", ticket.language, reason=reason)
+        by_mail = await notice_by_mail(session=session, mail=request.app.ctx.reply_by_mail, ticket=ticket, text=notice)
     await request.app.ctx.bus.publish(_update("ticket.updated", ticket))
-    texts = request.app.ctx.notice_texts
-    if decision.record.verification_status == STATUS_APPROVED:
-        notice = texts.render("verification_approved", ticket.language)
-    else:
-        reason = (decision.reason or {}).get(ticket.language) or (decision.reason or {}).get("tr", "")
-        notice = texts.render("verification_rejected", ticket.language, reason=reason)
+    if by_mail:
+        wake_mail_worker(request.app)
+        return json(answer)
     try:
         await request.app.ctx.channel.notify(ticket.conversation_id, notice)
     except ChannelError as exc:  # the decision stands; the record (and the panel) shows it

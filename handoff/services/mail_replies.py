@@ -28,7 +28,7 @@ from handoff.services.intake import CHANNEL_EMAIL
 from handoff.services.outbound_mail import MailTexts, queue_mail, subject_for
 from support_rules.catalogue import Catalogue
 
-__all__ = ["MAIL_CHANNELS", "ReplyByMail", "MailRoute", "mail_route", "reply", "REFERENCES_KEPT"]
+__all__ = ["MAIL_CHANNELS", "ReplyByMail", "MailRoute", "mail_route", "reply", "notice_by_mail", "REFERENCES_KEPT"]
 
 # References names the thread's first mail and its latest ones (RFC 5322 allows trimming the middle)
 REFERENCES_KEPT = 20
@@ -107,12 +107,43 @@ def _topic_label(mail: ReplyByMail, ticket: Ticket, language: str) -> str:
     return str(topic.get("label") or ticket.topic_id) if isinstance(topic, dict) else ticket.topic_id
 
 
-async def _queue(
-    session: AsyncSession, mail: ReplyByMail, ticket: Ticket, message: Message, agent_name: str, route: MailRoute
-) -> OutboundMail | None:
+async def notice_by_mail(*, session: AsyncSession, mail: ReplyByMail, ticket: Ticket, text: str) -> bool:
+    """A notice for a customer who follows the ticket by e-mail (documents
+    asked for, a verification decision), queued as mail in the thread: the
+    chat's notices never reach them. False: the ticket is a chat's."""
+    route = await mail_route(session=session, ticket=ticket)
+    if route is None:
+        return False
+    thread = await _thread(session, ticket)
+    await queue_mail(
+        session=session,
+        texts=mail.texts,
+        kind="notice",
+        to_address=route.address,
+        language=route.language,
+        subject=subject_for(
+            mail.texts, ticket=ticket, topic_label=_topic_label(mail, ticket, route.language), language=route.language
+        ),
+        values={"text": text, "ticket_number": ticket.number},
+        domain=mail.domain,
+        ticket=ticket,
+        in_reply_to=thread[-1] if thread else None,
+        references=thread,
+    )
+    return True
+
+
+async def _thread(session: AsyncSession, ticket: Ticket) -> list[str]:
     thread = list(await outbound_repo.thread_ids(session=session, ticket_id=ticket.id))
     if len(thread) > REFERENCES_KEPT:
         thread = thread[:1] + thread[-(REFERENCES_KEPT - 1) :]
+    return thread
+
+
+async def _queue(
+    session: AsyncSession, mail: ReplyByMail, ticket: Ticket, message: Message, agent_name: str, route: MailRoute
+) -> OutboundMail | None:
+    thread = await _thread(session, ticket)
     return await queue_mail(
         session=session,
         texts=mail.texts,

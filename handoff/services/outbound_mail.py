@@ -37,7 +37,7 @@ __all__ = [
     "subject_for",
 ]
 
-MAIL_KINDS = ("reply", "ack", "joined", "ask", "under_18")
+MAIL_KINDS = ("reply", "ack", "joined", "ask", "under_18", "notice")
 REQUIRED = (
     "from_name",
     "subject",
@@ -47,6 +47,8 @@ REQUIRED = (
     "ask",
     "under_18",
     "reply",
+    "notice",
+    "documents_requested",
     "question_birth_date",
     "question_topic",
     "question_transaction_type",

@@ -256,3 +256,36 @@ async def test_notices_for_mail_requests_never_reach_the_chat(
     assert channel.given_back == [] and channel.echoed == [] and channel.document_requests == []
     async with sessionmaker() as session:
         assert (await session.get(Ticket, ticket.id)).channel == "email"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("language", ["tr", "en"])
+async def test_documents_asked_of_an_email_customer_and_the_decision_go_by_mail(
+    db_url: str,
+    seed: Seed,
+    start_app: StartApp,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    bus: InMemoryLiveBus,
+    language: str,
+) -> None:
+    """The chat's notices never reach a customer who follows the request by
+    e-mail: asking for documents and the verification decision are mailed
+    in the thread, in the customer's language, and the agent sees no error."""
+    sink = await SmtpSink().start()
+    try:
+        settings = _settings(db_url, sink.url)
+        ticket = await open_mail_request(sessionmaker, settings, language=language)
+        base_url, chat = await _start(start_app, settings, bus)
+        async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
+            fin = await login(client, "fin")
+            assert (await client.post(f"/api/v1/tickets/{ticket.number}/claim", headers=fin)).status_code == 200
+            asked = await client.post(f"/api/v1/tickets/{ticket.number}/request-documents", headers=fin)
+            assert asked.status_code == 200, asked.text
+        await wait_until(lambda: len(sink.received) >= 1)
+        mail = sink.received[-1]
+        assert f"[{ticket.number}]" in mail["Subject"] and mail["To"] == "ayse@example.com"
+        body = mail.get_content()
+        expected = "Lütfen şu belgeleri gönderin" if language == "tr" else "Please send us these documents"
+        assert expected in body and ("bu sohbette" not in body and "in this chat" not in body)
+        assert chat.document_requests == [] and chat.notices == []
+    finally:
+        await sink.stop()
