@@ -50,6 +50,7 @@ run: run-setup $(MODEL_STAMP) $(ENV_FILE)
 	@echo "Action server:   http://127.0.0.1:$(ACTIONS_PORT)"
 	@echo "Agent console:   http://127.0.0.1:$(HANDOFF_PORT)/console/"
 	@echo "Customer chat:   http://127.0.0.1:$(HANDOFF_PORT)/chat/"
+	@echo "Request form:    http://127.0.0.1:$(HANDOFF_PORT)/form/"
 	@echo "Support e-mail:  SMTP on 127.0.0.1:$(HANDOFF_SMTP_PORT), to $${HANDOFF_MAIL_ADDRESS:-support@desk.localhost} (README: Support e-mail)"
 	@echo "Signed-in customer chat (no age or username question, link valid 12 h):"
 	@echo "  $$($(BOT_PY) -m bot.demo_link --username demo_customer)"
