@@ -370,7 +370,7 @@ async def test_agents_and_anonymous_visitors_open_nothing_in_the_panel(
             ):
                 assert res.status_code == 401 and res.json()["error"]["code"] == "unauthorized", who
     # the panel's cookie opens nothing outside the panel either
-    panel_cookie = ayse.cookies["panel_session"]
+    panel_cookie = ayse.cookies.get("panel_session", path="/panel")
     for res in (
         await ayse.get(f"/documents/{doc['id']}"),
         await ayse.get(f"/documents/{doc['id']}", headers={"Authorization": f"Bearer {panel_cookie}"}),
@@ -483,7 +483,7 @@ async def test_a_50_mb_file_is_refused_before_it_is_read(
     port = int(desk.base_url.rsplit(":", 1)[1])
     head = (
         f"POST /panel/api/requests/{number}/documents HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-        f"Cookie: panel_session={customer.cookies['panel_session']}\r\n"
+        f"Cookie: panel_session={customer.cookies.get('panel_session', path='/panel')}\r\n"
         "Content-Type: multipart/form-data; boundary=x\r\n"
     )
     declared = await _post_raw(port, f"{head}Content-Length: {50 * 1024 * 1024}\r\n\r\n", _megabytes(50))
