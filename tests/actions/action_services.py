@@ -65,7 +65,8 @@ class HandoffServiceDouble:
         same = [
             n for n, (_, user, src) in self.owners.items() if verified and (user, src) == (verified, USERNAME_VERIFIED)
         ]
-        open_on_topic = [n for n in same if self.topics.get(n) == body["topic"]["id"]]
+        topic = (body.get("topic") or {}).get("id")
+        open_on_topic = [n for n in same if topic is not None and self.topics.get(n) == topic]
         if key not in self.by_key and open_on_topic:  # one request per problem (schemas/README.md)
             self.by_key[key] = open_on_topic[0]
             joined = True
@@ -74,7 +75,7 @@ class HandoffServiceDouble:
             self.by_key[key] = number
             self.tickets[number] = {"ticket_number": number, "status": "queued", "department": body["department"]}
             self.owners[number] = (body["conversation_id"], body.get("username"), body.get("username_source"))
-            self.topics[number] = body["topic"]["id"]
+            self.topics[number] = (body.get("topic") or {}).get("id")
             status = 201
         ticket = self.tickets[self.by_key[key]]
         answer = {**ticket, "queue_position": 2, "expected_wait_seconds": 150, "joined": joined}
