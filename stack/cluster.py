@@ -72,6 +72,8 @@ LOCAL_ADDRESSES = {
     "HANDOFF_COOKIE_SECURE",
     "HANDOFF_ALLOWED_ORIGINS",
     "HANDOFF_CLAMD_ADDRESS",
+    "HANDOFF_SMTP_LISTEN",
+    "HANDOFF_MAIL_RELAY",
 }
 SECRETS = {
     "POSTGRES_PASSWORD": "cluster-test-postgres",
@@ -85,6 +87,9 @@ SECRETS = {
     "CONVERSATION_SECRET_KEY": "cluster-test-conversation-secret-key-0123456789",
     "PUBLIC_URL": "https://support.example.com",
 }
+
+# the deployment's other values (deploy/env.example's examples)
+EXAMPLE_VALUES = {"SUPPORT_MAIL_ADDRESS": "support@example.com", "MAIL_RELAY_URL": "smtp://mail.example.com:587"}
 
 _VARIABLE = re.compile(r"\$\{([A-Z0-9_]+)(?::?[-?][^}]*)?\}")
 
@@ -108,7 +113,7 @@ def interpolate(value: str, variables: dict[str, str]) -> str:
 def compose(variables: dict[str, str] | None = None) -> dict[str, Any]:
     """docker-compose.yml with the project's variables filled in."""
     raw = yaml.safe_load(COMPOSE_FILE.read_text(encoding="utf-8"))
-    values = {**SECRETS, **(variables or {})}
+    values = {**SECRETS, **EXAMPLE_VALUES, **(variables or {})}
 
     def walk(node: Any) -> Any:
         if isinstance(node, str):
@@ -198,6 +203,9 @@ class ClusterStack:
             "RASA_PUBLIC_URL": f"https://127.0.0.1:{self.proxy_ports['https']}",
             "WEBCHAT_ORIGINS": "",  # the test's clients send no Origin header
             "OUTBOX_URL": f"{self.pg_base}/{self.rasa_db}",
+            # each replica's own SMTP port; the desk's mail written as files
+            "HANDOFF_SMTP_LISTEN": f"127.0.0.1:{free_port()}",
+            "HANDOFF_MAIL_RELAY": str(self.tmp / "mail-outbox"),
             "HANDOFF_LIVE_CHANNEL": f"live_{self.queue}",
             "HANDOFF_COOKIE_SECURE": "",  # the test's agents use bearer tokens over plain HTTP
             "HANDOFF_ALLOWED_ORIGINS": f"https://127.0.0.1:{self.proxy_ports['https']}",

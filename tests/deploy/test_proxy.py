@@ -99,3 +99,7 @@ def test_documents_pass_where_customers_attach_them_only(proxy: ClusterStack) ->
         assert _post(base + path, 12 * 1024 * 1024) == too_large, path
     for path in ("/panel/api/requests/T-000001/messages", "/panel/api/requests/T-000001/documents/x", "/api/v1/x"):
         assert _post(base + path, 1024 * 1024) == too_large, path
+    # the request form: three documents of 10 MB and its fields, no more
+    assert _post(base + "/form/api/requests", 30 * 1024 * 1024) == 501
+    assert _post(base + "/form/api/requests", 33 * 1024 * 1024) == too_large
+    assert _post(base + "/form/api/requestsx", 1024 * 1024) == too_large
