@@ -93,13 +93,16 @@ def _post(url: str, size: int) -> int:
 def test_documents_pass_where_customers_attach_them_only(proxy: ClusterStack) -> None:
     base = f"https://127.0.0.1:{proxy.proxy_ports['https']}"
     too_large = 413
-    # the stand-in upstream refuses any POST (501): reaching it means the proxy let the body through
+    # the stand-in upstream refuses any POST (501) without reading the body,
+    # which nginx may report as 502: either means the proxy let the body through
+    passed = (501, 502)
     for path in ("/chat/documents", "/panel/api/requests/T-000001/documents"):
-        assert _post(base + path, 1024 * 1024) == 501, path
+        assert _post(base + path, 1024 * 1024) in passed, path
         assert _post(base + path, 12 * 1024 * 1024) == too_large, path
     for path in ("/panel/api/requests/T-000001/messages", "/panel/api/requests/T-000001/documents/x", "/api/v1/x"):
         assert _post(base + path, 1024 * 1024) == too_large, path
     # the request form: three documents of 10 MB and its fields, no more
-    assert _post(base + "/form/api/requests", 30 * 1024 * 1024) == 501
+    assert _post(base + "/form/api/requests", 1024 * 1024) in passed
+    assert _post(base + "/form/api/requests", 30 * 1024 * 1024) in passed
     assert _post(base + "/form/api/requests", 33 * 1024 * 1024) == too_large
     assert _post(base + "/form/api/requestsx", 1024 * 1024) == too_large
