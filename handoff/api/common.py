@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from pydantic import BaseModel
 from sanic import Request
+from sanic.http import Http
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.errors import Forbidden, Unauthorized
@@ -27,9 +28,22 @@ __all__ = [
     "client_address",
     "session_token",
     "bearer_token",
+    "CUSTOMER_PAGE_HEADERS",
+    "read_capped",
 ]
 
 SESSION_COOKIE = "handoff_session"
+
+# the customer panel's and the request form's pages: nothing from elsewhere,
+# no form posting anywhere, never framed, never cached
+CUSTOMER_PAGE_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    ),
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
 
 Body = TypeVar("Body", bound=BaseModel)
 
@@ -97,3 +111,21 @@ def client_address(request: Request) -> str:
     """The client's address: from the forwarding headers only when a trusted
     proxy sent them (handoff.proxies)."""
     return request.app.ctx.proxies.client_address(peer=request.ip, forwarded=request.forwarded)
+
+
+async def read_capped(request: Request, cap: int, too_large: Callable[[], Exception]) -> bytes:
+    """A streaming route's body, refused with ``too_large()`` before reading
+    when its declared length passes ``cap`` bytes, and as soon as what
+    arrives does (a chunked upload declares no length)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > cap:
+        raise too_large()
+    body = bytearray()
+    stream = cast(Http, request.stream)  # a streaming route: Sanic's HTTP/1.1 stream
+    while True:
+        chunk = await stream.read() if stream is not None else None
+        if chunk is None:
+            return bytes(body)
+        body.extend(chunk)
+        if len(body) > cap:
+            raise too_large()

@@ -11,16 +11,14 @@ never cached.
 
 from __future__ import annotations
 
-from typing import cast
 from urllib.parse import quote
 
 from sanic import Blueprint, Request, json, raw
-from sanic.http import Http
 from sanic.response import HTTPResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.api.bodies import DocumentAnswer, DocumentList, DocumentUpload
-from handoff.api.common import require_agent, session_token, transaction
+from handoff.api.common import read_capped, require_agent, session_token, transaction
 from handoff.api.spec import Header, operation
 from handoff.documents.refusals import TOO_LARGE, DocumentRefused
 from handoff.documents.service import (
@@ -66,20 +64,7 @@ async def read_upload(request: Request, max_bytes: int) -> tuple[str, bytes]:
     """(file name, bytes) of the form field ``file`` of a streamed route's
     body (the chat's and the panel's uploads); the body is read only up to
     the limit (a larger declared length is refused before reading)."""
-    cap = max_bytes + _FORM_OVERHEAD
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > cap:
-        raise DocumentRefused(TOO_LARGE)
-    body = bytearray()
-    stream = cast(Http, request.stream)  # a streaming route: Sanic's HTTP/1.1 stream
-    while True:
-        chunk = await stream.read() if stream is not None else None
-        if chunk is None:
-            break
-        body.extend(chunk)
-        if len(body) > cap:
-            raise DocumentRefused(TOO_LARGE)
-    request.body = bytes(body)
+    request.body = await read_capped(request, max_bytes + _FORM_OVERHEAD, lambda: DocumentRefused(TOO_LARGE))
     try:
         upload = request.files.get("file") if request.files else None
     except Exception:  # a malformed multipart body

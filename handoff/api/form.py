@@ -23,10 +23,9 @@ from pathlib import Path
 from typing import Any, cast
 
 from sanic import Blueprint, Request, json
-from sanic.http import Http
 from sanic.response import HTTPResponse, file
 
-from handoff.api.common import client_address, transaction
+from handoff.api.common import CUSTOMER_PAGE_HEADERS, client_address, read_capped, transaction
 from handoff.api.form_bodies import FormCatalogue, FormPostingBody, FormRequestAnswer, FormSessionAnswer
 from handoff.api.spec import Header, file_route, operation
 from handoff.api.webchat import WEBCHAT_DIR
@@ -55,14 +54,7 @@ _ASSETS = {
     "documents_i18n.js": "text/javascript; charset=utf-8",
 }
 _SHARED = {"documents_i18n.js": WEBCHAT_DIR}
-_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-    ),
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-store",
-}
+_HEADERS = CUSTOMER_PAGE_HEADERS
 _NO_STORE = {"Cache-Control": "no-store"}
 _KEY = re.compile(r"^[A-Za-z0-9-]{8,64}$")
 _FIELDS = tuple(f for f in FormFields.__dataclass_fields__)
@@ -162,19 +154,7 @@ def _too_large() -> PayloadTooLarge:
 
 
 async def _read_body(request: Request, cap: int) -> None:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > cap:
-        raise _too_large()
-    body = bytearray()
-    stream = cast(Http, request.stream)
-    while True:
-        chunk = await stream.read() if stream is not None else None
-        if chunk is None:
-            break
-        body.extend(chunk)
-        if len(body) > cap:
-            raise _too_large()
-    request.body = bytes(body)
+    request.body = await read_capped(request, cap, _too_large)
 
 
 def _posting(request: Request) -> tuple[FormFields, list[Upload]]:

@@ -29,7 +29,7 @@ from sanic import Blueprint, Request, Sanic, json, raw
 from sanic.response import HTTPResponse, file
 
 from handoff.api.bodies import DocumentUpload
-from handoff.api.common import body, transaction
+from handoff.api.common import CUSTOMER_PAGE_HEADERS, body, transaction
 from handoff.api.documents import DOWNLOAD_TYPES, download_headers, read_upload
 from handoff.api.panel_bodies import (
     PanelDocumentAdded,
@@ -68,14 +68,7 @@ _ASSETS = {
 }
 # served from the web chat's folder: the refusal texts both pages share
 _SHARED = {"documents_i18n.js": WEBCHAT_DIR}
-_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-    ),
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-store",
-}
+_HEADERS = CUSTOMER_PAGE_HEADERS
 _NO_STORE = {"Cache-Control": "no-store"}
 
 

@@ -31,11 +31,11 @@ from handoff.errors import TooManyRequests
 from handoff.models import Ticket, utcnow
 from handoff.services.contacts import contact_for
 from handoff.services.form_checks import CheckedForm
+from handoff.services.handoffs import HandoffResult
 from handoff.services.intake import (
     CHANNEL_FORM,
     Contact,
     IntakeRequest,
-    IntakeResult,
     Triage,
     open_request,
 )
@@ -66,7 +66,7 @@ class Upload:
 
 @dataclass(frozen=True)
 class FormPosting:
-    result: IntakeResult
+    result: HandoffResult
     repeated: bool  # the same key again: the first try's request
     mail_queued: bool
 
@@ -102,7 +102,7 @@ async def _check_rate(session: AsyncSession, keys: dict[str, int], limits: FormL
 async def _acknowledge(
     session: AsyncSession,
     *,
-    result: IntakeResult,
+    result: HandoffResult,
     form: CheckedForm,
     triage: Triage,
     texts: MailTexts,

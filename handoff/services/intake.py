@@ -22,10 +22,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.errors import Unprocessable
-from handoff.models import Ticket, utcnow
+from handoff.models import utcnow
 from handoff.schemas import SummaryValidator
 from handoff.services.contacts import CHANNEL_EMAIL, CHANNEL_FORM, normal_email
-from handoff.services.handoffs import create_handoff
+from handoff.services.handoffs import HandoffResult, create_handoff
 from handoff.services.queue_positions import QueueRules
 from handoff.settings import Settings
 from support_rules.catalogue import Catalogue, load_catalogue
@@ -39,7 +39,6 @@ __all__ = [
     "CHANNEL_EMAIL",
     "Contact",
     "IntakeRequest",
-    "IntakeResult",
     "Triage",
     "open_request",
 ]
@@ -122,25 +121,6 @@ class IntakeRequest:
     created_at: datetime = field(default_factory=utcnow)
 
 
-@dataclass(frozen=True)
-class IntakeResult:
-    ticket: Ticket
-    created: bool
-    joined: bool  # the contact joined an open request of the same customer and topic
-    queue_position: int | None
-    expected_wait_seconds: int | None
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "ticket_number": self.ticket.number,
-            "status": self.ticket.status,
-            "department": self.ticket.department_id,
-            "queue_position": self.queue_position,
-            "expected_wait_seconds": self.expected_wait_seconds,
-            "joined": self.joined,
-        }
-
-
 def _summary(request: IntakeRequest, triage: Triage, today: date) -> dict[str, Any]:
     catalogue = triage.catalogue
     topic = catalogue.topic(request.topic_id)
@@ -172,7 +152,7 @@ def _summary(request: IntakeRequest, triage: Triage, today: date) -> dict[str, A
 
 async def open_request(
     *, session: AsyncSession, request: IntakeRequest, triage: Triage, now: datetime | None = None
-) -> IntakeResult:
+) -> HandoffResult:
     """The customer's request: the one this contact already made (a form
     posted twice, a mail delivered twice), an open one of the same customer
     and topic that the contact joins, or a new ticket in the queue: all
@@ -187,6 +167,4 @@ async def open_request(
         verification_topics=triage.verification_topics,
         now=now,
     )
-    return IntakeResult(
-        result.ticket, result.created, result.joined, result.queue_position, result.expected_wait_seconds
-    )
+    return result

@@ -33,10 +33,9 @@ from handoff.services.mail_requests import (
     missing_values,
     open_from_mail,
     outcome_of,
-    references_for,
+    queue_draft_mail,
 )
 from handoff.services.mail_threads import thread_key
-from handoff.services.outbound_mail import queue_mail
 from support_rules.dates import check_birth_date, read_birth_date
 from support_rules.masking import mask_secrets
 from support_rules.triage import read_answer, read_mentions
@@ -59,21 +58,7 @@ async def _draft_conversation(session: AsyncSession, draft: MailDraft) -> str:
 async def _refuse_minor(
     session: AsyncSession, desk: MailDesk, draft: MailDraft, mail: InboundMail, conversation_id: str, now: datetime
 ) -> MailOutcome:
-    await queue_mail(
-        session=session,
-        texts=desk.texts,
-        kind="under_18",
-        to_address=draft.address,
-        language=draft.language,
-        subject=desk.texts.render("subject_draft", draft.language, subject=draft.subject),
-        values={},
-        domain=desk.domain,
-        draft_id=draft.id,
-        in_reply_to=mail.message_id,
-        references=references_for(mail),
-        automatic=True,
-        hourly_automatic_limit=desk.auto_limit,
-    )
+    await queue_draft_mail(session, desk, draft, mail, "under_18", {})
     unlinked = (Document.conversation_id == conversation_id, Document.ticket_id.is_(None))
     keys = list((await session.execute(select(Document.storage_key).where(*unlinked))).scalars())
     await session.execute(delete(Document).where(*unlinked))

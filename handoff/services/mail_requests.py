@@ -21,8 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handoff.live_bus import LiveUpdate
 from handoff.mail.parse import InboundMail
 from handoff.mail.quotes import new_words
-from handoff.models import MailDraft, MailMessage, MailSender
-from handoff.services.intake import CHANNEL_EMAIL, Contact, IntakeRequest, IntakeResult, open_request
+from handoff.models import MailDraft, MailMessage, MailSender, OutboundMail
+from handoff.services.handoffs import HandoffResult
+from handoff.services.intake import CHANNEL_EMAIL, Contact, IntakeRequest, open_request
 from handoff.services.mail_attachments import Refusal, receive_attachments, refusal_note
 from handoff.services.mail_desk import MailDesk, MailOutcome
 from handoff.services.mail_threads import DRAFT_WAITING, thread_key
@@ -98,6 +99,28 @@ def _options(desk: MailDesk, slot: str, language: str) -> str:
     return ", ".join(e.label(language) for e in entries if not e.ask_only)
 
 
+async def queue_draft_mail(
+    session: AsyncSession, desk: MailDesk, draft: MailDraft, mail: InboundMail, kind: str, values: dict[str, Any]
+) -> OutboundMail | None:
+    """The desk's automatic answer to a mail whose request waits on its
+    sender (a question, the under-18 refusal), threaded under that mail."""
+    return await queue_mail(
+        session=session,
+        texts=desk.texts,
+        kind=kind,
+        to_address=draft.address,
+        language=draft.language,
+        subject=desk.texts.render("subject_draft", draft.language, subject=draft.subject),
+        values=values,
+        domain=desk.domain,
+        draft_id=draft.id,
+        in_reply_to=mail.message_id,
+        references=references_for(mail),
+        automatic=True,
+        hourly_automatic_limit=desk.auto_limit,
+    )
+
+
 async def ask(
     session: AsyncSession, desk: MailDesk, draft: MailDraft, mail: InboundMail, refused: Sequence[Refusal]
 ) -> None:
@@ -105,20 +128,8 @@ async def ask(
     questions = "\n".join(
         desk.texts.render(f"question_{slot}", lang, options=_options(desk, slot, lang)) for slot in draft.missing
     )
-    row = await queue_mail(
-        session=session,
-        texts=desk.texts,
-        kind="ask",
-        to_address=draft.address,
-        language=lang,
-        subject=desk.texts.render("subject_draft", lang, subject=draft.subject),
-        values={"questions": questions, "panel_url": desk.settings.panel_public_url},
-        domain=desk.domain,
-        draft_id=draft.id,
-        in_reply_to=mail.message_id,
-        references=references_for(mail),
-        automatic=True,
-        hourly_automatic_limit=desk.auto_limit,
+    row = await queue_draft_mail(
+        session, desk, draft, mail, "ask", {"questions": questions, "panel_url": desk.settings.panel_public_url}
     )
     if row is not None and (note := refusal_note(desk.texts, refused, lang)):
         row.body = f"{row.body}\n\n{note}"
@@ -127,7 +138,7 @@ async def ask(
 async def acknowledge(
     session: AsyncSession,
     desk: MailDesk,
-    result: IntakeResult,
+    result: HandoffResult,
     mail: InboundMail,
     language: str,
     refused: Sequence[Refusal],
@@ -171,7 +182,7 @@ async def open_from_mail(
     description: str,
     values: dict[str, Any],
     now: datetime,
-) -> IntakeResult:
+) -> HandoffResult:
     when = values.get("transaction_date")
     request = IntakeRequest(
         contact=Contact(channel=CHANNEL_EMAIL, conversation_id=conversation_id, email=mail.sender),
@@ -186,7 +197,7 @@ async def open_from_mail(
     return await open_request(session=session, request=request, triage=desk.triage, now=now)
 
 
-def outcome_of(result: IntakeResult) -> MailOutcome:
+def outcome_of(result: HandoffResult) -> MailOutcome:
     ticket = result.ticket
     if result.created:
         update_: LiveUpdate = {
