@@ -238,7 +238,7 @@ async def new_request(
     draft = MailDraft(
         address=mail.sender,
         language=language,
-        subject=" ".join(mail.subject.split())[:900],
+        subject=mask_secrets(" ".join(mail.subject.split()))[:900],
         text=mask_secrets(text),
         values=values,
         missing=missing,

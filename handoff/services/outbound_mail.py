@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.models import MailMessage, OutboundMail, Ticket, utcnow
 from support_rules.language import fallback_language
+from support_rules.masking import mask_secrets
 from support_rules.notices import load_notices
 
 __all__ = [
@@ -124,7 +125,8 @@ async def queue_mail(
         automatic=automatic,
         to_address=address,
         language=fallback_language(language),
-        subject=" ".join(subject.split())[:998],
+        # a customer's own subject line may carry a card number or a code: masked like every stored text
+        subject=mask_secrets(" ".join(subject.split()))[:998],
         body=texts.render(kind, language, **values),
         message_id=new_message_id(domain),
         in_reply_to=in_reply_to,

@@ -233,6 +233,17 @@ async def test_an_adult_without_a_topic_is_asked_for_it_then_joined_by_subject(d
     assert ticket.topic_id == "withdrawal"
 
 
+async def test_a_card_number_in_the_subject_is_masked_in_the_draft_and_the_question(desk: Desk) -> None:
+    """The desk's question repeats the customer's subject: masked like every
+    stored text, in the waiting request and in the mail that leaves."""
+    sender = _addr()
+    assert await desk.send(_mail(sender, "Kart 4111 1111 1111 1111 ile para yatırdım", "Yardım edin")) == 250
+    [ask] = await desk.out(sender)
+    [draft] = await desk.all(MailDraft)
+    for text in (ask.subject, draft.subject):
+        assert "4111 1111 1111 1111" not in text and "1111" in text  # the last digits stay readable
+
+
 async def test_an_under_18_reply_refuses_the_draft_and_erases_it(desk: Desk) -> None:
     kid = _addr()
     raw = _mail(
