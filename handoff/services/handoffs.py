@@ -31,6 +31,7 @@ from support_rules.verification import KIND_VERIFICATION, kind_for_topic
 __all__ = [
     "HandoffResult",
     "account_username",
+    "matching_email",
     "create_handoff",
     "ticket_status",
     "customer_ticket_status",
@@ -155,7 +156,7 @@ async def create_handoff(
                     ticket=ticket,
                     channel=ticket.channel,
                     conversation_id=conversation_id,
-                    email=summary.get("contact_email"),
+                    email=matching_email(summary),
                     now=now,
                 )
                 if ticket.kind == KIND_VERIFICATION:
@@ -180,6 +181,18 @@ async def create_handoff(
     return HandoffResult(ticket, created, position, wait)
 
 
+def matching_email(summary: dict[str, Any]) -> str | None:
+    """The address a summary's contact is known by, for joining: the form's
+    or the mail's, whose answers go to that address. A chat's pre-chat
+    address is a claim typed into the chat, which is answered in the chat:
+    joining by it would hand someone else's request, and its answers, to
+    whoever typed their address; a chat joins by the proven account only."""
+    if summary.get("channel") in contacts.MAIL_CHANNELS:
+        email = summary.get("contact_email")
+        return email if isinstance(email, str) else None
+    return None
+
+
 async def _join_open_request(session: AsyncSession, summary: dict[str, Any], now: datetime) -> Ticket | None:
     """The open request this conversation joins (or joined before: a retry)."""
     conversation_id = summary["conversation_id"]
@@ -190,7 +203,7 @@ async def _join_open_request(session: AsyncSession, summary: dict[str, Any], now
         session=session,
         topic_id=summary["topic"]["id"],
         account_username=account_username(summary),
-        email=summary.get("contact_email"),
+        email=matching_email(summary),
         exclude_conversation=conversation_id,
     )
     if ticket is None:
@@ -205,7 +218,7 @@ async def _join_open_request(session: AsyncSession, summary: dict[str, Any], now
         ticket=ticket,
         channel=channel if channel in contacts.MAIL_CHANNELS else contacts.CHANNEL_CHAT,
         conversation_id=conversation_id,
-        email=summary.get("contact_email"),
+        email=matching_email(summary),
         lines=lines,
         now=now,
     )

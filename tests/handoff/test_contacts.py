@@ -23,7 +23,7 @@ from tests.handoff.helpers import bot_headers, login
 
 
 def _verified(conversation_id: str, topic: str = "deposit", username: str = "ayse_k", **kw) -> dict:
-    department = {"deposit": "finance", "login": "technical"}[topic]
+    department = {"deposit": "finance", "withdrawal": "finance", "login": "technical"}[topic]
     return summary(
         department,
         conversation_id=conversation_id,
@@ -87,9 +87,11 @@ async def test_the_same_email_joins_across_chat_form_and_email(
     triage = _triage()
     now = datetime.now(timezone.utc)
 
-    async def intake(channel: str, key: str, topic: str, text: str, email: str = "Ayse@Example.com"):
+    async def intake(
+        channel: str, key: str, topic: str, text: str, email: str = "Ayse@Example.com", account: str | None = None
+    ):
         request = IntakeRequest(
-            contact=Contact(channel=channel, conversation_id=f"{channel}:{key}", email=email),
+            contact=Contact(channel=channel, conversation_id=f"{channel}:{key}", email=email, account_username=account),
             language="tr",
             description=text,
             topic_id=topic,
@@ -99,27 +101,42 @@ async def test_the_same_email_joins_across_chat_form_and_email(
         async with sessionmaker() as session, session.begin():
             return await open_request(session=session, request=request, triage=triage, now=now)
 
-    form = await intake(CHANNEL_FORM, "p1", "withdrawal", "Çekim talebim 2 gündür beklemede")
+    # a signed-in customer's form (the account ayse_k) with their address
+    form = await intake(CHANNEL_FORM, "p1", "withdrawal", "Çekim talebim 2 gündür beklemede", account="ayse_k")
     mail = await intake(CHANNEL_EMAIL, "m1", "withdrawal", "Hello, my withdrawal is still pending")
     assert form.created and not form.joined
     assert mail.joined and mail.ticket.id == form.ticket.id
-    retried = await intake(CHANNEL_FORM, "p1", "withdrawal", "Çekim talebim 2 gündür beklemede")
+    retried = await intake(CHANNEL_FORM, "p1", "withdrawal", "Çekim talebim 2 gündür beklemede", account="ayse_k")
     assert retried.ticket.id == form.ticket.id and not retried.created  # a form posted twice
     elsewhere = await intake(CHANNEL_EMAIL, "m2", "login", "I cannot log in")
     assert elsewhere.created and elsewhere.ticket.id != form.ticket.id
     stranger = await intake(CHANNEL_EMAIL, "m3", "withdrawal", "withdrawal pending", email="someone@else.org")
     assert stranger.created and stranger.ticket.id != form.ticket.id
 
-    # the web chat's pre-chat e-mail is the same customer too
-    chat = summary(
+    # a chat is answered in the chat: its pre-chat e-mail (typed, unproven)
+    # joins nothing, or whoever typed an address would read that request's answers
+    from handoff.services.handoffs import create_handoff
+
+    typed = summary(
         "finance",
-        conversation_id="chat-x",
+        conversation_id="chat-typed",
         topic={"id": "withdrawal", "label": "Para çekme"},
         contact_email="ayse@example.com",
     )
     async with sessionmaker() as session, session.begin():
-        from handoff.services.handoffs import create_handoff
-
+        alone = await create_handoff(
+            session=session, summary=typed, idempotency_key="k", validator=triage.validator, rules=triage.queue_rules
+        )
+    assert alone.created and not alone.joined and alone.ticket.id != form.ticket.id
+    # the account the platform's token proves is the same customer
+    chat = summary(
+        "finance",
+        conversation_id="chat-x",
+        topic={"id": "withdrawal", "label": "Para çekme"},
+        username="ayse_k",
+        username_source=USERNAME_VERIFIED,
+    )
+    async with sessionmaker() as session, session.begin():
         joined = await create_handoff(
             session=session, summary=chat, idempotency_key="k", validator=triage.validator, rules=triage.queue_rules
         )
@@ -199,12 +216,9 @@ async def test_resolving_a_request_gives_every_joined_chat_back_to_the_bot(clien
 async def test_a_joined_chat_may_ask_for_its_request_and_no_one_else_may(client: httpx.AsyncClient) -> None:
     from tests.handoff.helpers import status_headers
 
-    email = "ayse@example.com"
-    first = summary("finance", conversation_id="anon-1", contact_email=email)
-    number = (await _post(client, first)).json()["ticket_number"]
-    second = summary("finance", conversation_id="anon-2", contact_email=email.upper())
-    assert (await _post(client, second)).json() == {**(await _post(client, second)).json(), "joined": True}
-    own = await client.get(f"/api/v1/tickets/{number}/status", headers=status_headers("anon-2"))
+    number = (await _post(client, _verified("signed-1"))).json()["ticket_number"]
+    assert (await _post(client, _verified("signed-2"))).json()["joined"] is True
+    own = await client.get(f"/api/v1/tickets/{number}/status", headers=status_headers("signed-2"))
     assert own.status_code == 200 and own.json()["ticket_number"] == number
     stranger = await client.get(f"/api/v1/tickets/{number}/status", headers=status_headers("anon-3"))
     assert stranger.status_code == 404
@@ -237,22 +251,19 @@ async def test_a_rolled_back_intake_leaves_no_ticket(
 
 
 async def test_a_reply_goes_to_the_joined_chat_the_customer_wrote_from_last(client: httpx.AsyncClient, server) -> None:
-    """A request that began by e-mail, joined by the customer's chat: the
-    agent's answer reaches the chat they are in, not their mailbox."""
+    """A request a signed-in customer sent by the form, joined by their chat:
+    the agent's answer reaches the chat they are in, not their mailbox."""
     request = IntakeRequest(
-        contact=Contact(channel=CHANNEL_EMAIL, conversation_id="email:first", email="ayse@example.com"),
+        contact=Contact(
+            channel=CHANNEL_FORM, conversation_id="form:first", email="ayse@example.com", account_username="ayse_k"
+        ),
         language="tr",
         description="Çekim talebim bekliyor",
         topic_id="withdrawal",
     )
     async with server.app.ctx.sessionmaker() as session, session.begin():
         number = (await open_request(session=session, request=request, triage=server.app.ctx.triage)).ticket.number
-    chat = summary(
-        "finance",
-        conversation_id="chat-now",
-        topic={"id": "withdrawal", "label": "Para çekme"},
-        contact_email="ayse@example.com",
-    )
+    chat = _verified("chat-now", topic="withdrawal")
     assert (await _post(client, chat)).json() == {**(await _post(client, chat)).json(), "ticket_number": number}
     agent = await login(client, "fin")
     assert (await client.post(f"/api/v1/tickets/{number}/claim", headers=agent)).status_code == 200
