@@ -140,7 +140,7 @@ async def reply_conversation(*, session: AsyncSession, ticket: Ticket) -> str:
     from last, else the ticket's own conversation."""
     stmt = (
         select(Message.source_id)
-        .where(Message.ticket_id == ticket.id, Message.sender == "customer", Message.channel == CHANNEL_CHAT)
+        .where(Message.ticket_id == ticket.id, Message.sender == "customer")
         .order_by(Message.created_at.desc(), Message.id.desc())
         .limit(1)
     )
@@ -149,7 +149,8 @@ async def reply_conversation(*, session: AsyncSession, ticket: Ticket) -> str:
     if len(parts) == 3 and parts[0] == "contact" and parts[1].isdigit():
         contact = await session.get(TicketContact, int(parts[1]))
         if contact is not None and contact.ticket_id == ticket.id and contact.split_at is None:
-            return contact.conversation_id
+            if contact.channel == CHANNEL_CHAT:
+                return contact.conversation_id
     return ticket.conversation_id
 
 

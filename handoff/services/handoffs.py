@@ -31,6 +31,7 @@ from support_rules.verification import KIND_VERIFICATION, kind_for_topic
 __all__ = [
     "HandoffResult",
     "account_username",
+    "contact_address",
     "matching_email",
     "create_handoff",
     "ticket_status",
@@ -156,7 +157,7 @@ async def create_handoff(
                     ticket=ticket,
                     channel=ticket.channel,
                     conversation_id=conversation_id,
-                    email=matching_email(summary),
+                    email=contact_address(summary),
                     now=now,
                 )
                 if ticket.kind == KIND_VERIFICATION:
@@ -181,24 +182,30 @@ async def create_handoff(
     return HandoffResult(ticket, created, position, wait)
 
 
+def contact_address(summary: dict[str, Any]) -> str | None:
+    """The address a form or mail contact is answered at, kept on the
+    contact (a later mail from it finds the request); a chat's pre-chat
+    address is a claim typed into the chat and is not kept there."""
+    email = summary.get("contact_email")
+    return email if summary.get("channel") in contacts.MAIL_CHANNELS and isinstance(email, str) else None
+
+
 def matching_email(summary: dict[str, Any]) -> str | None:
-    """The address a summary's contact is known by, for joining: the form's
-    or the mail's, whose answers go to that address. A chat's pre-chat
-    address is a claim typed into the chat, which is answered in the chat:
-    joining by it would hand someone else's request, and its answers, to
-    whoever typed their address; a chat joins by the proven account only."""
-    if summary.get("channel") in contacts.MAIL_CHANNELS:
-        email = summary.get("contact_email")
-        return email if isinstance(email, str) else None
-    return None
+    """The address that joins a request by itself: a mail's sender, whose
+    answers (the joined request's number first) go to that address. Typed
+    addresses join nothing: the form's, which would tell whoever typed it
+    the number and queue of another customer's request, and the chat's,
+    which would show them its answers in the chat; those join by the proven
+    account only."""
+    return contact_address(summary) if summary.get("channel") == contacts.CHANNEL_EMAIL else None
 
 
 async def _join_open_request(session: AsyncSession, summary: dict[str, Any], now: datetime) -> Ticket | None:
     """The open request this conversation joins (or joined before: a retry)."""
     conversation_id = summary["conversation_id"]
     known = await contacts.ticket_of_contact(session=session, conversation_id=conversation_id)
-    if known is not None:
-        return known[0]
+    if known is not None and known[0].topic_id == summary["topic"]["id"]:
+        return known[0]  # a retry, or the same problem again; another problem is a request of its own
     ticket = await contacts.find_open_request(
         session=session,
         topic_id=summary["topic"]["id"],
@@ -218,7 +225,7 @@ async def _join_open_request(session: AsyncSession, summary: dict[str, Any], now
         ticket=ticket,
         channel=channel if channel in contacts.MAIL_CHANNELS else contacts.CHANNEL_CHAT,
         conversation_id=conversation_id,
-        email=matching_email(summary),
+        email=contact_address(summary),
         lines=lines,
         now=now,
     )

@@ -271,3 +271,34 @@ async def test_a_reply_goes_to_the_joined_chat_the_customer_wrote_from_last(clie
     assert res.status_code == 201, res.text
     assert res.json()["delivered"] is True and res.json()["channel"] is None
     assert [m.conversation_id for m in server.channel.sent] == ["chat-now"]
+
+
+async def test_a_reply_goes_back_to_the_own_chat_when_the_customer_wrote_there_last(
+    client: httpx.AsyncClient, server
+) -> None:
+    number = (await _post(client, _verified("own-tab"))).json()["ticket_number"]
+    assert (await _post(client, _verified("joined-tab"))).json()["joined"] is True
+    async with server.app.ctx.sessionmaker() as session, session.begin():  # then she writes in her own chat
+        await record_event(
+            session=session,
+            event=BrokerEvent(
+                key="own-later",
+                conversation_id="own-tab",
+                name="user",
+                timestamp=datetime.now(timezone.utc) + timedelta(seconds=5),
+                kind="customer",
+                text="Buradayım",
+            ),
+        )
+    agent = await login(client, "fin")
+    assert (await client.post(f"/api/v1/tickets/{number}/claim", headers=agent)).status_code == 200
+    res = await client.post(f"/api/v1/tickets/{number}/reply", json={"text": "Merhaba"}, headers=agent)
+    assert res.status_code == 201, res.text
+    assert [m.conversation_id for m in server.channel.sent] == ["own-tab"]
+
+
+async def test_a_joined_chat_with_another_problem_opens_a_request_of_its_own(client: httpx.AsyncClient) -> None:
+    number = (await _post(client, _verified("tab-a"))).json()["ticket_number"]
+    assert (await _post(client, _verified("tab-b"))).json()["joined"] is True
+    later = await _post(client, _verified("tab-b", topic="login"), key="k2")  # the same chat, another problem
+    assert later.status_code == 201 and later.json()["joined"] is False and later.json()["ticket_number"] != number

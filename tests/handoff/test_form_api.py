@@ -315,16 +315,18 @@ async def test_documents_are_received_after_the_request_and_refused_one_by_one(
     assert any("dekont.png" in m.text for m in lines)
 
 
-async def test_the_same_email_and_topic_joins_the_open_request_another_topic_opens_one(
+async def test_the_same_account_and_topic_joins_the_open_request_another_topic_opens_one(
     form: Form, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     fin = await login(form.client, "fin")
-    first = (await post_form(form.client, adult_fields())).json()
+    customer = await signed_in(form.base_url, "ayse_k")
+    signed = adult_fields(birth_date=None, username=None)
+    first = (await post_form(customer, signed)).json()
     claimed = await form.client.post(f"/api/v1/tickets/{first['ticket_number']}/claim", headers=fin)
     assert claimed.status_code == 200, claimed.text
     async with live_events(form.client, fin) as events:  # the owner hears of the new line
         more = "Bir de dekontu ekliyorum, IBAN TR33 0006 1005 1978 6457 8413 26"
-        joined = await post_form(form.client, adult_fields(description=more))
+        joined = await post_form(customer, {**signed, "description": more})
         assert joined.status_code == 201, joined.text
         kind, data = await next_event(events)
         assert (kind, data["ticket_number"]) == ("message.new", first["ticket_number"])
@@ -335,10 +337,15 @@ async def test_the_same_email_and_topic_joins_the_open_request_another_topic_ope
         texts = (await session.execute(select(Message.text).where(Message.channel == "form"))).scalars().all()
     assert kinds == ["ack", "joined"]
     assert any("dekontu ekliyorum" in t for t in texts) and not any("6457 8413" in t for t in texts)
-    other = await post_form(form.client, adult_fields(topic="withdrawal", transaction_type="withdrawal"))
+    other = await post_form(customer, {**signed, "topic": "withdrawal", "transaction_type": "withdrawal"})
     assert other.status_code == 201 and other.json()["joined"] is False
     assert other.json()["ticket_number"] != first["ticket_number"]
     assert await count(sessionmaker, Ticket) == 2
+    # someone else who types her address learns nothing of her request
+    stranger = await post_form(form.client, adult_fields())
+    assert stranger.status_code == 201 and stranger.json()["joined"] is False
+    assert stranger.json()["ticket_number"] not in (first["ticket_number"], other.json()["ticket_number"])
+    await customer.aclose()
 
 
 async def test_the_catalogue_comes_in_the_pages_language(form: Form) -> None:
