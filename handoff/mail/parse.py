@@ -133,7 +133,19 @@ def _header(msg: Message, name: str, problems: list[str]) -> str:
     except Exception:  # a header the parser cannot make sense of
         problems.append(f"unreadable {name} header")
         return ""
-    return " ".join(str(value).split()) if value is not None else ""
+    if value is None:
+        return ""
+    text = str(value)
+    if _CONTROL.search(text):  # a NUL (an encoded word may carry one) no database stores
+        problems.append(f"control characters in the {name} header")
+        text = _CONTROL.sub("", text)
+    return " ".join(text.split())
+
+
+# C0 controls but tab, line feed and carriage return (folding is undone after)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# the longest address SMTP allows (RFC 5321): a longer one is no sender
+MAX_ADDRESS = 254
 
 
 def _ids(value: str) -> tuple[str, ...]:
@@ -206,6 +218,9 @@ def parse_mail(raw: bytes) -> InboundMail:
     except Exception:
         name, address = "", ""
     address = address.strip().lower() if "@" in address else ""
+    if len(address) > MAX_ADDRESS:
+        problems.append("a sender address longer than SMTP allows")
+        address = ""
     message_ids = _ids(_header(msg, "message-id", problems))
     if message_ids:
         message_id = message_ids[0]

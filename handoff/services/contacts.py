@@ -148,9 +148,9 @@ async def reply_conversation(*, session: AsyncSession, ticket: Ticket) -> str:
     parts = source_id.split(":", 2)
     if len(parts) == 3 and parts[0] == "contact" and parts[1].isdigit():
         contact = await session.get(TicketContact, int(parts[1]))
-        if contact is not None and contact.ticket_id == ticket.id and contact.split_at is None:
-            if contact.channel == CHANNEL_CHAT:
-                return contact.conversation_id
+        joined_chat = contact is not None and contact.ticket_id == ticket.id and contact.channel == CHANNEL_CHAT
+        if joined_chat and contact is not None and contact.split_at is None:
+            return contact.conversation_id
     return ticket.conversation_id
 
 

@@ -233,6 +233,17 @@ async def test_an_adult_without_a_topic_is_asked_for_it_then_joined_by_subject(d
     assert ticket.topic_id == "withdrawal"
 
 
+async def test_a_nul_in_the_subject_is_accepted_on_every_backend(desk: Desk) -> None:
+    sender = _addr()
+    raw = (
+        f"From: {sender}\r\nTo: {DESK}\r\nSubject: =?utf-8?b?UGFyYQBjZWttZQ==?=\r\n"
+        f"Message-ID: <nul.{sender}>\r\n\r\nMerhaba, param gelmedi.\r\n"
+    ).encode()
+    assert await desk.send(raw, mail_from=sender) == 250
+    [draft] = await desk.all(MailDraft)
+    assert draft.subject == "Paracekme"
+
+
 async def test_a_card_number_in_the_subject_is_masked_in_the_draft_and_the_question(desk: Desk) -> None:
     """The desk's question repeats the customer's subject: masked like every
     stored text, in the waiting request and in the mail that leaves."""

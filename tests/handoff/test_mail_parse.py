@@ -272,3 +272,17 @@ def test_mail_from_the_desk_s_own_domain_is_automatic() -> None:
     assert automatic_reason(mail) is None
     assert automatic_reason(mail, desk_domain="desk.localhost") == "the desk's own domain"
     assert not is_automatic(parse_mail(_mail("Merhaba")), desk_domain="desk.localhost")
+
+
+def test_a_nul_in_an_encoded_header_and_an_overlong_sender_are_made_storable() -> None:
+    """PostgreSQL stores no NUL and an address column holds 254 characters:
+    a mail carrying either is read, not refused forever."""
+    raw = (
+        b"From: =?utf-8?b?QWxpAFZlbGk=?= <ali@example.org>\r\nTo: support@desk.localhost\r\n"
+        b"Subject: =?utf-8?b?UGFyYQBjZWttZQ==?=\r\nMessage-ID: <nul@example.org>\r\n\r\nMerhaba\r\n"
+    )
+    mail = parse_mail(raw)
+    assert "\x00" not in mail.sender_name + mail.subject and mail.subject == "Paracekme"
+    assert mail.sender == "ali@example.org" and any("control characters" in p for p in mail.problems)
+    long_sender = parse_mail(b"From: " + b"a" * 300 + b"@example.org\r\nSubject: x\r\n\r\nhi\r\n")
+    assert long_sender.sender == "" and any("longer than SMTP allows" in p for p in long_sender.problems)
