@@ -104,6 +104,10 @@ class RelayWorker:
         except RelayError as exc:
             await self._failed(row, lease_until, str(exc))
             return True
+        except Exception as exc:  # a mail that cannot be built, a client error: retried later, not left leased
+            log.exception("mail %s could not be sent", row.id)
+            await self._failed(row, lease_until, f"{type(exc).__name__}: could not be sent")
+            return True
         await self._sent(row, lease_until)
         return True
 

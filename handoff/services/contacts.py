@@ -245,14 +245,23 @@ async def split_contact(
         for m in await messages_repo.list_messages(session=session, ticket_id=ticket.id)
         if m.source_id.startswith(prefix)
     ]
+    # the split-off customer's own words only: nothing of the request they were wrongly joined to
+    own_words = "\n".join(m.text for m in moved if m.sender == "customer")
     summary = copy.deepcopy(ticket.summary)
     summary.update(
         conversation_id=contact.conversation_id,
         channel=contact.channel,
+        description=own_words,
         transcript=[{"sender": m.sender, "text": m.text, "timestamp": m.created_at.isoformat()} for m in moved],
     )
+    summary.pop("contact_email", None)
     if contact.email:
         summary["contact_email"] = contact.email
+    # a chat joined by the account the token proves is that account's; a form or
+    # mail joined by its address is not (the address may be someone else's claim)
+    same_account = contact.channel == CHANNEL_CHAT and ticket.account_username is not None
+    if not same_account:
+        summary.update(username=None, username_source=None)
     level = summary.get("priority", {}).get("level", ticket.priority)
     split = await tickets_repo.insert_ticket(
         session=session,
@@ -260,8 +269,8 @@ async def split_contact(
         idempotency_key=f"split:{contact.id}",
         channel=contact.channel,
         language=ticket.language,
-        username=ticket.username if ticket.account_username else None,
-        account_username=ticket.account_username,
+        username=ticket.username if same_account else None,
+        account_username=ticket.account_username if same_account else None,
         department_id=ticket.department_id,
         topic_id=ticket.topic_id,
         kind=ticket.kind,

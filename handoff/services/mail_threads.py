@@ -39,7 +39,8 @@ class Thread:
 
 def thread_key(message_id: str) -> str:
     """A thread's stable key (``email:<key>``): from its first Message-ID."""
-    return hashlib.sha256(message_id.strip().lower().encode("utf-8")).hexdigest()[:32]
+    # exact, like the Message-ID uniqueness it stands beside: two ids that differ in case are two mails
+    return hashlib.sha256(message_id.strip().encode("utf-8")).hexdigest()[:32]
 
 
 def normal_subject(subject: str) -> str:

@@ -302,3 +302,36 @@ async def test_a_joined_chat_with_another_problem_opens_a_request_of_its_own(cli
     assert (await _post(client, _verified("tab-b"))).json()["joined"] is True
     later = await _post(client, _verified("tab-b", topic="login"), key="k2")  # the same chat, another problem
     assert later.status_code == 201 and later.json()["joined"] is False and later.json()["ticket_number"] != number
+
+
+async def test_a_mail_split_off_an_accounts_request_is_not_that_accounts(client: httpx.AsyncClient, server) -> None:
+    """Joined by its address (which anyone may write from), a mail split off
+    a signed-in customer's request belongs to no account and carries only
+    its own words."""
+    triage = server.app.ctx.triage
+
+    async def intake(contact: Contact, text: str):
+        request = IntakeRequest(contact=contact, language="tr", description=text, topic_id="withdrawal")
+        async with server.app.ctx.sessionmaker() as session, session.begin():
+            return await open_request(session=session, request=request, triage=triage)
+
+    own = await intake(
+        Contact(channel=CHANNEL_FORM, conversation_id="form:acc", email="ayse@example.com", account_username="ayse_k"),
+        "Hesabımdan çekim yaptım, gelmedi",
+    )
+    mail = await intake(
+        Contact(channel=CHANNEL_EMAIL, conversation_id="email:other", email="ayse@example.com"),
+        "Ben başka biriyim, benim çekimim de yok",
+    )
+    assert mail.joined and mail.ticket.id == own.ticket.id
+    boss = await login(client, "boss")
+    number = own.ticket.number
+    contacts = (await client.get(f"/api/v1/tickets/{number}/contacts", headers=boss)).json()["contacts"]
+    res = await client.post(f"/api/v1/tickets/{number}/contacts/{contacts[1]['id']}/split", headers=boss)
+    assert res.status_code == 201, res.text
+    split = res.json()["ticket_number"]
+    async with server.app.ctx.sessionmaker() as session:
+        row = (await session.execute(select(Ticket).where(Ticket.id == int(split[2:])))).scalar_one()
+    assert row.account_username is None and row.username is None
+    assert row.summary["description"] == "Ben başka biriyim, benim çekimim de yok"
+    assert "Hesabımdan" not in json.dumps(row.summary, ensure_ascii=False)

@@ -500,3 +500,14 @@ def test_what_a_mail_request_still_needs_follows_the_bot_s_form() -> None:
         "username",
     ]
     assert is_complete(["transaction_date", "username"]) and not is_complete(["birth_date"])
+
+
+async def test_a_message_id_in_another_case_is_another_mail_and_reaches_no_one_elses_request(desk: Desk) -> None:
+    ayse, other = _addr(), _addr()
+    await desk.adult(ayse, other)
+    first = _mail(ayse, "Para çekme sorunu", "Çekimim hesabıma geçmedi.", message_id="<Thread.One@example.org>")
+    assert await desk.send(first, mail_from=ayse) == 250
+    copied = _mail(other, "Para çekme", "Benim de çekimim gelmedi.", message_id="<thread.one@example.org>")
+    assert await desk.send(copied, mail_from=other) == 250
+    tickets = await desk.all(Ticket)
+    assert len(tickets) == 2 and len({t.conversation_id for t in tickets}) == 2

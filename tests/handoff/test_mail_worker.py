@@ -130,3 +130,27 @@ async def test_a_failed_attempt_is_counted_and_waits_longer_each_time(
     assert row.attempts == 3 and row.status == "pending" and row.last_error
     assert waits == [10, 15, 15]
     assert await worker.send_one() is False  # not due before its wait is over
+
+
+async def test_a_mail_the_relay_client_chokes_on_is_retried_not_left_leased(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """Not only the relay's refusals: any error while sending counts as a
+    failed attempt with its wait, so the mail is not stuck under a lease."""
+
+    class Broken:
+        async def send(self, message: object) -> None:
+            raise ValueError("a header the client cannot encode")
+
+    await _queue(sessionmaker, 1)
+    worker = RelayWorker(
+        sessionmaker=sessionmaker,
+        relay=Broken(),  # type: ignore[arg-type]
+        from_address="destek@desk.example",
+        retry_seconds=10,
+        retry_max_seconds=15,
+    )
+    assert await worker.send_one() is True
+    [row] = await outbound_rows(sessionmaker)
+    assert row.attempts == 1 and row.status == "pending" and "ValueError" in (row.last_error or "")
+    assert 5 < (row.next_attempt_at - utcnow()).total_seconds() <= 10
