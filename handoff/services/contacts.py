@@ -21,7 +21,16 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.errors import Conflict, NotFound
-from handoff.models import Agent, AuditEntry, Document, Message, Ticket, TicketContact, utcnow
+from handoff.models import (
+    Agent,
+    AuditEntry,
+    Document,
+    MailMessage,
+    Message,
+    Ticket,
+    TicketContact,
+    utcnow,
+)
 from handoff.repo import messages as messages_repo
 from handoff.repo import tickets as tickets_repo
 from support_rules.summary import TranscriptLine
@@ -35,6 +44,7 @@ __all__ = [
     "contact_for",
     "contact_json",
     "joined_chats",
+    "joined_mail_contact",
     "reply_conversation",
     "contact_source_prefix",
     "find_open_request",
@@ -135,6 +145,21 @@ async def joined_chats(*, session: AsyncSession, ticket: Ticket) -> list[str]:
     return list((await session.execute(stmt.order_by(TicketContact.id))).scalars())
 
 
+async def joined_mail_contact(*, session: AsyncSession, ticket: Ticket, address: str) -> TicketContact | None:
+    """The form or mail contact that joined ``ticket`` under ``address``
+    (not the ticket's own, not split off)."""
+    if not address:
+        return None
+    stmt = select(TicketContact).where(
+        TicketContact.ticket_id == ticket.id,
+        TicketContact.email == normal_email(address),
+        TicketContact.channel.in_(MAIL_CHANNELS),
+        TicketContact.split_at.is_(None),
+        TicketContact.conversation_id != ticket.conversation_id,
+    )
+    return (await session.execute(stmt.order_by(TicketContact.id.desc()).limit(1))).scalars().first()
+
+
 async def reply_conversation(*, session: AsyncSession, ticket: Ticket) -> str:
     """The chat an agent's reply goes to: the joined chat the customer wrote
     from last, else the ticket's own conversation."""
@@ -225,6 +250,16 @@ async def join_request(
     return row
 
 
+async def _move_mail_thread(session: AsyncSession, split: Ticket, moved: list[Message]) -> None:
+    """The mails a split-off contact sent (named in its lines' source ids)
+    go with it. The desk's earlier mails to its address stay with the
+    request: a mail contact joins by an address another contact of it has,
+    so replies to them still thread there."""
+    inbound = [int(m.source_id.rsplit("mail:", 1)[1]) for m in moved if m.source_id.rsplit("mail:", 1)[-1].isdigit()]
+    if inbound:
+        await session.execute(update(MailMessage).where(MailMessage.id.in_(inbound)).values(ticket_id=split.id))
+
+
 async def split_contact(
     *, session: AsyncSession, agent: Agent, ticket: Ticket, contact_id: int, now: datetime | None = None
 ) -> Ticket:
@@ -289,6 +324,7 @@ async def split_contact(
         .where(Document.ticket_id == ticket.id, Document.conversation_id == contact.conversation_id)
         .values(ticket_id=split.id)
     )
+    await _move_mail_thread(session, split, moved)
     contact.split_at = now
     contact.split_to_ticket_id = split.id
     await record_contact(

@@ -24,6 +24,7 @@ from handoff.mail.parse import InboundMail
 from handoff.mail.quotes import new_words
 from handoff.models import MailMessage, Ticket, utcnow
 from handoff.repo import messages as messages_repo
+from handoff.services.contacts import contact_source_prefix, joined_mail_contact
 from handoff.services.intake import CHANNEL_EMAIL
 from handoff.services.mail_attachments import receive_attachments
 from handoff.services.mail_desk import MailDesk, MailOutcome
@@ -42,10 +43,14 @@ async def _add_to_ticket(
 ) -> MailOutcome:
     row.ticket_id = ticket.id
     text = new_words(mail.text)
+    # a mail contact that joined the ticket: its lines and files carry the
+    # contact, so a supervisor's split takes them along (handoff.services.contacts)
+    joined = await joined_mail_contact(session=session, ticket=ticket, address=mail.sender)
+    prefix = "" if joined is None else contact_source_prefix(joined.id)
     added = bool(text) and await messages_repo.add_message(
         session=session,
         ticket_id=ticket.id,
-        source_id=f"mail:{row.id}",
+        source_id=f"{prefix}mail:{row.id}",
         sender="customer",
         text=text,
         created_at=now,
@@ -55,9 +60,9 @@ async def _add_to_ticket(
         session=session,
         checks=desk.checks,
         attachments=mail.attachments,
-        conversation_id=ticket.conversation_id,
+        conversation_id=ticket.conversation_id if joined is None else joined.conversation_id,
         ticket=ticket,
-        source=f"mail:{row.id}",
+        source=f"{prefix}mail:{row.id}",
     )
     if added or received.documents or received.refused:
         ticket.updated_at = now

@@ -335,3 +335,63 @@ async def test_a_mail_split_off_an_accounts_request_is_not_that_accounts(client:
     assert row.account_username is None and row.username is None
     assert row.summary["description"] == "Ben başka biriyim, benim çekimim de yok"
     assert "Hesabımdan" not in json.dumps(row.summary, ensure_ascii=False)
+
+
+async def test_a_joined_mail_contacts_later_mail_goes_with_it_when_split(client: httpx.AsyncClient, server) -> None:
+    from handoff.models import MailMessage
+    from handoff.services.inbound_mail import handle_mail
+    from handoff.services.mail_desk import MailDesk
+
+    triage = server.app.ctx.triage
+    async with server.app.ctx.sessionmaker() as session, session.begin():
+        own = await open_request(
+            session=session,
+            request=IntakeRequest(
+                contact=Contact(channel=CHANNEL_FORM, conversation_id="form:first", email="ali@example.org"),
+                language="tr",
+                description="Çekimim gelmedi",
+                topic_id="withdrawal",
+            ),
+            triage=triage,
+        )
+        mail = await open_request(
+            session=session,
+            request=IntakeRequest(
+                contact=Contact(channel=CHANNEL_EMAIL, conversation_id="email:second", email="ali@example.org"),
+                language="tr",
+                description="Bir de bonusum yok",
+                topic_id="withdrawal",
+            ),
+            triage=triage,
+        )
+    assert mail.joined
+    from handoff.mail.parse import parse_mail
+    from handoff.services.mail_attachments import DocumentChecks
+    from handoff.services.outbound_mail import load_mail_texts
+
+    settings = server.app.ctx.settings
+    desk = MailDesk(
+        settings=settings,
+        texts=load_mail_texts(settings.mail_texts_path),
+        triage=triage,
+        checks=DocumentChecks(store=server.app.ctx.document_store, scanner=server.app.ctx.scanner, settings=settings),
+    )
+    raw = (
+        f"From: ali@example.org\r\nTo: support@desk.localhost\r\nSubject: [{own.ticket.number}] bonus\r\n"
+        "Message-ID: <later@example.org>\r\n\r\nBonusum hala yok.\r\n"
+    ).encode()
+    async with server.app.ctx.sessionmaker() as session, session.begin():
+        outcome = await handle_mail(session=session, desk=desk, mail=parse_mail(raw))
+    assert outcome.ticket_number == own.ticket.number
+    boss = await login(client, "boss")
+    contacts = (await client.get(f"/api/v1/tickets/{own.ticket.number}/contacts", headers=boss)).json()["contacts"]
+    res = await client.post(f"/api/v1/tickets/{own.ticket.number}/contacts/{contacts[1]['id']}/split", headers=boss)
+    assert res.status_code == 201, res.text
+    split = res.json()["ticket_number"]
+    after = (await client.get(f"/api/v1/tickets/{split}", headers=boss)).json()["transcript"]
+    assert [m["text"] for m in after if m["sender"] == "customer"] == ["Bir de bonusum yok", "Bonusum hala yok."]
+    async with server.app.ctx.sessionmaker() as session:
+        row = (
+            await session.execute(select(MailMessage).where(MailMessage.message_id == "<later@example.org>"))
+        ).scalar_one()
+    assert row.ticket_id == int(split[2:])
