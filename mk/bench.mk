@@ -14,7 +14,7 @@ BENCH_STAMP := $(BENCH_VENV)/.installed
 BENCH_PG_URL ?= postgresql://postgres@127.0.0.1:5432
 export BENCH_PG_URL
 
-.PHONY: bench bench-setup bench-bot bench-handoff bench-queue bench-nlu bench-nlu-external bench-retrain bench-plot bench-profile
+.PHONY: bench bench-setup bench-bot bench-handoff bench-idle bench-queue bench-nlu bench-nlu-external bench-retrain bench-plot bench-profile
 
 bench-setup: setup $(BENCH_STAMP) $(MODEL_STAMP)
 
@@ -28,6 +28,7 @@ $(BENCH_STAMP): requirements/bench.txt $(RULES_PROJECT)
 bench: bench-setup
 	$(MAKE) --no-print-directory bench-bot
 	$(MAKE) --no-print-directory bench-handoff
+	$(MAKE) --no-print-directory bench-idle
 	$(MAKE) --no-print-directory bench-queue
 	$(MAKE) --no-print-directory bench-nlu
 	$(MAKE) --no-print-directory bench-nlu-external
@@ -45,6 +46,10 @@ bench-plot: bench-setup
 # customer to agent console and agent to customer, 20 handoffs, SQL and RabbitMQ brokers
 bench-handoff: bench-setup
 	$(BENCH_PY) -m bench.handoff_latency
+
+# the whole `make run` stack with nobody writing, CPU over a minute (stop your own make run first)
+bench-idle: bench-setup
+	$(BENCH_PY) -m bench.idle
 
 # 50 agents claiming on PostgreSQL beside pgbench's single-row updates
 bench-queue: bench-setup

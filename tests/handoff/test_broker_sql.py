@@ -8,6 +8,7 @@ import json
 import os
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -15,6 +16,7 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 from handoff.broker import ConsumerTask
+from handoff.broker.sql import SqlEventSource
 from handoff.db import make_engine, make_sessionmaker
 from handoff.live_bus import InMemoryLiveBus
 from handoff.services.bootstrap import sync_departments
@@ -169,14 +171,28 @@ async def test_two_replicas_on_postgresql_process_each_event_once(
         await engine.dispose()
 
 
+class CountingSource(SqlEventSource):
+    """Counts the reads of Rasa's table (a connection and a query each)."""
+
+    reads = 0
+
+    async def step(self) -> int:
+        self.reads += 1
+        return await super().step()
+
+
+@pytest.mark.parametrize("use_inotify", [True, False], ids=["inotify", "stat"])
 async def test_a_commit_to_rasas_sqlite_file_is_read_without_waiting_out_the_poll_interval(
-    broker: SqlBroker, sessionmaker: async_sessionmaker[AsyncSession], bus: InMemoryLiveBus
+    broker: SqlBroker, sessionmaker: async_sessionmaker[AsyncSession], bus: InMemoryLiveBus, use_inotify: bool
 ) -> None:
     await asyncio.to_thread(broker.create)
-    followed = source(broker.url, sessionmaker, bus, poll_interval=30.0)
+    followed = source(
+        broker.url, sessionmaker, bus, poll_interval=30.0, watched_poll_interval=30.0, use_inotify=use_inotify
+    )
     task = ConsumerTask(followed)
     task.start()
     await until(lambda: _true(followed._ready))
+    assert (followed._watch is not None) is use_inotify  # this machine is Linux: the kernel reports
     await asyncio.sleep(0.1)  # idle: waiting between reads
     for i in range(3):
         began = asyncio.get_running_loop().time()
@@ -186,3 +202,32 @@ async def test_a_commit_to_rasas_sqlite_file_is_read_without_waiting_out_the_pol
         await asyncio.sleep(0.1)
     await task.stop()
     assert [line.text for line in await transcript(sessionmaker, "watch-1")] == [f"mesaj {i}" for i in range(3)]
+
+
+async def test_idle_the_follower_does_not_read_until_rasa_commits(
+    broker: SqlBroker, sessionmaker: async_sessionmaker[AsyncSession], bus: InMemoryLiveBus, tmp_path: Path
+) -> None:
+    """With inotify nothing runs between commits: no read in a second of
+    quiet, even with other files of the folder changing (the service's own
+    database may live beside Rasa's), and one commit wakes it at once."""
+    await asyncio.to_thread(broker.create)
+    followed = CountingSource(
+        events_url=broker.url, sessionmaker=sessionmaker, bus=bus, poll_interval=0.02, watched_poll_interval=30.0
+    )
+    task = ConsumerTask(followed)
+    task.start()
+    try:
+        await until(lambda: _true(followed._ready))
+        await asyncio.sleep(0.2)
+        before = followed.reads
+        neighbour = tmp_path / "neighbour.db"
+        for i in range(20):
+            await asyncio.to_thread(neighbour.write_text, f"not Rasa's {i}")
+            await asyncio.sleep(0.05)
+        assert followed.reads == before  # a poll of 0.02 s would have read about 50 times
+        await broker.put(user_event("idle-1", "uyandım", T0))
+        await until(lambda: _eq(cursor(sessionmaker, broker.url), 1), timeout=5)
+        assert followed.reads > before
+    finally:
+        await task.stop()
+    assert followed._watch is None  # closed with the follower
