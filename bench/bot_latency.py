@@ -344,15 +344,59 @@ def report(runs: dict[str, dict[int, list[dict]]], memory: dict[str, float]) -> 
         print()
         print("p95 as a multiple of the vanilla assistant's (same run)")
         print(table([[c, *(r.get(n, "") for n in medians)] for c, r in ratios.items()], ["customers", *medians]))
-        if "10" in ratios:
-            for name in ("ours_rest", "ours_socketio"):
-                if name in ratios["10"]:
-                    verdict = "met" if ratios["10"][name] <= 1.5 else "missed"
-                    print(f"target p95 at 10 customers <= 1.5 x vanilla, {name}: {ratios['10'][name]} -> {verdict}")
+        throughput: dict[str, dict[str, float]] = {}
+        for c in medians["vanilla"]:
+            base = medians["vanilla"][c].get("per_s") or 0
+            throughput[c] = {
+                name: round(m[c].get("per_s", 0) / base, 2) for name, m in medians.items() if c in m and base
+            }
+        print()
+        print("messages per second as a multiple of the vanilla assistant's (same run)")
+        print(table([[c, *(r.get(n, "") for n in medians)] for c, r in throughput.items()], ["customers", *medians]))
+        verdicts = targets_met(ratios, throughput)
+        for line in verdicts["lines"]:
+            print(line)
     print()
     print("peak resident memory (MiB)")
     print(table([[k, v] for k, v in sorted(memory.items())], ["target:process", "MiB"]))
-    return {"medians": medians, "p95_ratio_to_vanilla": ratios}
+    if "vanilla" not in medians:
+        return {"medians": medians, "p95_ratio_to_vanilla": ratios}
+    return {
+        "medians": medians,
+        "p95_ratio_to_vanilla": ratios,
+        "per_s_ratio_to_vanilla": throughput,
+        "targets": verdicts["met"],
+    }
+
+
+THROUGHPUT_TARGET = 1.5  # messages per second, times the vanilla assistant's, at 10 and 50 customers
+P95_TARGET = 1.0  # p95 at 10 customers, times the vanilla assistant's
+
+
+def targets_met(p95: dict[str, dict[str, float]], per_s: dict[str, dict[str, float]]) -> dict:
+    """Issue 17's bot-turn targets for each of our channels that ran."""
+    lines: list[str] = []
+    met: dict[str, bool] = {}
+    for name in ("ours_rest", "ours_socketio"):
+        checks = []
+        for c in ("10", "50"):
+            if name in per_s.get(c, {}):
+                ok = per_s[c][name] >= THROUGHPUT_TARGET
+                checks.append(ok)
+                lines.append(
+                    f"target msg/s at {c} customers >= {THROUGHPUT_TARGET} x vanilla, {name}: "
+                    f"{per_s[c][name]} -> {'met' if ok else 'missed'}"
+                )
+        if name in p95.get("10", {}):
+            ok = p95["10"][name] <= P95_TARGET
+            checks.append(ok)
+            lines.append(
+                f"target p95 at 10 customers <= {P95_TARGET} x vanilla, {name}: {p95['10'][name]} -> "
+                f"{'met' if ok else 'missed'}"
+            )
+        if checks:
+            met[name] = all(checks) and len(checks) == 3
+    return {"lines": lines, "met": met}
 
 
 def main() -> None:

@@ -180,3 +180,44 @@ def test_a_save_reads_the_conversation_once_and_stores_and_publishes_what_rasas_
         store.engine.dispose()
     for broker in (ours_broker, rasas_broker):
         broker.engine.dispose()
+
+
+def test_on_sqlite_the_store_and_rasas_sql_broker_commit_in_wal_mode_and_another_process_reads_them(
+    tmp_path: Path,
+) -> None:
+    import sqlite3
+
+    from rasa.core.brokers.sql import SQLEventBroker
+
+    broker = SQLEventBroker(db=str(tmp_path / "events.db"))
+    store = RedactingSQLTrackerStore(
+        Domain.empty(), dialect="sqlite", db=str(tmp_path / "tracker.db"), event_broker=broker
+    )
+    for engine in (store.engine, broker.engine):
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+        assert isinstance(engine.pool, sa.pool.QueuePool)  # the file stays open between saves
+    tracker = _conversation()
+    asyncio.run(store.save(tracker))
+    # what the handoff service's follower does: its own connection, no pragmas of its own
+    reader = sqlite3.connect(tmp_path / "events.db")
+    try:
+        published = [json.loads(d) for (d,) in reader.execute("SELECT data FROM events ORDER BY id")]
+    finally:
+        reader.close()
+    assert [e["event"] for e in published] == [e.as_dict()["event"] for e in tracker.events]
+    again = asyncio.run(store.retrieve(tracker.sender_id))
+    assert again is not None and len(again.events) == len(tracker.events)
+    store.engine.dispose()
+    broker.engine.dispose()
+
+
+def test_the_broker_text_is_the_json_rasa_publishes_byte_for_byte() -> None:
+    from bot.tracker_store import _Serialised
+
+    for event in _conversation().events:
+        made = _Serialised(event)
+        for sender in ("customer-1", 'tırnak "ve" ters\\bölü'):
+            assert made.broker_text(sender) == json.dumps({"sender_id": sender, **event.as_dict()})
+        assert made.text == json.dumps(event.as_dict())
