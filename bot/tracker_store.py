@@ -38,7 +38,7 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from rasa.core.brokers.broker import EventBroker
@@ -118,7 +118,8 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         schema_checks.install()  # the Rasa server builds this store: see bot/schema_checks.py
         super().__init__(*args, **kwargs)
-        self.engine = embedded_sqlite(self.engine)
+        rasas = cast(sa.engine.Engine, getattr(self, "engine"))  # noqa: B009 (Rasa's attribute is untyped)
+        self.engine = embedded_sqlite(rasas)
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
         broker = self.event_broker
         if isinstance(broker, SQLEventBroker):
