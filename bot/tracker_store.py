@@ -48,7 +48,7 @@ from rasa.shared.core.events import ActiveLoop, Event, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
-from bot import schema_checks
+from bot import kept_sessions, schema_checks
 from support_rules.masking import mask_secrets
 
 __all__ = ["RedactingSQLTrackerStore", "embedded_sqlite", "redact", "MASK", "REDACTED_SLOT"]
@@ -117,6 +117,7 @@ def embedded_sqlite(engine: sa.engine.Engine) -> sa.engine.Engine:
 class RedactingSQLTrackerStore(SQLTrackerStore):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         schema_checks.install()  # the Rasa server builds this store: see bot/schema_checks.py
+        kept_sessions.install()
         super().__init__(*args, **kwargs)
         rasas = cast(sa.engine.Engine, getattr(self, "engine"))  # noqa: B009 (Rasa's attribute is untyped)
         self.engine = embedded_sqlite(rasas)

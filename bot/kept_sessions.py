@@ -1,0 +1,78 @@
+"""Rasa's calls to the action server over kept-open connections.
+
+Rasa 3.6's ``EndpointConfig.request`` makes a new ``aiohttp.ClientSession``
+for every call and closes it afterwards, so every custom action of every
+turn opens a TCP connection to the action server and tears it down: 15 % of
+a busy Rasa's samples at 50 customers (`make bench-profile`), almost all of
+it in making the connection. ``install()`` gives each ``EndpointConfig`` one
+session, made as Rasa makes it (same headers, basic auth and timeout), kept
+for the event loop it was made on and reused by every call.
+
+The session's connector drops a connection after ``IDLE_SECONDS`` unused,
+before the action server's keep-alive timeout (Sanic's 5 s) closes it from
+its side: a request is then never written to a connection the server is
+closing. Nothing else about a request changes; a failure is Rasa's as
+before. Called where ``bot.schema_checks.install`` is (the channels and the
+tracker store), so every Rasa server with our credentials or endpoints has
+it; nothing is patched on import.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from types import TracebackType
+from typing import Any
+
+import aiohttp
+from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
+
+__all__ = ["install", "IDLE_SECONDS"]
+
+IDLE_SECONDS = 2.0  # below Sanic's KEEP_ALIVE_TIMEOUT (5 s), the action server's
+_MARK = "_kept_sessions_installed"
+_KEPT = "_kept_session"
+
+
+class _Borrowed:
+    """``async with`` over a kept session that leaves it open."""
+
+    def __init__(self, session: aiohttp.ClientSession) -> None:
+        self._session = session
+
+    async def __aenter__(self) -> aiohttp.ClientSession:
+        return self._session
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        return None
+
+
+def _new_session(endpoint: EndpointConfig) -> aiohttp.ClientSession:
+    """What Rasa's ``EndpointConfig.session`` makes, on a connector that
+    keeps connections open for ``IDLE_SECONDS``."""
+    auth = None
+    if endpoint.basic_auth:
+        auth = aiohttp.BasicAuth(endpoint.basic_auth["username"], endpoint.basic_auth["password"])
+    return aiohttp.ClientSession(
+        headers=endpoint.headers,
+        auth=auth,
+        timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
+        connector=aiohttp.TCPConnector(keepalive_timeout=IDLE_SECONDS),
+    )
+
+
+def _kept_session(self: EndpointConfig) -> Any:
+    loop = asyncio.get_running_loop()
+    kept: tuple[asyncio.AbstractEventLoop, aiohttp.ClientSession] | None = self.__dict__.get(_KEPT)
+    if kept is None or kept[0] is not loop or kept[1].closed:
+        kept = (loop, _new_session(self))
+        self.__dict__[_KEPT] = kept
+    return _Borrowed(kept[1])
+
+
+def install() -> None:
+    if getattr(EndpointConfig, _MARK, False) or not callable(getattr(EndpointConfig, "session", None)):
+        return
+    EndpointConfig.session = _kept_session  # type: ignore[method-assign]
+    setattr(EndpointConfig, _MARK, True)
