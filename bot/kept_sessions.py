@@ -74,5 +74,5 @@ def _kept_session(self: EndpointConfig) -> Any:
 def install() -> None:
     if getattr(EndpointConfig, _MARK, False) or not callable(getattr(EndpointConfig, "session", None)):
         return
-    EndpointConfig.session = _kept_session  # type: ignore[method-assign]
+    EndpointConfig.session = _kept_session
     setattr(EndpointConfig, _MARK, True)
