@@ -221,3 +221,118 @@ def test_the_broker_text_is_the_json_rasa_publishes_byte_for_byte() -> None:
         for sender in ("customer-1", 'tırnak "ve" ters\\bölü'):
             assert made.broker_text(sender) == json.dumps({"sender_id": sender, **event.as_dict()})
         assert made.text == json.dumps(event.as_dict())
+
+
+# --- the kept rows: retrieve answers what Rasa's would, with one query ---------
+
+
+def _dicts(tracker: DialogueStateTracker | None) -> list[dict] | None:
+    return None if tracker is None else [e.as_dict() for e in tracker.events]
+
+
+def _statements(engine: sa.engine.Engine) -> list[str]:
+    seen: list[str] = []
+    sa.event.listen(engine, "before_cursor_execute", lambda _c, _cur, statement, *_: seen.append(statement))
+    return seen
+
+
+def _domain() -> Domain:
+    return Domain.from_dict({"intents": ["greet", "inform"], "slots": {}, "responses": {}})
+
+
+def test_retrieve_answers_what_rasas_store_does_through_turns_and_a_new_session(store) -> None:
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.events import SessionStarted
+
+    ours, _ = store
+    ours.domain = _domain()
+    rasas = SQLTrackerStore(_domain(), dialect="sqlite", db=":memory:")
+    rasas.engine = ours.engine  # Rasa's own reading of the same rows
+    rasas.sessionmaker = sa.orm.session.sessionmaker(bind=ours.engine)
+    tracker = DialogueStateTracker("kept-1", slots=[])
+    turns = [
+        [ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen")],
+        [UserUttered("merhaba", {"name": "greet", "confidence": 0.9}), ActionExecuted("utter_greet")],
+        [ActionExecuted("action_listen"), UserUttered("hesabım", {"name": "inform", "confidence": 0.8})],
+        [ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen")],
+        [UserUttered("yeni oturum", {"name": "greet", "confidence": 0.9}), ActionExecuted("utter_greet")],
+    ]
+    for i, turn in enumerate(turns):
+        for event in turn:
+            tracker.update(event.__class__.from_parameters(event.as_dict()))
+        asyncio.run(ours.save(tracker))
+        for _ in range(2):  # the second read comes from the kept rows
+            assert _dicts(asyncio.run(ours.retrieve("kept-1"))) == _dicts(asyncio.run(rasas.retrieve("kept-1"))), i
+        tracker = asyncio.run(ours.retrieve("kept-1"))
+        assert tracker is not None
+    texts = [e.get("text") for e in _dicts(tracker) or []]
+    assert texts.count("yeni oturum") == 1 and "merhaba" not in texts  # the new session only
+
+
+def test_a_kept_conversation_is_read_with_one_query(store) -> None:
+    ours, _ = store
+    ours.domain = _domain()
+    tracker = _conversation()
+    tracker.sender_id = "kept-2"
+    asyncio.run(ours.save(tracker))
+    first = asyncio.run(ours.retrieve("kept-2"))
+    statements = _statements(ours.engine)
+    again = asyncio.run(ours.retrieve("kept-2"))
+    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 1  # the newest id
+    assert _dicts(again) == _dicts(first)
+    assert again is not first  # a tracker of its own each time: a turn's changes stay its own until saved
+
+
+def test_another_replicas_rows_and_unsaved_changes_and_deleted_rows(store, tmp_path: Path) -> None:
+    ours, engine = store
+    ours.domain = _domain()
+    tracker = _conversation()
+    tracker.sender_id = "kept-3"
+    asyncio.run(ours.save(tracker))
+    assert asyncio.run(ours.retrieve("kept-3")) is not None  # kept now
+    # a turn that failed before its save: its events are not in the next read
+    dirty = asyncio.run(ours.retrieve("kept-3"))
+    assert dirty is not None
+    dirty.update(UserUttered("kaydedilmedi", {"name": "inform", "confidence": 0.9}))
+    assert "kaydedilmedi" not in json.dumps(_dicts(asyncio.run(ours.retrieve("kept-3"))))
+    # another replica (another store on the same database) adds a turn
+    other = RedactingSQLTrackerStore(_domain(), **_same_database(ours))
+    theirs = asyncio.run(other.retrieve("kept-3"))
+    assert theirs is not None
+    theirs.update(UserUttered("öteki kopyadan", {"name": "inform", "confidence": 0.9}))
+    asyncio.run(other.save(theirs))
+    assert _dicts(asyncio.run(ours.retrieve("kept-3"))) == _dicts(theirs)
+    # our next save counts their turn as stored: nothing is inserted twice
+    mine = asyncio.run(ours.retrieve("kept-3"))
+    assert mine is not None
+    mine.update(UserUttered("benden", {"name": "inform", "confidence": 0.9}))
+    asyncio.run(ours.save(mine))
+    texts = [json.loads(row[5]).get("text") for row in _stored(engine) if row[0] == "kept-3"]
+    assert texts.count("öteki kopyadan") == 1 and texts.count("benden") == 1
+    # retention deletes the conversation: gone, not served from memory
+    with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM events WHERE sender_id = 'kept-3'"))
+    assert asyncio.run(ours.retrieve("kept-3")) is None
+    other.engine.dispose()
+
+
+def _same_database(store: RedactingSQLTrackerStore) -> dict:
+    url = store.engine.url
+    if url.get_backend_name() == "sqlite":
+        return {"dialect": "sqlite", "db": url.database}
+    return {"dialect": "postgresql", "host": url.host, "port": url.port, "db": url.database, "username": url.username}
+
+
+def test_only_the_most_recent_conversations_are_kept(tmp_path: Path, monkeypatch) -> None:
+    import bot.tracker_store as module
+
+    monkeypatch.setattr(module, "KEPT_CONVERSATIONS", 3)
+    ours = RedactingSQLTrackerStore(_domain(), dialect="sqlite", db=str(tmp_path / "lru.db"))
+    for n in range(5):
+        tracker = DialogueStateTracker(f"lru-{n}", slots=[])
+        tracker.update(UserUttered(f"mesaj {n}", {"name": "greet", "confidence": 0.9}))
+        asyncio.run(ours.save(tracker))
+        asyncio.run(ours.retrieve(f"lru-{n}"))
+    assert list(ours._rows) == ["lru-2", "lru-3", "lru-4"]
+    assert _dicts(asyncio.run(ours.retrieve("lru-0")))[0]["text"] == "mesaj 0"  # read again from the database
+    ours.engine.dispose()
