@@ -37,7 +37,6 @@ from typing import Any, TypeVar
 from sqlalchemy import Column, Integer, MetaData, String, Table, Text, func, inspect, select
 from sqlalchemy.engine import Row, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.pool import NullPool
 
 from handoff.broker.common import Applied, Backoff, after_commit, apply_event
 from handoff.broker.file_watch import FileWatch
@@ -72,10 +71,23 @@ def cursor_name(events_url: str) -> str:
 def _events_engine(url: str) -> AsyncEngine:
     url = normalise_url(url)
     if is_sqlite(url):
-        # Rasa's file: no pragmas of ours; a connection per poll, so a file
-        # that Rasa created anew is read, not the deleted one still open
-        return create_async_engine(url, connect_args={"timeout": 30}, poolclass=NullPool)
+        # Rasa's file: no pragmas of ours. The connection stays open between
+        # reads (opening one is a thread, the file and its WAL index each
+        # time); ``SqlEventSource`` drops it when the file is replaced, so a
+        # file that Rasa created anew is read, not the deleted one still open
+        return create_async_engine(url, connect_args={"timeout": 30}, pool_size=1, max_overflow=1)
     return create_async_engine(url, pool_size=2, max_overflow=2, pool_pre_ping=True)
+
+
+def _file_identity(path: Path | None) -> tuple[int, int] | None:
+    """Which file is at ``path`` now (device, inode); None when none is."""
+    if path is None:
+        return None
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino
 
 
 async def _on_events_db(engine: AsyncEngine, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
@@ -160,6 +172,7 @@ class SqlEventSource:
         self.use_inotify = use_inotify
         self._watched = _sqlite_path(events_url)
         self._watch: FileWatch | None = None
+        self._engine_file: tuple[int, int] | None = None  # the file the open engine reads
         self.gap_grace = gap_grace
         self.backoff = backoff or Backoff()
         self.cursor = cursor_name(events_url)
@@ -217,13 +230,21 @@ class SqlEventSource:
         if self._watch is not None:
             self._watch.close()
             self._watch = None
+        await self.aclose_engine()
+
+    async def aclose_engine(self) -> None:
         if self._engine is not None:
             await self._engine.dispose()
             self._engine = None
 
     async def step(self) -> int:
         """Process at most one batch; returns how many rows it moved past."""
+        replaced = self._watched is not None and _file_identity(self._watched) != self._engine_file
+        if self._engine is not None and replaced:
+            await self.aclose_engine()  # Rasa's file was replaced (or removed): open the new one
+            self._ready = False
         if self._engine is None:
+            self._engine_file = _file_identity(self._watched)
             self._engine = _events_engine(self.events_url)
         if not self._ready:
             if not await self._table_exists(self._engine):

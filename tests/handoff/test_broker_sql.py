@@ -231,3 +231,31 @@ async def test_idle_the_follower_does_not_read_until_rasa_commits(
     finally:
         await task.stop()
     assert followed._watch is None  # closed with the follower
+
+
+async def test_reads_of_rasas_sqlite_file_share_one_open_connection_until_the_file_is_replaced(
+    broker: SqlBroker, sessionmaker: async_sessionmaker[AsyncSession], bus: InMemoryLiveBus
+) -> None:
+    from sqlalchemy import event
+
+    src = source(broker.url, sessionmaker, bus)
+    opened: list[int] = []
+    for i in range(5):
+        await broker.put(user_event("pool-1", f"mesaj {i}", T0 + i))
+        await drain(src)
+        if len(opened) == 0 and src._engine is not None:
+            event.listen(src._engine.sync_engine, "connect", lambda *_: opened.append(1))
+    for i in range(5, 10):
+        await broker.put(user_event("pool-1", f"mesaj {i}", T0 + i))
+        await drain(src)
+    assert opened == []  # no new connection for the later reads
+    first_engine = src._engine
+    broker.close()
+    broker.path.unlink()
+    await broker.put(user_event("pool-1", "yeni dosya", T0 + 20))
+    await drain(src)
+    await drain(src)
+    assert src._engine is not first_engine  # the replaced file is opened anew
+    texts = [line.text for line in await transcript(sessionmaker, "pool-1")]
+    assert texts == [f"mesaj {i}" for i in range(10)] + ["yeni dosya"]
+    await src.aclose()
