@@ -26,6 +26,7 @@ class Server:
     def __init__(self) -> None:
         self.peers: list[tuple[str, int]] = []
         self.seen: list[dict[str, str | None]] = []
+        self.bodies: list[dict] = []
         self.url = ""
 
     async def webhook(self, request: web.Request) -> web.Response:
@@ -34,6 +35,7 @@ class Server:
             {"authorization": request.headers.get("Authorization"), "x-token": request.headers.get("X-Token")}
         )
         body = await request.json()
+        self.bodies.append(body)
         return web.json_response({"events": [], "responses": [], "echo": body["n"]})
 
     async def fail(self, _request: web.Request) -> web.Response:
@@ -104,4 +106,19 @@ async def test_an_idle_connection_is_dropped_before_the_servers_keep_alive_runs_
     await asyncio.sleep(kept_sessions.IDLE_SECONDS + 1.0)  # below Sanic's 5 s
     await endpoint.request(json={"n": 2})
     assert len(set(server.peers)) == 2  # a new connection, not the one left idle
+    await _close(endpoint)
+
+
+async def test_a_body_with_turkish_text_floats_and_nulls_arrives_as_sent(server: Server) -> None:
+    endpoint = EndpointConfig(f"{server.url}/webhook")
+    body = {
+        "n": 3,
+        "tracker": {
+            "events": [{"event": "user", "timestamp": 1733245678.123456, "text": 'şifremi "unuttum" / ğüİı\u2028'}],
+            "slots": {"birth_date": None, "score": 0.1, "flags": [True, False]},
+        },
+    }
+    answer = await endpoint.request(json=body)
+    assert answer["echo"] == 3
+    assert server.bodies == [body]
     await _close(endpoint)
