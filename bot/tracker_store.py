@@ -22,28 +22,32 @@ insert. Both answers are the same number (the events stored since the
 latest session start), so it is counted once and the same new events go
 to the broker and to the table, in Rasa's order (broker first).
 
-A read is one query when nothing changed: the store keeps, for the
+A read is one small query when nothing changed: the store keeps, for the
 ``KEPT_CONVERSATIONS`` conversations it used last, the rows of the latest
-session that it read or wrote, with the conversation's newest row id. A
-``retrieve`` asks for that id only (``max(id)`` on Rasa's ``sender_id``
-index); when it is still the kept one, the tracker is rebuilt from the kept
-rows, otherwise (another replica's turn, an agent's reply through the HTTP
-API on another replica, rows deleted by retention) the rows are read again
-as Rasa reads them. Every ``retrieve`` builds a tracker of its own, so a turn
-that fails before its save leaves nothing behind; a save that starts a new
-session drops the kept rows (Rasa's next read starts from it). Rasa's
-``retrieve`` read every row of the session through the ORM each time (about
-10 % of a busy Rasa's samples at 50 customers, `make bench-profile`).
+session that it read or wrote, with a mark of the conversation's rows (its
+newest row id, how many rows it has, its newest timestamp). A ``retrieve``
+asks for the mark only (``max(id)``, ``count(id)``, ``max(timestamp)`` over
+Rasa's ``sender_id`` index); when it is still the kept one, the tracker is
+rebuilt from the kept rows, otherwise (another replica's turn, an agent's
+reply through the HTTP API on another replica, a row committed late with a
+lower id, rows deleted by retention or moved in time) the rows are read
+again as Rasa reads them. A save keeps its own rows only when the mark
+after its insert shows nobody else wrote, no new session began and every
+new event falls inside Rasa's session filter. Every ``retrieve`` builds a
+tracker of its own, so a turn that fails before its save leaves nothing
+behind. Rasa's ``retrieve`` read every row of the session through the ORM
+each time (about 10 % of a busy Rasa's samples at 50 customers, `make
+bench-profile`).
 
 On SQLite (`make run`'s embedded default) the store and Rasa's SQL broker
-keep their files in WAL mode with ``synchronous=NORMAL``, on a pool of open
-connections: Rasa opened the file anew for every read and save, and each
-commit in its default journal mode waited for the disk twice, on the
-server's only thread (21 % of a busy Rasa's samples in `make
-bench-profile`). In WAL mode a commit is an append to the ``-wal`` file;
-after a killed process nothing committed is lost, and after a power cut at
-most the last commits are (the file stays whole). PostgreSQL is left as
-Rasa configures it.
+keep their files in WAL mode, on a pool of open connections: Rasa opened
+the file anew for every read and save, and each commit in its default
+journal mode waited for the disk twice, on the server's only thread (21 %
+of a busy Rasa's samples in `make bench-profile`). In WAL mode a commit is
+one append to the ``-wal`` file and one flush (``synchronous=FULL``, kept:
+after a power cut nothing committed is lost either, so the handoff
+service's cursor on the broker's ids never runs ahead of the file).
+PostgreSQL is left as Rasa configures it.
 """
 
 from __future__ import annotations
@@ -104,14 +108,14 @@ def redact(events: Iterable[Event]) -> None:
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
 
 
 def embedded_sqlite(engine: sa.engine.Engine) -> sa.engine.Engine:
-    """For a SQLite file: an engine on the same file with WAL, NORMAL
-    synchronisation and a pool of open connections (the module's docstring
+    """For a SQLite file: an engine on the same file in WAL mode on a pool
+    of open connections (the module's docstring
     says why); any other engine as it is."""
     url = engine.url
     if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
@@ -155,29 +159,39 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
 
     def _current_rows(self, session: Any, sender_id: str) -> list[str]:
         """The ``data`` of the rows Rasa's ``retrieve`` reads (the latest
-        session's, in id order): the kept copy when the conversation's newest
-        row is still the one it ends with, else read and kept."""
-        newest = self._newest_id(session, sender_id)
+        session's, in id order): the kept copy when the conversation's rows
+        are still those it was made from, else read and kept."""
+        mark = self._mark(session, sender_id)
         kept = self._rows.get(sender_id)
-        if kept is not None and newest is not None and kept.last_id == newest:
+        if kept is not None and mark is not None and kept.mark == mark:
             self._rows.move_to_end(sender_id)
             return kept.texts
         self._rows.pop(sender_id, None)
-        if newest is None:
+        if mark is None:
             return []
         rows = (
             self._event_query(session, sender_id, fetch_events_from_all_sessions=False)
-            .with_entities(self.SQLEvent.id, self.SQLEvent.data)
+            .with_entities(self.SQLEvent.id, self.SQLEvent.data, self.SQLEvent.type_name, self.SQLEvent.timestamp)
             .all()
         )
         texts = [row.data for row in rows]
-        if rows and rows[-1].id == newest:
-            self._keep(sender_id, _KeptRows(texts, newest))
+        if rows and rows[-1].id == mark.newest_id:
+            starts = [row.timestamp for row in rows if row.type_name == SessionStarted.type_name]
+            self._keep(sender_id, _KeptRows(texts, mark, max(starts) if starts else None))
         return texts
 
-    def _newest_id(self, session: Any, sender_id: str) -> int | None:
-        found = session.query(sa.func.max(self.SQLEvent.id)).filter(self.SQLEvent.sender_id == sender_id).scalar()
-        return None if found is None else int(found)
+    def _mark(self, session: Any, sender_id: str) -> _Mark | None:
+        """What a change to the conversation's rows changes: its newest row
+        id, how many rows it has, its newest timestamp (None: no rows)."""
+        event = self.SQLEvent
+        newest_id, count, newest_time = (
+            session.query(sa.func.max(event.id), sa.func.count(event.id), sa.func.max(event.timestamp))
+            .filter(event.sender_id == sender_id)
+            .one()
+        )
+        if newest_id is None:
+            return None
+        return _Mark(int(newest_id), int(count), float(newest_time or 0.0))
 
     def _keep(self, sender_id: str, rows: _KeptRows) -> None:
         self._rows[sender_id] = rows
@@ -193,6 +207,7 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         sender_id = tracker.sender_id
         with self.session_scope() as session:
             current = self._current_rows(session, sender_id)
+            kept = self._rows.pop(sender_id, None)  # kept again below only when it is sure to be right
             stored = len(current)  # the events stored since the latest session start, as Rasa counts them
             new_events = [_Serialised(event) for event in itertools.islice(tracker.events, stored, len(tracker.events))]
             if self.event_broker is not None:
@@ -200,16 +215,12 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
             rows = [self._row(sender_id, event) for event in new_events]
             session.add_all(rows)
             session.flush()  # gives the rows their ids
-            last_id = rows[-1].id if rows else None
+            last_id = int(rows[-1].id) if rows else None
+            after = self._mark(session, sender_id) if rows and kept is not None else None
             session.commit()
-        kept = self._rows.pop(sender_id, None)
-        if (
-            kept is None
-            or last_id is None
-            or any(new.event.type_name == SessionStarted.type_name for new in new_events)
-        ):
-            return  # a new session: Rasa's next retrieve starts from it, so read it again then
-        self._keep(sender_id, _KeptRows(kept.texts + [new.text for new in new_events], int(last_id)))
+        if kept is None or after is None or last_id is None or not _appended(kept, after, last_id, new_events):
+            return
+        self._keep(sender_id, _KeptRows(kept.texts + [new.text for new in new_events], after, kept.session_start))
 
     def _row(self, sender_id: str, new: _Serialised) -> Any:
         """The row Rasa's ``SQLTrackerStore.save`` inserts for the event."""
@@ -237,9 +248,32 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
 KEPT_CONVERSATIONS = 500  # the conversations whose rows a store keeps (least recently used go first)
 
 
+class _Mark(NamedTuple):
+    newest_id: int
+    rows: int
+    newest_time: float
+
+
 class _KeptRows(NamedTuple):
     texts: list[str]  # the rows' data, in id order, of the latest session
-    last_id: int  # the conversation's newest row id when they were read or written
+    mark: _Mark  # the conversation's rows when they were read or written
+    session_start: float | None  # the latest SessionStarted's timestamp (Rasa's filter)
+
+
+def _appended(kept: _KeptRows, after: _Mark, last_id: int, new_events: list[_Serialised]) -> bool:
+    """Whether the kept rows plus this save's are what Rasa's next read
+    returns: nobody else wrote meanwhile (one more row per event, the last
+    one ours), no new session began, and every new event falls inside
+    Rasa's session filter (timestamp at or after the session's start)."""
+    if after.rows != kept.mark.rows + len(new_events) or after.newest_id != last_id:
+        return False
+    for new in new_events:
+        if new.event.type_name == SessionStarted.type_name:
+            return False  # Rasa's next read starts from it: read it again then
+        stamp = new.data.get("timestamp")
+        if stamp is None or (kept.session_start is not None and float(stamp) < kept.session_start):
+            return False
+    return True
 
 
 class _Serialised:

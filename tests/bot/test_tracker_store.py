@@ -196,7 +196,7 @@ def test_on_sqlite_the_store_and_rasas_sql_broker_commit_in_wal_mode_and_another
     for engine in (store.engine, broker.engine):
         with engine.connect() as conn:
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL: a power cut loses no commit
         assert isinstance(engine.pool, sa.pool.QueuePool)  # the file stays open between saves
     tracker = _conversation()
     asyncio.run(store.save(tracker))
@@ -336,3 +336,76 @@ def test_only_the_most_recent_conversations_are_kept(tmp_path: Path, monkeypatch
     assert list(ours._rows) == ["lru-2", "lru-3", "lru-4"]
     assert _dicts(asyncio.run(ours.retrieve("lru-0")))[0]["text"] == "mesaj 0"  # read again from the database
     ours.engine.dispose()
+
+
+def test_rows_moved_back_in_time_are_read_again(store) -> None:
+    """What tests/bot/test_live_conversation.py does to age a conversation:
+    the rows' timestamps change in place, and the next read sees them."""
+    ours, engine = store
+    ours.domain = _domain()
+    tracker = _conversation()
+    tracker.sender_id = "kept-4"
+    asyncio.run(ours.save(tracker))
+    before = asyncio.run(ours.retrieve("kept-4"))
+    assert before is not None
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE events SET timestamp = timestamp - 7200 WHERE sender_id = 'kept-4'"))
+    after = asyncio.run(ours.retrieve("kept-4"))
+    assert after is not None
+    stored = [row[2] for row in _stored(engine) if row[0] == "kept-4"]
+    assert max(stored) < before.events[-1].timestamp - 7000  # moved
+    assert len(after.events) == len(before.events)
+
+
+def test_a_row_written_by_another_process_during_a_save_is_not_left_out(store) -> None:
+    """Between a save's read and its insert another writer adds a row (a
+    lock that expired, a second process): the next read has it."""
+    ours, engine = store
+    ours.domain = _domain()
+    tracker = _conversation()
+    tracker.sender_id = "kept-5"
+    asyncio.run(ours.save(tracker))
+    mine = asyncio.run(ours.retrieve("kept-5"))
+    assert mine is not None
+    other = {"event": "user", "timestamp": mine.events[-1].timestamp + 1, "text": "araya giren", "parse_data": {}}
+    row = ours._row
+    written: list[int] = []
+
+    def meanwhile(*args, **kwargs):  # called between the save's read and its insert
+        if not written:
+            with engine.begin() as conn:
+                conn.execute(
+                    sa.text("INSERT INTO events (sender_id, type_name, timestamp, data) VALUES (:s, 'user', :t, :d)"),
+                    {"s": "kept-5", "t": other["timestamp"], "d": json.dumps(other)},
+                )
+            written.append(1)
+        return row(*args, **kwargs)
+
+    ours._row = meanwhile  # type: ignore[method-assign]
+    mine.update(UserUttered("benim", {"name": "inform", "confidence": 0.9}))
+    asyncio.run(ours.save(mine))
+    assert written == [1]
+    texts = [e.get("text") for e in _dicts(asyncio.run(ours.retrieve("kept-5"))) or []]
+    assert "araya giren" in texts and "benim" in texts
+
+
+def test_an_event_stamped_before_the_sessions_start_is_left_out_as_rasa_does(store) -> None:
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.events import SessionStarted
+
+    ours, _ = store
+    ours.domain = _domain()
+    rasas = SQLTrackerStore(_domain(), dialect="sqlite", db=":memory:")
+    rasas.engine = ours.engine
+    rasas.sessionmaker = sa.orm.session.sessionmaker(bind=ours.engine)
+    start = 1_800_000_000.0
+    tracker = DialogueStateTracker("kept-6", slots=[])
+    for event in (ActionExecuted("action_session_start", timestamp=start - 1), SessionStarted(timestamp=start)):
+        tracker.update(event)
+    asyncio.run(ours.save(tracker))
+    tracker = asyncio.run(ours.retrieve("kept-6"))
+    assert tracker is not None
+    # another replica's clock is behind: its event is stamped before the session began
+    tracker.update(UserUttered("geride kalan saat", {"name": "greet", "confidence": 0.9}, timestamp=start - 0.05))
+    asyncio.run(ours.save(tracker))
+    assert _dicts(asyncio.run(ours.retrieve("kept-6"))) == _dicts(asyncio.run(rasas.retrieve("kept-6")))
