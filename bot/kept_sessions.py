@@ -25,6 +25,7 @@ it; nothing is patched on import.
 from __future__ import annotations
 
 import asyncio
+import weakref
 from types import TracebackType
 from typing import Any
 
@@ -64,16 +65,17 @@ def _new_session(endpoint: EndpointConfig) -> aiohttp.ClientSession:
         headers=endpoint.headers,
         auth=auth,
         timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
-        connector=aiohttp.TCPConnector(keepalive_timeout=IDLE_SECONDS),
+        # limit 0: no cap of aiohttp's own on calls at once (Rasa's sessions had none)
+        connector=aiohttp.TCPConnector(keepalive_timeout=IDLE_SECONDS, limit=0),
         json_serialize=ujson.dumps,
     )
 
 
 def _kept_session(self: EndpointConfig) -> Any:
     loop = asyncio.get_running_loop()
-    kept: tuple[asyncio.AbstractEventLoop, aiohttp.ClientSession] | None = self.__dict__.get(_KEPT)
-    if kept is None or kept[0] is not loop or kept[1].closed:
-        kept = (loop, _new_session(self))
+    kept: tuple[weakref.ref[asyncio.AbstractEventLoop], aiohttp.ClientSession] | None = self.__dict__.get(_KEPT)
+    if kept is None or kept[0]() is not loop or kept[1].closed:
+        kept = (weakref.ref(loop), _new_session(self))  # a closed loop is not kept alive by it
         self.__dict__[_KEPT] = kept
     return _Borrowed(kept[1])
 

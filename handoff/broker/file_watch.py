@@ -15,7 +15,6 @@ import asyncio
 import contextlib
 import ctypes
 import ctypes.util
-import errno
 import logging
 import os
 import struct
@@ -71,6 +70,7 @@ class FileWatch:
         self._loop = loop
         self.changed = asyncio.Event()
         self.reports = 0  # changes seen to the named files (for tests and logs)
+        self.broken = False  # the watch ended (folder gone, read failed): look at the files instead
         loop.add_reader(fd, self._readable)
 
     @classmethod
@@ -105,26 +105,34 @@ class FileWatch:
             data = os.read(self._fd, 64 * 1024)
         except BlockingIOError:
             return
-        except OSError as exc:  # the watch broke: wake the waiter, which reads anyway
-            if exc.errno != errno.EINTR:
-                log.warning("inotify read failed: %s", exc)
-                self.changed.set()
+        except OSError as exc:  # the watch broke: stop listening, wake the waiter, which reads anyway
+            log.warning("inotify read failed (%s): looking at the files instead", exc)
+            self._give_up()
             return
         if self._matches(data):
             self.reports += 1
             self.changed.set()
 
     def _matches(self, data: bytes) -> bool:
+        found = False
         offset = 0
         while offset + _HEADER.size <= len(data):
             _, mask, _, length = _HEADER.unpack_from(data, offset)
             name = data[offset + _HEADER.size : offset + _HEADER.size + length].rstrip(b"\0")
             offset += _HEADER.size + length
-            if mask & (IN_Q_OVERFLOW | IN_IGNORED):
-                return True  # events were lost, or the folder itself went: read to be sure
-            if os.fsdecode(name) in self.names:
+            if mask & IN_IGNORED:  # the folder itself went (removed, unmounted): the watch is over
+                log.warning("the watch on %s ended: looking at the files instead", self.folder)
+                self._give_up()
                 return True
-        return False
+            if mask & IN_Q_OVERFLOW or os.fsdecode(name) in self.names:
+                found = True  # (an overflow lost reports: read to be sure)
+        return found
+
+    def _give_up(self) -> None:
+        self.broken = True
+        with contextlib.suppress(RuntimeError, ValueError):
+            self._loop.remove_reader(self._fd)
+        self.changed.set()
 
     async def wait(self, timeout: float) -> bool:
         """Until a change is reported (True) or ``timeout`` passes (False)."""

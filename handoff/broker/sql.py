@@ -16,7 +16,10 @@ the interval:
 - on Linux the kernel says so (inotify, ``file_watch.FileWatch``): nothing
   runs until a commit, and the wait between reads is ``watched_poll_interval``
   (5 s), a bound in case a report is lost (another kernel writing a shared
-  volume). Idle, the follower then costs next to nothing;
+  volume). A WAL commit's last step, the ``-shm`` header, raises no report,
+  so a wake-up whose read found nothing is followed by one more read after
+  ``2 × watch_interval``. Idle, the follower then costs next to nothing; a
+  watch that ends (the folder removed) falls back to looking;
 - elsewhere it looks at the file every ``watch_interval`` (25 ms): a look is
   one ``stat``, far cheaper than a read (a connection and a query), but it
   wakes the process 40 times a second.
@@ -188,6 +191,7 @@ class SqlEventSource:
         log.info("following Rasa's SQL event broker (%s)", self.cursor)
         if self._watched is not None and self.use_inotify and self._watched.parent.is_dir():
             self._watch = FileWatch.open(_commit_files(self._watched))
+        woken = False
         try:
             while True:
                 if self._watch is not None:
@@ -203,28 +207,37 @@ class SqlEventSource:
                 if self.backoff.failures:
                     log.info("event consumer recovered after %d failure(s)", self.backoff.failures)
                     self.backoff.reset()
+                # a WAL commit's last step (the -shm header) raises no report: a
+                # wake-up whose read found nothing gets one more look soon after
+                recheck, woken = woken and consumed == 0, False
                 if consumed < self.batch_size:
-                    await self._wait_for_change(seen)
+                    woken = await self._wait_for_change(seen, recheck=recheck)
         finally:
             await self.aclose()
 
-    async def _wait_for_change(self, seen: FileState | None) -> None:
+    async def _wait_for_change(self, seen: FileState | None, *, recheck: bool = False) -> bool:
         """``poll_interval``, or less once the SQLite file differs from
         ``seen`` (its state before the last read began, so a commit during
         that read is not waited out); with inotify, until the kernel reports
-        a change since the last read began."""
+        a change since the last read began (``watched_poll_interval``, or
+        twice ``watch_interval`` for a ``recheck``). True when a change
+        ended the wait."""
+        if self._watch is not None and self._watch.broken:
+            self._watch.close()
+            self._watch = None  # from now on: look at the file, starting with a read
+            return True
         if self._watch is not None:
-            await self._watch.wait(self.watched_poll_interval)
-            return
+            return await self._watch.wait(2 * self.watch_interval if recheck else self.watched_poll_interval)
         if self._watched is None or seen is None or self.watch_interval <= 0:
             await asyncio.sleep(self.poll_interval)
-            return
+            return False
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.poll_interval
         while (left := deadline - loop.time()) > 0:
             await asyncio.sleep(min(self.watch_interval, left))
             if _file_state(self._watched) != seen:
-                return
+                return True
+        return False
 
     async def aclose(self) -> None:
         if self._watch is not None:

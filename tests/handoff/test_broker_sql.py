@@ -259,3 +259,51 @@ async def test_reads_of_rasas_sqlite_file_share_one_open_connection_until_the_fi
     texts = [line.text for line in await transcript(sessionmaker, "pool-1")]
     assert texts == [f"mesaj {i}" for i in range(10)] + ["yeni dosya"]
     await src.aclose()
+
+
+async def test_a_wake_up_that_finds_nothing_is_followed_by_one_more_read(
+    broker: SqlBroker, sessionmaker: async_sessionmaker[AsyncSession], bus: InMemoryLiveBus
+) -> None:
+    """In WAL mode a commit's frames reach the -wal (reported) before its
+    header reaches the -shm (not reported): the read the report started may
+    see nothing yet, so one more comes soon after, and then quiet."""
+    await asyncio.to_thread(broker.create)
+    followed = CountingSource(
+        events_url=broker.url, sessionmaker=sessionmaker, bus=bus, poll_interval=0.02, watched_poll_interval=30.0
+    )
+    task = ConsumerTask(followed)
+    task.start()
+    try:
+        await until(lambda: _true(followed._ready))
+        await asyncio.sleep(0.2)
+        wal = broker.path.with_name(broker.path.name + "-wal")
+        fd = os.open(wal, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+        await asyncio.sleep(0.3)  # the file's creation reported and read
+        before = followed.reads
+        await asyncio.to_thread(os.write, fd, b"frames of a commit not yet visible")  # one report
+        os.close(fd)
+        await asyncio.sleep(0.5)
+        assert followed.reads - before == 2  # the wake-up's read and the one more look
+        await asyncio.sleep(0.5)
+        assert followed.reads - before == 2  # then nothing until the next report
+    finally:
+        await task.stop()
+
+
+async def test_a_watch_that_ended_gives_way_to_looking_at_the_file(
+    broker: SqlBroker, sessionmaker: async_sessionmaker[AsyncSession], bus: InMemoryLiveBus
+) -> None:
+    await asyncio.to_thread(broker.create)
+    followed = source(broker.url, sessionmaker, bus, poll_interval=30.0, watched_poll_interval=30.0)
+    task = ConsumerTask(followed)
+    task.start()
+    try:
+        await until(lambda: _true(followed._ready))
+        watch = followed._watch
+        assert watch is not None
+        watch._give_up()  # what a removed folder or a failed read does
+        await until(lambda: _true(followed._watch is None))
+        await broker.put(user_event("fallback-1", "stat ile", T0))
+        await until(lambda: _eq(cursor(sessionmaker, broker.url), 1), timeout=5)  # the 25 ms look, not 30 s
+    finally:
+        await task.stop()

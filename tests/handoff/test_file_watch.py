@@ -87,3 +87,15 @@ async def test_files_of_two_folders_are_refused(tmp_path: Path) -> None:
 
 async def test_a_missing_folder_gives_no_watch(tmp_path: Path) -> None:
     assert FileWatch.open([tmp_path / "missing" / "events.db"]) is None
+
+
+async def test_the_folder_removed_ends_the_watch(tmp_path: Path) -> None:
+    folder = tmp_path / "rasa"
+    folder.mkdir()
+    watch = await _opened(folder, "events.db")
+    try:
+        await asyncio.to_thread(folder.rmdir)
+        assert await watch.wait(2) is True
+        assert watch.broken
+    finally:
+        watch.close()
