@@ -338,35 +338,39 @@ def test_only_the_most_recent_conversations_are_kept(tmp_path: Path, monkeypatch
     ours.engine.dispose()
 
 
-def test_rows_moved_back_in_time_are_read_again(store) -> None:
-    """What tests/bot/test_live_conversation.py does to age a conversation:
-    the rows' timestamps change in place, and the next read sees them."""
+def _saved(store, sender_id: str) -> tuple[RedactingSQLTrackerStore, sa.engine.Engine, DialogueStateTracker]:
+    """The store with a domain, one conversation saved, and its tracker as read back."""
     ours, engine = store
     ours.domain = _domain()
     tracker = _conversation()
-    tracker.sender_id = "kept-4"
+    tracker.sender_id = sender_id
     asyncio.run(ours.save(tracker))
-    before = asyncio.run(ours.retrieve("kept-4"))
-    assert before is not None
+    read = asyncio.run(ours.retrieve(sender_id))
+    assert read is not None
+    return ours, engine, read
+
+
+def test_rows_moved_back_in_time_are_read_again(store) -> None:
+    """What tests/bot/test_live_conversation.py does to age a conversation:
+    the rows' timestamps change in place, and the next read sees them."""
+    ours, engine, before = _saved(store, "kept-4")
     with engine.begin() as conn:
-        conn.execute(sa.text("UPDATE events SET timestamp = timestamp - 7200 WHERE sender_id = 'kept-4'"))
+        for row_id, data in conn.execute(sa.text("SELECT id, data FROM events WHERE sender_id = 'kept-4'")).all():
+            event = json.loads(data)
+            event["timestamp"] -= 7200
+            conn.execute(
+                sa.text("UPDATE events SET timestamp = :t, data = :d WHERE id = :i"),
+                {"t": event["timestamp"], "d": json.dumps(event), "i": row_id},
+            )
     after = asyncio.run(ours.retrieve("kept-4"))
     assert after is not None
-    stored = [row[2] for row in _stored(engine) if row[0] == "kept-4"]
-    assert max(stored) < before.events[-1].timestamp - 7000  # moved
-    assert len(after.events) == len(before.events)
+    assert [e.timestamp for e in after.events] == pytest.approx([e.timestamp - 7200 for e in before.events])
 
 
 def test_a_row_written_by_another_process_during_a_save_is_not_left_out(store) -> None:
     """Between a save's read and its insert another writer adds a row (a
     lock that expired, a second process): the next read has it."""
-    ours, engine = store
-    ours.domain = _domain()
-    tracker = _conversation()
-    tracker.sender_id = "kept-5"
-    asyncio.run(ours.save(tracker))
-    mine = asyncio.run(ours.retrieve("kept-5"))
-    assert mine is not None
+    ours, engine, mine = _saved(store, "kept-5")
     other = {"event": "user", "timestamp": mine.events[-1].timestamp + 1, "text": "araya giren", "parse_data": {}}
     row = ours._row
     written: list[int] = []

@@ -204,21 +204,30 @@ async def test_a_commit_to_rasas_sqlite_file_is_read_without_waiting_out_the_pol
     assert [line.text for line in await transcript(sessionmaker, "watch-1")] == [f"mesaj {i}" for i in range(3)]
 
 
-async def test_idle_the_follower_does_not_read_until_rasa_commits(
-    broker: SqlBroker, sessionmaker: async_sessionmaker[AsyncSession], bus: InMemoryLiveBus, tmp_path: Path
-) -> None:
-    """With inotify nothing runs between commits: no read in a second of
-    quiet, even with other files of the folder changing (the service's own
-    database may live beside Rasa's), and one commit wakes it at once."""
+async def _counting_and_quiet(
+    broker: SqlBroker, sessionmaker: async_sessionmaker[AsyncSession], bus: InMemoryLiveBus
+) -> tuple[CountingSource, ConsumerTask]:
+    """A counting follower on inotify (a 0.02 s poll if it looked instead),
+    started, ready, and past its first reads."""
     await asyncio.to_thread(broker.create)
     followed = CountingSource(
         events_url=broker.url, sessionmaker=sessionmaker, bus=bus, poll_interval=0.02, watched_poll_interval=30.0
     )
     task = ConsumerTask(followed)
     task.start()
+    await until(lambda: _true(followed._ready))
+    await asyncio.sleep(0.2)
+    return followed, task
+
+
+async def test_idle_the_follower_does_not_read_until_rasa_commits(
+    broker: SqlBroker, sessionmaker: async_sessionmaker[AsyncSession], bus: InMemoryLiveBus, tmp_path: Path
+) -> None:
+    """With inotify nothing runs between commits: no read in a second of
+    quiet, even with other files of the folder changing (the service's own
+    database may live beside Rasa's), and one commit wakes it at once."""
+    followed, task = await _counting_and_quiet(broker, sessionmaker, bus)
     try:
-        await until(lambda: _true(followed._ready))
-        await asyncio.sleep(0.2)
         before = followed.reads
         neighbour = tmp_path / "neighbour.db"
         for i in range(20):
@@ -267,15 +276,8 @@ async def test_a_wake_up_that_finds_nothing_is_followed_by_one_more_read(
     """In WAL mode a commit's frames reach the -wal (reported) before its
     header reaches the -shm (not reported): the read the report started may
     see nothing yet, so one more comes soon after, and then quiet."""
-    await asyncio.to_thread(broker.create)
-    followed = CountingSource(
-        events_url=broker.url, sessionmaker=sessionmaker, bus=bus, poll_interval=0.02, watched_poll_interval=30.0
-    )
-    task = ConsumerTask(followed)
-    task.start()
+    followed, task = await _counting_and_quiet(broker, sessionmaker, bus)
     try:
-        await until(lambda: _true(followed._ready))
-        await asyncio.sleep(0.2)
         wal = broker.path.with_name(broker.path.name + "-wal")
         fd = os.open(wal, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
         await asyncio.sleep(0.3)  # the file's creation reported and read
