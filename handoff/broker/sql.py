@@ -16,9 +16,10 @@ the interval:
 - on Linux the kernel says so (inotify, ``file_watch.FileWatch``): nothing
   runs until a commit, and the wait between reads is ``watched_poll_interval``
   (5 s), a bound in case a report is lost (another kernel writing a shared
-  volume). A WAL commit's last step, the ``-shm`` header, raises no report,
-  so a wake-up whose read found nothing is followed by one more read after
-  ``2 × watch_interval``. Idle, the follower then costs next to nothing; a
+  volume). A WAL commit's last step, the ``-shm`` header after the flush
+  of the ``-wal``, raises no report, so a wake-up whose read found nothing
+  is followed by reads after growing delays (``RECHECKS``: 2 ms doubling to
+  128 ms, then 0.3 s) until one finds rows. Idle, the follower then costs next to nothing; a
   watch that ends (the folder removed) falls back to looking;
 - elsewhere it looks at the file every ``watch_interval`` (25 ms): a look is
   one ``stat``, far cheaper than a read (a connection and a query), but it
@@ -53,6 +54,9 @@ __all__ = ["EVENTS", "SqlEventSource", "cursor_name"]
 
 log = logging.getLogger("handoff.broker.sql")
 T = TypeVar("T")
+# looks after a wake-up whose read found nothing (seconds, one after the
+# other while they find nothing): a commit's flush may take a while
+RECHECKS = (0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.3)
 
 # Rasa's table (rasa/core/brokers/sql.py), on its own metadata: not ours to migrate.
 EVENTS = Table(
@@ -144,6 +148,15 @@ def _file_state(path: Path) -> FileState:
     return tuple(found)
 
 
+def _looks(tries: int, consumed: int, ended: str | None) -> int:
+    """How many looks since a report whose read found nothing: none once a
+    read finds rows (or after a plain wait), one after a report, one more
+    after each recheck that found nothing."""
+    if consumed or ended is None:
+        return 0
+    return 1 if ended == "report" else tries + 1
+
+
 async def _newest(conn: AsyncConnection) -> int | None:
     return await conn.scalar(select(func.max(EVENTS.c.id)))
 
@@ -191,7 +204,7 @@ class SqlEventSource:
         log.info("following Rasa's SQL event broker (%s)", self.cursor)
         if self._watched is not None and self.use_inotify and self._watched.parent.is_dir():
             self._watch = FileWatch.open(_commit_files(self._watched))
-        woken = False
+        ended, tries = None, 0  # how the last wait ended; looks since a report's read found nothing
         try:
             while True:
                 if self._watch is not None:
@@ -207,37 +220,45 @@ class SqlEventSource:
                 if self.backoff.failures:
                     log.info("event consumer recovered after %d failure(s)", self.backoff.failures)
                     self.backoff.reset()
-                # a WAL commit's last step (the -shm header) raises no report: a
-                # wake-up whose read found nothing gets one more look soon after
-                recheck, woken = woken and consumed == 0, False
+                # a WAL commit's last step (the -shm header, after the flush of
+                # the -wal) raises no report: a wake-up whose read found nothing
+                # looks again after RECHECKS' growing delays
+                tries = _looks(tries, consumed, ended)
+                recheck = RECHECKS[tries - 1] if 0 < tries <= len(RECHECKS) else None
+                ended = None
                 if consumed < self.batch_size:
-                    woken = await self._wait_for_change(seen, recheck=recheck)
+                    ended = await self._wait_for_change(seen, recheck=recheck)
         finally:
             await self.aclose()
 
-    async def _wait_for_change(self, seen: FileState | None, *, recheck: bool = False) -> bool:
+    async def _wait_for_change(self, seen: FileState | None, *, recheck: float | None = None) -> str | None:
         """``poll_interval``, or less once the SQLite file differs from
         ``seen`` (its state before the last read began, so a commit during
         that read is not waited out); with inotify, until the kernel reports
-        a change since the last read began (``watched_poll_interval``, or
-        twice ``watch_interval`` for a ``recheck``). True when a change
-        ended the wait."""
+        a change since the last read began (``watched_poll_interval``), or
+        ``recheck`` seconds. "report" when a change ended the wait,
+        "recheck" when the ``recheck`` delay did, None otherwise."""
         if self._watch is not None and self._watch.broken:
             self._watch.close()
             self._watch = None  # from now on: look at the file, starting with a read
-            return True
+            return "report"
         if self._watch is not None:
-            return await self._watch.wait(2 * self.watch_interval if recheck else self.watched_poll_interval)
+            if recheck is not None:
+                return "report" if await self._watch.wait(recheck) else "recheck"
+            return "report" if await self._watch.wait(self.watched_poll_interval) else None
+        if recheck is not None:
+            await asyncio.sleep(recheck)
+            return "recheck"
         if self._watched is None or seen is None or self.watch_interval <= 0:
             await asyncio.sleep(self.poll_interval)
-            return False
+            return None
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.poll_interval
         while (left := deadline - loop.time()) > 0:
             await asyncio.sleep(min(self.watch_interval, left))
             if _file_state(self._watched) != seen:
-                return True
-        return False
+                return "report"
+        return None
 
     async def aclose(self) -> None:
         if self._watch is not None:

@@ -16,7 +16,7 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 from handoff.broker import ConsumerTask
-from handoff.broker.sql import SqlEventSource
+from handoff.broker.sql import RECHECKS, SqlEventSource
 from handoff.db import make_engine, make_sessionmaker
 from handoff.live_bus import InMemoryLiveBus
 from handoff.services.bootstrap import sync_departments
@@ -270,24 +270,24 @@ async def test_reads_of_rasas_sqlite_file_share_one_open_connection_until_the_fi
     await src.aclose()
 
 
-async def test_a_wake_up_that_finds_nothing_is_followed_by_one_more_read(
+async def test_a_wake_up_that_finds_nothing_is_followed_by_a_few_more_reads(
     broker: SqlBroker, sessionmaker: async_sessionmaker[AsyncSession], bus: InMemoryLiveBus
 ) -> None:
     """In WAL mode a commit's frames reach the -wal (reported) before its
     header reaches the -shm (not reported): the read the report started may
-    see nothing yet, so one more comes soon after, and then quiet."""
+    see nothing yet, so a few more come after growing delays, then quiet."""
     followed, task = await _counting_and_quiet(broker, sessionmaker, bus)
     try:
         wal = broker.path.with_name(broker.path.name + "-wal")
         fd = os.open(wal, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
-        await asyncio.sleep(0.3)  # the file's creation reported and read
+        await asyncio.sleep(1.2)  # the file's creation reported, read and looked at again
         before = followed.reads
         await asyncio.to_thread(os.write, fd, b"frames of a commit not yet visible")  # one report
         os.close(fd)
+        await asyncio.sleep(1.2)
+        assert followed.reads - before == 1 + len(RECHECKS)  # the wake-up's read and the looks after it
         await asyncio.sleep(0.5)
-        assert followed.reads - before == 2  # the wake-up's read and the one more look
-        await asyncio.sleep(0.5)
-        assert followed.reads - before == 2  # then nothing until the next report
+        assert followed.reads - before == 1 + len(RECHECKS)  # then nothing until the next report
     finally:
         await task.stop()
 
