@@ -106,6 +106,16 @@ def write_results(name: str, data: Mapping[str, Any]) -> Path:
     return path
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User and system CPU time a process has used so far (/proc/<pid>/stat,
+    in clock ticks); None when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_mib(pid: int) -> float | None:
     """Resident memory of a process, from /proc (no psutil needed)."""
     try:

@@ -34,6 +34,7 @@ from typing import Any
 import aiohttp
 import socketio
 
+from bench.common import cpu_seconds as process_cpu_seconds
 from bench.common import median_of_runs, summary, table, write_results
 from bench.conversations import TO_TICKET, script
 from stack.live import AGENT_PASSWORD, HANDOFF_PY, ROOT, LiveStack
@@ -238,19 +239,13 @@ async def exchange(setup: Setup, rounds: int, pause: tuple[float, float], tag: s
 
 
 def cpu_seconds(stack: LiveStack) -> dict[str, float]:
-    """User and system CPU time each process of the stack has used so far
-    (/proc/<pid>/stat, in clock ticks): what a run costs, whatever else the
-    machine is doing meanwhile."""
-    import os
-
-    tick = os.sysconf("SC_CLK_TCK")
+    """User and system CPU time each process of the stack has used so far:
+    what a run costs, whatever else the machine is doing meanwhile."""
     used = {}
     for name, process in stack.processes.items():
-        try:
-            fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        used[name] = (int(fields[11]) + int(fields[12])) / tick
+        seconds = process_cpu_seconds(process.pid)
+        if seconds is not None:
+            used[name] = seconds
     return used
 
 

@@ -7,7 +7,7 @@ time (user + system, ``/proc/<pid>/stat``) of every process under it over
 ``--seconds`` (60). Prints each process's share of one core, the total and
 issue 17's target (below 1 % of a core), then stops the stack.
 
-Standard library only: ``python3 -m bench.idle`` (``make bench-idle``).
+Run with the bench environment: ``.venv/bench/bin/python -m bench.idle`` (``make bench-idle``).
 Stop any `make run` of your own first: the stack uses the same database
 files.
 """
@@ -17,32 +17,14 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import socket
 import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
-from bench.common import ROOT, table, write_results
+from bench.common import ROOT, cpu_seconds, table, write_results
+from stack.live import free_port, wait_until_up
 
 TARGET_PERCENT = 1.0
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return bool(response.status < 500)
-    except (urllib.error.URLError, OSError):
-        return False
 
 
 def children() -> dict[int, list[int]]:
@@ -66,14 +48,6 @@ def tree(root: int) -> list[int]:
         seen.append(pid)
         todo.extend(kids.get(pid, []))
     return seen
-
-
-def cpu_seconds(pid: int) -> float | None:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / TICK
 
 
 def command(pid: int) -> str:
@@ -125,14 +99,8 @@ def main() -> None:
         )
     try:
         began = time.monotonic()
-        rasa = f"http://127.0.0.1:{ports['RASA_PORT']}/"
-        handoff = f"http://127.0.0.1:{ports['HANDOFF_PORT']}/healthz"
-        while not (answers(rasa) and answers(handoff)):
-            if stack.poll() is not None:
-                sys.exit(f"make run stopped (exit {stack.returncode}); see {log}")
-            if time.monotonic() - began > args.timeout:
-                sys.exit(f"the stack did not answer within {args.timeout:.0f} s; see {log}")
-            time.sleep(1)
+        for url in (f"http://127.0.0.1:{ports['RASA_PORT']}/", f"http://127.0.0.1:{ports['HANDOFF_PORT']}/healthz"):
+            wait_until_up(url, stack, log, seconds=args.timeout)
         print(f"stack up in {time.monotonic() - began:.0f} s; settling {args.settle:.0f} s", flush=True)
         time.sleep(args.settle)
         print(f"measuring {args.seconds:.0f} s with nobody writing ...", flush=True)

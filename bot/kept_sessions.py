@@ -25,8 +25,8 @@ it; nothing is patched on import.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import weakref
-from types import TracebackType
 from typing import Any
 
 import aiohttp
@@ -38,21 +38,6 @@ __all__ = ["install", "IDLE_SECONDS"]
 IDLE_SECONDS = 2.0  # below Sanic's KEEP_ALIVE_TIMEOUT (5 s), the action server's
 _MARK = "_kept_sessions_installed"
 _KEPT = "_kept_session"
-
-
-class _Borrowed:
-    """``async with`` over a kept session that leaves it open."""
-
-    def __init__(self, session: aiohttp.ClientSession) -> None:
-        self._session = session
-
-    async def __aenter__(self) -> aiohttp.ClientSession:
-        return self._session
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        return None
 
 
 def _new_session(endpoint: EndpointConfig) -> aiohttp.ClientSession:
@@ -77,7 +62,7 @@ def _kept_session(self: EndpointConfig) -> Any:
     if kept is None or kept[0]() is not loop or kept[1].closed:
         kept = (weakref.ref(loop), _new_session(self))  # a closed loop is not kept alive by it
         self.__dict__[_KEPT] = kept
-    return _Borrowed(kept[1])
+    return contextlib.nullcontext(kept[1])  # ``async with`` that leaves the kept session open
 
 
 def install() -> None:

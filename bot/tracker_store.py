@@ -115,8 +115,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def embedded_sqlite(engine: sa.engine.Engine) -> sa.engine.Engine:
     """For a SQLite file: an engine on the same file in WAL mode on a pool
-    of open connections (the module's docstring
-    says why); any other engine as it is."""
+    of open connections (the module's docstring says why); any other
+    engine as it is."""
     url = engine.url
     if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
         return engine

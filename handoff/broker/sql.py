@@ -19,8 +19,9 @@ the interval:
   volume). A WAL commit's last step, the ``-shm`` header after the flush
   of the ``-wal``, raises no report, so a wake-up whose read found nothing
   is followed by reads after growing delays (``RECHECKS``: 2 ms doubling to
-  128 ms, then 0.3 s) until one finds rows. Idle, the follower then costs next to nothing; a
-  watch that ends (the folder removed) falls back to looking;
+  128 ms, then 0.3 s) until one finds rows. Idle, the follower then costs
+  next to nothing; a watch that ends (the folder removed) falls back to
+  looking;
 - elsewhere it looks at the file every ``watch_interval`` (25 ms): a look is
   one ``stat``, far cheaper than a read (a connection and a query), but it
   wakes the process 40 times a second.
@@ -98,10 +99,10 @@ def _file_identity(path: Path | None) -> tuple[int, int] | None:
 
 
 async def _on_events_db(engine: AsyncEngine, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
-    """One short connection to Rasa's database per read (see ``_events_engine``).
+    """One read of Rasa's database on a connection of ``_events_engine``'s.
 
     A stop in the middle of a read lets the read finish and its connection
-    close: a SQLite connection abandoned mid-statement would keep its lock on
+    go back: a SQLite connection abandoned mid-statement would keep its lock on
     Rasa's file, and Rasa's next write would fail with "database is locked".
     """
 
