@@ -43,6 +43,12 @@ __all__ = [
     "AuditEntry",
     "utcnow",
     "ROLES",
+    "EDITOR_ROLES",
+    "ConversationLanguage",
+    "ReviewDecision",
+    "ModelVersion",
+    "REVIEW_DECISIONS",
+    "MODEL_STATUSES",
     "SENDERS",
     "ConversationEvent",
     "CustomerRecord",
@@ -62,7 +68,9 @@ __all__ = [
     "OUTBOUND_STATUSES",
 ]
 
-ROLES = ("agent", "supervisor", "admin")
+ROLES = ("agent", "supervisor", "admin", "editor")
+# who may use the editors' pages and APIs (the review inbox, training, figures)
+EDITOR_ROLES = ("editor", "supervisor", "admin")
 # ids are Integer columns: 32-bit signed on PostgreSQL (tickets' too:
 # support_rules.tickets.MAX_TICKET_ID); a larger number names no row
 MAX_ROW_ID = 2**31 - 1
@@ -136,6 +144,16 @@ class Agent(Base):
     @property
     def sees_all(self) -> bool:
         return self.role in ("supervisor", "admin")
+
+    @property
+    def edits(self) -> bool:
+        """May use the editors' pages: editors, supervisors, admins."""
+        return self.role in EDITOR_ROLES
+
+    @property
+    def works_tickets(self) -> bool:
+        """May use the agents' pages and APIs: everyone but editors."""
+        return self.role != "editor"
 
 
 class Ticket(Base):
@@ -279,6 +297,10 @@ class ConversationEvent(Base):
     channel: Mapped[str | None] = mapped_column(String(64), nullable=True)
     intent: Mapped[str | None] = mapped_column(String(255), nullable=True)
     confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # a customer line's FAQ answer as the bot picked it ("faq/login_problem");
+    # a bot line's response name as Rasa published it ("utter_ask_faq_solved")
+    faq: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    response: Mapped[str | None] = mapped_column(String(255), nullable=True)
     timestamp: Mapped[datetime] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -471,3 +493,63 @@ class RateMark(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ConversationLanguage(Base):
+    """A conversation's language, from the bot's ``language`` slot (the last
+    one set): the editors' figures are per language."""
+
+    __tablename__ = "conversation_languages"
+
+    conversation_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    language: Mapped[str] = mapped_column(String(8))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+# what an editor decided about a message the bot handled badly
+REVIEW_DECISIONS = ("intent", "faq", "new_faq", "right", "noise")
+
+
+class ReviewDecision(Base):
+    """An editor's decision on one customer line of the review inbox; a
+    decided line leaves the inbox. ``text`` is the masked line as stored."""
+
+    __tablename__ = "review_decisions"
+    __table_args__ = (UniqueConstraint("event_key", name="uq_review_decisions_event_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_key: Mapped[str] = mapped_column(String(64))
+    conversation_id: Mapped[str] = mapped_column(String(255))
+    text: Mapped[str] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    reason: Mapped[str] = mapped_column(String(32))
+    decision: Mapped[str] = mapped_column(String(16))
+    target: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    editor: Mapped[str] = mapped_column(String(64))
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
+# training: started; failed: could not train; ready: trained and scored;
+# live: answering customers; retired: was live, replaced
+MODEL_STATUSES = ("training", "failed", "ready", "live", "retired")
+
+
+class ModelVersion(Base):
+    """A model the editors trained (or the one Rasa started with), its scores
+    on the held-out sets and where it is in its life."""
+
+    __tablename__ = "model_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    path: Mapped[str] = mapped_column(String(1024))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    stage: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    started_by: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    scores: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    understood: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    published_by: Mapped[str | None] = mapped_column(String(64), nullable=True)

@@ -259,6 +259,41 @@ class Settings:
         "RASA_JWT_SECRET", "", "Rasa's --jwt-secret (HS256): requests carry a JWT header, no token in URLs", secret=True
     )
     rasa_timeout_seconds: float = setting("HANDOFF_RASA_TIMEOUT", 10.0, "seconds per request to Rasa")
+    # the editors' loop (handoff/editor/): where it writes training data, how
+    # it trains and where it publishes; unset project or bot Python: the
+    # inbox and figures work, writing or training answers that it is not set up
+    editor_project: str = setting(
+        "HANDOFF_EDITOR_PROJECT",
+        "",
+        "the project whose data/ the editors change and train from (make run: this checkout); empty: no writes",
+    )
+    editor_mode: str = setting(
+        "HANDOFF_EDITOR_MODE",
+        "files",
+        "files: write data/ in place; branch: a git commit on editor/<name>; patch: a patch to download",
+        parse=_choice("files", "branch", "patch"),
+    )
+    editor_bot_python: str = setting(
+        "HANDOFF_EDITOR_BOT_PYTHON", "", "the bot environment's Python that trains and scores models; empty: no training"
+    )
+    editor_models_dir: str = setting(
+        "HANDOFF_EDITOR_MODELS", "", "where trained models are kept (Rasa must read them); empty: <project>/models/editor"
+    )
+    editor_live_model: str = setting(
+        "HANDOFF_EDITOR_LIVE_MODEL", "", "the model Rasa started with, scored as the first live one; empty: none"
+    )
+    rasa_model_urls: str = setting(
+        "HANDOFF_RASA_MODEL_URLS", "", "comma-separated Rasa servers a publish updates in turn; empty: RASA_URL"
+    )
+    editor_margin: float = setting(
+        "HANDOFF_EDITOR_MARGIN", 0.02, "a model whose F1 on a held-out set is lower than the live one's by more is refused"
+    )
+    review_confidence: float = setting(
+        "HANDOFF_REVIEW_CONFIDENCE", 0.6, "customer lines understood with less confidence go to the review inbox"
+    )
+    metrics_token: str = setting(
+        "HANDOFF_METRICS_TOKEN", "", "bearer token Prometheus sends to /metrics; empty: /metrics is closed", secret=True
+    )
     notices_path: Path = setting(
         "HANDOFF_NOTICES", REPO_ROOT / "data" / "notices.yml", "the customer notices", under_root="data/notices.yml"
     )

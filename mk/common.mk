@@ -44,6 +44,8 @@ export RABBITMQ_QUEUE ?= rasa_core_events
 SECRETS := HANDOFF_SERVICE_TOKEN HANDOFF_SECRET_KEY RASA_JWT_SECRET CUSTOMER_TOKEN_SECRET DEMO_AGENT_PASSWORD
 # signs the conversation secrets the customer channels issue (bot/settings.py)
 SECRETS += CONVERSATION_SECRET_KEY
+# the bearer token Prometheus sends to the handoff service's /metrics
+SECRETS += HANDOFF_METRICS_TOKEN
 
 # Generates each secret that the file does not have yet; existing ones are
 # kept, so a checkout made before a secret was added gets just that one.

@@ -7,7 +7,7 @@ from sanic import Blueprint, Request, json
 from sanic.response import HTTPResponse
 
 from handoff.api.bodies import LoggedIn, LoggedOut, Login, Me
-from handoff.api.common import SESSION_COOKIE, body, client_address, require_agent, transaction
+from handoff.api.common import SESSION_COOKIE, body, client_address, require_account, transaction
 from handoff.api.spec import operation
 from handoff.live_bus import SESSION_ENDED
 from handoff.services import agents as svc
@@ -52,7 +52,7 @@ async def login(request: Request) -> HTTPResponse:
 @operation("Log out (ends every session of the agent)", auth="agent", answers={200: LoggedOut})
 async def logout(request: Request) -> HTTPResponse:
     async with transaction(request) as session:
-        agent = await require_agent(request, session)
+        agent = await require_account(request, session)
         await svc.logout(session=session, agent=agent)
     # the agent's live-update streams end, on every replica (api/live.py)
     await request.app.ctx.bus.publish({"type": SESSION_ENDED, "agent_id": agent.id})
@@ -65,5 +65,5 @@ async def logout(request: Request) -> HTTPResponse:
 @operation("The logged-in agent", auth="agent", answers={200: Me})
 async def me(request: Request) -> HTTPResponse:
     async with transaction(request) as session:
-        agent = await require_agent(request, session)
+        agent = await require_account(request, session)
         return json({"agent": svc.agent_json(agent)})

@@ -23,6 +23,8 @@ __all__ = [
     "require_service",
     "require_agent",
     "require_supervisor",
+    "require_account",
+    "require_editor",
     "body",
     "query",
     "client_address",
@@ -75,13 +77,31 @@ def require_service(request: Request) -> None:
         raise Unauthorized("service token required", code="unauthorized")
 
 
-async def require_agent(request: Request, session: AsyncSession) -> Agent:
+async def require_account(request: Request, session: AsyncSession) -> Agent:
+    """Whoever is logged in to the console, whatever their role."""
     token = session_token(request)
     agent = None
     if token:
         agent = await agent_from_token(session=session, token=token, signer=request.app.ctx.signer)
     if agent is None:
         raise Unauthorized("log in first", code="unauthorized")
+    return agent
+
+
+async def require_agent(request: Request, session: AsyncSession) -> Agent:
+    """Someone who works tickets: agents, supervisors, admins; an editor
+    sees the editors' pages only."""
+    agent = await require_account(request, session)
+    if not agent.works_tickets:
+        raise Forbidden("editors use the editor pages only", code="forbidden")
+    return agent
+
+
+async def require_editor(request: Request, session: AsyncSession) -> Agent:
+    """Someone who may use the editors' pages: editors, supervisors, admins."""
+    agent = await require_account(request, session)
+    if not agent.edits:
+        raise Forbidden("editors and supervisors only", code="forbidden")
     return agent
 
 

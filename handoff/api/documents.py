@@ -114,7 +114,8 @@ async def _agent(request: Request, session: AsyncSession) -> Agent | None:
     token = session_token(request)
     if not token:
         return None
-    return await agent_from_token(session=session, token=token, signer=request.app.ctx.signer)
+    agent = await agent_from_token(session=session, token=token, signer=request.app.ctx.signer)
+    return agent if agent is not None and agent.works_tickets else None
 
 
 async def _agent_sees(session: AsyncSession, agent: Agent, doc: Document) -> bool:

@@ -29,7 +29,7 @@ from handoff.schemas import load_summary_schema
 __all__ = ["operation", "file_route", "Operation", "Header", "build_document", "UndocumentedRoute", "SUMMARY"]
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
-Auth = Literal["service", "agent", "supervisor", "customer"]
+Auth = Literal["service", "agent", "supervisor", "editor", "customer"]
 
 # the body of POST /handoffs: the shared JSON Schema, not a pydantic model
 SUMMARY = "HandoffSummary"
@@ -39,6 +39,7 @@ _SECURITY = {
     "service": "serviceToken",
     "agent": "agentSession",
     "supervisor": "agentSession",
+    "editor": "agentSession",
     "customer": "customerSession",
 }
 _PARAM = re.compile(r"<([A-Za-z_][A-Za-z0-9_]*)(?::([a-z]+))?>")
@@ -237,8 +238,8 @@ def _operation(path: str, op: Operation) -> dict[str, Any]:
     errors = set(op.errors)
     if op.auth:
         errors.add(401)
-    if op.auth == "supervisor":
-        errors.add(403)
+    if op.auth in ("agent", "supervisor", "editor"):
+        errors.add(403)  # an editor on an agent's page; an agent on a supervisor's or an editor's
     if op.body is not None:
         errors.update((400, 413))
     for status in sorted(errors):

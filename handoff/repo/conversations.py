@@ -13,12 +13,13 @@ from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.db import insert_for
-from handoff.models import BrokerCursor, ConversationEvent, Ticket, utcnow
+from handoff.models import BrokerCursor, ConversationEvent, ConversationLanguage, ReviewDecision, Ticket, utcnow
 from support_rules.masking import mask_secrets
 from support_rules.tickets import OPEN_STATUSES
 
 __all__ = [
     "add_event",
+    "set_language",
     "list_events",
     "customer_events_after",
     "latest_open_ticket",
@@ -40,6 +41,8 @@ async def add_event(
     channel: str | None = None,
     intent: str | None = None,
     confidence: float | None = None,
+    faq: str | None = None,
+    response: str | None = None,
 ) -> bool:
     """Insert unless ``event_key`` exists; True when inserted."""
     stmt = (
@@ -52,6 +55,8 @@ async def add_event(
             channel=channel,
             intent=intent,
             confidence=confidence,
+            faq=faq,
+            response=response,
             timestamp=timestamp,
             created_at=utcnow(),
         )
@@ -59,6 +64,21 @@ async def add_event(
         .returning(ConversationEvent.id)
     )
     return (await session.execute(stmt)).scalar_one_or_none() is not None
+
+
+async def set_language(*, session: AsyncSession, conversation_id: str, language: str, at: datetime) -> None:
+    """Keep the conversation's language: the latest ``language`` slot event
+    wins (a redelivered older one changes nothing)."""
+    table = ConversationLanguage.__table__
+    stmt = insert_for(session)(ConversationLanguage).values(
+        conversation_id=conversation_id, language=language, updated_at=at
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["conversation_id"],
+        set_={"language": stmt.excluded.language, "updated_at": stmt.excluded.updated_at},
+        where=table.c.updated_at <= stmt.excluded.updated_at,
+    )
+    await session.execute(stmt)
 
 
 async def list_events(
@@ -138,8 +158,9 @@ async def set_cursor(*, session: AsyncSession, name: str, position: int) -> None
 async def purge_conversations_before(*, session: AsyncSession, cutoff: datetime) -> int:
     """Delete the transcripts of conversations whose last line is older than
     ``cutoff`` and that no ticket refers to any more (a ticket's own
-    conversation goes with it, when the ticket is purged). The number of
-    lines deleted."""
+    conversation goes with it, when the ticket is purged), with their
+    languages; and the editors' decisions older than ``cutoff`` (they keep
+    the masked line). The number of lines deleted."""
     stale = (
         select(ConversationEvent.conversation_id)
         .group_by(ConversationEvent.conversation_id)
@@ -151,4 +172,16 @@ async def purge_conversations_before(*, session: AsyncSession, cutoff: datetime)
         .where(ConversationEvent.conversation_id.in_(stale), ConversationEvent.conversation_id.not_in(ticketed))
         .execution_options(synchronize_session=False)
     )
-    return int(cast(CursorResult[Any], await session.execute(stmt)).rowcount or 0)
+    lines = int(cast(CursorResult[Any], await session.execute(stmt)).rowcount or 0)
+    # what the editors' loop kept of those conversations goes with them
+    await session.execute(
+        delete(ConversationLanguage)
+        .where(ConversationLanguage.conversation_id.not_in(select(ConversationEvent.conversation_id)))
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(
+        delete(ReviewDecision)
+        .where(ReviewDecision.decided_at < cutoff)
+        .execution_options(synchronize_session=False)
+    )
+    return lines

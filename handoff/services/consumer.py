@@ -63,6 +63,13 @@ class BrokerEvent:
     channel: str | None = None
     intent: str | None = None
     confidence: float | None = None
+    faq: str | None = None  # customer lines: the FAQ answer the bot picked ("faq/login_problem")
+    response: str | None = None  # bot lines: the response's name ("utter_ask_faq_solved")
+    language: str | None = None  # a ``language`` slot event: the conversation's language
+
+
+# the languages the bot speaks (its ``language`` slot's values)
+LANGUAGES = ("tr", "en")
 
 
 def event_key(event: Mapping[str, Any]) -> str:
@@ -110,6 +117,17 @@ def _intent(data: Mapping[str, Any]) -> tuple[str | None, float | None]:
     return _short(intent.get("name"), 255), None if confidence is None else float(confidence)
 
 
+def _faq(data: Mapping[str, Any]) -> str | None:
+    """The FAQ answer the bot picked: the response selector's full retrieval
+    intent (``faq/login_problem``), when the message's intent was ``faq``."""
+    parse = data.get("parse_data")
+    selector = parse.get("response_selector") if isinstance(parse, dict) else None
+    faq = selector.get("faq") if isinstance(selector, dict) else None
+    response = faq.get("response") if isinstance(faq, dict) else None
+    key = response.get("intent_response_key") if isinstance(response, dict) else None
+    return _short(key, 255)
+
+
 def parse_event(raw: bytes | str | Mapping[str, Any], *, sender_id: str | None = None) -> BrokerEvent:
     """Read one published event; ``sender_id`` is the fallback conversation id
     (the SQL broker also keeps it in a column)."""
@@ -139,13 +157,18 @@ def parse_event(raw: bytes | str | Mapping[str, Any], *, sender_id: str | None =
     except ValueError as exc:  # e.g. a NaN somewhere inside
         raise MalformedEvent(f"cannot be keyed: {exc}") from exc
     base = BrokerEvent(key=key, conversation_id=conversation_id, name=name, timestamp=_timestamp(data.get("timestamp")))
+    if name == "slot" and data.get("name") == "language" and data.get("value") in LANGUAGES:
+        return _replace(base, language=data["value"])
     text = _text(data.get("text"))
     if text is None:
         return base
     if name == "user":
         intent, confidence = _intent(data)
         channel = _short(data.get("input_channel"), 64)
-        return _replace(base, kind="customer", text=text, channel=channel, intent=intent, confidence=confidence)
+        faq = _faq(data) if intent == "faq" else None
+        return _replace(
+            base, kind="customer", text=text, channel=channel, intent=intent, confidence=confidence, faq=faq
+        )
     if name == "bot":
         metadata = data.get("metadata")
         if not isinstance(metadata, dict):
@@ -153,7 +176,8 @@ def parse_event(raw: bytes | str | Mapping[str, Any], *, sender_id: str | None =
         if metadata.get("sender") == CUSTOMER_SENDER:
             return base  # the panel's line shown in the chat: the ticket has it
         kind = "agent" if metadata.get("sender") == "agent" else "notice" if metadata.get("kind") == "notice" else "bot"
-        return _replace(base, kind=kind, text=text)
+        response = _short(metadata.get("utter_action"), 255) if kind == "bot" else None
+        return _replace(base, kind=kind, text=text, response=response)
     return base
 
 
@@ -214,6 +238,11 @@ async def record_event(*, session: AsyncSession, event: BrokerEvent) -> LiveUpda
     """Store one event (idempotent). Returns the live update to publish once
     the transaction has committed: ``message.new`` when a customer message
     reached a ticket, ``ticket.closed`` when it cancelled a queued one."""
+    if event.language is not None:
+        await conversations_repo.set_language(
+            session=session, conversation_id=event.conversation_id, language=event.language, at=event.timestamp
+        )
+        return None
     if event.kind is None or event.text is None:
         return None
     await conversations_repo.add_event(
@@ -226,6 +255,8 @@ async def record_event(*, session: AsyncSession, event: BrokerEvent) -> LiveUpda
         channel=event.channel,
         intent=event.intent,
         confidence=event.confidence,
+        faq=event.faq,
+        response=event.response,
     )
     if event.kind != "customer":
         return None  # agent replies are in the ticket already; the bot is silent while paused
