@@ -16,6 +16,8 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from support_rules.text import fold
+
 if TYPE_CHECKING:
     from handoff.editor.project import Change, Plan
 
@@ -48,9 +50,9 @@ def unified_patch(plan: Plan) -> str:
 
 
 def branch_name(name: str) -> str:
-    """``editor/<slug>``: a name git takes whatever the editor's name is."""
+    """``editor/<slug>``: a name git takes whatever the editor's name is ("Ayşe.Yılmaz" -> editor/ayse-yilmaz)."""
     name = name[len(BRANCH_PREFIX) :] if name.startswith(BRANCH_PREFIX) else name
-    slug = _UNSAFE.sub("-", name).replace("..", ".").strip("-._")
+    slug = _UNSAFE.sub("-", fold(name)).replace("..", ".").strip("-._")
     slug = re.sub(r"[-.]*\.lock$", "", slug).strip("-._") or "change"
     return f"{BRANCH_PREFIX}{slug[:100]}"
 
@@ -113,10 +115,15 @@ def commit_to_branch(repo: Path, plan: Plan, *, branch: str, author_name: str, a
                 blob = _git(repo, "hash-object", "-w", "--no-filters", "--stdin", stdin=change.after.encode("utf-8"))
                 _git(repo, "update-index", "--add", "--cacheinfo", f"{mode},{blob},{path}", env=env)
                 continue
-            patch = _file_patch(change)
+            patch = _file_patch(change).encode("utf-8")
             directory = ["--directory", prefix.as_posix()] if prefix.parts else []
             try:
-                _git(repo, "apply", "--cached", *directory, "-", env=env, stdin=patch.encode("utf-8"))
+                _git(repo, "apply", "--cached", "--reverse", "--check", *directory, "-", env=env, stdin=patch)
+                continue  # the tip has this change already
+            except BranchError:
+                pass
+            try:
+                _git(repo, "apply", "--cached", *directory, "-", env=env, stdin=patch)
             except BranchError as error:
                 raise BranchError(
                     f"{path} on {ref[len('refs/heads/') :]} differs from the version this change was made on: {error}"

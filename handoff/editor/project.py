@@ -50,6 +50,7 @@ __all__ = [
     "Plan",
     "PlanError",
     "ProjectFiles",
+    "SkipCode",
     "Skipped",
     "apply",
     "commit_to_branch",
@@ -114,13 +115,17 @@ class Change:
     after: str
 
 
+SkipCode = Literal["empty", "unprintable", "entity_markup", "held_out", "duplicate", "repeated"]
+
+
 @dataclass(frozen=True)
 class Skipped:
-    """An example not added, and why, in plain words."""
+    """An example not added, and why: ``reason`` in plain (English) words, ``code`` for a page to translate."""
 
     language: str
     text: str
     reason: str
+    code: SkipCode
 
 
 @dataclass(frozen=True)
@@ -216,7 +221,10 @@ class ProjectFiles:
         stamp = (stat.st_mtime_ns, stat.st_size)
         cached = self._parsed.get(path)
         if cached is None or cached[0] != stamp:
-            cached = (stamp, yaml.load(self.read(path), Loader=_Loader))
+            try:
+                cached = (stamp, yaml.load(self.read(path), Loader=_Loader))
+            except yaml.YAMLError as error:
+                raise PlanError(f"{path} is not valid YAML: {' '.join(str(error).split())}") from None
             self._parsed[path] = cached
         return cached[1]
 
@@ -333,21 +341,21 @@ class _Planner:
                 raise PlanError(f"Unknown language {language!r}: tr or en.")
             clean = " ".join(str(text).split())
             keys = example_keys(clean, language)
-            reason = None
+            skip: tuple[SkipCode, str] | None = None
             if not clean:
-                reason = "empty"
+                skip = ("empty", "empty")
             elif _UNPRINTABLE.search(clean):
-                reason = "contains characters a YAML file cannot hold (control characters)"
+                skip = ("unprintable", "contains characters a YAML file cannot hold (control characters)")
             elif _ENTITY.search(clean):
-                reason = "contains [..](..) or [..]{..}, which Rasa reads as an entity mark-up"
-            elif owner := next((self.held_out[k] for k in keys if k in self.held_out), None):
-                reason = f"is one of the held-out test sentences ({_HELD_OUT_DIR}): it must stay unseen"
+                skip = ("entity_markup", "contains [..](..) or [..]{..}, which Rasa reads as an entity mark-up")
+            elif any(k in self.held_out for k in keys):
+                skip = ("held_out", f"is one of the held-out test sentences ({_HELD_OUT_DIR}): it must stay unseen")
             elif owner := next((self.owners[k] for k in keys if k in self.owners), None):
-                reason = f"already a training example of {owner}"
+                skip = ("duplicate", f"already a training example of {owner}")
             elif keys & seen:
-                reason = "given twice"
-            if reason:
-                self.skipped.append(Skipped(language, str(text), reason))
+                skip = ("repeated", "given twice")
+            if skip:
+                self.skipped.append(Skipped(language, str(text), skip[1], skip[0]))
                 continue
             seen |= keys
             accepted.append((language, clean))

@@ -22,12 +22,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from handoff.editor.project import CATALOGUE, FAQ_RESPONSES, LANGUAGES, ProjectFiles, example_keys, language_of
+from handoff.editor.project import (
+    CATALOGUE,
+    FAQ_RESPONSES,
+    LANGUAGES,
+    PlanError,
+    ProjectFiles,
+    example_keys,
+    language_of,
+)
 from support_rules.tickets import HANDBACK_INTENTS
 
 __all__ = ["Problem", "content_problems", "rasa_problems", "validate"]
 
 _NAMES = {"tr": "Turkish", "en": "English"}
+_UNREADABLE = " (nothing else was checked)"
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _WARNING = re.compile(r"UserWarning: (.*)")
 _LOG_ERROR = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\s+(ERROR|CRITICAL)\s+\S+\s+-\s+(.*)")
@@ -53,9 +62,15 @@ class Problem:
 
 
 async def validate(root: Path, *, rasa: str | None, timeout: float = 120) -> list[Problem]:
-    """The project's content checks, then Rasa's (``rasa`` is the rasa program; None: not installed)."""
+    """The project's content checks, then Rasa's (``rasa`` is the rasa program; None: not installed).
+
+    A file that is not valid YAML is the one problem reported for it: the other checks, Rasa's too, need it read.
+    """
     root = Path(root)
-    return content_problems(root) + await rasa_problems(root, rasa=rasa, timeout=timeout)
+    problems = content_problems(root)
+    if any(problem.message.endswith(_UNREADABLE) for problem in problems):
+        return problems  # Rasa would only say the same of the file
+    return problems + await rasa_problems(root, rasa=rasa, timeout=timeout)
 
 
 # Rasa's check
@@ -135,8 +150,9 @@ def _plain(message: str) -> str:
 
 
 def _accepted_warnings(root: Path) -> Any:
-    responses = {name for name, _, _ in _responses(root)}
-    sent_by_code = _responses_named_in_actions(root) | _form_questions(root)
+    files = ProjectFiles(root)
+    responses = {name for name, _, _ in _responses(files)}
+    sent_by_code = _responses_named_in_actions(root) | _form_questions(files)
     retrieval_intents = {name.split("/")[0][len("utter_") :] for name in responses if "/" in name}
 
     def accepted(message: str) -> bool:
@@ -157,11 +173,13 @@ def _responses_named_in_actions(root: Path) -> set[str]:
     return names
 
 
-def _form_questions(root: Path) -> set[str]:
-    files = ProjectFiles(root)
+def _form_questions(files: ProjectFiles) -> set[str]:
     questions: set[str] = set()
-    for path in sorted((root / "domain").glob("*.yml")):
-        part = files.load(path.relative_to(root).as_posix()) or {}
+    for path in sorted((files.root / "domain").glob("*.yml")):
+        try:
+            part = files.load(path.relative_to(files.root).as_posix()) or {}
+        except PlanError:
+            continue
         for form in (part.get("forms") or {}).values():
             questions |= {f"utter_ask_{slot}" for slot in (form or {}).get("required_slots") or []}
     return questions
@@ -170,14 +188,16 @@ def _form_questions(root: Path) -> set[str]:
 # the project's own checks
 
 
-def _responses(root: Path) -> list[tuple[str, list[Any], str]]:
+def _responses(files: ProjectFiles) -> list[tuple[str, list[Any], str]]:
     """(name, variations, file) of every response in domain/ and data/."""
-    files = ProjectFiles(root)
     found: list[tuple[str, list[Any], str]] = []
-    paths = sorted((root / "domain").glob("*.yml")) + sorted((root / "data").rglob("*.yml"))
+    paths = sorted((files.root / "domain").glob("*.yml")) + sorted((files.root / "data").rglob("*.yml"))
     for path in paths:
-        relative = path.relative_to(root).as_posix()
-        part = files.load(relative)
+        relative = path.relative_to(files.root).as_posix()
+        try:
+            part = files.load(relative)
+        except PlanError:
+            continue
         if isinstance(part, dict):
             for name, variations in (part.get("responses") or {}).items():
                 found.append((str(name), variations or [], relative))
@@ -185,11 +205,32 @@ def _responses(root: Path) -> list[tuple[str, list[Any], str]]:
 
 
 def content_problems(root: Path) -> list[Problem]:
-    root = Path(root)
-    files = ProjectFiles(root)
-    problems: list[Problem] = []
+    """The project's own rules (no Rasa); a file that is not valid YAML is the only problem reported then."""
+    files = ProjectFiles(Path(root))
+    unreadable = _unreadable(files)
+    if unreadable:
+        return unreadable
+    answers, problems = _response_problems(files)
+    return problems + _faq_problems(files, answers) + _held_out_problems(files) + _catalogue_problems(files, answers)
+
+
+def _unreadable(files: ProjectFiles) -> list[Problem]:
+    problems = []
+    for folder in ("domain", "data", "tests/nlu"):
+        for file in sorted((files.root / folder).rglob("*.yml")):
+            relative = file.relative_to(files.root).as_posix()
+            try:
+                files.load(relative)
+            except PlanError as error:
+                problems.append(Problem("error", f"{error}{_UNREADABLE}", relative))
+    return problems
+
+
+def _response_problems(files: ProjectFiles) -> tuple[set[str], list[Problem]]:
+    """The FAQ ids that have an answer, and the responses that lack a language."""
     answers: set[str] = set()
-    for name, variations, path in _responses(root):
+    problems = []
+    for name, variations, path in _responses(files):
         languages = {
             next((c.get("value") for c in v.get("condition") or [] if c.get("name") == "language"), "en")
             for v in variations
@@ -200,26 +241,40 @@ def content_problems(root: Path) -> list[Problem]:
                 problems.append(Problem("error", f"The response {name} has no {_NAMES[language]} text.", path))
         if name.startswith("utter_faq/"):
             answers.add(name[len("utter_faq/") :])
-    faq_examples: dict[str, set[str]] = {}
+    return answers, problems
+
+
+def _faq_problems(files: ProjectFiles, answers: set[str]) -> list[Problem]:
+    languages: dict[str, set[str]] = {}
     for path, intent, examples in files.intent_blocks("data"):
         if intent.startswith("faq/") and examples:
-            faq_examples.setdefault(intent[len("faq/") :], set()).add(language_of(Path(path)) or "")
-    for faq in sorted(answers | set(faq_examples)):
+            languages.setdefault(intent[len("faq/") :], set()).add(language_of(Path(path)) or "")
+    problems = []
+    for faq in sorted(answers | set(languages)):
         if faq not in answers:
-            problems.append(
-                Problem("error", f"The FAQ faq/{faq} has questions but no answer utter_faq/{faq}.", FAQ_RESPONSES)
-            )
+            message = f"The FAQ faq/{faq} has questions but no answer utter_faq/{faq}."
+            problems.append(Problem("error", message, FAQ_RESPONSES))
         for language in LANGUAGES:
-            if language not in faq_examples.get(faq, set()):
-                file = f"data/faq/nlu_{language}.yml"
-                problems.append(Problem("error", f"The FAQ faq/{faq} has no {_NAMES[language]} examples.", file))
+            if language not in languages.get(faq, set()):
+                message = f"The FAQ faq/{faq} has no {_NAMES[language]} examples."
+                problems.append(Problem("error", message, f"data/faq/nlu_{language}.yml"))
+    return problems
+
+
+def _held_out_problems(files: ProjectFiles) -> list[Problem]:
     training = files.example_owners("data")
+    problems = []
     for path, _, examples in files.intent_blocks("tests/nlu"):
         for example in examples:
             owner = next((training[k] for k in example_keys(example, language_of(Path(path))) if k in training), None)
             if owner:
                 message = f'"{example}" is a training example of {owner} and a held-out test sentence in {path}.'
                 problems.append(Problem("error", message, path))
+    return problems
+
+
+def _catalogue_problems(files: ProjectFiles, answers: set[str]) -> list[Problem]:
+    problems = []
     for topic in (files.load(CATALOGUE) or {}).get("topics") or []:
         for faq in topic.get("faq") or []:
             if faq not in answers:
