@@ -100,7 +100,11 @@ def commit_to_branch(repo: Path, plan: Plan, *, branch: str, author_name: str, a
     parent = tip or _resolve(repo, "HEAD")
     if parent is None:
         raise BranchError(f"{repo} has no commit to start the branch from.")
-    prefix = Path(plan.root).resolve().relative_to(repo.resolve())
+    try:
+        prefix = Path(plan.root).resolve().relative_to(repo.resolve())
+    except ValueError:
+        raise BranchError(f"The project {plan.root} is not inside the repository {repo}.") from None
+    message = message.strip() or "Editor's change"
     with tempfile.TemporaryDirectory(prefix="editor-index-") as folder:
         env = {**os.environ, "GIT_INDEX_FILE": str(Path(folder) / "index")}
         _git(repo, "read-tree", parent, env=env)
@@ -138,5 +142,5 @@ def commit_to_branch(repo: Path, plan: Plan, *, branch: str, author_name: str, a
         "GIT_COMMITTER_EMAIL": author_email,
     }
     commit = _git(repo, "commit-tree", tree, "-p", parent, env={**os.environ, **identity}, stdin=message.encode())
-    _git(repo, "update-ref", "-m", f"editor: {message.splitlines()[0] if message else ''}", ref, commit, tip or _ZERO)
+    _git(repo, "update-ref", "-m", f"editor: {message.splitlines()[0]}", ref, commit, tip or _ZERO)
     return commit

@@ -362,6 +362,7 @@ class _Planner:
         return accepted
 
     def _document(self, path: str) -> _Document:
+        _editors_file(path)
         if path not in self.documents:
             if not (self.files.root / path).is_file():
                 raise PlanError(f"{path} does not exist in the project.")
@@ -485,6 +486,13 @@ class _Planner:
                 raise PlanError(f"The answer in {FAQ_RESPONSES} would not read back as written; nothing was changed.")
 
 
+def _editors_file(path: str) -> None:
+    """Only data/ is the editors' (tests/nlu, the held-out sets, never is)."""
+    parts = Path(path).parts
+    if Path(path).is_absolute() or not parts or parts[0] != "data" or ".." in parts:
+        raise PlanError(f"{path} is not one of the editors' files (data/).")
+
+
 def _intent_examples(data: dict, intent: str) -> list[str]:
     blocks = [item.get("examples") for item in data.get("nlu") or [] if item.get("intent") == intent]
     return [example for block in blocks for example in _examples_of(block)]
@@ -496,6 +504,7 @@ def apply(plan: Plan) -> None:
     Refuses when a file is no longer what the plan was made from.
     """
     for change in plan.changes:
+        _editors_file(change.path)
         target = plan.root / change.path
         with open(target, encoding="utf-8", newline="") as file:
             if file.read() != change.before:

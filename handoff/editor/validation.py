@@ -91,10 +91,12 @@ async def rasa_problems(root: Path, *, rasa: str | None, timeout: float = 120) -
     try:
         output, _ = await asyncio.wait_for(process.communicate(), timeout)
     except asyncio.TimeoutError:
-        with contextlib.suppress(ProcessLookupError):
-            process.kill()
-        await process.wait()
         return [Problem("error", f"Rasa's check could not run: it did not finish within {timeout:g} seconds.")]
+    finally:
+        if process.returncode is None:  # timed out, or the caller gave up: no rasa left running
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+            await process.wait()
     return read_rasa_output(root, output.decode("utf-8", errors="replace"), process.returncode or 0)
 
 

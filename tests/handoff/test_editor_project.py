@@ -20,6 +20,7 @@ from handoff.editor.branch import branch_name
 from handoff.editor.project import (
     FAQ_RESPONSES,
     BranchError,
+    Change,
     Decision,
     Plan,
     PlanError,
@@ -270,6 +271,11 @@ def test_a_file_whose_layout_cannot_be_kept_is_refused_and_a_stale_plan_is_not_w
     with pytest.raises(PlanError, match="changed since"):
         apply(plan)
     assert path.read_text(encoding="utf-8") == text + "\n"
+    held_out = (project / "tests/nlu/tr.yml").read_text(encoding="utf-8")
+    for forged in ("tests/nlu/tr.yml", "data/../tests/nlu/tr.yml"):
+        with pytest.raises(PlanError, match="not one of the editors' files"):
+            apply(Plan(project, [Change(forged, held_out, held_out + "x")], [], []))
+    assert (project / "tests/nlu/tr.yml").read_text(encoding="utf-8") == held_out
 
 
 def test_the_patch_applies_with_git_apply(project: Path) -> None:
