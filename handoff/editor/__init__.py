@@ -1,0 +1,1 @@
+"""The editors' loop (issue 15): the review inbox, changes to data/, training, publishing, figures."""
