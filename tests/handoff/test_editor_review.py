@@ -31,10 +31,11 @@ from handoff.editor.review import (
 from handoff.editor.similarity import COMPARED_CHARS, GROUP_SIMILARITY, similarity, similarity_text
 from handoff.models import ConversationEvent, ReviewDecision
 from handoff.repo import conversations as conversations_repo
+from handoff.services.consumer import parse_event, record_event
 from handoff.settings import REPO_ROOT
 from support_rules.tickets import ABANDONED, ASSIGNED, RESOLVED
 from tests.handoff.conftest import Seed
-from tests.handoff.rasa_events import open_ticket
+from tests.handoff.rasa_events import bot_event, open_ticket, user_event
 
 Maker: TypeAlias = async_sessionmaker[AsyncSession]
 
@@ -572,3 +573,37 @@ async def test_the_inbox_reads_transcripts_languages_tickets_and_decisions(sessi
     assert only_no["total_items"] == 1 and only_no["groups"][0]["items"][0]["key"] == q1
     context = next(i for i in tr_group["items"] if i["key"] == q1)["context"]
     assert [c["current"] for c in context] == [False, False, True, False, False]
+
+
+async def test_the_inbox_reads_what_the_consumer_stored_from_rasas_events(sessionmaker: Maker) -> None:
+    """Rasa's own events: the FAQ the response selector picked, the bot's
+    ``utter_action``, the ``language`` slot."""
+    ts = datetime.now(timezone.utc).timestamp() - 3600
+    question = user_event("rasa-1", "my withdrawal is still pending", ts, intent="faq", confidence=0.93)
+    question["parse_data"]["response_selector"] = {
+        "faq": {"response": {"intent_response_key": "faq/withdrawal_pending", "confidence": 0.9}}
+    }
+    events = [
+        {"sender_id": "rasa-1", "event": "slot", "timestamp": ts - 1, "name": "language", "value": "en"},
+        question,
+        bot_event(
+            "rasa-1", "Withdrawals take up to 24 hours.", ts + 1, {"utter_action": "utter_faq/withdrawal_pending"}
+        ),
+        bot_event("rasa-1", "Did that solve it?", ts + 2, {"utter_action": "utter_ask_faq_solved"}),
+        user_event("rasa-1", "no", ts + 10, intent="deny", confidence=0.97),
+    ]
+    async with sessionmaker() as session, session.begin():
+        for raw in events:
+            await record_event(session=session, event=parse_event(raw))
+    async with sessionmaker() as session:
+        answer = await inbox(session=session, threshold=THRESHOLD)
+    [group] = answer["groups"]
+    [found] = group["items"]
+    assert (found["text"], found["reason"], found["language"], found["ending"]) == (
+        "my withdrawal is still pending",
+        "faq_not_solved",
+        "en",
+        "bot",
+    )
+    assert found["predicted"] == {"intent": "faq", "faq": "faq/withdrawal_pending", "confidence": 0.93}
+    assert group["predicted"] == found["predicted"] and group["label"] == "my withdrawal is still pending"
