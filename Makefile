@@ -44,11 +44,17 @@ test-setup: run-setup bot-test-setup handoff-test-setup deploy-setup lint-setup
 
 # every mail the desk sends under `make run` is a file to read (an SMTP relay: smtp://host:port)
 run: export HANDOFF_MAIL_RELAY ?= $(CURDIR)/build/mail/outbox
+# the editors' loop changes this checkout's data/, trains with the bot's
+# environment and publishes to the Rasa server started here (docs/EDITING.md)
+run: export HANDOFF_EDITOR_PROJECT ?= $(CURDIR)
+run: export HANDOFF_EDITOR_BOT_PYTHON ?= $(CURDIR)/$(BOT_PY)
+run: export HANDOFF_EDITOR_LIVE_MODEL ?= $(CURDIR)/models/triage.tar.gz
 run: run-setup $(MODEL_STAMP) $(ENV_FILE)
 	@$(HANDOFF_PY) -m handoff bootstrap
 	@echo "Rasa:            http://127.0.0.1:$(RASA_PORT)"
 	@echo "Action server:   http://127.0.0.1:$(ACTIONS_PORT)"
 	@echo "Agent console:   http://127.0.0.1:$(HANDOFF_PORT)/console/"
+	@echo "Bot editor:      http://127.0.0.1:$(HANDOFF_PORT)/console/editor/ (demo editor: demo_editor)"
 	@echo "Customer chat:   http://127.0.0.1:$(HANDOFF_PORT)/chat/"
 	@echo "Request form:    http://127.0.0.1:$(HANDOFF_PORT)/form/"
 	@echo "Support e-mail:  SMTP on 127.0.0.1:$(HANDOFF_SMTP_PORT), to $${HANDOFF_MAIL_ADDRESS:-support@desk.localhost} (README: Support e-mail)"

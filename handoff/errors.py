@@ -21,6 +21,7 @@ __all__ = [
     "PayloadTooLarge",
     "Unprocessable",
     "TooManyRequests",
+    "Unavailable",
 ]
 
 
@@ -69,3 +70,9 @@ class TooManyRequests(ApiError):
     def __init__(self, message: str, *, code: str | None = None, retry_after: int | None = None) -> None:
         super().__init__(message, code=code)
         self.retry_after = retry_after
+
+
+class Unavailable(ApiError):
+    """A part this deployment has not set up, or a service that is down."""
+
+    status, code = 503, "unavailable"

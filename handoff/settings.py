@@ -29,7 +29,15 @@ from support_rules.limits import MAX_MESSAGE_CHARS
 from support_rules.retention import PURGE_AFTER_DAYS, PURGE_AFTER_DAYS_VARIABLE
 from support_rules.triage import SUPPORT_TIMEZONE, TRANSACTION_MAX_AGE_DAYS, USERNAME_PATTERN
 
-__all__ = ["Settings", "SettingsError", "load_settings", "setting_fields", "dev_secrets_warning", "REPO_ROOT"]
+__all__ = [
+    "Settings",
+    "SettingsError",
+    "load_settings",
+    "setting_fields",
+    "dev_secrets_warning",
+    "child_environment",
+    "REPO_ROOT",
+]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -274,10 +282,14 @@ class Settings:
         parse=_choice("files", "branch", "patch"),
     )
     editor_bot_python: str = setting(
-        "HANDOFF_EDITOR_BOT_PYTHON", "", "the bot environment's Python that trains and scores models; empty: no training"
+        "HANDOFF_EDITOR_BOT_PYTHON",
+        "",
+        "the bot environment's Python that trains and scores models; empty: no training",
     )
     editor_models_dir: str = setting(
-        "HANDOFF_EDITOR_MODELS", "", "where trained models are kept (Rasa must read them); empty: <project>/models/editor"
+        "HANDOFF_EDITOR_MODELS",
+        "",
+        "where trained models are kept (Rasa must read them); empty: <project>/models/editor",
     )
     editor_live_model: str = setting(
         "HANDOFF_EDITOR_LIVE_MODEL", "", "the model Rasa started with, scored as the first live one; empty: none"
@@ -286,7 +298,9 @@ class Settings:
         "HANDOFF_RASA_MODEL_URLS", "", "comma-separated Rasa servers a publish updates in turn; empty: RASA_URL"
     )
     editor_margin: float = setting(
-        "HANDOFF_EDITOR_MARGIN", 0.02, "a model whose F1 on a held-out set is lower than the live one's by more is refused"
+        "HANDOFF_EDITOR_MARGIN",
+        0.02,
+        "a model whose F1 on a held-out set is lower than the live one's by more is refused",
     )
     review_confidence: float = setting(
         "HANDOFF_REVIEW_CONFIDENCE", 0.6, "customer lines understood with less confidence go to the review inbox"
@@ -511,3 +525,9 @@ def dev_secrets_warning(env: Mapping[str, str] | None = None) -> str | None:
         "and unset HANDOFF_DEV_INSECURE (make run writes them to .env.local).\n"
         f"{bar}"
     )
+
+
+def child_environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment a child process (git, the bot's Python) runs with:
+    this process's own, plus ``extra``."""
+    return {**os.environ, **(extra or {})}

@@ -14,7 +14,7 @@ BENCH_STAMP := $(BENCH_VENV)/.installed
 BENCH_PG_URL ?= postgresql://postgres@127.0.0.1:5432
 export BENCH_PG_URL
 
-.PHONY: bench bench-setup bench-bot bench-handoff bench-idle bench-queue bench-nlu bench-nlu-external bench-retrain bench-plot bench-profile
+.PHONY: bench bench-setup bench-bot bench-handoff bench-idle bench-queue bench-nlu bench-nlu-external bench-retrain bench-plot bench-profile bench-editor
 
 bench-setup: setup $(BENCH_STAMP) $(MODEL_STAMP)
 
@@ -33,6 +33,7 @@ bench: bench-setup
 	$(MAKE) --no-print-directory bench-nlu
 	$(MAKE) --no-print-directory bench-nlu-external
 	$(MAKE) --no-print-directory bench-retrain
+	$(MAKE) --no-print-directory bench-editor
 
 # turn latency at 1, 10 and 50 customers, ours beside an in-process agent and
 # Rasa's starter project; then the plot docs/bench/latency.png
@@ -85,3 +86,7 @@ masking-report: $(HANDOFF_STAMP)
 bench-login: setup
 	$(HANDOFF_PY) -m bench.login_storm
 	$(HANDOFF_PY) -m bench.login_storm --database $(BENCH_PG_URL)/postgres
+
+# an editor's "Train" to the new model answering customers (train, score, publish), 3 runs
+bench-editor: bench-setup
+	$(BENCH_PY) -m bench.editor_loop

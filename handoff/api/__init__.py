@@ -6,6 +6,7 @@ from handoff.api.console import bp as console_bp
 from handoff.api.contacts import bp as contacts_bp
 from handoff.api.docs import bp as docs_bp
 from handoff.api.documents import bp as documents_bp
+from handoff.api.editor import bp as editor_bp
 from handoff.api.form import bp as form_bp
 from handoff.api.handoffs import bp as handoffs_bp
 from handoff.api.health import bp as health_bp
@@ -33,4 +34,5 @@ BLUEPRINTS = (
     documents_bp,
     contacts_bp,
     form_bp,
+    editor_bp,
 )

@@ -1,6 +1,11 @@
-"""The editors' loop (issue 15): customer messages reviewed, turned into changes of data/, checked, trained.
+"""The editors' loop: customer messages the bot handled badly, reviewed and
+turned into training data, checked, trained, scored and published.
 
-One module per concern: ``project`` plans and writes the changes to the project's
-files (and commits them to an ``editor/<name>`` branch), ``validation`` checks
-the result with Rasa and with the project's own content rules.
+One module per concern: ``review`` finds and groups the messages (with
+``similarity``), ``project`` plans and writes the changes to the project's
+files (``branch``: as a commit on an ``editor/<name>`` branch, or a patch),
+``validation`` checks the result with Rasa and the project's content rules,
+``training`` trains, scores and publishes models, ``figures`` and ``charts``
+say whether the bot is getting better, and ``desk`` ties them together for
+the API (handoff/api/editor.py).
 """

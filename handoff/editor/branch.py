@@ -9,13 +9,13 @@ project it reads from stays as it is.
 from __future__ import annotations
 
 import difflib
-import os
 import re
 import subprocess
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from handoff.settings import child_environment
 from support_rules.text import fold
 
 if TYPE_CHECKING:
@@ -106,7 +106,7 @@ def commit_to_branch(repo: Path, plan: Plan, *, branch: str, author_name: str, a
         raise BranchError(f"The project {plan.root} is not inside the repository {repo}.") from None
     message = message.strip() or "Editor's change"
     with tempfile.TemporaryDirectory(prefix="editor-index-") as folder:
-        env = {**os.environ, "GIT_INDEX_FILE": str(Path(folder) / "index")}
+        env = child_environment({"GIT_INDEX_FILE": str(Path(folder) / "index")})
         _git(repo, "read-tree", parent, env=env)
         for change in plan.changes:
             path = (prefix / change.path).as_posix()
@@ -141,6 +141,6 @@ def commit_to_branch(repo: Path, plan: Plan, *, branch: str, author_name: str, a
         "GIT_COMMITTER_NAME": author_name,
         "GIT_COMMITTER_EMAIL": author_email,
     }
-    commit = _git(repo, "commit-tree", tree, "-p", parent, env={**os.environ, **identity}, stdin=message.encode())
+    commit = _git(repo, "commit-tree", tree, "-p", parent, env=child_environment(identity), stdin=message.encode())
     _git(repo, "update-ref", "-m", f"editor: {message.splitlines()[0]}", ref, commit, tip or _ZERO)
     return commit

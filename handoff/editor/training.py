@@ -30,7 +30,6 @@ import contextlib
 import inspect
 import json
 import logging
-import os
 import tarfile
 import tempfile
 import time
@@ -42,7 +41,7 @@ from typing import Any, Literal, TypedDict
 
 import httpx
 
-from handoff.settings import REPO_ROOT
+from handoff.settings import REPO_ROOT, child_environment
 from support_rules.rasa_auth import rasa_api_headers
 
 __all__ = [
@@ -157,7 +156,7 @@ async def _run_script(
         _SCRIPT_MODULE,
         *arguments,
         cwd=code_root,
-        env={**os.environ, "RASA_TELEMETRY_ENABLED": "false", **env},
+        env=child_environment({"RASA_TELEMETRY_ENABLED": "false", **env}),
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import re
 import shutil
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from handoff.editor.project import (
     example_keys,
     language_of,
 )
+from handoff.settings import child_environment
 from support_rules.tickets import HANDBACK_INTENTS
 
 __all__ = ["Problem", "content_problems", "rasa_problems", "validate"]
@@ -80,7 +80,7 @@ async def rasa_problems(root: Path, *, rasa: str | None, timeout: float = 120) -
     program = shutil.which(rasa) if rasa else None
     if program is None:
         return [Problem("error", "Rasa's check could not run: the rasa program was not found.")]
-    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "PYTHONWARNINGS": "default::UserWarning"}
+    env = child_environment({"RASA_TELEMETRY_ENABLED": "false", "PYTHONWARNINGS": "default::UserWarning"})
     args = ["data", "validate", "--domain", "domain", "--data", "data", "--config", "config.yml"]
     try:
         process = await asyncio.create_subprocess_exec(
@@ -258,8 +258,14 @@ def _faq_problems(files: ProjectFiles, answers: set[str]) -> list[Problem]:
             problems.append(Problem("error", message, FAQ_RESPONSES))
         for language in LANGUAGES:
             if language not in languages.get(faq, set()):
-                message = f"The FAQ faq/{faq} has no {_NAMES[language]} examples."
-                problems.append(Problem("error", message, f"data/faq/nlu_{language}.yml"))
+                # a warning: a new FAQ made from one language's messages is
+                # still worth having; the other language's customers reach it
+                # once examples in their language are added
+                message = (
+                    f"The FAQ faq/{faq} has no {_NAMES[language]} examples yet: "
+                    f"{_NAMES[language]}-speaking customers will not get it until some are added."
+                )
+                problems.append(Problem("warning", message, f"data/faq/nlu_{language}.yml"))
     return problems
 
 

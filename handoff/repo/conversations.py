@@ -180,8 +180,6 @@ async def purge_conversations_before(*, session: AsyncSession, cutoff: datetime)
         .execution_options(synchronize_session=False)
     )
     await session.execute(
-        delete(ReviewDecision)
-        .where(ReviewDecision.decided_at < cutoff)
-        .execution_options(synchronize_session=False)
+        delete(ReviewDecision).where(ReviewDecision.decided_at < cutoff).execution_options(synchronize_session=False)
     )
     return lines

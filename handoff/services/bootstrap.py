@@ -40,8 +40,12 @@ class DemoAgent:
 
 
 async def ensure_demo_agents(*, session: AsyncSession, departments: list[str], password: str) -> list[DemoAgent]:
-    """One agent per department (``agent_<dept>``) and one ``supervisor``."""
-    wanted = [(f"agent_{d}", "agent", (d,)) for d in departments] + [("supervisor", "supervisor", tuple(departments))]
+    """One agent per department (``agent_<dept>``), one ``supervisor`` and one
+    content editor (``demo_editor``, the editors' pages only)."""
+    wanted = [(f"agent_{d}", "agent", (d,)) for d in departments] + [
+        ("supervisor", "supervisor", tuple(departments)),
+        ("demo_editor", "editor", ()),
+    ]
     result = []
     for username, role, depts in wanted:
         existing = await agents_repo.get_agent_by_username(session=session, username=username)

@@ -62,9 +62,11 @@ def test_bootstrap_creates_once_and_prints_credentials(
     assert "/console/" in out and "demo-password-123" in out and "agent_finance" in out and "created" in out
     agents, depts = asyncio.run(_agents(db_url))
     assert {"account", "finance", "technical", "other"} <= set(depts)
-    assert {a.username for a in agents} == {f"agent_{d}" for d in depts} | {"supervisor"}
+    assert {a.username for a in agents} == {f"agent_{d}" for d in depts} | {"supervisor", "demo_editor"}
     supervisor = next(a for a in agents if a.username == "supervisor")
     assert supervisor.role == "supervisor" and verify_password(supervisor.password_hash, "demo-password-123")
+    editor = next(a for a in agents if a.username == "demo_editor")
+    assert editor.role == "editor" and not editor.department_links
     assert main(["bootstrap"]) == 0
     assert "exists" in capsys.readouterr().out
     assert len(asyncio.run(_agents(db_url))[0]) == len(agents)

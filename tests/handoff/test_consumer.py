@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handoff.live_bus import InMemoryLiveBus
-from handoff.models import Message
+from handoff.models import ConversationLanguage, Message
 from handoff.services import tickets as tickets_svc
 from handoff.services.consumer import MalformedEvent, event_key, message_source_id, parse_event
 from handoff.services.handoffs import create_handoff
@@ -110,6 +110,54 @@ async def test_bot_only_conversation_is_kept(
     async with sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(Message)) == 0
     assert collected.events == []
+
+
+def _faq_event(conversation_id: str, text: str, ts: float, faq: str) -> dict[str, Any]:
+    event = user_event(conversation_id, text, ts, intent="faq", confidence=0.8)
+    event["parse_data"]["response_selector"] = {
+        "all_retrieval_intents": ["faq"],
+        "faq": {"response": {"intent_response_key": faq, "utter_action": f"utter_{faq}", "confidence": 0.8}},
+    }
+    return event
+
+
+def test_parse_event_reads_the_faq_the_response_and_the_language() -> None:
+    customer = parse_event(_faq_event("c1", "şifremi unuttum", 1.0, "faq/password_reset"))
+    assert (customer.intent, customer.faq) == ("faq", "faq/password_reset")
+    other = parse_event(user_event("c1", "param yok", 1.0, intent="deposit_problem"))
+    assert other.faq is None
+    assert parse_event(bot_event("c1", "Şifre…", 2.0, {"utter_action": "utter_faq/password_reset"})).response == (
+        "utter_faq/password_reset"
+    )
+    assert parse_event(bot_event("c1", "hi", 2.0, {"sender": "agent", "utter_action": "x"})).response is None
+    language = parse_event({"sender_id": "c1", "event": "slot", "timestamp": 3.0, "name": "language", "value": "en"})
+    assert (language.kind, language.language) == (None, "en")
+    assert parse_event({"sender_id": "c1", "event": "slot", "name": "language", "value": "de"}).language is None
+    assert parse_event({"sender_id": "c1", "event": "slot", "name": "topic", "value": "tr"}).language is None
+
+
+async def test_the_faq_the_response_and_the_latest_language_are_kept(
+    broker: SqlBroker, sessionmaker: async_sessionmaker[AsyncSession], bus: InMemoryLiveBus
+) -> None:
+    conv = "faq-lang-1"
+
+    def slot(value: str, ts: float) -> dict[str, Any]:
+        return {"sender_id": conv, "event": "slot", "timestamp": ts, "name": "language", "value": value}
+
+    await broker.put(slot("tr", T0))
+    await broker.put(_faq_event(conv, "şifremi unuttum", T0 + 1, "faq/password_reset"))
+    await broker.put(bot_event(conv, "Giriş ekranındaki…", T0 + 2, {"utter_action": "utter_faq/password_reset"}))
+    await broker.put(slot("en", T0 + 3))
+    await broker.put(slot("tr", T0 + 0.5))  # an older event arriving late changes nothing
+    await drain(source(broker.url, sessionmaker, bus))
+    lines = await transcript(sessionmaker, conv)
+    assert [(line.kind, line.faq, line.response) for line in lines] == [
+        ("customer", "faq/password_reset", None),
+        ("bot", None, "utter_faq/password_reset"),
+    ]
+    async with sessionmaker() as session:
+        row = await session.get(ConversationLanguage, conv)
+    assert row is not None and row.language == "en"
 
 
 async def test_customer_message_reaches_the_assignee(

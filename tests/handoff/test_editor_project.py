@@ -189,7 +189,13 @@ def test_a_new_faq_gets_its_questions_answer_and_topic_in_the_files_own_style(pr
     apply(plan)
     topics = yaml.safe_load((project / "data/catalogue.yml").read_text(encoding="utf-8"))["topics"]
     assert next(t for t in topics if t["id"] == "promotion")["faq"] == ["promotion_terms", "bonus_expiry"]
-    assert [p.message for p in content_problems(project)] == ["The FAQ faq/bonus_expiry has no Turkish examples."]
+    assert [(p.level, p.message) for p in content_problems(project)] == [
+        (
+            "warning",
+            "The FAQ faq/bonus_expiry has no Turkish examples yet: "
+            "Turkish-speaking customers will not get it until some are added.",
+        )
+    ]
 
 
 def test_duplicates_held_out_sentences_and_unreadable_texts_are_skipped_with_reasons(project: Path) -> None:
