@@ -11,6 +11,7 @@ from handoff.api.form import bp as form_bp
 from handoff.api.handoffs import bp as handoffs_bp
 from handoff.api.health import bp as health_bp
 from handoff.api.live import bp as live_bp
+from handoff.api.metrics import bp as metrics_bp
 from handoff.api.panel import bp as panel_bp
 from handoff.api.stats import bp as stats_bp
 from handoff.api.tickets import bp as tickets_bp
@@ -35,4 +36,5 @@ BLUEPRINTS = (
     contacts_bp,
     form_bp,
     editor_bp,
+    metrics_bp,
 )

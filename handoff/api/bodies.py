@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
+from handoff.editor.figures import MAX_WEEKS
 from handoff.models import MAX_ROW_ID
 from handoff.schemas import INVALID_DATE, TOO_MANY_BYTES, BodyLimits
 from handoff.services.conversations import MAX_PAGE
@@ -434,3 +435,86 @@ class ContactInfo(Answer):
 
 class ContactList(Answer):
     contacts: list[ContactInfo]
+
+
+# the editors' figures (handoff.editor.figures)
+
+
+class FiguresQuery(Query):
+    weeks: Annotated[int, Field(ge=1, le=MAX_WEEKS, description="ISO weeks up to the current one")] = 8
+
+
+class ChartQuery(FiguresQuery):
+    language: Annotated[
+        Literal["tr", "en"] | None, Field(description="the conversations' language; all languages when left out")
+    ] = None
+    lang: Annotated[Literal["tr", "en"], Field(description="the language of the chart's words")] = "en"
+
+
+Ratio = Annotated[float | None, Field(ge=0, le=1, description="None: nothing to divide by")]
+
+
+class PeriodFigures(Answer):
+    conversations: int = Field(description="conversations with a customer line, in the week of their first one")
+    contained: int = Field(description="of those, the ones that never reached a person")
+    containment: Ratio
+    customer_lines: int
+    fallback_lines: int = Field(description="customer lines understood as nlu_fallback")
+    fallback_rate: Ratio
+    faq_answers: int = Field(description="bot lines utter_faq/<id>")
+    faq_solved: int = Field(description="FAQ answers followed by utter_faq_solved before the next one")
+    deflection: Ratio
+    handoffs: int = Field(description="the bot's tickets created (in the ticket's language)")
+
+
+class WeekFigures(PeriodFigures):
+    week: str = Field(description="ISO week, 2026-W48")
+
+
+class FaqFigures(Answer):
+    faq: str
+    answers: int
+    solved: int
+    rate: Ratio
+
+
+class CountedId(Answer):
+    id: str
+    count: int
+
+
+class RouteCount(Answer):
+    topic: str
+    department: str = Field(description="the ticket's department now (after any transfer)")
+    count: int
+
+
+class HandoffFigures(Answer):
+    total: int
+    by_topic: list[CountedId]
+    by_department: list[CountedId]
+    by_route: list[RouteCount]
+
+
+class LanguageFigures(Answer):
+    language: str = Field(description="tr, en, or unknown (no language slot and none recognised)")
+    weeks: list[WeekFigures]
+    total: PeriodFigures
+    faqs: list[FaqFigures]
+    handoffs: HandoffFigures
+
+
+class TopGroup(Answer):
+    label: str
+    count: int
+    language: str | None
+
+
+class FiguresAnswer(Answer):
+    generated_at: Timestamp
+    start: Timestamp
+    end: Timestamp
+    weeks: list[str]
+    languages: list[LanguageFigures]
+    handoffs: HandoffFigures
+    top_groups: list[TopGroup] = Field(description="the review inbox's largest groups")

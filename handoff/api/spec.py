@@ -29,7 +29,7 @@ from handoff.schemas import load_summary_schema
 __all__ = ["operation", "file_route", "Operation", "Header", "build_document", "UndocumentedRoute", "SUMMARY"]
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
-Auth = Literal["service", "agent", "supervisor", "editor", "customer"]
+Auth = Literal["service", "agent", "supervisor", "editor", "customer", "metrics"]
 
 # the body of POST /handoffs: the shared JSON Schema, not a pydantic model
 SUMMARY = "HandoffSummary"
@@ -41,6 +41,7 @@ _SECURITY = {
     "supervisor": "agentSession",
     "editor": "agentSession",
     "customer": "customerSession",
+    "metrics": "metricsToken",
 }
 _PARAM = re.compile(r"<([A-Za-z_][A-Za-z0-9_]*)(?::([a-z]+))?>")
 _REF = "#/components/schemas/{model}"
@@ -151,6 +152,11 @@ def build_document(app: Sanic) -> dict[str, Any]:
         "components": {
             "securitySchemes": {
                 "serviceToken": {"type": "http", "scheme": "bearer", "description": "HANDOFF_SERVICE_TOKEN (the bot)"},
+                "metricsToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "HANDOFF_METRICS_TOKEN (Prometheus)",
+                },
                 "agentSession": {"type": "apiKey", "in": "cookie", "name": "handoff_session"},
                 "customerSession": {
                     "type": "apiKey",
