@@ -22,6 +22,7 @@ __all__ = [
     "Unprocessable",
     "TooManyRequests",
     "Unavailable",
+    "NotSetUp",
 ]
 
 
@@ -73,6 +74,13 @@ class TooManyRequests(ApiError):
 
 
 class Unavailable(ApiError):
-    """A part this deployment has not set up, or a service that is down."""
+    """A service this one depends on is down or refused (Rasa, on a publish)."""
 
     status, code = 503, "unavailable"
+
+
+class NotSetUp(ApiError):
+    """A part this deployment has not set up (the editors' writes, training):
+    the request is fine, the service's state refuses it."""
+
+    status, code = 409, "not_set_up"

@@ -53,6 +53,7 @@ def _model_id(raw: str) -> int:
     auth="editor",
     query=InboxQuery,
     answers={200: Inbox},
+    errors=(400,),
 )
 async def inbox(request: Request) -> HTTPResponse:
     args = query(request, InboxQuery)
@@ -81,7 +82,7 @@ async def targets(request: Request) -> HTTPResponse:
     auth="editor",
     body=DecisionBody,
     answers={200: DecisionAnswer},
-    errors=(409, 503),
+    errors=(409,),
 )
 async def decisions(request: Request) -> HTTPResponse:
     data = body(request, DecisionBody, max_bytes=256 * 1024)
@@ -105,7 +106,7 @@ async def decisions(request: Request) -> HTTPResponse:
     "Train a new model from the project's data in the background; its scores come beside the live model's",
     auth="editor",
     answers={202: ModelAnswer},
-    errors=(409, 503),
+    errors=(409,),
 )
 async def train(request: Request) -> HTTPResponse:
     async with transaction(request) as session:

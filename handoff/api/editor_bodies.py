@@ -10,6 +10,7 @@ from pydantic import Field
 
 from handoff.api.bodies import Answer, Query, RequestBody
 from handoff.models import MAX_ROW_ID
+from support_rules.limits import MAX_MESSAGE_CHARS
 
 __all__ = [
     "InboxQuery",
@@ -33,8 +34,8 @@ class InboxQuery(Query):
 
 class NewFaq(RequestBody):
     id: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]*$")]
-    answer_tr: Annotated[str, Field(min_length=1, max_length=4000)]
-    answer_en: Annotated[str, Field(min_length=1, max_length=4000)]
+    answer_tr: Annotated[str, Field(min_length=1, max_length=MAX_MESSAGE_CHARS)]
+    answer_en: Annotated[str, Field(min_length=1, max_length=MAX_MESSAGE_CHARS)]
     topic: Annotated[str | None, Field(max_length=64)] = None
 
 

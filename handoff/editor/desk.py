@@ -32,11 +32,12 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from handoff.db import insert_for
 from handoff.editor import project as project_files
 from handoff.editor import training
 from handoff.editor.branch import BranchError, branch_name, commit_to_branch, unified_patch
 from handoff.editor.validation import Problem, validate
-from handoff.errors import BadRequest, Conflict, NotFound, Unavailable
+from handoff.errors import BadRequest, Conflict, NotFound, NotSetUp, Unavailable
 from handoff.models import (
     Agent,
     ConversationEvent,
@@ -122,9 +123,9 @@ class EditorSetup:
 
     def needs_project(self) -> Path:
         if self.project is None:
-            raise Unavailable(
+            raise NotSetUp(
                 "changing training data is not set up here: set HANDOFF_EDITOR_PROJECT to the project's folder",
-                code="editor_unavailable",
+                code="not_set_up",
             )
         return self.project
 
@@ -134,6 +135,15 @@ class EditorSetup:
 
 def _label(row: ConversationEvent) -> str | None:
     return row.faq or row.intent
+
+
+def _reason(row: ConversationEvent) -> str:
+    """What the stored line itself says of why it was in the inbox."""
+    if row.intent == "nlu_fallback":
+        return "fallback"
+    if row.intent == "out_of_scope":
+        return "out_of_scope"
+    return "review"
 
 
 async def _languages(session: AsyncSession, conversation_ids: Iterable[str]) -> dict[str, str]:
@@ -199,18 +209,21 @@ async def decide(
         if not change["written"]:
             return {"decided": 0, "change": change}
     for row in rows:
-        session.add(
-            ReviewDecision(
+        # two editors deciding the same line at once: the first decision stays
+        await session.execute(
+            insert_for(session)(ReviewDecision)
+            .values(
                 event_key=row.event_key,
                 conversation_id=row.conversation_id,
                 text=row.text,
                 language=languages[row.event_key],
-                reason="review",
+                reason=_reason(row),
                 decision=decision,
                 target=_label(row) if decision == "right" else recorded_target,
                 editor=editor.username,
                 decided_at=now,
             )
+            .on_conflict_do_nothing(index_elements=["event_key"])
         )
     await add_audit(
         session=session,
@@ -284,7 +297,10 @@ async def _change_data(
     if any(p.level == "error" for p in problems):
         return answer, recorded
     if setup.mode == "files":
-        await asyncio.to_thread(project_files.apply, plan)
+        try:
+            await asyncio.to_thread(project_files.apply, plan)
+        except project_files.PlanError as exc:  # a file changed since the plan (another editor)
+            raise Conflict(f"{exc} Load the inbox again and decide once more.", code="changed_meanwhile") from exc
     elif setup.mode == "branch":
         branch = branch_name(editor.username)
         answer["branch"] = branch
@@ -455,9 +471,9 @@ async def start_training(
     """Start a training in the background (``spawn`` runs the coroutine);
     one at a time."""
     if not setup.trains:
-        raise Unavailable(
+        raise NotSetUp(
             "training is not set up here: set HANDOFF_EDITOR_PROJECT and HANDOFF_EDITOR_BOT_PYTHON",
-            code="editor_unavailable",
+            code="not_set_up",
         )
     assert setup.models_dir is not None and setup.project is not None
     now = utcnow()
@@ -585,9 +601,7 @@ async def publish_model(
     get the live model back."""
     now = now or utcnow()
     if not setup.publishes:
-        raise Unavailable(
-            "publishing is not set up here: Rasa's address and JWT secret are missing", code="editor_unavailable"
-        )
+        raise NotSetUp("publishing is not set up here: Rasa's address (RASA_URL) and RASA_JWT_SECRET are missing")
     model = await session.get(ModelVersion, model_id)
     if model is None:
         raise NotFound("no such model")

@@ -123,9 +123,10 @@ async def test_without_a_project_changes_and_trainings_say_so(
         json={"keys": [key], "decision": "faq", "target": "promotion_terms"},
         headers=headers,
     )
-    assert change.status_code == 503 and "HANDOFF_EDITOR_PROJECT" in change.json()["error"]["message"]
+    assert change.status_code == 409 and "HANDOFF_EDITOR_PROJECT" in change.json()["error"]["message"]
+    assert change.json()["error"]["code"] == "not_set_up"
     train = await client.post("/api/v1/editor/train", headers=headers)
-    assert train.status_code == 503 and "HANDOFF_EDITOR_BOT_PYTHON" in train.json()["error"]["message"]
+    assert train.status_code == 409 and "HANDOFF_EDITOR_BOT_PYTHON" in train.json()["error"]["message"]
     unknown = await client.post(
         "/api/v1/editor/decisions", json={"keys": ["c" * 64], "decision": "noise"}, headers=headers
     )
