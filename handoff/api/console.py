@@ -1,4 +1,4 @@
-"""The agent console: static files, no build step."""
+"""The agent console and the editors' page: static files, no build step."""
 
 from __future__ import annotations
 
@@ -36,14 +36,28 @@ async def index(request: Request) -> HTTPResponse:
     return await file(CONSOLE_DIR / "index.html", headers=_SECURITY_HEADERS, mime_type="text/html; charset=utf-8")
 
 
+# the editors' page (the review inbox, training, figures): its data comes
+# from /api/v1/editor/*, which checks the role; the page itself is public
+@bp.get("/console/editor/")
+@file_route
+async def editor(request: Request) -> HTTPResponse:
+    return await file(CONSOLE_DIR / "editor.html", headers=_SECURITY_HEADERS, mime_type="text/html; charset=utf-8")
+
+
+_ASSETS = {
+    "console.js": "text/javascript; charset=utf-8",
+    "console.css": "text/css; charset=utf-8",
+    "i18n.js": "text/javascript; charset=utf-8",
+    "editor.js": "text/javascript; charset=utf-8",
+    "editor.css": "text/css; charset=utf-8",
+}
+
+
 @bp.get("/console/<name:str>")
 @file_route
 async def asset(request: Request, name: str) -> HTTPResponse:
-    allowed = {
-        "console.js": "text/javascript; charset=utf-8",
-        "console.css": "text/css; charset=utf-8",
-        "i18n.js": "text/javascript; charset=utf-8",
-    }
-    if name not in allowed:
+    if name == "editor":
+        return redirect("/console/editor/")
+    if name not in _ASSETS:
         raise NotFound("no such file")
-    return await file(CONSOLE_DIR / name, headers=_SECURITY_HEADERS, mime_type=allowed[name])
+    return await file(CONSOLE_DIR / name, headers=_SECURITY_HEADERS, mime_type=_ASSETS[name])

@@ -3,7 +3,9 @@
 "use strict";
 (function () {
   const $ = (id) => document.getElementById(id);
-  const I18N = window.HANDOFF_I18N;
+  // the console's labels and the link to the editors' page (i18n.js)
+  const I18N = { en: Object.assign({ editorLink: window.HANDOFF_EDITOR_I18N.en.editorLink }, window.HANDOFF_I18N.en),
+                 tr: Object.assign({ editorLink: window.HANDOFF_EDITOR_I18N.tr.editorLink }, window.HANDOFF_I18N.tr) };
   const state = { lang: localStorage.getItem("handoff.lang") || "en", me: null, current: null, live: null, departments: [], reasons: [] };
 
   const DOCUMENT_MARK = "\u{1F4CE} ";
@@ -48,12 +50,15 @@
 
   function showLogin() {
     $("login-view").hidden = false; $("main-view").hidden = true; $("logout").hidden = true;
-    $("whoami").textContent = "";
+    $("whoami").textContent = ""; $("editor-link").hidden = true;
     if (state.live) { state.live.close(); state.live = null; }
   }
 
   async function showMain(agent) {
+    // an editor works on the bot, not on tickets: the editors' page
+    if (agent.role === "editor") { location.assign("/console/editor/"); return; }
     state.me = agent;
+    $("editor-link").hidden = !["supervisor", "admin"].includes(agent.role);
     $("login-view").hidden = true; $("main-view").hidden = false; $("logout").hidden = false;
     $("whoami").textContent = agent.display_name + " (" + agent.departments.join(", ") + ")";
     $("stats-panel").hidden = agent.role === "agent";

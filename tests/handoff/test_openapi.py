@@ -30,6 +30,7 @@ FILE_ROUTES = {
     "/",
     "/console",
     "/console/{name}",
+    "/console/editor",
     "/chat",
     "/chat/{name}",
     "/chat/vendor/socket.io.min.js",
