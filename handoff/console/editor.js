@@ -18,7 +18,9 @@
   const t = (key) => (LABELS[state.lang] && LABELS[state.lang][key]) || LABELS.en[key] || key;
   // a label the page has, else the service's own word (a stage, a figure's key)
   const known = (key, raw) => (LABELS.en[key] ? t(key) : raw);
-  const fill = (key, values) => Object.keys(values).reduce((s, k) => s.split("{" + k + "}").join(String(values[k])), t(key));
+  // {count} of 1 takes the key's "_one" label when it has one
+  const fill = (key, values) => Object.keys(values).reduce((s, k) => s.split("{" + k + "}").join(String(values[k])),
+    values.count === 1 && LABELS.en[key + "_one"] ? t(key + "_one") : t(key));
 
   function el(tag, text, cls) {
     const node = document.createElement(tag);
@@ -196,7 +198,7 @@
     const details = el("details", null, "items");
     details.appendChild(el("summary", fill("showItems", { count: group.items.length })));
     const list = el("ul", null, "plain");
-    group.items.forEach((item) => list.appendChild(itemView(item)));
+    group.items.forEach((item) => list.appendChild(itemView(item, group.items.length === 1)));
     details.appendChild(list);
     // a group of one shows its message right away
     details.open = group.items.length === 1;
@@ -204,7 +206,8 @@
     return li;
   }
 
-  function itemView(item) {
+  // single: the group's only message (the group's button decides it)
+  function itemView(item, single) {
     const li = el("li", null, "item");
     li.dataset.key = item.key;
     const line = el("p", null, "item-line");
@@ -228,7 +231,7 @@
       });
       li.appendChild(ctx);
     }
-    li.appendChild(button(t("decideOne"), "decide decide-item secondary", (ev) =>
+    if (!single) li.appendChild(button(t("decideOne"), "decide decide-item secondary", (ev) =>
       openDecide({ keys: [item.key], subject: item.text, language: item.language || null, opener: ev.currentTarget })));
     return li;
   }
@@ -432,7 +435,7 @@
     if (training) {
       $("train-progress").value = training.progress || 0;
       $("train-progress").textContent = percent(training.progress || 0);
-      $("train-stage").textContent = t("training") + (training.stage ? " — " + known("stage_" + training.stage, training.stage) : "") + " " + percent(training.progress || 0);
+      $("train-stage").textContent = t("training") + (training.stage && training.stage !== "training" ? " — " + known("stage_" + training.stage, training.stage) : "") + " · " + percent(training.progress || 0);
     }
     const cand = candidateModel(data);
     $("candidate").hidden = !cand || cand.status === "training";
@@ -456,7 +459,8 @@
       tr.appendChild(el("th", t("set_" + s)));
       const cf = cand[s] && cand[s].f1; const lf = live[s] && live[s].f1;
       const better = cf !== undefined && lf !== undefined && cf !== null && lf !== null ? (cf > lf ? "better" : cf < lf ? "worse" : "") : "";
-      tr.appendChild(el("td", scoreCell(cand[s], "f1"), better));
+      // better or worse than the live model: an arrow as well as a colour
+      tr.appendChild(el("td", scoreCell(cand[s], "f1") + (better === "better" ? " ▲" : better === "worse" ? " ▼" : ""), better));
       tr.appendChild(el("td", scoreCell(live[s], "f1")));
       tr.appendChild(el("td", scoreCell(cand[s], "accuracy")));
       tr.appendChild(el("td", scoreCell(live[s], "accuracy")));
