@@ -336,6 +336,14 @@
     return d.getFullYear() + "-" + String(d.getMonth() + 1).padStart(2, "0") + "-" + String(d.getDate()).padStart(2, "0");
   }
 
+  // why an example was not added: the page's words for the service's code
+  // (handoff/editor/project.py), else the service's own
+  function skipText(skipped) {
+    if (!skipped.code || !LABELS.en["skip_" + skipped.code]) return skipped.reason;
+    const owner = /of (\S+)$/.exec(skipped.reason || "");
+    return fill("skip_" + skipped.code, { owner: owner ? owner[1] : "?" });
+  }
+
   function renderChange(answer, body) {
     const report = $("change-report");
     report.hidden = false;
@@ -366,7 +374,7 @@
     $("change-skipped").replaceChildren(...skipped.map((s) => {
       const li = el("li");
       li.appendChild(el("span", s.text, "quote"));
-      li.appendChild(el("span", " — " + s.reason, "muted"));
+      li.appendChild(el("span", " — " + skipText(s), "muted"));
       return li;
     }));
     $("change-files").textContent = change && change.files && change.files.length ? t("files") + ": " + change.files.join(", ") : "";
