@@ -350,10 +350,13 @@
     report.tabIndex = -1;
     const change = answer.change;
     const decision = t("decision_" + body.decision) + (body.target ? " — " + body.target : "");
-    $("change-summary").textContent = fill("decidedCount", { count: answer.decided, decision });
     const problems = (change && change.problems) || [];
     const errors = problems.filter((p) => p.level === "error");
-    report.dataset.state = !change ? "none" : errors.length ? "error" : problems.length ? "warning" : "ok";
+    // a change with an error is not written and nothing is decided (handoff/editor/desk.py)
+    const refused = !!change && (change.written === false || errors.length > 0);
+    $("change-summary").textContent = refused ? t("notSaved")
+      : answer.decided === 0 ? t("alreadyDecided") : fill("decidedCount", { count: answer.decided, decision });
+    report.dataset.state = refused ? "error" : !change ? "none" : problems.length ? "warning" : "ok";
     $("change-problems").replaceChildren(...problems.map((p) => {
       const li = el("li", null, "problem " + p.level);
       li.appendChild(el("strong", t(p.level === "error" ? "problemError" : "problemWarning") + ": "));
@@ -384,14 +387,14 @@
       where.hidden = false;
       where.replaceChildren(el("span", t("savedOnBranch") + " "), el("code", change.branch || "?"),
         el("span", " · " + t("commit") + " "), el("code", (change.commit || "?").slice(0, 12)));
-    } else if (change && change.mode === "files" && !errors.length && change.files && change.files.length) {
+    } else if (change && !refused && change.mode === "files" && change.files && change.files.length) {
       where.hidden = false;
       where.textContent = t("savedInFiles");
     }
     const download = $("change-download");
     download.hidden = true;
     if (state.patchUrl) { URL.revokeObjectURL(state.patchUrl); state.patchUrl = null; }
-    if (change && change.mode === "patch" && change.patch) {
+    if (change && !refused && change.mode === "patch" && change.patch) {
       state.patchUrl = URL.createObjectURL(new Blob([change.patch], { type: "text/x-diff" }));
       const link = el("a", t("downloadPatch"), "button-link");
       link.id = "patch-download";
@@ -428,15 +431,17 @@
   }
 
   // the one a restore brings back: the model that was live before the live one
+  // (the last one published; the model Rasa started with was never published)
   function previousModel(data) {
-    const retired = data.models.filter((m) => m.status === "retired" && m.published_at);
-    return retired.sort((a, b) => (a.published_at < b.published_at ? 1 : -1))[0] || null;
+    const retired = data.models.filter((m) => m.status === "retired");
+    const order = (m) => (m.published_at || "") + "#" + String(m.id).padStart(12, "0");
+    return retired.sort((a, b) => (order(a) < order(b) ? 1 : -1))[0] || null;
   }
 
   function renderModels() {
     const data = state.models;
     const training = data.training;
-    const trains = !state.targets || state.targets.trains;
+    const trains = data.trains !== undefined ? data.trains : !state.targets || state.targets.trains;
     $("train").disabled = !!training || !trains;
     $("train-note").textContent = !trains ? t("trainingOff") : training ? fill("trainingBy", { name: training.started_by }) : "";
     $("train-progress-box").hidden = !training;
@@ -486,15 +491,16 @@
       return li;
     }));
     $("understood-none").hidden = understood.length > 0;
-    const reasons = m.status === "failed" ? [m.error || t("status_failed")] : (m.refusal || []);
+    const reasons = m.status === "failed" ? [m.error || t("status_failed")] : (m.refusal || []).slice();
+    if (m.status === "ready" && state.models && state.models.publishes === false) reasons.push(t("publishingOff"));
     $("refusal").replaceChildren(...reasons.map((r) => {
       const li = el("li", null, "problem error");
-      li.appendChild(el("strong", t("notPublishable") + ": "));
+      li.appendChild(el("strong", t(m.status === "failed" ? "trainingFailed" : "notPublishable") + ": "));
       li.appendChild(el("span", r));
       return li;
     }));
     const publish = $("publish");
-    publish.disabled = !m.publishable || m.status !== "ready";
+    publish.disabled = !m.publishable || m.status !== "ready" || (state.models && state.models.publishes === false);
     publish.dataset.model = m.id;
     if (publish.disabled) publish.setAttribute("aria-describedby", "refusal"); else publish.removeAttribute("aria-describedby");
   }
