@@ -275,7 +275,7 @@
     ctx.predicted = ctx.keys.length === 1 && group ? (group.items.find((i) => i.key === ctx.keys[0]) || {}).predicted : group && group.predicted;
     state.decide = ctx;
     $("decide-form").reset();
-    $("decide-error").textContent = "";
+    $("decide-error").textContent = ""; $("decide-status").textContent = "";
     $("decide-subject").textContent = ctx.keys.length === 1 ? ctx.subject : fill("decideSubjectGroup", { count: ctx.keys.length, label: ctx.subject });
     fillTargets(ctx);
     showChoiceDetails();
@@ -315,6 +315,8 @@
     let body;
     try { body = decisionBody(); } catch (e) { $("decide-error").textContent = e.message; return; }
     $("decide-submit").disabled = true;
+    // a change to the training data is checked by Rasa before it is written: seconds
+    $("decide-status").textContent = ["intent", "faq", "new_faq"].includes(body.decision) ? t("checking") : t("saving");
     try {
       const answer = await api("POST", "/api/v1/editor/decisions", body);
       closeDecide();
@@ -328,6 +330,7 @@
       $("decide-error").textContent = e.status === 503 ? t("writesOff") : errorText(e);
     } finally {
       $("decide-submit").disabled = false;
+      $("decide-status").textContent = "";
     }
   }
 
@@ -367,6 +370,7 @@
     const added = (change && change.added) || [];
     const skipped = (change && change.skipped) || [];
     $("change-added-title").hidden = !added.length;
+    $("change-added-title").textContent = t(refused ? "wouldAdd" : "added");
     $("change-added").replaceChildren(...added.map((a) => {
       const li = el("li");
       li.appendChild(el("span", a.text, "quote"));

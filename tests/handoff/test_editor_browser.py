@@ -23,6 +23,8 @@ from handoff.settings import REPO_ROOT
 from tests.handoff.conftest import Running, Seed, StartApp
 from tests.handoff.helpers import PASSWORD, make_settings
 
+# the bot's environment: Rasa checks a change before it is written
+BOT_PYTHON = REPO_ROOT / ".venv" / "bot" / "bin" / "python"
 XSS = '<img src=x onerror="window.__pwned = 1">'
 MISUNDERSTOOD = "kupon kodum hiç çalışmıyor ne yapmalıyım"
 
@@ -48,8 +50,11 @@ async def editor_server(
     project: Path,
     start_app: StartApp,
 ) -> Running:
-    """The real app writing into ``project``; an editor account besides the
-    seeded agents and supervisor."""
+    """The real app writing into ``project`` (checked by the bot
+    environment's Rasa); an editor account besides the seeded agents and
+    supervisor."""
+    if not BOT_PYTHON.exists():
+        pytest.skip("the bot environment (.venv/bot) is not built")
     async with sessionmaker() as session, session.begin():
         await insert_agent(
             session=session,
@@ -61,7 +66,7 @@ async def editor_server(
         )
     channel = RecordingChannel()
     app = create_app(
-        make_settings(db_url, editor_project=str(project), editor_mode="files"),
+        make_settings(db_url, editor_project=str(project), editor_mode="files", editor_bot_python=str(BOT_PYTHON)),
         channel=channel,
         name=f"handoff_{uuid.uuid4().hex[:8]}",
     )
@@ -132,8 +137,9 @@ async def test_an_editor_assigns_a_misunderstood_message_to_an_faq(
     await page.select_option("#decide-faq", "promotion_terms")
     await page.click("#decide-submit")
 
+    await expect(page.locator("#decide-status")).to_have_text("Checking the change (Rasa reads the data)…")
     report = page.locator("#change-report")
-    await expect(report).to_be_visible()
+    await expect(report).to_be_visible(timeout=120_000)  # Rasa's check of the changed data first
     await expect(page.locator("#change-summary")).to_contain_text("1 message decided")
     await expect(page.locator("#change-added")).to_contain_text(MISUNDERSTOOD)
     await expect(page.locator("#change-added")).to_contain_text("promotion_terms")
@@ -184,7 +190,13 @@ async def test_a_new_faq_needs_both_answers_and_escape_closes_the_dialog(
     await expect(page.locator("#decide-error")).to_have_text(
         "Yeni bir SSS konusu için Türkçe ve İngilizce yanıt gerekli."
     )
+    await page.keyboard.press("Escape")
     await page.click("#lang-toggle")
+    await decide.click()
+    await expect(page.locator("#decide-title")).to_have_text("What did the customer mean?")
+    await page.check('#decide-form input[value="new_faq"]')
+    await page.fill("#new-faq-id", "coupon_codes")
+    await page.fill("#new-faq-en", "Coupon codes are valid while their campaign runs.")
     await page.click("#decide-submit")
     await expect(page.locator("#decide-error")).to_have_text(
         "A new FAQ topic needs its answer in Turkish and in English."
