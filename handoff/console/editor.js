@@ -8,7 +8,7 @@
                    tr: Object.assign({}, window.HANDOFF_I18N.tr, window.HANDOFF_EDITOR_I18N.tr) };
   const state = {
     lang: localStorage.getItem("handoff.lang") || "en", me: null, tab: "inbox", targets: null, inbox: null,
-    models: null, poll: null, figuresLang: null, figures: null, decide: null, patchUrl: null,
+    models: null, poll: null, figuresLang: "", figures: null, decide: null, patchUrl: null,
   };
   const EDITOR_ROLES = ["editor", "supervisor", "admin"];
   const REASONS = ["fallback", "low_confidence", "faq_not_solved", "person_after_answer", "out_of_scope"];
@@ -112,7 +112,7 @@
     try {
       if (name === "inbox") { await loadTargets(); await loadInbox(); }
       if (name === "training") await loadModels();
-      if (name === "figures") await loadFigures();
+      if (name === "figures") { await loadTargets(); await loadFigures(); }
     } catch (e) {
       if (e.status === 403) showForbidden(state.me);
       else if (e.status !== 401) $(name === "inbox" ? "inbox-error" : name === "training" ? "train-error" : "figures-error").textContent = errorText(e);
@@ -360,13 +360,27 @@
     $("change-summary").textContent = refused ? t("notSaved")
       : answer.decided === 0 ? t("alreadyDecided") : fill("decidedCount", { count: answer.decided, decision });
     report.dataset.state = refused ? "error" : !change ? "none" : problems.length ? "warning" : "ok";
-    $("change-problems").replaceChildren(...problems.map((p) => {
+    const problemItem = (p) => {
       const li = el("li", null, "problem " + p.level);
       li.appendChild(el("strong", t(p.level === "error" ? "problemError" : "problemWarning") + ": "));
       li.appendChild(el("span", p.message));
       if (p.file) li.appendChild(el("span", " (" + p.file + ")", "muted"));
       return li;
-    }));
+    };
+    // errors first and all shown; many notes fold away behind their count
+    const warnings = problems.filter((p) => p.level !== "error");
+    const shown = errors.concat(warnings.length > 3 ? [] : warnings).map(problemItem);
+    if (warnings.length > 3) {
+      const li = el("li", null, "problem-fold");
+      const fold = el("details");
+      fold.appendChild(el("summary", fill("notesCount", { count: warnings.length })));
+      const list = el("ul", null, "problems");
+      list.replaceChildren(...warnings.map(problemItem));
+      fold.appendChild(list);
+      li.appendChild(fold);
+      shown.push(li);
+    }
+    $("change-problems").replaceChildren(...shown);
     const added = (change && change.added) || [];
     const skipped = (change && change.skipped) || [];
     $("change-added-title").hidden = !added.length;
@@ -460,6 +474,7 @@
     const previous = previousModel(data);
     $("models").querySelector("tbody").replaceChildren(...data.models.map((m) => modelRow(m, previous)));
     $("models-empty").hidden = data.models.length > 0;
+    $("models").closest(".table-wrap").hidden = data.models.length === 0;
   }
 
   function scoreCell(set, which) {
@@ -583,16 +598,15 @@
 
   // ---- figures -------------------------------------------------------------
 
-  function figuresLanguage() { return state.figuresLang || state.lang; }
-
+  // the charts of one language's conversations (or all), their words in the page's language
   function renderCharts() {
-    const language = figuresLanguage();
-    document.querySelectorAll(".figures-lang").forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.language === language)));
+    const language = state.figuresLang;
+    document.querySelectorAll(".figures-lang").forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.language === (language || ""))));
     CHARTS.forEach((name) => {
       const img = $("chart-" + name);
-      const src = "/api/v1/editor/charts/" + name + ".svg?language=" + language + "&weeks=8";
+      const src = "/api/v1/editor/charts/" + name + ".svg?" + (language ? "language=" + language + "&" : "") + "lang=" + state.lang + "&weeks=8";
       if (img.getAttribute("src") !== src) img.src = src;
-      img.alt = fill("chartAlt", { chart: t("chart_" + name), language: t("lang_" + language) });
+      img.alt = fill("chartAlt", { chart: t("chart_" + name), language: language ? t("lang_" + language) : t("allConversations") });
     });
   }
 
@@ -603,63 +617,68 @@
     renderFigures();
   }
 
-  // a figure's name in the page's language when it has one, else the JSON's key
-  const figureName = (key) => known("figure_" + key, key.replace(/_/g, " "));
-
-  function cellText(value) {
-    if (value === null || value === undefined) return t("none");
-    if (typeof value === "number") return Number.isInteger(value) ? String(value) : (value <= 1 && value >= 0 ? percent(value) : value.toFixed(2));
-    if (typeof value === "object") return JSON.stringify(value);
-    return String(value);
-  }
-
-  // flat columns of nested objects: {"tr": {"rate": 0.2}} -> "tr rate"
-  function flatten(row, prefix, out) {
-    Object.keys(row).forEach((k) => {
-      const v = row[k];
-      const name = prefix ? prefix + " · " + figureName(k) : figureName(k);
-      if (v && typeof v === "object" && !Array.isArray(v)) flatten(v, name, out);
-      else out[name] = v;
-    });
-    return out;
-  }
-
-  function tableOf(caption, rows) {
-    const flat = rows.map((r) => (r && typeof r === "object" ? flatten(r, "", {}) : { value: r }));
-    const columns = [];
-    flat.forEach((r) => Object.keys(r).forEach((k) => { if (!columns.includes(k)) columns.push(k); }));
+  // a table with a caption; cells are text (ids and labels may be customers' words)
+  function table(caption, headers, rows, cls) {
     const wrap = el("div", null, "table-wrap");
-    const table = el("table", null, "figures");
-    table.appendChild(el("caption", caption));
+    const tbl = el("table", null, "figures" + (cls ? " " + cls : ""));
+    tbl.appendChild(el("caption", caption));
     const head = el("tr");
-    columns.forEach((c) => { const th = el("th", c); th.scope = "col"; head.appendChild(th); });
+    headers.forEach((h) => { const th = el("th", h); th.scope = "col"; head.appendChild(th); });
     const thead = el("thead"); thead.appendChild(head);
     const tbody = el("tbody");
-    flat.forEach((r) => { const tr = el("tr"); columns.forEach((c) => tr.appendChild(el("td", cellText(r[c])))); tbody.appendChild(tr); });
-    table.append(thead, tbody);
-    wrap.appendChild(table);
+    rows.forEach((cells) => { const tr = el("tr"); cells.forEach((c) => tr.appendChild(el("td", c))); tbody.appendChild(tr); });
+    if (!rows.length) { const tr = el("tr"); const td = el("td", t("noData"), "muted"); td.colSpan = headers.length; tr.appendChild(td); tbody.appendChild(tr); }
+    tbl.append(thead, tbody);
+    wrap.appendChild(tbl);
     return wrap;
   }
 
-  // the figures' JSON (handoff/editor/figures.py) as tables: every list of
-  // rows becomes one, an object of lists (per language) one per list
+  const ratio = (part, whole) => (whole ? part / whole : null);
+  const share = (part, whole) => (whole ? percent(part / whole) + " (" + part + "/" + whole + ")" : t("none"));
+  const WEEK_SUMS = ["conversations", "contained", "customer_lines", "fallback_lines", "faq_answers", "faq_solved", "handoffs"];
+
+  // the chosen language's block of the figures (handoff/editor/figures.py), or
+  // every language's added up
+  function figuresBlock(data, language) {
+    const blocks = data.languages || [];
+    if (language) return blocks.find((b) => b.language === language) || { language, weeks: [], faqs: [], handoffs: { by_topic: [], by_department: [] } };
+    const weeks = (data.weeks || []).map((week) => {
+      const row = { week };
+      WEEK_SUMS.forEach((k) => { row[k] = 0; });
+      blocks.forEach((b) => { const w = (b.weeks || []).find((x) => x.week === week); if (w) WEEK_SUMS.forEach((k) => { row[k] += w[k] || 0; }); });
+      return row;
+    });
+    const faqs = {};
+    blocks.forEach((b) => (b.faqs || []).forEach((f) => {
+      const sum = faqs[f.faq] || (faqs[f.faq] = { faq: f.faq, answers: 0, solved: 0 });
+      sum.answers += f.answers; sum.solved += f.solved;
+    }));
+    return { language: null, weeks, faqs: Object.values(faqs).sort((a, b) => b.answers - a.answers), handoffs: data.handoffs || { by_topic: [], by_department: [] } };
+  }
+
+  function topicName(id) {
+    const topic = state.targets && state.targets.topics.find((tp) => tp.id === id);
+    return topic && topic.name ? topic.name[state.lang] || id : id;
+  }
+
   function renderFigures() {
-    const data = state.figures || {};
-    const box = $("figures-tables");
-    const tables = [];
-    const walk = (value, name) => {
-      if (Array.isArray(value)) { if (value.length) tables.push(tableOf(name, value)); return; }
-      if (value && typeof value === "object") {
-        const keys = Object.keys(value);
-        const scalars = keys.filter((k) => value[k] === null || typeof value[k] !== "object");
-        if (scalars.length && scalars.length === keys.length) { tables.push(tableOf(name, [value])); return; }
-        keys.forEach((k) => walk(value[k], name ? name + " · " + figureName(k) : figureName(k)));
-      }
-    };
-    const language = figuresLanguage();
-    const scoped = data.languages && data.languages[language] ? { ...data, languages: { [language]: data.languages[language] } } : data;
-    Object.keys(scoped).filter((k) => !["generated_at", "weeks_count"].includes(k)).forEach((k) => walk(scoped[k], figureName(k)));
-    box.replaceChildren(...tables);
+    const data = state.figures;
+    if (!data) return;
+    const language = state.figuresLang;
+    const block = figuresBlock(data, language);
+    const weeks = block.weeks || [];
+    const tables = [
+      table(t("figuresWeekly"), [t("week"), t("conversations"), t("colContained"), t("colFallback"), t("colDeflection"), t("handoffs")],
+        weeks.map((w) => [w.week.replace(/^(\d{4})-W/, "W"), String(w.conversations), share(w.contained, w.conversations), share(w.fallback_lines, w.customer_lines),
+          share(w.faq_solved, w.faq_answers), String(w.handoffs)]), "weekly"),
+      table(t("figuresFaqs"), [t("faq"), t("faqAnswers"), t("faqSolved"), t("rate")],
+        (block.faqs || []).map((f) => [f.faq, String(f.answers), String(f.solved), percent(ratio(f.solved, f.answers))]), "faqs"),
+      table(t("figuresTopics"), [t("topic"), t("handoffs")], ((block.handoffs || {}).by_topic || []).map((x) => [topicName(x.id), String(x.count)]), "topics"),
+      table(t("figuresDepartments"), [t("department"), t("handoffs")], ((block.handoffs || {}).by_department || []).map((x) => [x.id, String(x.count)]), "departments"),
+      table(t("figuresGroups"), [t("message"), t("language"), t("messages")],
+        (data.top_groups || []).filter((g) => !language || g.language === language).map((g) => [g.label, g.language ? t("lang_" + g.language) : t("none"), String(g.count)]), "groups-top"),
+    ];
+    $("figures-tables").replaceChildren(...tables);
   }
 
   // ---- wiring --------------------------------------------------------------

@@ -105,7 +105,7 @@ window.HANDOFF_EDITOR_I18N = {
     skip_empty: "empty", skip_unprintable: "contains characters a data file cannot hold",
     skip_entity_markup: "contains [..](..) or [..]{..}, which the bot reads as entity mark-up",
     skip_held_out: "is one of the held-out test sentences: it must stay unseen",
-    skip_duplicate: "already a training example of {owner}", skip_repeated: "given twice", problemError: "Problem", problemWarning: "Note",
+    skip_duplicate: "already a training example of {owner}", skip_repeated: "given twice", problemError: "Problem", problemWarning: "Note", notesCount: "{count} notes from the check of the data",
     savedOnBranch: "Saved on the branch", commit: "commit", savedInFiles: "Saved in the project's files.",
     downloadPatch: "Download the change (patch)", patchHint: "Give it to a developer to apply.",
     train: "Train", training: "Training", trainingBy: "{name} started a training", trainingOff: "Training is not set up on this server.",
@@ -122,9 +122,13 @@ window.HANDOFF_EDITOR_I18N = {
     publishedBy: "Published", actions: "Actions", restore: "Restore",
     confirmRestore: "Put model #{id} (live since {date}) back in place of the live one?",
     status_training: "training", status_failed: "failed", status_ready: "ready", status_live: "live", status_retired: "retired",
-    chart_containment: "Conversations the bot handled alone", chart_fallback: "Messages not understood",
+    chart_containment: "Conversations that ended without a person", chart_fallback: "Messages not understood",
     chart_deflection: "FAQ answers that solved the problem", chart_handoffs: "Handoffs to a person by topic",
     chartAlt: "Chart: {chart}, {language} conversations, last 8 weeks",
+    allConversations: "all", noData: "No data for this period", figuresWeekly: "Per week", colContained: "Without a person", colFallback: "Not understood", colDeflection: "FAQ solved", week: "Week", conversations: "Conversations",
+    handoffs: "Handoffs", figuresFaqs: "FAQ answers", faq: "FAQ", faqAnswers: "Answers given", faqSolved: "Solved",
+    rate: "Rate", figuresTopics: "Handoffs by topic", figuresDepartments: "Handoffs by department",
+    figuresGroups: "Biggest groups the bot does not understand yet", message: "Message", messages: "Messages",
     error_generic: "Something went wrong. Try again."
   },
   tr: {
@@ -158,7 +162,7 @@ window.HANDOFF_EDITOR_I18N = {
     skip_empty: "boş", skip_unprintable: "bir veri dosyasının tutamayacağı karakterler içeriyor",
     skip_entity_markup: "botun varlık işareti olarak okuduğu [..](..) veya [..]{..} içeriyor",
     skip_held_out: "ayrılmış test cümlelerinden biri: görülmemiş kalmalı",
-    skip_duplicate: "zaten {owner} için bir eğitim örneği", skip_repeated: "iki kez verildi", problemError: "Sorun", problemWarning: "Not",
+    skip_duplicate: "zaten {owner} için bir eğitim örneği", skip_repeated: "iki kez verildi", problemError: "Sorun", problemWarning: "Not", notesCount: "Veri denetiminden {count} not",
     savedOnBranch: "Şu dala kaydedildi:", commit: "commit", savedInFiles: "Projenin dosyalarına kaydedildi.",
     downloadPatch: "Değişikliği indir (yama)", patchHint: "Uygulaması için bir geliştiriciye verin.",
     train: "Eğit", training: "Eğitiliyor", trainingBy: "{name} bir eğitim başlattı", trainingOff: "Bu sunucuda eğitim ayarlanmamış.",
@@ -175,9 +179,13 @@ window.HANDOFF_EDITOR_I18N = {
     publishedBy: "Yayınlanma", actions: "İşlemler", restore: "Geri yükle",
     confirmRestore: "Model #{id} ({date} tarihinden beri canlıydı) canlı modelin yerine geri yüklensin mi?",
     status_training: "eğitiliyor", status_failed: "başarısız", status_ready: "hazır", status_live: "canlı", status_retired: "emekli",
-    chart_containment: "Botun tek başına çözdüğü konuşmalar", chart_fallback: "Anlaşılmayan mesajlar",
+    chart_containment: "Temsilcisiz biten sohbetler", chart_fallback: "Anlaşılmayan mesajlar",
     chart_deflection: "Sorunu çözen SSS yanıtları", chart_handoffs: "Konuya göre temsilciye aktarmalar",
     chartAlt: "Grafik: {chart}, {language} konuşmalar, son 8 hafta",
+    allConversations: "tüm", noData: "Bu dönem için veri yok", figuresWeekly: "Haftalık", colContained: "Temsilcisiz", colFallback: "Anlaşılmayan", colDeflection: "SSS çözdü", week: "Hafta", conversations: "Konuşmalar",
+    handoffs: "Aktarmalar", figuresFaqs: "SSS yanıtları", faq: "SSS", faqAnswers: "Verilen yanıt", faqSolved: "Çözülen",
+    rate: "Oran", figuresTopics: "Konuya göre aktarmalar", figuresDepartments: "Departmana göre aktarmalar",
+    figuresGroups: "Botun henüz anlamadığı en büyük gruplar", message: "Mesaj", messages: "Mesajlar",
     error_generic: "Bir şeyler ters gitti. Tekrar deneyin."
   }
 };
