@@ -96,7 +96,7 @@
     $("console-link").hidden = agent.role === "editor";
     $("whoami").textContent = agent.display_name + " (" + t("role_" + agent.role) + ")";
     const hash = location.hash.replace("#", "");
-    await showTab(["inbox", "training", "figures"].includes(hash) ? hash : "inbox");
+    await showTab(["inbox", "models", "figures"].includes(hash) ? hash : "inbox");
   }
 
   async function showTab(name) {
@@ -108,14 +108,14 @@
       $(tab.dataset.panel).hidden = !on;
     });
     if (location.hash !== "#" + name) history.replaceState(null, "", "#" + name);
-    if (name !== "training") stopPolling();
+    if (name !== "models") stopPolling();
     try {
       if (name === "inbox") { await loadTargets(); await loadInbox(); }
-      if (name === "training") await loadModels();
+      if (name === "models") await loadModels();
       if (name === "figures") { await loadTargets(); await loadFigures(); }
     } catch (e) {
       if (e.status === 403) showForbidden(state.me);
-      else if (e.status !== 401) $(name === "inbox" ? "inbox-error" : name === "training" ? "train-error" : "figures-error").textContent = errorText(e);
+      else if (e.status !== 401) $(name === "inbox" ? "inbox-error" : name === "models" ? "train-error" : "figures-error").textContent = errorText(e);
     }
   }
 
@@ -171,7 +171,7 @@
   }
 
   function groupItem(group) {
-    const li = el("li", null, "group card-box");
+    const li = el("li", null, "group inbox-group card-box");
     li.dataset.group = group.id;
     const head = el("div", null, "group-head");
     const title = el("h2", null, "group-label");
@@ -244,30 +244,39 @@
   }
 
   function fillTargets(ctx) {
-    const tg = state.targets || { intents: [], faqs: [], topics: [] };
-    options($("decide-intent"), tg.intents.map((i) => [i, i]));
-    options($("decide-faq"), tg.faqs.map((f) => [f.id, f.id]));
+    const tg = state.targets || { topics: [] };
     options($("new-faq-topic"), [["", t("noTopic")]].concat(tg.topics.map((tp) => [tp.id, (tp.name && tp.name[state.lang]) || tp.id])));
-    const p = ctx.predicted;
-    if (p && p.intent && tg.intents.includes(p.intent)) $("decide-intent").value = p.intent;
-    if (p && p.faq) $("decide-faq").value = p.faq.replace(/^faq\//, "");
+    fillTargetList(ctx.predicted);
+  }
+
+  // the target list follows the kind: the intents or the FAQs; the bot's guess preselected
+  function fillTargetList(predicted) {
+    const tg = state.targets || { intents: [], faqs: [] };
+    const kind = $("decision-kind").value;
+    const select = $("decision-target");
+    if (kind === "intent") options(select, tg.intents.map((i) => [i, i]));
+    else if (kind === "faq") options(select, tg.faqs.map((f) => [f.id, f.id]));
+    else select.replaceChildren();
+    $("decision-target-label").textContent = t(kind === "faq" ? "decision_faq" : "decision_intent");
+    const p = predicted || (state.decide && state.decide.predicted);
+    if (p && kind === "intent" && p.intent && tg.intents.includes(p.intent)) select.value = p.intent;
+    if (p && kind === "faq" && p.faq) select.value = p.faq.replace(/^faq\//, "");
     showFaqAnswer();
   }
 
   function showFaqAnswer() {
     const tg = state.targets || { faqs: [] };
-    const faq = tg.faqs.find((f) => f.id === $("decide-faq").value);
+    const faq = $("decision-kind").value === "faq" && tg.faqs.find((f) => f.id === $("decision-target").value);
     $("decide-faq-answer").textContent = faq && faq.answer ? (faq.answer[state.lang] || faq.answer.en || "") : "";
   }
 
   function chosenDecision() {
-    const checked = document.querySelector('#decide-form input[name="decision"]:checked');
-    return checked ? checked.value : null;
+    return $("decision-kind").value || null;
   }
 
   function showChoiceDetails() {
     const chosen = chosenDecision();
-    document.querySelectorAll("#decide-form .choice-detail").forEach((box) => { box.hidden = box.dataset.for !== chosen; });
+    document.querySelectorAll("#decide-form .choice-detail").forEach((box) => { box.hidden = !chosen || !box.dataset.for.split(" ").includes(chosen); });
   }
 
   function openDecide(ctx) {
@@ -282,7 +291,7 @@
     const writes = !state.targets || state.targets.writes;
     $("decide-error").textContent = writes ? "" : t("writesOff");
     $("decide-dialog").showModal();
-    document.querySelector('#decide-form input[name="decision"]').focus();
+    $("decision-kind").focus();
   }
 
   function closeDecide() {
@@ -293,8 +302,7 @@
     const decision = chosenDecision();
     if (!decision) throw new Error(t("chooseDecision"));
     const body = { keys: state.decide.keys, decision, target: null, new_faq: null, language: state.decide.language };
-    if (decision === "intent") body.target = $("decide-intent").value || null;
-    if (decision === "faq") body.target = $("decide-faq").value || null;
+    if (decision === "intent" || decision === "faq") body.target = $("decision-target").value || null;
     if ((decision === "intent" || decision === "faq") && !body.target) throw new Error(t("chooseTarget"));
     if (decision === "new_faq") {
       const id = $("new-faq-id").value.trim();
@@ -314,7 +322,7 @@
     $("decide-error").textContent = "";
     let body;
     try { body = decisionBody(); } catch (e) { $("decide-error").textContent = e.message; return; }
-    $("decide-submit").disabled = true;
+    $("decision-submit").disabled = true;
     // a change to the training data is checked by Rasa before it is written: seconds
     $("decide-status").textContent = ["intent", "faq", "new_faq"].includes(body.decision) ? t("checking") : t("saving");
     try {
@@ -325,11 +333,11 @@
       state.targets = null;
       await loadTargets();
       await loadInbox();
-      $("change-report").focus();
+      $("decision-result").focus();
     } catch (e) {
       $("decide-error").textContent = e.status === 503 ? t("writesOff") : errorText(e);
     } finally {
-      $("decide-submit").disabled = false;
+      $("decision-submit").disabled = false;
       $("decide-status").textContent = "";
     }
   }
@@ -348,7 +356,7 @@
   }
 
   function renderChange(answer, body) {
-    const report = $("change-report");
+    const report = $("decision-result");
     report.hidden = false;
     report.tabIndex = -1;
     const change = answer.change;
@@ -435,7 +443,7 @@
     state.models = await api("GET", "/api/v1/editor/models");
     renderModels();
     stopPolling();
-    if (state.models.training && state.tab === "training") {
+    if (state.models.training && state.tab === "models") {
       state.poll = setTimeout(() => loadModels().catch((e) => { $("train-error").textContent = errorText(e); }), 1000);
     }
   }
@@ -462,14 +470,16 @@
     const trains = data.trains !== undefined ? data.trains : !state.targets || state.targets.trains;
     $("train").disabled = !!training || !trains;
     $("train-note").textContent = !trains ? t("trainingOff") : training ? fill("trainingBy", { name: training.started_by }) : "";
-    $("train-progress-box").hidden = !training;
+    $("training-progress").hidden = !training;
     if (training) {
       $("train-progress").value = training.progress || 0;
       $("train-progress").textContent = percent(training.progress || 0);
       $("train-stage").textContent = t("training") + (training.stage && training.stage !== "training" ? " — " + known("stage_" + training.stage, training.stage) : "") + " · " + percent(training.progress || 0);
     }
+    const live = data.live;
+    $("live-model").textContent = live ? fill("liveModel", { id: live.id, name: live.published_by || live.started_by, date: when(live.published_at || live.finished_at) }) : t("noLiveModel");
     const cand = candidateModel(data);
-    $("candidate").hidden = !cand || cand.status === "training";
+    $("comparison").hidden = !cand || cand.status === "training";
     if (cand && cand.status !== "training") renderCandidate(cand);
     const previous = previousModel(data);
     $("models").querySelector("tbody").replaceChildren(...data.models.map((m) => modelRow(m, previous)));
@@ -712,8 +722,8 @@
     $("inbox-language").addEventListener("change", () => loadInbox().catch((e) => { $("inbox-error").textContent = errorText(e); }));
     $("inbox-reason").addEventListener("change", () => loadInbox().catch((e) => { $("inbox-error").textContent = errorText(e); }));
     $("inbox-refresh").addEventListener("click", () => loadInbox().catch((e) => { $("inbox-error").textContent = errorText(e); }));
-    document.querySelectorAll('#decide-form input[name="decision"]').forEach((r) => r.addEventListener("change", showChoiceDetails));
-    $("decide-faq").addEventListener("change", showFaqAnswer);
+    $("decision-kind").addEventListener("change", () => { fillTargetList(); showChoiceDetails(); });
+    $("decision-target").addEventListener("change", showFaqAnswer);
     $("decide-form").addEventListener("submit", submitDecide);
     $("decide-cancel").addEventListener("click", closeDecide);
     // Escape closes the dialog (the browser's own); focus goes back to the button that opened it

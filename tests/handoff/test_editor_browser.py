@@ -133,12 +133,12 @@ async def test_an_editor_assigns_a_misunderstood_message_to_an_faq(
 
     await group.locator("button.decide-group").click()
     await expect(page.locator("#decide-dialog")).to_be_visible()
-    await page.check('#decide-form input[value="faq"]')
-    await page.select_option("#decide-faq", "promotion_terms")
-    await page.click("#decide-submit")
+    await page.select_option("#decision-kind", "faq")
+    await page.select_option("#decision-target", "promotion_terms")
+    await page.click("#decision-submit")
 
     await expect(page.locator("#decide-status")).to_have_text("Checking the change (Rasa reads the data)…")
-    report = page.locator("#change-report")
+    report = page.locator("#decision-result")
     await expect(report).to_be_visible(timeout=120_000)  # Rasa's check of the changed data first
     await expect(page.locator("#change-summary")).to_contain_text("1 message decided")
     await expect(page.locator("#change-added")).to_contain_text(MISUNDERSTOOD)
@@ -151,9 +151,9 @@ async def test_an_editor_assigns_a_misunderstood_message_to_an_faq(
     await page.click("#lang-toggle")
     await expect(page.locator("h1")).to_have_text("Bot düzenleyici")
     await expect(page.locator("#tab-inbox")).to_have_text("İnceleme kutusu")
-    await expect(page.locator("#change-report h2")).to_have_text("Değişiklik")
+    await expect(page.locator("#decision-result h2")).to_have_text("Değişiklik")
     assert await page.evaluate("window.__pwned") is None
-    assert await page.locator("#groups img, #change-report img").count() == 0
+    assert await page.locator("#groups img, #decision-result img").count() == 0
     assert dialogs == []
 
 
@@ -183,10 +183,10 @@ async def test_a_new_faq_needs_both_answers_and_escape_closes_the_dialog(
     assert await decide.evaluate("(node) => node === document.activeElement")
 
     await page.keyboard.press("Enter")
-    await page.check('#decide-form input[value="new_faq"]')
+    await page.select_option("#decision-kind", "new_faq")
     await page.fill("#new-faq-id", "coupon_codes")
     await page.fill("#new-faq-tr", "Kupon kodları yalnızca kampanya süresince geçerlidir.")
-    await page.click("#decide-submit")
+    await page.click("#decision-submit")
     await expect(page.locator("#decide-error")).to_have_text(
         "Yeni bir SSS konusu için Türkçe ve İngilizce yanıt gerekli."
     )
@@ -194,10 +194,10 @@ async def test_a_new_faq_needs_both_answers_and_escape_closes_the_dialog(
     await page.click("#lang-toggle")
     await decide.click()
     await expect(page.locator("#decide-title")).to_have_text("What did the customer mean?")
-    await page.check('#decide-form input[value="new_faq"]')
+    await page.select_option("#decision-kind", "new_faq")
     await page.fill("#new-faq-id", "coupon_codes")
     await page.fill("#new-faq-en", "Coupon codes are valid while their campaign runs.")
-    await page.click("#decide-submit")
+    await page.click("#decision-submit")
     await expect(page.locator("#decide-error")).to_have_text(
         "A new FAQ topic needs its answer in Turkish and in English."
     )
