@@ -71,6 +71,9 @@
     return (known ? t(key) : e.message || t("error_generic")).replace("{seconds}", e.retryAfter || "?");
   }
 
+  // this deployment does not let editors write, train or publish (409 not_set_up)
+  const notSetUp = (e) => e.code === "not_set_up" || e.status === 503;
+
   // ---- who is here ---------------------------------------------------------
 
   function showLogin() {
@@ -335,7 +338,7 @@
       await loadInbox();
       $("decision-result").focus();
     } catch (e) {
-      $("decide-error").textContent = e.status === 503 ? t("writesOff") : errorText(e);
+      $("decide-error").textContent = notSetUp(e) ? t("writesOff") : errorText(e);
     } finally {
       $("decision-submit").disabled = false;
       $("decide-status").textContent = "";
@@ -601,7 +604,7 @@
     try {
       await api("POST", "/api/v1/editor/train");
     } catch (e) {
-      $("train-error").textContent = e.status === 409 ? e.message : e.status === 503 ? t("trainingOff") : errorText(e);
+      $("train-error").textContent = notSetUp(e) ? t("trainingOff") : e.status === 409 ? e.message : errorText(e);
     }
     await loadModels().catch((e) => { $("train-error").textContent = errorText(e); });
   }
