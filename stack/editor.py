@@ -37,7 +37,7 @@ RIGHT_FAQ = "promotion_terms"
 # the first words of utter_faq/promotion_terms in Turkish (data/faq/responses.yml)
 RIGHT_ANSWER_START = "Her bonusun çevrim şartı"
 EDITOR = "demo_editor"
-_PARTS = ("domain", "data", "config.yml", "tests/nlu", "credentials.yml")
+_PARTS = ("domain", "data", "config.yml", "tests/nlu", "actions", "credentials.yml")
 
 
 def project_copy(tmp: Path) -> Path:
@@ -46,7 +46,7 @@ def project_copy(tmp: Path) -> Path:
     for part in _PARTS:
         source = ROOT / part
         if source.is_dir():
-            shutil.copytree(source, project / part)
+            shutil.copytree(source, project / part, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             (project / part).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, project / part)

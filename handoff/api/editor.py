@@ -6,6 +6,8 @@ to the audit log under the editor's username (handoff.editor.desk).
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Coroutine
 from typing import Any
 
 from sanic import Blueprint, Request, json
@@ -112,8 +114,13 @@ async def train(request: Request) -> HTTPResponse:
     async with transaction(request) as session:
         editor = await require_editor(request, session)
 
-    def spawn(job: Any) -> None:
-        request.app.add_task(job, name=f"editor-training-{id(job)}")
+    tasks: set[asyncio.Task[None]] = request.app.ctx.__dict__.setdefault("editor_trainings", set())
+
+    def spawn(job: Coroutine[Any, Any, None]) -> None:
+        # kept until done: the loop holds only a weak reference to a task
+        task = asyncio.get_running_loop().create_task(job, name="editor-training")
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
 
     model = await desk.start_training(
         sessionmaker=request.app.ctx.sessionmaker, setup=_setup(request), editor=editor, spawn=spawn

@@ -72,7 +72,7 @@
   }
 
   // this deployment does not let editors write, train or publish (409 not_set_up)
-  const notSetUp = (e) => e.code === "not_set_up" || e.status === 503;
+  const notSetUp = (e) => e.code === "not_set_up";
 
   // ---- who is here ---------------------------------------------------------
 

@@ -68,7 +68,8 @@ log = logging.getLogger(__name__)
 # (the replica that ran it stopped): it is marked failed
 TRAINING_STALE_AFTER = timedelta(minutes=15)
 # the parts of a project a training and a check read
-_PROJECT_PARTS = ("domain", "data", "config.yml", "tests/nlu")
+# (actions/: the check knows which responses only the custom actions send)
+_PROJECT_PARTS = ("domain", "data", "config.yml", "tests/nlu", "actions")
 _WRITES = ("intent", "faq", "new_faq")
 # seconds a Rasa server may take to load a model and say so
 PUBLISH_TIMEOUT = 120.0
@@ -336,7 +337,7 @@ def _copy_project(root: Path, copy: Path) -> None:
     for part in _PROJECT_PARTS:
         source = root / part
         if source.is_dir():
-            shutil.copytree(source, copy / part)
+            shutil.copytree(source, copy / part, ignore=shutil.ignore_patterns("__pycache__"))
         elif source.is_file():
             (copy / part).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, copy / part)
