@@ -23,7 +23,7 @@ import asyncio
 import logging
 import shutil
 import tempfile
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -467,7 +467,7 @@ async def start_training(
     sessionmaker: async_sessionmaker[AsyncSession],
     setup: EditorSetup,
     editor: Agent,
-    spawn: Callable[[Awaitable[None]], Any],
+    spawn: Callable[[Coroutine[Any, Any, None]], Any],
 ) -> dict[str, Any]:
     """Start a training in the background (``spawn`` runs the coroutine);
     one at a time."""
