@@ -162,7 +162,7 @@ def test_a_model_trained_on_worse_data_is_refused(stack: LiveStack, project: Pat
     model = editor.train_until_ready()
     assert model["status"] == "ready", model
     assert not model["publishable"] and model["refusal"]
-    assert any("en" in reason for reason in model["refusal"])
+    assert any("English" in reason and "F1" in reason for reason in model["refusal"]), model["refusal"]
     with pytest.raises(urllib.error.HTTPError) as refused:
         editor.call("POST", f"/models/{model['id']}/publish")
     assert refused.value.code == 409
