@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 import pytest
 
 from bot.editor_train import HELD_OUT_SETS
+from stack.editor import project_copy
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,18 +26,6 @@ REVIEWED = [
     {"key": "ev-wrong-answer", "text": "şifremi unuttum", "expected": "faq/login_problem"},
     {"key": "ev-new", "text": "zorpflax quibbly vortunga", "expected": "faq/two_factor"},
 ]
-
-
-def _project(root: Path) -> Path:
-    """What training and scoring read, and nothing else."""
-    root.mkdir()
-    for name in ("data", "domain"):
-        shutil.copytree(ROOT / name, root / name)
-    shutil.copytree(ROOT / "tests" / "nlu", root / "tests" / "nlu")
-    shutil.copy(ROOT / "config.yml", root / "config.yml")
-    if (ROOT / "build").exists():  # the spaCy pipelines, if a config names them (build/spacy)
-        (root / "build").symlink_to(ROOT / "build")
-    return root
 
 
 def _run(project: Path, out: Path, cache: Path, *extra: str) -> tuple[int, list[dict[str, Any]], str]:
@@ -67,7 +55,7 @@ def work(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def first(work) -> tuple[Path, int, list[dict[str, Any]], str]:
     """The editor's first model: no live model to compare with."""
-    project = _project(work / "project")
+    project = project_copy(work)
     out = work / "models" / "first.tar.gz"
     return (out, *_run(project, out, work / "cache", "--reviewed", str(work / "reviewed.json")))
 
@@ -125,7 +113,7 @@ def test_a_new_example_is_understood_by_the_candidate_and_not_by_the_live_model(
 
 
 def test_broken_data_fails_in_plain_words(work, tmp_path) -> None:
-    project = _project(tmp_path / "broken")
+    project = project_copy(tmp_path / "broken")
     core = project / "data" / "nlu" / "en" / "core.yml"
     core.write_text(core.read_text(encoding="utf-8") + "\n- intent: [unclosed\n  examples: |\n", encoding="utf-8")
     out = tmp_path / "broken.tar.gz"
@@ -141,7 +129,7 @@ def test_broken_data_fails_in_plain_words(work, tmp_path) -> None:
 
 
 def test_a_missing_live_model_fails_before_training(work, tmp_path) -> None:
-    project = _project(tmp_path / "project")
+    project = project_copy(tmp_path)
     code, lines, _ = _run(project, tmp_path / "m.tar.gz", work / "cache", "--live", str(tmp_path / "nowhere.tar.gz"))
     assert code == 1
     assert lines[-1] == {"stage": "failed", "error": f"the live model {tmp_path / 'nowhere.tar.gz'} does not exist"}

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 import yaml
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from stack.editor import (
     EDITOR,
@@ -36,7 +36,6 @@ from stack.editor import (
     rasa_status,
 )
 from stack.live import AGENT_PASSWORD, LiveStack
-from tests.handoff.helpers import CHROMIUM, CHROMIUM_ARGS
 
 BOT_WAIT = 45_000  # ms
 TRAIN_WAIT = 240_000  # ms: a training and its scores, on two busy cores
@@ -57,16 +56,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory, project: Path) -> Iterator[L
         yield running
     finally:
         running.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 def _chat(page: Page, stack: LiveStack, lines: list[str]) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -21,6 +20,7 @@ import httpx
 import pytest
 
 from handoff.editor.training import ReplicaResult, TrainResult, publish, run_training, worse_than
+from stack.editor import project_copy
 from stack.live import free_port, wait_until_up
 from support_rules.rasa_auth import JWT_METHOD, rasa_api_headers
 
@@ -158,15 +158,6 @@ async def test_a_missing_bot_python_is_a_result(tmp_path) -> None:
 # --- the real training and real Rasa servers ---------------------------------------------
 
 
-def _project(root: Path) -> Path:
-    root.mkdir()
-    for name in ("data", "domain"):
-        shutil.copytree(ROOT / name, root / name)
-    shutil.copytree(ROOT / "tests" / "nlu", root / "tests" / "nlu")
-    shutil.copy(ROOT / "config.yml", root / "config.yml")
-    return root
-
-
 def _train(project: Path, out: Path, cache: Path, live: Path | None = None) -> TrainResult:
     result = asyncio.run(
         run_training(
@@ -187,7 +178,7 @@ def _train(project: Path, out: Path, cache: Path, live: Path | None = None) -> T
 def models(tmp_path_factory) -> tuple[Path, Path, TrainResult]:
     """(the model the servers start with, the candidate, its training)."""
     work = tmp_path_factory.mktemp("editor-training")
-    project = _project(work / "project")
+    project = project_copy(work)
     served = Path(os.environ.get("EDITOR_TEST_MODEL") or ROOT / "models" / "triage.tar.gz")
     if not served.is_file():
         served = _train(project, work / "served.tar.gz", work / "cache").model or served
