@@ -523,7 +523,7 @@
       return li;
     }));
     $("understood-none").hidden = understood.length > 0;
-    const reasons = m.status === "failed" ? [m.error || t("status_failed")] : (m.refusal || []).slice();
+    const reasons = m.status === "failed" ? [m.error || t("status_failed")] : refusalTexts(m);
     if (m.status === "ready" && state.models && state.models.publishes === false) reasons.push(t("publishingOff"));
     $("refusal").replaceChildren(...reasons.map((r) => {
       const li = el("li", null, "problem error");
@@ -535,6 +535,17 @@
     publish.disabled = !m.publishable || m.status !== "ready" || (state.models && state.models.publishes === false);
     publish.dataset.model = m.id;
     if (publish.disabled) publish.setAttribute("aria-describedby", "refusal"); else publish.removeAttribute("aria-describedby");
+  }
+
+  // why a model cannot be published, in the page's language (the service's
+  // refusal_codes; its English sentences when a code is not known here)
+  function refusalTexts(m) {
+    const codes = m.refusal_codes || [];
+    if (!codes.length || codes.some((c) => !LABELS.en["refuse_" + c.code])) return (m.refusal || []).slice();
+    const pct = (v) => (v === undefined ? "" : (v * 100).toFixed(1) + "%");
+    return codes.map((c) => fill("refuse_" + c.code, {
+      set: c.set ? t("set_" + c.set) : "", candidate: pct(c.candidate), live: pct(c.live), margin: pct(c.margin),
+    }));
   }
 
   function modelRow(m, previous) {
@@ -569,8 +580,8 @@
       const answer = await api("POST", "/api/v1/editor/models/" + encodeURIComponent(id) + "/publish");
       $("publish-result").textContent = fill("published", { id }) + replicasText(answer);
     } catch (e) {
-      // 409: the service says why (worse than the live model, another one training)
-      $("train-error").textContent = e.status === 409 ? e.message : errorText(e);
+      // 409: why (worse than the live model, not ready), in the page's words when known
+      $("train-error").textContent = errorText(e);
     }
     await loadModels().catch(() => {});
   }
@@ -593,7 +604,7 @@
       const answer = await api("POST", "/api/v1/editor/models/" + encodeURIComponent(m.id) + "/restore");
       $("publish-result").textContent = fill("restored", { id: m.id }) + replicasText(answer);
     } catch (e) {
-      $("train-error").textContent = e.status === 409 ? e.message : errorText(e);
+      $("train-error").textContent = errorText(e);
     }
     await loadModels().catch(() => {});
   }
@@ -604,7 +615,7 @@
     try {
       await api("POST", "/api/v1/editor/train");
     } catch (e) {
-      $("train-error").textContent = notSetUp(e) ? t("trainingOff") : e.status === 409 ? e.message : errorText(e);
+      $("train-error").textContent = notSetUp(e) ? t("trainingOff") : errorText(e);
     }
     await loadModels().catch((e) => { $("train-error").textContent = errorText(e); });
   }

@@ -383,6 +383,24 @@ def _refusal(model: ModelVersion, live: ModelVersion | None, margin: float) -> l
     return training.worse_than(scores.get("candidate") or {}, scores.get("live") or {}, margin)
 
 
+def _refusal_codes(model: ModelVersion, live: ModelVersion | None, margin: float) -> list[dict[str, Any]]:
+    """The refusal as figures, for a page to say in its language."""
+    scores = model.scores or {}
+    if model.status != "ready":
+        return []
+    if live is not None and scores.get("live_model_id") != live.id:
+        return [{"code": "live_changed"}]
+    candidate, live_scores = scores.get("candidate") or {}, scores.get("live") or {}
+    codes: list[dict[str, Any]] = []
+    for name, old in live_scores.items():
+        new = candidate.get(name)
+        if new is None:
+            codes.append({"code": "no_score", "set": name})
+        elif float(old["f1"]) - float(new["f1"]) > margin + 1e-9:
+            codes.append({"code": "worse", "set": name, "candidate": new["f1"], "live": old["f1"], "margin": margin})
+    return codes
+
+
 def model_json(model: ModelVersion, *, live: ModelVersion | None, margin: float) -> dict[str, Any]:
     scores = model.scores or {}
     refusal = _refusal(model, live, margin)
@@ -397,6 +415,7 @@ def model_json(model: ModelVersion, *, live: ModelVersion | None, margin: float)
         "scores": {"candidate": scores.get("candidate"), "live": scores.get("live")},
         "understood": model.understood or {"candidate": [], "live": []},
         "refusal": refusal,
+        "refusal_codes": _refusal_codes(model, live, margin),
         "publishable": model.status == "ready" and not refusal,
         "error": model.error,
         "published_at": model.published_at.isoformat() if model.published_at else None,

@@ -152,6 +152,9 @@ def test_a_model_trained_on_worse_data_is_refused(stack: LiveStack, project: Pat
     assert model["status"] == "ready", model
     assert not model["publishable"] and model["refusal"]
     assert any("English" in reason and "F1" in reason for reason in model["refusal"]), model["refusal"]
+    worse = [c for c in model["refusal_codes"] if c["code"] == "worse"]  # what the page says in its language
+    assert any(c["set"] in ("en", "blind_en") for c in worse), model["refusal_codes"]
+    assert all(c["live"] - c["candidate"] > c["margin"] for c in worse)
     with pytest.raises(urllib.error.HTTPError) as refused:
         editor.call("POST", f"/models/{model['id']}/publish")
     assert refused.value.code == 409

@@ -240,6 +240,13 @@ async def test_agents_are_kept_out_editors_are_sent_in_supervisors_get_a_link(
     await expect(boss.locator("#console-link")).to_be_visible()
     await boss.click("#lang-toggle")
     await expect(boss.locator("#console-link")).to_have_text("Temsilci konsolu")
+    # every text of the page exists in both languages
+    missing = await boss.evaluate(
+        """() => { const L = window.HANDOFF_EDITOR_I18N;
+                   const only = (a, b) => Object.keys(L[a]).filter((k) => !(k in L[b]) || !L[b][k]);
+                   return { tr: only("en", "tr"), en: only("tr", "en") }; }"""
+    )
+    assert missing == {"tr": [], "en": []}
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
