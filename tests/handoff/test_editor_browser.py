@@ -5,7 +5,6 @@ The editor writes into a copy of the project's data, never the repo's."""
 
 from __future__ import annotations
 
-import shutil
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -15,30 +14,21 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handoff.app import create_app
 from handoff.models import ConversationEvent, ConversationLanguage, utcnow
-from handoff.repo.agents import insert_agent
-from handoff.services.channel import RecordingChannel
 from handoff.settings import REPO_ROOT
+from stack.editor import project_copy
 from tests.handoff.conftest import Running, Seed, StartApp
-from tests.handoff.helpers import PASSWORD, make_settings
+from tests.handoff.editor_helpers import start_editor_app
+from tests.handoff.helpers import PASSWORD
 
-# the bot's environment: Rasa checks a change before it is written
-BOT_PYTHON = REPO_ROOT / ".venv" / "bot" / "bin" / "python"
 XSS = '<img src=x onerror="window.__pwned = 1">'
 MISUNDERSTOOD = "kupon kodum hiç çalışmıyor ne yapmalıyım"
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    """What the editor may change and train from, copied: data/, domain/,
-    config.yml and the held-out sets (tests/nlu)."""
-    root = tmp_path / "project"
-    for name in ("data", "domain"):
-        shutil.copytree(REPO_ROOT / name, root / name)
-    shutil.copytree(REPO_ROOT / "tests" / "nlu", root / "tests" / "nlu")
-    shutil.copy(REPO_ROOT / "config.yml", root / "config.yml")
-    return root
+    """What the editor may change and train from, copied."""
+    return project_copy(tmp_path)
 
 
 @pytest.fixture
@@ -50,27 +40,10 @@ async def editor_server(
     project: Path,
     start_app: StartApp,
 ) -> Running:
-    """The real app writing into ``project`` (checked by the bot
-    environment's Rasa); an editor account besides the seeded agents and
-    supervisor."""
-    if not BOT_PYTHON.exists():
-        pytest.skip("the bot environment (.venv/bot) is not built")
-    async with sessionmaker() as session, session.begin():
-        await insert_agent(
-            session=session,
-            username="ed",
-            password_hash=password_hash,
-            display_name="Elif Editör",
-            role="editor",
-            departments=[],
-        )
-    channel = RecordingChannel()
-    app = create_app(
-        make_settings(db_url, editor_project=str(project), editor_mode="files", editor_bot_python=str(BOT_PYTHON)),
-        channel=channel,
-        name=f"handoff_{uuid.uuid4().hex[:8]}",
+    """The real app writing into ``project``."""
+    return await start_editor_app(
+        db_url=db_url, sessionmaker=sessionmaker, password_hash=password_hash, project=project, start_app=start_app
     )
-    return Running(app, (await start_app(app)).base_url, channel)
 
 
 async def _seed_misunderstood(sessionmaker: async_sessionmaker[AsyncSession], text: str) -> None:
