@@ -527,7 +527,14 @@ def dev_secrets_warning(env: Mapping[str, str] | None = None) -> str | None:
     )
 
 
+# what a child process (git, Rasa's check, the training) may see of this
+# one's environment: where programs and the home are, the locale; never the
+# service's secrets or its database's address
+_CHILD_VARIABLES = ("PATH", "HOME", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "USER", "PYTHONPATH")
+
+
 def child_environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment a child process (git, the bot's Python) runs with:
-    this process's own, plus ``extra``."""
-    return {**os.environ, **(extra or {})}
+    the few harmless variables of this process's own, plus ``extra``."""
+    kept = {name: os.environ[name] for name in _CHILD_VARIABLES if name in os.environ}
+    return {**kept, **(extra or {})}

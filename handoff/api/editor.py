@@ -151,7 +151,12 @@ async def publish(request: Request, model_id: str) -> HTTPResponse:
     async with transaction(request) as session:
         editor = await require_editor(request, session)
         answer = await desk.publish_model(
-            session=session, setup=_setup(request), editor=editor, model_id=wanted, restore=False
+            session=session,
+            sessionmaker=request.app.ctx.sessionmaker,
+            setup=_setup(request),
+            editor=editor,
+            model_id=wanted,
+            restore=False,
         )
     return json(answer, headers=_NO_STORE)
 
@@ -168,6 +173,11 @@ async def restore(request: Request, model_id: str) -> HTTPResponse:
     async with transaction(request) as session:
         editor = await require_editor(request, session)
         answer = await desk.publish_model(
-            session=session, setup=_setup(request), editor=editor, model_id=wanted, restore=True
+            session=session,
+            sessionmaker=request.app.ctx.sessionmaker,
+            setup=_setup(request),
+            editor=editor,
+            model_id=wanted,
+            restore=True,
         )
     return json(answer, headers=_NO_STORE)

@@ -192,7 +192,7 @@
     if (group.weeks && group.weeks.length) li.appendChild(weeksTable(group.weeks));
 
     const actions = el("div", null, "row");
-    const keys = group.items.map((i) => i.key);
+    const keys = group.keys || group.items.map((i) => i.key);
     const whole = button(fill("decideGroup", { count: keys.length }), "decide decide-group", (ev) =>
       openDecide({ keys, subject: group.label, language: group.language || null, opener: ev.currentTarget }));
     actions.appendChild(whole);

@@ -23,20 +23,21 @@ import asyncio
 import logging
 import shutil
 import tempfile
-from collections.abc import Callable, Coroutine, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handoff.db import insert_for
 from handoff.editor import project as project_files
 from handoff.editor import training
 from handoff.editor.branch import BranchError, branch_name, commit_to_branch, unified_patch
-from handoff.editor.validation import Problem, validate
+from handoff.editor.validation import Problem, content_problems, validate
 from handoff.errors import BadRequest, Conflict, NotFound, NotSetUp, Unavailable
 from handoff.models import (
     Agent,
@@ -112,7 +113,14 @@ class EditorSetup:
 
     @property
     def trains(self) -> bool:
-        return self.project is not None and self.bot_python is not None and self.models_dir is not None
+        """Trainings read the project's files: only where decisions are
+        written there (not as a branch or a patch)."""
+        return (
+            self.project is not None
+            and self.mode == "files"
+            and self.bot_python is not None
+            and self.models_dir is not None
+        )
 
     @property
     def publishes(self) -> bool:
@@ -132,6 +140,24 @@ class EditorSetup:
 
 
 # -- the inbox's decisions --------------------------------------------------
+
+
+_LOCAL_LOCKS: dict[str, asyncio.Lock] = {}
+# pg_advisory_xact_lock keys of the editors' serialised work
+_ADVISORY = {"data": 0x5ED17_0001, "models": 0x5ED17_0002}
+
+
+@asynccontextmanager
+async def _one_at_a_time(session: AsyncSession, what: str) -> AsyncIterator[None]:
+    """One change of the project's files (``data``) or of the live model and
+    the trainings (``models``) at a time: in this process, and on PostgreSQL
+    across replicas (held to the end of the transaction). SQLite runs one
+    service process."""
+    lock = _LOCAL_LOCKS.setdefault(what, asyncio.Lock())
+    async with lock:
+        if session.bind.dialect.name == "postgresql":
+            await session.execute(select(func.pg_advisory_xact_lock(_ADVISORY[what])))
+        yield
 
 
 def _label(row: ConversationEvent) -> str | None:
@@ -195,6 +221,22 @@ async def decide(
     )
     if len(rows) != len(wanted):
         raise BadRequest(f"{len(wanted) - len(rows)} of these messages are not in the transcripts (any more)")
+    async with _one_at_a_time(session, "data"):
+        return await _decide_rows(session, setup, editor, rows, wanted, decision, target, new_faq, language, now)
+
+
+async def _decide_rows(
+    session: AsyncSession,
+    setup: EditorSetup,
+    editor: Agent,
+    rows: list[ConversationEvent],
+    wanted: list[str],
+    decision: str,
+    target: str | None,
+    new_faq: dict[str, str] | None,
+    language: str | None,
+    now: datetime,
+) -> dict[str, Any]:
     decided = set(
         (await session.execute(select(ReviewDecision.event_key).where(ReviewDecision.event_key.in_(wanted)))).scalars()
     )
@@ -330,6 +372,11 @@ async def _check_in_copy(root: Path, wanted: project_files.Decision, setup: Edit
         await asyncio.to_thread(_copy_project, root, copy)
         plan = await asyncio.to_thread(project_files.ProjectFiles(copy).plan, wanted)
         await asyncio.to_thread(project_files.apply, plan)
+        if setup.rasa is None:  # no bot environment here (docker-compose's handoff image)
+            return [
+                *content_problems(copy),
+                Problem("warning", "Rasa's own check did not run here (no bot environment): run make validate."),
+            ]
         return list(await validate(copy, rasa=setup.rasa))
 
 
@@ -355,13 +402,19 @@ async def targets(setup: EditorSetup) -> dict[str, Any]:
     }
     if setup.project is None:
         return answer
-    files = project_files.ProjectFiles(setup.project)
-    answer["intents"] = sorted(await asyncio.to_thread(files.intents))
-    faqs = await asyncio.to_thread(files.faqs)
+    try:
+        return await asyncio.to_thread(_read_targets, project_files.ProjectFiles(setup.project), answer)
+    except (project_files.PlanError, AttributeError, TypeError, KeyError) as exc:
+        raise Conflict(f"the training data cannot be read: {exc}", code="data_unreadable") from exc
+
+
+def _read_targets(files: project_files.ProjectFiles, answer: dict[str, Any]) -> dict[str, Any]:
+    answer["intents"] = sorted(files.intents())
+    faqs = files.faqs()
     answer["faqs"] = [
         {"id": fid, "answer": {"tr": a.get("tr", ""), "en": a.get("en", "")}} for fid, a in sorted(faqs.items())
     ]
-    catalogue = await asyncio.to_thread(files.load, "data/catalogue.yml")
+    catalogue = files.load("data/catalogue.yml")
     answer["topics"] = [
         {"id": str(t["id"]), "name": {lang: str((t.get("name") or {}).get(lang, t["id"])) for lang in ("tr", "en")}}
         for t in (catalogue or {}).get("topics") or []
@@ -380,6 +433,8 @@ def _refusal(model: ModelVersion, live: ModelVersion | None, margin: float) -> l
     live_id = scores.get("live_model_id")
     if live is not None and live_id != live.id:
         return ["another model went live after this one was trained: train again to compare with it"]
+    if live is not None and not scores.get("live"):
+        return ["the live model could not be scored (its file is missing?): nothing to compare with"]
     return training.worse_than(scores.get("candidate") or {}, scores.get("live") or {}, margin)
 
 
@@ -390,6 +445,8 @@ def _refusal_codes(model: ModelVersion, live: ModelVersion | None, margin: float
         return []
     if live is not None and scores.get("live_model_id") != live.id:
         return [{"code": "live_changed"}]
+    if live is not None and not scores.get("live"):
+        return [{"code": "live_unscored"}]
     candidate, live_scores = scores.get("candidate") or {}, scores.get("live") or {}
     codes: list[dict[str, Any]] = []
     for name, old in live_scores.items():
@@ -497,11 +554,11 @@ async def start_training(
         )
     assert setup.models_dir is not None and setup.project is not None
     now = utcnow()
-    async with sessionmaker() as session, session.begin():
+    async with sessionmaker() as session, session.begin(), _one_at_a_time(session, "models"):
         await _end_stale_trainings(session, now)
         running = (
-            await session.execute(select(ModelVersion.id).where(ModelVersion.status == "training"))
-        ).scalar_one_or_none()
+            await session.execute(select(ModelVersion.id).where(ModelVersion.status == "training").limit(1))
+        ).scalar()
         if running is not None:
             raise Conflict("a model is being trained already: wait for it to finish", code="training_running")
         live = await _live(session, setup)
@@ -559,11 +616,11 @@ async def _train(
                 .values(stage=stage, progress=max(0.0, min(1.0, share)))
             )
 
-    job.path.parent.mkdir(parents=True, exist_ok=True)
     messages = [training.ReviewedMessage(key=m["key"], text=m["text"], expected=m["expected"]) for m in reviewed]
     result: training.TrainResult | None = None
     error: str | None
     try:
+        job.path.parent.mkdir(parents=True, exist_ok=True)
         result = await training.run_training(
             bot_python=str(setup.bot_python),
             project=setup.project,
@@ -581,7 +638,7 @@ async def _train(
     by_key = {item["key"]: item for item in reviewed}
     async with sessionmaker() as session, session.begin():
         model = await session.get(ModelVersion, job.model_id)
-        if model is None:
+        if model is None or model.status != "training":  # marked failed as stale meanwhile
             return
         model.finished_at = utcnow()
         if error or result is None:
@@ -610,6 +667,7 @@ def _replica_json(result: training.ReplicaResult, note: str | None = None) -> di
 async def publish_model(
     *,
     session: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
     setup: EditorSetup,
     editor: Agent,
     model_id: int,
@@ -617,11 +675,25 @@ async def publish_model(
     now: datetime | None = None,
 ) -> dict[str, Any]:
     """Load a ready model (or, ``restore``, one that was live before) into
-    every Rasa server in turn; on a failure the servers already updated
-    get the live model back."""
+    every Rasa server in turn, one publish at a time; on a failure the
+    servers already updated, and the one that failed, get the live model
+    back. A failure is audited in a transaction of its own."""
     now = now or utcnow()
     if not setup.publishes:
         raise NotSetUp("publishing is not set up here: Rasa's address (RASA_URL) and RASA_JWT_SECRET are missing")
+    async with _one_at_a_time(session, "models"):
+        return await _publish(session, sessionmaker, setup, editor, model_id, restore, now)
+
+
+async def _publish(
+    session: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    setup: EditorSetup,
+    editor: Agent,
+    model_id: int,
+    restore: bool,
+    now: datetime,
+) -> dict[str, Any]:
     model = await session.get(ModelVersion, model_id)
     if model is None:
         raise NotFound("no such model")
@@ -643,23 +715,26 @@ async def publish_model(
     answer_replicas = [_replica_json(r) for r in replicas]
     failed = [r for r in replicas if r.status == "failed"]
     if failed:
-        done = [r.url for r in replicas if r.status == "published"]
-        if done and live is not None and Path(live.path).is_file():
+        # the failed one too: its load may have gone through after all
+        done = [r.url for r in replicas if r.status == "published"] + [failed[0].url]
+        if live is not None and Path(live.path).is_file():
             back = await training.publish(
                 Path(live.path), rasa_urls=done, jwt_secret=setup.jwt_secret, timeout=PUBLISH_TIMEOUT
             )
             answer_replicas += [_replica_json(r, note="back to the live model") for r in back]
-        await add_audit(
-            session=session,
-            actor=editor.username,
-            agent_id=editor.id,
-            action="editor.publish_failed",
-            at=now,
-            detail={"model": model.id, "replica": failed[0].url},
-        )
+        async with sessionmaker() as own, own.begin():  # kept although this request fails
+            await add_audit(
+                session=own,
+                actor=editor.username,
+                agent_id=editor.id,
+                action="editor.publish_failed",
+                at=now,
+                detail={"model": model.id, "replica": failed[0].url, "replicas": answer_replicas},
+            )
         raise Unavailable(failed[0].error or f"Rasa at {failed[0].url} did not take the model", code="publish_failed")
-    if live is not None and live.id != model.id:
-        live.status = "retired"
+    await session.execute(
+        update(ModelVersion).where(ModelVersion.status == "live", ModelVersion.id != model.id).values(status="retired")
+    )
     model.status, model.published_at, model.published_by = "live", now, editor.username
     await add_audit(
         session=session,

@@ -192,6 +192,11 @@ class Item:
         }
 
 
+# a group's items the inbox shows with their turns, and the keys it gives
+ITEMS_SHOWN = 30
+MAX_GROUP_KEYS = 500
+
+
 @dataclass(frozen=True)
 class Group:
     id: str  # the key of its earliest item
@@ -218,7 +223,10 @@ class Group:
             "weeks": [{"week": week, "count": count} for week, count in self.weeks],
             "reasons": dict(self.reasons),
             "predicted": self.predicted.as_json(),
-            "items": [item.as_json() for item in self.items],
+            # the newest items with their turns; every item's key (a decision
+            # for the whole group), up to what one decision takes
+            "items": [item.as_json() for item in self.items[:ITEMS_SHOWN]],
+            "keys": [item.key for item in self.items[:MAX_GROUP_KEYS]],
         }
 
 
@@ -368,11 +376,17 @@ def find_items(
             line.text for line, _ in entries if line.kind == "customer"
         )
         ending = conversation_ending(endings.get(conversation_id), conversation[-1].timestamp, now)
+        # the turns around a line are the bot's part of the conversation only:
+        # what the customer and an agent wrote to each other is not the editors'
+        with_bot = [i for i, (other, with_agent) in enumerate(entries) if not with_agent and other.kind != "agent"]
         for index in sorted(found):
             line = entries[index][0]
+            where = with_bot.index(index)
             context = tuple(
-                ContextLine(kind=other.kind, text=other.text, at=other.timestamp, current=other is line)
-                for other, _ in entries[max(0, index - 2) : index + 3]
+                ContextLine(
+                    kind=entries[i][0].kind, text=entries[i][0].text, at=entries[i][0].timestamp, current=i == index
+                )
+                for i in with_bot[max(0, where - 2) : where + 3]
             )
             items.append(
                 Item(

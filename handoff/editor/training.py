@@ -311,7 +311,12 @@ async def _load_and_confirm(
     while True:
         status = await http.get(f"{url}/status", headers=rasa_api_headers(jwt_secret), timeout=None)
         if status.status_code == 200:
-            body = status.json()
+            try:
+                body = status.json()
+            except ValueError as exc:
+                raise _Refused("answered /status with something that is not JSON") from exc
+            if not isinstance(body, dict):
+                raise _Refused("answered /status with JSON that is not an object")
             if body.get("model_file") == model_path.name and (model_id is None or body.get("model_id") == model_id):
                 return
         elif status.status_code != 409:  # 409: no model loaded (yet)

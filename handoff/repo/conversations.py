@@ -13,7 +13,15 @@ from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.db import insert_for
-from handoff.models import BrokerCursor, ConversationEvent, ConversationLanguage, ReviewDecision, Ticket, utcnow
+from handoff.models import (
+    BrokerCursor,
+    ConversationEvent,
+    ConversationLanguage,
+    ModelVersion,
+    ReviewDecision,
+    Ticket,
+    utcnow,
+)
 from support_rules.masking import mask_secrets
 from support_rules.tickets import OPEN_STATUSES
 
@@ -181,5 +189,12 @@ async def purge_conversations_before(*, session: AsyncSession, cutoff: datetime)
     )
     await session.execute(
         delete(ReviewDecision).where(ReviewDecision.decided_at < cutoff).execution_options(synchronize_session=False)
+    )
+    # a trained model's list of the reviewed lines it understands holds their text
+    await session.execute(
+        update(ModelVersion)
+        .where(ModelVersion.started_at < cutoff, ModelVersion.understood.is_not(None))
+        .values(understood=None)
+        .execution_options(synchronize_session=False)
     )
     return lines

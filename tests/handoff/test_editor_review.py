@@ -18,6 +18,7 @@ from handoff.editor.review import (
     ANSWER_RESPONSES,
     BACK_TO_BOT_RESPONSES,
     FORM_QUESTIONS,
+    ITEMS_SHOWN,
     REASONS,
     TO_AGENT_RESPONSES,
     Item,
@@ -228,10 +229,20 @@ def test_lines_to_an_agent_and_triggered_intents_are_not_items() -> None:
     talk.customer("tamam bekliyorum abi", "affirm", 0.3)
     talk.customer("EXTERNAL: agent_resolved", "agent_resolved", 1.0)
     talk.bot("Talebiniz çözüldü.", "utter_agent_resolved")
-    after = talk.customer("bir de bonusum nerede", "nlu_fallback", 0.45)  # the bot's again
+    after_text = "bir de bonusum nerede"
+    after = talk.customer(after_text, "nlu_fallback", 0.45)  # the bot's again
     [item] = items_of(talk)
     assert (item.key, item.reason) == (after, "fallback")
-    assert "EXTERNAL: agent_resolved" not in [c.text for c in item.context]
+    texts = [c.text for c in item.context]
+    assert "EXTERNAL: agent_resolved" not in texts
+    # nothing the customer and the agent wrote to each other reaches an editor
+    assert not {"Merhaba, kontrol ediyorum.", "tamam bekliyorum abi", "ne zaman bakacaksınız"} & set(texts)
+    assert [c.text for c in item.context] == [
+        "Talebiniz T-000012 numarasıyla alındı.",
+        "Talebiniz çözüldü.",
+        after_text,
+    ]
+    assert item.context[-1].current
 
 
 def test_endings() -> None:
@@ -443,7 +454,9 @@ def test_similar_messages_group_and_unrelated_ones_do_not() -> None:
         "reasons",
         "predicted",
         "items",
+        "keys",
     ]
+    assert first.as_json()["keys"] == ["a5", "a4", "a3", "a2", "a1"]
 
 
 def test_groups_of_equal_size_newest_first_and_the_prediction_most_common() -> None:
@@ -607,3 +620,18 @@ async def test_the_inbox_reads_what_the_consumer_stored_from_rasas_events(sessio
     )
     assert found["predicted"] == {"intent": "faq", "faq": "faq/withdrawal_pending", "confidence": 0.93}
     assert group["predicted"] == found["predicted"] and group["label"] == "my withdrawal is still pending"
+
+
+def test_a_big_group_shows_its_newest_items_and_gives_every_key() -> None:
+    talks = []
+    for n in range(ITEMS_SHOWN + 5):
+        talk = Talk(f"big-{n}", start=T0 + timedelta(minutes=n))
+        talk.customer("bonusum hesaba gecmedi", "nlu_fallback", 0.3)
+        talks.append(talk)
+    items = [item for talk in talks for item in items_of(talk)]
+    [group] = group_items(items)
+    answer = group.as_json()
+    assert answer["count"] == ITEMS_SHOWN + 5 and len(answer["items"]) == ITEMS_SHOWN
+    assert len(answer["keys"]) == ITEMS_SHOWN + 5 and answer["keys"][:ITEMS_SHOWN] == [
+        i["key"] for i in answer["items"]
+    ]

@@ -12,7 +12,15 @@ import pytest
 
 from handoff.app import create_app
 from handoff.services.channel import RecordingChannel
-from handoff.settings import REPO_ROOT, Settings, SettingsError, dev_secrets_warning, load_settings, setting_fields
+from handoff.settings import (
+    REPO_ROOT,
+    Settings,
+    SettingsError,
+    child_environment,
+    dev_secrets_warning,
+    load_settings,
+    setting_fields,
+)
 from support_rules.limits import MAX_MESSAGE_CHARS
 from tests.handoff.conftest import StartApp
 from tests.handoff.factories import summary
@@ -138,3 +146,14 @@ def test_proxy_and_origin_settings_are_checked() -> None:
     ):
         with pytest.raises(SettingsError, match=name):
             load_settings(env, require_secrets=False)
+
+
+def test_child_processes_get_no_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HANDOFF_SECRET_KEY", "s3cret-key")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u:pw@db/handoff")
+    monkeypatch.setenv("RASA_JWT_SECRET", "jwt-s3cret")
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    env = child_environment({"GIT_INDEX_FILE": "/tmp/index"})
+    assert env["PATH"] == "/usr/bin:/bin" and env["GIT_INDEX_FILE"] == "/tmp/index"
+    assert not {"HANDOFF_SECRET_KEY", "DATABASE_URL", "RASA_JWT_SECRET"} & set(env)
+    assert "s3cret" not in " ".join(env.values())
