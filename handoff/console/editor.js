@@ -480,7 +480,11 @@
       $("train-stage").textContent = t("training") + (training.stage && training.stage !== "training" ? " — " + known("stage_" + training.stage, training.stage) : "") + " · " + percent(training.progress || 0);
     }
     const live = data.live;
-    $("live-model").textContent = live ? fill("liveModel", { id: live.id, name: live.published_by || live.started_by, date: when(live.published_at || live.finished_at) }) : t("noLiveModel");
+    // the model Rasa started with was published by no editor
+    const startedWith = live && !live.published_by && live.started_by === "deployment";
+    $("live-model").textContent = !live ? t("noLiveModel")
+      : startedWith ? fill("liveModelStarted", { id: live.id, date: when(live.finished_at) })
+      : fill("liveModel", { id: live.id, name: live.published_by || live.started_by, date: when(live.published_at || live.finished_at) });
     const cand = candidateModel(data);
     $("comparison").hidden = !cand || cand.status === "training";
     if (cand && cand.status !== "training") renderCandidate(cand);
@@ -553,7 +557,7 @@
     tr.dataset.model = m.id;
     tr.appendChild(el("td", m.id));
     tr.appendChild(el("td", t("status_" + m.status) + (m.status === "training" ? " " + percent(m.progress || 0) : "")));
-    tr.appendChild(el("td", m.started_by + " · " + when(m.started_at)));
+    tr.appendChild(el("td", (m.started_by === "deployment" ? t("startedWith") : m.started_by) + " · " + when(m.started_at)));
     tr.appendChild(el("td", when(m.finished_at)));
     tr.appendChild(el("td", m.published_at ? (m.published_by || "?") + " · " + when(m.published_at) : t("none")));
     const cell = el("td");
