@@ -74,6 +74,7 @@ LOCAL_ADDRESSES = {
     "HANDOFF_CLAMD_ADDRESS",
     "HANDOFF_SMTP_LISTEN",
     "HANDOFF_MAIL_RELAY",
+    "HANDOFF_EDITOR_PROJECT",
 }
 SECRETS = {
     "POSTGRES_PASSWORD": "cluster-test-postgres",
@@ -85,6 +86,7 @@ SECRETS = {
     "HANDOFF_FORWARDED_SECRET": "cluster-test-forwarded-secret-0123456789",
     "CUSTOMER_TOKEN_SECRET": "cluster-test-customer-token-secret-0123456789",
     "CONVERSATION_SECRET_KEY": "cluster-test-conversation-secret-key-0123456789",
+    "HANDOFF_METRICS_TOKEN": "cluster-test-metrics-token-0123456789",
     "PUBLIC_URL": "https://support.example.com",
 }
 
@@ -212,6 +214,8 @@ class ClusterStack:
             # compose's clamav service is not run here (tests/handoff/test_documents_clamd.py
             # runs a real clamd): no scanner
             "HANDOFF_CLAMD_ADDRESS": "",
+            # the image's copy of the project is this checkout (patch mode: never written)
+            "HANDOFF_EDITOR_PROJECT": str(ROOT),
         }
 
     def environment(self, service: str, port: int | None = None) -> dict[str, str]:
