@@ -25,7 +25,7 @@ import shutil
 import tempfile
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -89,7 +89,6 @@ class EditorSetup:
     jwt_secret: str
     margin: float
     timeout_seconds: float = 600.0
-    extra_env: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> EditorSetup:

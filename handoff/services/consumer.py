@@ -32,6 +32,7 @@ from handoff.repo import messages as messages_repo
 from handoff.services.abandon import CANCELLED, abandon_queued, closed_event
 from handoff.services.channel import CUSTOMER_SENDER
 from handoff.services.contacts import contact_source_prefix, ticket_of_contact
+from support_rules.language import SUPPORTED_LANGUAGES
 from support_rules.tickets import QUEUED, is_clear_cancel
 
 __all__ = [
@@ -66,10 +67,6 @@ class BrokerEvent:
     faq: str | None = None  # customer lines: the FAQ answer the bot picked ("faq/login_problem")
     response: str | None = None  # bot lines: the response's name ("utter_ask_faq_solved")
     language: str | None = None  # a ``language`` slot event: the conversation's language
-
-
-# the languages the bot speaks (its ``language`` slot's values)
-LANGUAGES = ("tr", "en")
 
 
 def event_key(event: Mapping[str, Any]) -> str:
@@ -157,7 +154,7 @@ def parse_event(raw: bytes | str | Mapping[str, Any], *, sender_id: str | None =
     except ValueError as exc:  # e.g. a NaN somewhere inside
         raise MalformedEvent(f"cannot be keyed: {exc}") from exc
     base = BrokerEvent(key=key, conversation_id=conversation_id, name=name, timestamp=_timestamp(data.get("timestamp")))
-    if name == "slot" and data.get("name") == "language" and data.get("value") in LANGUAGES:
+    if name == "slot" and data.get("name") == "language" and data.get("value") in SUPPORTED_LANGUAGES:
         return _replace(base, language=data["value"])
     text = _text(data.get("text"))
     if text is None:
