@@ -45,7 +45,7 @@ handoff-clamav:
 	  echo "Installing Debian's clamav-daemon for the document scanning tests"; \
 	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y clamav-daemon; }
 
-test-handoff: handoff-test-setup $(ENV_FILE)
+test-handoff: handoff-test-setup bot-setup $(ENV_FILE)
 	$(HANDOFF_PY) -m pytest -q -p no:cacheprovider --import-mode=importlib --rootdir=. \
 	  -o asyncio_mode=auto -o asyncio_default_fixture_loop_scope=function \
 	  -o asyncio_default_test_loop_scope=function tests/rules tests/handoff tests/bench

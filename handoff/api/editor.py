@@ -139,14 +139,7 @@ async def models(request: Request) -> HTTPResponse:
     return json(answer, headers=_NO_STORE)
 
 
-@bp.post("/models/<model_id:str>/publish")
-@operation(
-    "Load a trained model into every Rasa server in turn; refused when it scores worse than the live one",
-    auth="editor",
-    answers={200: Published},
-    errors=(404, 409, 503),
-)
-async def publish(request: Request, model_id: str) -> HTTPResponse:
+async def _load_model(request: Request, model_id: str, *, restore: bool) -> HTTPResponse:
     wanted = _model_id(model_id)
     async with transaction(request) as session:
         editor = await require_editor(request, session)
@@ -156,9 +149,20 @@ async def publish(request: Request, model_id: str) -> HTTPResponse:
             setup=_setup(request),
             editor=editor,
             model_id=wanted,
-            restore=False,
+            restore=restore,
         )
     return json(answer, headers=_NO_STORE)
+
+
+@bp.post("/models/<model_id:str>/publish")
+@operation(
+    "Load a trained model into every Rasa server in turn; refused when it scores worse than the live one",
+    auth="editor",
+    answers={200: Published},
+    errors=(404, 409, 503),
+)
+async def publish(request: Request, model_id: str) -> HTTPResponse:
+    return await _load_model(request, model_id, restore=False)
 
 
 @bp.post("/models/<model_id:str>/restore")
@@ -169,15 +173,4 @@ async def publish(request: Request, model_id: str) -> HTTPResponse:
     errors=(404, 409, 503),
 )
 async def restore(request: Request, model_id: str) -> HTTPResponse:
-    wanted = _model_id(model_id)
-    async with transaction(request) as session:
-        editor = await require_editor(request, session)
-        answer = await desk.publish_model(
-            session=session,
-            sessionmaker=request.app.ctx.sessionmaker,
-            setup=_setup(request),
-            editor=editor,
-            model_id=wanted,
-            restore=True,
-        )
-    return json(answer, headers=_NO_STORE)
+    return await _load_model(request, model_id, restore=True)

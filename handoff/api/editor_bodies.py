@@ -9,7 +9,6 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from handoff.api.bodies import Answer, Query, RequestBody
-from handoff.models import MAX_ROW_ID
 from support_rules.limits import MAX_MESSAGE_CHARS
 
 __all__ = [
@@ -84,6 +83,3 @@ class ModelList(Answer):
 class Published(Answer):
     model: dict[str, Any]
     replicas: list[dict[str, Any]]
-
-
-ModelId = Annotated[int, Field(ge=1, le=MAX_ROW_ID)]

@@ -141,7 +141,8 @@
   function predictedText(p) {
     if (!p || (!p.intent && !p.faq)) return t("none");
     const name = p.faq || p.intent;
-    return p.confidence === null || p.confidence === undefined ? name : name + " (" + percent(p.confidence) + ")";
+    // the FAQ intent's confidence sums its answers' and can pass 1: shown as at most 100 %
+    return p.confidence === null || p.confidence === undefined ? name : name + " (" + percent(Math.min(1, p.confidence)) + ")";
   }
 
   function renderInbox() {

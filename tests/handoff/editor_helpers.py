@@ -7,7 +7,6 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
-import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handoff.app import create_app
@@ -30,8 +29,7 @@ async def start_editor_app(
     start_app: StartApp,
     mode: str = "files",
 ) -> Running:
-    if not BOT_PYTHON.exists():
-        pytest.skip("the bot environment (.venv/bot) is not built")
+    assert BOT_PYTHON.exists(), "the bot's environment is missing: make test builds it (make bot-setup)"
     async with sessionmaker() as session, session.begin():
         await insert_agent(
             session=session,
