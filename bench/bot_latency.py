@@ -39,7 +39,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
-from bench.common import RESULTS, ROOT, median_of_runs, rss_mib, table, write_results
+from bench.common import RESULTS, ROOT, cpu_seconds, median_of_runs, rss_mib, table, write_results
 from bench.load import run_cell
 from stack.live import BOT_BIN, SERVICE_TOKEN, LiveStack, free_port, wait_until_up
 from support_rules.conversations import CONVERSATION_ID_HEADER, CONVERSATION_SECRET_HEADER
@@ -113,13 +113,16 @@ class VanillaServer:
 
 
 class RestTarget:
-    def __init__(self, name: str, url: str, *, issues_conversations: bool = True) -> None:
+    def __init__(self, name: str, urls: list[str], *, issues_conversations: bool = True) -> None:
         """``issues_conversations``: our REST channel, which picks the
         conversation's id and issues its secret (Rasa's own takes the sender
-        as given)."""
+        as given). Several ``urls`` (Rasa servers sharing their stores): each
+        conversation stays on one, the next conversation goes to the next, as
+        a proxy spreads customers."""
         self.name = name
         self.issues_conversations = issues_conversations
-        self.url = f"{url}/webhooks/rest/webhook"
+        self.urls = [f"{url}/webhooks/rest/webhook" for url in urls]
+        self.opened = 0
         self.session: Any = None
 
     async def open(self) -> None:
@@ -138,13 +141,15 @@ class RestTarget:
         # the first answer (bot/channels/rest_input.py); Rasa's own channel
         # takes the sender as given and issues nothing
         issued: dict[str, str] = {}
+        url = self.urls[self.opened % len(self.urls)]
+        self.opened += 1
 
         async def say(text: str) -> int:
             body = {"sender": issued.get("id", sender), "message": text}
             headers = {CONVERSATION_SECRET_HEADER: issued["secret"]} if issued else {}
             if not issued and self.issues_conversations:
                 del body["sender"]
-            async with self.session.post(self.url, json=body, headers=headers) as response:
+            async with self.session.post(url, json=body, headers=headers) as response:
                 response.raise_for_status()
                 if CONVERSATION_SECRET_HEADER in response.headers and not issued:
                     issued.update(
@@ -159,8 +164,11 @@ class SocketTarget:
     """The web chat's way: websocket, session_request / session_confirm, and
     ``user_uttered`` with an acknowledgement once the server handled it."""
 
-    def __init__(self, name: str, url: str, origin: str) -> None:
-        self.name, self.url, self.origin = name, url, origin
+    def __init__(self, name: str, urls: list[str], origin: str) -> None:
+        """Several ``urls``: each customer's socket on the next server, as
+        the proxy's address hash spreads customers."""
+        self.name, self.urls, self.origin = name, urls, origin
+        self.opened = 0
 
     async def open(self) -> None:
         pass
@@ -177,8 +185,10 @@ class SocketTarget:
         received: list[dict] = []
         client.on("session_confirm", lambda data: None if confirmed.done() else confirmed.set_result(data))
         client.on("bot_uttered", lambda data: received.append(data))
+        url = self.urls[self.opened % len(self.urls)]
+        self.opened += 1
         await client.connect(
-            self.url,
+            url,
             transports=["websocket"],
             socketio_path="/socket.io",
             headers={"Origin": self.origin},
@@ -308,10 +318,13 @@ async def measure(
             shift = (repeat + concurrency) % len(targets)
             for t in targets[shift:] + targets[:shift]:
                 sampler = MemorySampler(pids.get(t.name, {}))
+                watched = {**pids.get(t.name, {}), "load generator": os.getpid()}
+                cpu_before = {proc: cpu_seconds(pid) or 0.0 for proc, pid in watched.items()}
                 sampler.start()
                 result = await cell(t, concurrency, conversations, f"{t.name}-{repeat}-{concurrency}")
                 peak = sampler.stop()
                 result["peak_rss_mib"] = peak
+                result["cpu_ms_per_turn"] = cpu_per_turn(watched, cpu_before, result["n"])
                 for proc, value in peak.items():
                     key = f"{t.name}:{proc}"
                     memory[key] = max(memory.get(key, 0.0), value)
@@ -319,10 +332,19 @@ async def measure(
                 print(
                     f"  run {repeat + 1}/{repeats} {t.name:14} x{concurrency:<3} p50 {result['p50_ms']:7.1f} ms  "
                     f"p95 {result['p95_ms']:7.1f} ms  p99 {result['p99_ms']:7.1f} ms  "
-                    f"{result.get('per_s', 0):6.2f} msg/s  errors {result['errors']}",
+                    f"{result.get('per_s', 0):6.2f} msg/s  errors {result['errors']}  CPU ms/turn "
+                    + " ".join(f"{proc} {ms:.1f}" for proc, ms in result["cpu_ms_per_turn"].items()),
                     flush=True,
                 )
     return {"runs": runs, "peak_rss_mib": memory}
+
+
+def cpu_per_turn(pids: dict[str, int], before: dict[str, float], turns: float) -> dict[str, float]:
+    """CPU milliseconds each process used per turn of a cell, from
+    /proc/<pid>/stat before and after: what a turn costs, whatever else the
+    machine is doing meanwhile."""
+    used = {proc: (cpu_seconds(pid) or 0.0) - before.get(proc, 0.0) for proc, pid in pids.items()}
+    return {proc: round(1000 * seconds / max(turns, 1), 1) for proc, seconds in used.items()}
 
 
 def report(runs: dict[str, dict[int, list[dict]]], memory: dict[str, float]) -> dict:
@@ -356,13 +378,30 @@ def report(runs: dict[str, dict[int, list[dict]]], memory: dict[str, float]) -> 
         verdicts = targets_met(ratios, throughput)
         for line in verdicts["lines"]:
             print(line)
+    cpu = {
+        name: {str(c): median_of_runs([r["cpu_ms_per_turn"] for r in cells]) for c, cells in by_c.items() if cells}
+        for name, by_c in runs.items()
+    }
+    print()
+    print("CPU ms per turn, median of runs (each process of the target, and this load generator)")
+    print(
+        table(
+            [
+                [name, c, ", ".join(f"{proc} {ms:.1f}" for proc, ms in m.items())]
+                for name, by_c in cpu.items()
+                for c, m in by_c.items()
+            ],
+            ["target", "customers", "CPU ms per turn"],
+        )
+    )
     print()
     print("peak resident memory (MiB)")
     print(table([[k, v] for k, v in sorted(memory.items())], ["target:process", "MiB"]))
     if "vanilla" not in medians:
-        return {"medians": medians, "p95_ratio_to_vanilla": ratios}
+        return {"medians": medians, "p95_ratio_to_vanilla": ratios, "cpu_ms_per_turn": cpu}
     return {
         "medians": medians,
+        "cpu_ms_per_turn": cpu,
         "p95_ratio_to_vanilla": ratios,
         "per_s_ratio_to_vanilla": throughput,
         "targets": verdicts["met"],
@@ -410,13 +449,20 @@ def main() -> None:
         choices=["sql", "rabbitmq"],
         help="the whole stack's event broker (sql: make run's default; rabbitmq: deployments')",
     )
+    parser.add_argument(
+        "--rasa-servers",
+        type=int,
+        default=1,
+        help="Rasa servers of our stack (1: make run's; more: sharing the tracker store, "
+        "with the lock store and socket.io fan-out in Redis, as replicas do)",
+    )
     parser.add_argument("--name", default="bot_latency", help="results file build/bench/<name>.json")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs)")
     args = parser.parse_args()
     wanted = args.targets.split(",")
     plan = parse_plan(args.plan)
     tmp = Path(tempfile.mkdtemp(prefix="bench-bot-"))
-    stack = LiveStack(tmp, broker=args.broker)
+    stack = LiveStack(tmp, broker=args.broker, rasa_servers=args.rasa_servers)
     vanilla = VanillaServer(tmp)
     inprocess: InProcessTarget | None = None
     try:
@@ -427,7 +473,7 @@ def main() -> None:
         pids: dict[str, dict[str, int]] = {}
         live = {name: p.pid for name, p in stack.processes.items()}
         if "vanilla" in wanted:
-            targets.append(RestTarget("vanilla", vanilla.url, issues_conversations=False))
+            targets.append(RestTarget("vanilla", [vanilla.url], issues_conversations=False))
             assert vanilla.process is not None  # started above
             pids["vanilla"] = {"rasa": vanilla.process.pid}
         if "inprocess" in wanted:
@@ -435,10 +481,10 @@ def main() -> None:
             targets.append(inprocess)
             pids["inprocess"] = {"agent process": inprocess.pid}
         if "ours_rest" in wanted:
-            targets.append(RestTarget("ours_rest", stack.rasa_url))
+            targets.append(RestTarget("ours_rest", stack.rasa_urls))
             pids["ours_rest"] = live
         if "ours_socketio" in wanted:
-            targets.append(SocketTarget("ours_socketio", stack.rasa_url, stack.handoff_url))
+            targets.append(SocketTarget("ours_socketio", stack.rasa_urls, stack.handoff_url))
             pids["ours_socketio"] = live
         measured = asyncio.run(measure(targets, plan, args.repeats, pids))
         reported = report(measured["runs"], measured["peak_rss_mib"])
@@ -446,6 +492,7 @@ def main() -> None:
             args.name,
             {
                 "broker": args.broker,
+                "rasa_servers": args.rasa_servers,
                 "plan": [{"customers": c, "conversations": n} for c, n in plan],
                 "repeats": args.repeats,
                 **reported,

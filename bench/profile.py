@@ -93,7 +93,7 @@ def analyse(raw: Path, top: int) -> dict:
 
 
 async def load(stack: LiveStack, concurrency: int, conversations: int, tag: str) -> dict:
-    return await run_cell(RestTarget("ours_rest", stack.rasa_url), concurrency, conversations, tag)
+    return await run_cell(RestTarget("ours_rest", [stack.rasa_url]), concurrency, conversations, tag)
 
 
 def main() -> None:

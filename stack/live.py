@@ -36,6 +36,8 @@ ROOT = Path(__file__).resolve().parents[1]
 BOT_BIN = ROOT / ".venv" / "bot" / "bin"
 HANDOFF_PY = ROOT / ".venv" / "handoff" / "bin" / "python"
 MODEL = ROOT / "models" / "triage.tar.gz"
+# the PostgreSQL whose server holds the tracker store of several Rasa servers
+PG_URL = os.environ.get("HANDOFF_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 SERVICE_TOKEN = "live-test-service-token-0123456789abcdef"
 RASA_JWT_SECRET = "live-test-rasa-jwt-secret-0123456789abcdef"
 AGENT_PASSWORD = "live-test-password"
@@ -94,13 +96,25 @@ def wait_until_up(url: str, process: subprocess.Popen, log: Path, seconds: float
 
 
 class LiveStack:
-    def __init__(self, tmp: Path, *, broker: str = "sql", extra_env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, tmp: Path, *, broker: str = "sql", extra_env: dict[str, str] | None = None, rasa_servers: int = 1
+    ) -> None:
         """``broker``: ``sql`` (Rasa's SQL broker, the default of `make run`)
-        or ``rabbitmq`` (the RabbitMQ on this machine, a queue of this run's own)."""
+        or ``rabbitmq`` (the RabbitMQ on this machine, a queue of this run's own).
+        ``rasa_servers`` above 1: that many Rasa servers, configured as
+        replicas are (deploy/endpoints.cluster.yml): the tracker store in this
+        machine's PostgreSQL (``PG_URL``'s server, a database of this run's
+        own, dropped by ``stop``), the lock store and the socket.io fan-out
+        in its Redis (keys and channel of this run's own); ``rasa_urls``
+        lists them, ``rasa_url`` is the first."""
         self.tmp = tmp
         self.broker = broker
         self.rabbitmq_queue = f"rasa_events_{tmp.name}_{os.getpid()}"
         self.rasa_port, self.actions_port, self.handoff_port = free_port(), free_port(), free_port()
+        self.rasa_ports = [self.rasa_port, *(free_port() for _ in range(rasa_servers - 1))]
+        self.rasa_urls = [f"http://127.0.0.1:{port}" for port in self.rasa_ports]
+        self.redis_prefix = re.sub(r"[^a-z0-9]", "", f"live{os.getpid()}{tmp.name}".lower())
+        self.tracker_pg = f"{self.redis_prefix}_tracker" if rasa_servers > 1 else None
         # support mail as `make run` has it: an SMTP server in the handoff
         # service, and the desk's own mail written as files (a directory relay)
         self.smtp_port = free_port()
@@ -138,6 +152,14 @@ class LiveStack:
             "HANDOFF_SMTP_LISTEN": f"127.0.0.1:{self.smtp_port}",
             "HANDOFF_MAIL_RELAY": str(self.mail_outbox),
             "HANDOFF_MAIL_RETRY": "0.5",
+            **(
+                {
+                    "SOCKETIO_REDIS_URL": "redis://127.0.0.1:6379/2",
+                    "SOCKETIO_REDIS_CHANNEL": f"socketio_{self.redis_prefix}",
+                }
+                if rasa_servers > 1
+                else {}
+            ),
             **(extra_env or {}),
         }
         self._commands = {
@@ -146,47 +168,53 @@ class LiveStack:
                 [str(BOT_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(self.actions_port)],
                 f"http://127.0.0.1:{self.actions_port}/health",
             ),
-            "rasa": (
-                [
-                    str(BOT_BIN / "rasa"),
-                    "run",
-                    "--enable-api",
-                    "--jwt-secret",
-                    RASA_JWT_SECRET,
-                    "--jwt-method",
-                    JWT_METHOD,
-                    "--interface",
-                    "127.0.0.1",
-                    "--model",
-                    str(MODEL),
-                    "--endpoints",
-                    str(tmp / "endpoints.yml"),
-                    "--port",
-                    str(self.rasa_port),
-                    "--credentials",
-                    str(ROOT / "credentials.yml"),
-                ],
-                f"{self.rasa_url}/",
-            ),
+            **{"rasa" if i == 0 else f"rasa-{i}": self._rasa_command(port) for i, port in enumerate(self.rasa_ports)},
         }
         self._tokens: dict[str, str] = {}
         # a test's name for a customer -> (conversation id, secret) the REST channel issued
         self._conversations: dict[str, tuple[str, str]] = {}
+
+    def _rasa_command(self, port: int) -> tuple[list[str], str]:
+        return (
+            [
+                str(BOT_BIN / "rasa"),
+                "run",
+                "--enable-api",
+                "--jwt-secret",
+                RASA_JWT_SECRET,
+                "--jwt-method",
+                JWT_METHOD,
+                "--interface",
+                "127.0.0.1",
+                "--model",
+                str(MODEL),
+                "--endpoints",
+                str(self.tmp / "endpoints.yml"),
+                "--port",
+                str(port),
+                "--credentials",
+                str(ROOT / "credentials.yml"),
+            ],
+            f"http://127.0.0.1:{port}/",
+        )
 
     # processes ---------------------------------------------------------------
 
     def start(self) -> None:
         (self.tmp / "endpoints.yml").write_text(
             f"action_endpoint:\n  url: http://127.0.0.1:{self.actions_port}/webhook\n"
-            f"tracker_store:\n  type: bot.tracker_store.RedactingSQLTrackerStore\n"
-            f"  dialect: sqlite\n  db: {self.tracker_db}\n"
-            f"lock_store:\n  type: in_memory\n" + self._broker_config()
+            + self._tracker_store_config()
+            + self._lock_store_config()
+            + self._broker_config()
         )
         subprocess.run(
             [str(HANDOFF_PY), "-m", "handoff", "bootstrap"], cwd=ROOT, env=self.env, check=True, capture_output=True
         )
         for name in ("handoff", "actions", "rasa"):
             self.start_process(name)
+        # the others once the first has created the tracker store's tables
+        for i in range(1, len(self.rasa_ports)):
+            self.start_process(f"rasa-{i}")
 
     def start_service(self) -> None:
         """The handoff service alone (bootstrapped: departments, demo agents),
@@ -195,6 +223,27 @@ class LiveStack:
             [str(HANDOFF_PY), "-m", "handoff", "bootstrap"], cwd=ROOT, env=self.env, check=True, capture_output=True
         )
         self.start_process("handoff")
+
+    def _tracker_store_config(self) -> str:
+        store = "tracker_store:\n  type: bot.tracker_store.RedactingSQLTrackerStore\n"
+        if self.tracker_pg is None:
+            return f"{store}  dialect: sqlite\n  db: {self.tracker_db}\n"
+        self._psql(f'CREATE DATABASE "{self.tracker_pg}"')
+        server = urllib.parse.urlsplit(PG_URL)
+        return (
+            f"{store}  dialect: postgresql\n  url: {server.hostname}\n  port: {server.port or 5432}\n"
+            f"  db: {self.tracker_pg}\n  username: {server.username or 'postgres'}\n"
+        )
+
+    def _psql(self, command: str) -> None:
+        subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", PG_URL, "-c", command], check=True, capture_output=True)
+
+    def _lock_store_config(self) -> str:
+        if len(self.rasa_ports) == 1:
+            return "lock_store:\n  type: in_memory\n"
+        return (
+            f"lock_store:\n  type: redis\n  url: 127.0.0.1\n  port: 6379\n  db: 3\n  key_prefix: {self.redis_prefix}\n"
+        )
 
     def _broker_config(self) -> str:
         if self.broker == "rabbitmq":
@@ -223,6 +272,8 @@ class LiveStack:
     def stop(self) -> None:
         for name in list(self.processes):
             self.stop_process(name)
+        if self.tracker_pg is not None:
+            self._psql(f'DROP DATABASE IF EXISTS "{self.tracker_pg}" WITH (FORCE)')
 
     # the customer over REST ----------------------------------------------------
 
