@@ -15,12 +15,29 @@ from handoff.services.consumer import BrokerEvent, record_event
 from support_rules.conversations import conversation_ref
 from support_rules.tickets import CANCELLED_INTENT
 
-__all__ = ["Applied", "Backoff", "apply_event", "after_commit", "publish_all"]
+__all__ = ["Applied", "Backoff", "REFUSED", "apply_event", "apply_events", "after_commit", "publish_all"]
 
 # an event and the live update it produced
 Applied = tuple[BrokerEvent, LiveUpdate]
 
 log = logging.getLogger("handoff.broker")
+
+
+async def apply_events(
+    session: AsyncSession, events: list[BrokerEvent], *, careful: bool
+) -> list[tuple[BrokerEvent, LiveUpdate | None]]:
+    """Every event of a batch in the session's transaction, in order. Not
+    ``careful``: no savepoint per event (two statements fewer per stored
+    line), and an event the database refuses fails the whole batch with
+    ``REFUSED``; the caller rolls back and stores the batch again
+    ``careful``ly, where ``apply_event`` skips just that event."""
+    if careful:
+        return [(event, await apply_event(session, event)) for event in events]
+    return [(event, await record_event(session=session, event=event)) for event in events]
+
+
+# what a batch stored without savepoints may fail with: store it again carefully
+REFUSED = (DataError, IntegrityError)
 
 
 async def apply_event(session: AsyncSession, event: BrokerEvent) -> LiveUpdate | None:

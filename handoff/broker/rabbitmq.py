@@ -8,10 +8,11 @@ follower declares the same exchange, queue and binding (so events are kept
 while the service is down, whichever starts first), consumes with manual
 acknowledgement and acknowledges a message only after the transaction that
 stored it has committed. Messages that are already waiting when one is
-taken (up to ``prefetch``) are stored in the same transaction, each in its
-own savepoint and in the order received, and acknowledged after its
-commit: under load one commit serves many messages, and a lone message is
-handled at once, as before. A redelivered message is dropped by its event key;
+taken (up to ``prefetch``) are stored in the same transaction, in the
+order received, and acknowledged after its commit: under load one commit
+serves many messages, and a lone message is handled at once. A batch the
+database refuses an event of is stored again with a savepoint per event,
+which leaves out only that event (``handoff.broker.common.apply_events``). A redelivered message is dropped by its event key;
 an unreadable one is logged and acknowledged, so it never blocks the queue.
 ``connect_robust`` reconnects and resumes consuming when RabbitMQ restarts.
 """
@@ -25,7 +26,7 @@ import aio_pika
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handoff.broker.common import Backoff, after_commit, apply_event
+from handoff.broker.common import REFUSED, Backoff, after_commit, apply_events
 from handoff.live_bus import LiveBus, LiveUpdate
 from handoff.services.channel import CustomerChannel
 from handoff.services.consumer import BrokerEvent, MalformedEvent, parse_event
@@ -125,12 +126,17 @@ class RabbitMQEventSource:
             self.handled += 1
 
     async def _store(self, events: list[BrokerEvent]) -> list[tuple[BrokerEvent, LiveUpdate | None]]:
-        """One transaction for the batch, retried while the database is down."""
+        """One transaction for the batch (``apply_events``: again ``careful``ly
+        after the database refused an event), retried while the database is down."""
+        careful = False
         while True:
             try:
                 async with self.sessionmaker() as session, session.begin():
-                    updates = [(event, await apply_event(session, event)) for event in events]
+                    updates = await apply_events(session, events, careful=careful)
             except Exception as exc:
+                if isinstance(exc, REFUSED) and not careful:
+                    careful = True  # at once: the refused event is skipped, the others stored
+                    continue
                 if self.backoff.failures == 0:
                     log.warning("event consumer cannot store an event, retrying with backoff: %r", exc, exc_info=True)
                 await self.backoff.wait()

@@ -4,9 +4,13 @@ Rasa (``event_broker: {type: SQL, …}``) inserts one row per event,
 ``events(id INTEGER PK, sender_id VARCHAR(255), data TEXT)`` with the event
 as JSON, and creates the table on its first start: until then the follower
 waits quietly. The position read so far is a row of ``broker_cursors``,
-locked (``FOR UPDATE`` on PostgreSQL) and updated in the transaction that
-stores the events it covers, so a restart resumes where the last commit
-left off and two replicas never process one batch at the same time.
+locked (an update first) and updated in the transaction that stores the
+events it covers, so a restart resumes where the last commit left off and
+two replicas never process one batch at the same time. The rows after the
+follower's own position are read before the lock and used when nobody
+moved the cursor meanwhile (one read a batch), and the events are stored
+without a savepoint each unless the database refuses one
+(``handoff.broker.common.apply_events``).
 
 Between reads it waits ``poll_interval`` (0.3 s). On a SQLite file (Rasa's
 default, `make run`) a commit changes the file (or its ``-wal``, or deletes
@@ -43,13 +47,13 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, Text, func, ins
 from sqlalchemy.engine import Row, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from handoff.broker.common import Applied, Backoff, after_commit, apply_event
+from handoff.broker.common import REFUSED, Applied, Backoff, after_commit, apply_events
 from handoff.broker.file_watch import FileWatch
 from handoff.db import is_sqlite, normalise_url
 from handoff.live_bus import LiveBus
 from handoff.repo import conversations as conversations_repo
 from handoff.services.channel import CustomerChannel
-from handoff.services.consumer import MalformedEvent, parse_event
+from handoff.services.consumer import BrokerEvent, MalformedEvent, parse_event
 
 __all__ = ["EVENTS", "SqlEventSource", "cursor_name"]
 
@@ -289,7 +293,10 @@ class SqlEventSource:
                 return 0
             self._ready = True
         try:
-            return await self._batch(self._engine)
+            try:
+                return await self._batch(self._engine, careful=False)
+            except REFUSED:
+                return await self._batch(self._engine, careful=True)
         except Exception:
             self._ready = False  # look for the table again (file replaced, table dropped)
             raise
@@ -304,34 +311,46 @@ class SqlEventSource:
 
         return await _on_events_db(engine, exists)
 
-    async def _batch(self, engine: AsyncEngine) -> int:
-        newest = await _on_events_db(engine, _newest)
-        if newest is None or newest == self._position:
-            return 0
-        applied: list[Applied] = []
+    async def _batch(self, engine: AsyncEngine, *, careful: bool) -> int:
+        """One transaction: the cursor, the rows after it, their events
+        (``apply_events``: ``careful`` after the database refused one), the
+        cursor moved past them."""
+        known = self._position
+        ahead: list[Row[Any]] | None = None
+        if known is None:
+            if await _on_events_db(engine, _newest) is None:
+                return 0
+        else:
+            # the rows after where this follower left off, read before the
+            # lock: they are the batch unless another replica moved the cursor
+            ahead = await _on_events_db(engine, lambda conn: self._read(conn, known))
+            if not ahead and (await _on_events_db(engine, _newest) or 0) >= known:
+                return 0
         consumed = 0
         async with self.sessionmaker() as session, session.begin():
             stored = await conversations_repo.lock_cursor(session=session, name=self.cursor)
-            rows = await _on_events_db(engine, lambda conn: self._read(conn, stored))
+            if ahead is not None and stored == known:
+                rows = ahead
+            else:
+                rows = await _on_events_db(engine, lambda conn: self._read(conn, stored))
             position = stored
             if not rows and (await _on_events_db(engine, _newest) or 0) < position:
                 # checked under the lock: another replica may have moved the cursor meanwhile
                 log.warning("Rasa's events table restarts below the cursor (%d): reading it from the start", position)
                 position = 0
                 rows = await _on_events_db(engine, lambda conn: self._read(conn, 0))
+            events: list[BrokerEvent] = []
             for row in rows:
                 if row.id != position + 1 and self._gap_pending(row.id):
                     break
                 try:
-                    event = parse_event(row.data, sender_id=row.sender_id)
+                    events.append(parse_event(row.data, sender_id=row.sender_id))
                 except MalformedEvent as exc:
                     log.warning("skipped events row %d: %s", row.id, exc)
-                else:
-                    update = await apply_event(session, event)
-                    if update is not None:
-                        applied.append((event, update))
                 position = row.id
                 consumed += 1
+            results = await apply_events(session, events, careful=careful)
+            applied: list[Applied] = [(event, update) for event, update in results if update is not None]
             if position != stored:
                 await conversations_repo.set_cursor(session=session, name=self.cursor, position=position)
         self._position = position

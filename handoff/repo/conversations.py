@@ -144,10 +144,20 @@ async def lock_conversation(*, session: AsyncSession, conversation_id: str) -> N
 
 async def lock_cursor(*, session: AsyncSession, name: str) -> int:
     """The cursor's position, locked until the transaction ends. A missing
-    cursor is created at 0. The insert comes first on purpose: on SQLite it
+    cursor is created at 0. A write comes first on purpose: on SQLite it
     opens the transaction (and takes the single writer lock) before any
     savepoint, so the batch and its cursor commit together; on PostgreSQL
-    ``FOR UPDATE`` makes a second replica wait for the first's commit."""
+    the updated (or ``FOR UPDATE``) row makes a second replica wait for the
+    first's commit. An existing cursor costs one statement."""
+    touched = await session.execute(
+        update(BrokerCursor)
+        .where(BrokerCursor.name == name)
+        .values(updated_at=utcnow())
+        .returning(BrokerCursor.position)
+    )
+    position = touched.scalar_one_or_none()
+    if position is not None:
+        return int(position)
     await session.execute(
         insert_for(session)(BrokerCursor)
         .values(name=name, position=0, updated_at=utcnow())

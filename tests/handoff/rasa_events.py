@@ -9,15 +9,18 @@ and PostgreSQL (the ``db_url`` fixture).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Column, Integer, MetaData, String, Table, Text, create_engine, insert, select
+from sqlalchemy import text as sql_text
 from sqlalchemy.engine import Engine
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from handoff.broker.common import Backoff
 from handoff.broker.sql import SqlEventSource, cursor_name
@@ -212,3 +215,37 @@ def customer_line_update(ticket: Ticket, assignee_id: int) -> dict[str, Any]:
         "assignee_id": assignee_id,
         "sender": "customer",
     }
+
+
+@contextlib.asynccontextmanager
+async def refusing_line(engine: AsyncEngine, text: str) -> AsyncIterator[None]:
+    """While open, the handoff database refuses the transcript line ``text``
+    (a trigger), the way it refuses a line whose ticket was purged meanwhile."""
+    postgres = engine.dialect.name == "postgresql"
+    async with engine.begin() as conn:
+        if postgres:
+            await conn.execute(
+                sql_text(
+                    "CREATE OR REPLACE FUNCTION refuse_line() RETURNS trigger AS $$ BEGIN "
+                    f"IF NEW.text = '{text}' THEN RAISE check_violation USING MESSAGE = 'refused'; END IF; "
+                    "RETURN NEW; END $$ LANGUAGE plpgsql"
+                )
+            )
+            await conn.execute(
+                sql_text(
+                    "CREATE TRIGGER refuse BEFORE INSERT ON conversation_events "
+                    "FOR EACH ROW EXECUTE FUNCTION refuse_line()"
+                )
+            )
+        else:
+            await conn.execute(
+                sql_text(
+                    "CREATE TRIGGER refuse BEFORE INSERT ON conversation_events "
+                    f"WHEN NEW.text = '{text}' BEGIN SELECT RAISE(ABORT, 'refused'); END"
+                )
+            )
+    try:
+        yield
+    finally:
+        async with engine.begin() as conn:
+            await conn.execute(sql_text("DROP TRIGGER refuse" + (" ON conversation_events" if postgres else "")))

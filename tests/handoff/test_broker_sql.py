@@ -13,7 +13,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 from sqlalchemy import insert
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from handoff.broker import ConsumerTask
 from handoff.broker.sql import RECHECKS, SqlEventSource
@@ -30,6 +30,7 @@ from tests.handoff.rasa_events import (
     drain,
     open_ticket,
     rasa_events_table,
+    refusing_line,
     source,
     ticket_messages,
     transcript,
@@ -81,6 +82,22 @@ async def test_malformed_rows_are_skipped(
     lines = await transcript(sessionmaker, conv)
     assert [line.text for line in lines] == ["NUL inside", "bad intent", "fine"]
     assert lines[1].intent is None
+
+
+async def test_a_line_the_database_refuses_is_skipped_and_its_batch_kept(
+    broker: SqlBroker, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession], bus: InMemoryLiveBus
+) -> None:
+    """A batch is stored without a savepoint per line; when the database
+    refuses one line the batch is stored again, line by line, and only that
+    line is left out (logged), the cursor past all of them."""
+    conv = "refused-1"
+    async with refusing_line(engine, "refuse me"):
+        for i, text in enumerate(["before", "refuse me", "after"]):
+            await broker.put(user_event(conv, text, T0 + i))
+        src = source(broker.url, sessionmaker, bus)
+        await drain(src)
+    assert [line.text for line in await transcript(sessionmaker, conv)] == ["before", "after"]
+    assert await cursor(sessionmaker, broker.url) == 3 and src.consumed == 3
 
 
 async def test_waits_for_rasa_to_create_the_table(

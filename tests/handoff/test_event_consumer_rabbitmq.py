@@ -17,7 +17,7 @@ from typing import Any
 
 import aio_pika
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from handoff.broker import ConsumerTask, make_consumer
 from handoff.broker.common import Backoff
@@ -32,6 +32,7 @@ from tests.handoff.rasa_events import (
     customer_line_update,
     open_ticket,
     other_events,
+    refusing_line,
     ticket_messages,
     transcript,
     user_event,
@@ -216,6 +217,25 @@ async def test_waiting_messages_share_a_commit_and_keep_their_order(
     assert [line.text for line in await transcript(sessionmaker, "rmq-batch")] == texts
     assert [m.text for m in await ticket_messages(sessionmaker, ticket)][-30:] == texts
     assert len(commits) < 32  # messages already waiting went in together
+
+
+async def test_a_line_the_database_refuses_is_acknowledged_and_skipped_alone(
+    rabbit: Rabbit, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession], bus: InMemoryLiveBus
+) -> None:
+    """Waiting messages are stored without a savepoint each; when the
+    database refuses one they are stored again one by one, and only that
+    line is left out."""
+    async with refusing_line(engine, "refuse me"):
+        for i, text in enumerate(["önce", "refuse me", "sonra"]):
+            await rabbit.publish(user_event("rmq-refused", text, T0 + i))
+        src = follower(rabbit, sessionmaker, bus)
+        task = ConsumerTask(src)
+        task.start()
+        await until(lambda: _true(src.handled == 3))
+        assert task.running
+        await task.stop()
+    assert [line.text for line in await transcript(sessionmaker, "rmq-refused")] == ["önce", "sonra"]
+    assert await rabbit.waiting() == 0
 
 
 async def test_malformed_messages_are_acknowledged_and_skipped(
