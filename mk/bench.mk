@@ -14,7 +14,7 @@ BENCH_STAMP := $(BENCH_VENV)/.installed
 BENCH_PG_URL ?= postgresql://postgres@127.0.0.1:5432
 export BENCH_PG_URL
 
-.PHONY: bench bench-setup bench-bot bench-handoff bench-idle bench-queue bench-nlu bench-nlu-external bench-retrain bench-plot bench-profile bench-editor
+.PHONY: bench bench-setup bench-bot bench-bot-replicas bench-handoff bench-idle bench-queue bench-nlu bench-nlu-external bench-retrain bench-plot bench-profile bench-editor
 
 bench-setup: setup $(BENCH_STAMP) $(MODEL_STAMP)
 
@@ -27,6 +27,7 @@ $(BENCH_STAMP): requirements/bench.txt $(RULES_PROJECT)
 # all of them but the profile, one after the other (about 80 minutes on 2 cores)
 bench: bench-setup
 	$(MAKE) --no-print-directory bench-bot
+	$(MAKE) --no-print-directory bench-bot-replicas
 	$(MAKE) --no-print-directory bench-handoff
 	$(MAKE) --no-print-directory bench-idle
 	$(MAKE) --no-print-directory bench-queue
@@ -40,6 +41,12 @@ bench: bench-setup
 bench-bot: bench-setup
 	$(BENCH_PY) -m bench.bot_latency
 	$(BENCH_PY) -m bench.plot
+
+# the same at 10 and 50 customers with two Rasa servers configured as replicas
+# (PostgreSQL tracker store, Redis lock store, RabbitMQ) beside the vanilla assistant
+bench-bot-replicas: bench-setup
+	$(BENCH_PY) -m bench.bot_latency --plan 10:10,50:50 --targets vanilla,ours_rest,ours_socketio \
+		--rasa-servers 2 --broker rabbitmq --name bot_latency_replicas
 
 bench-plot: bench-setup
 	$(BENCH_PY) -m bench.plot

@@ -201,6 +201,8 @@ class LiveStack:
     # processes ---------------------------------------------------------------
 
     def start(self) -> None:
+        if self.tracker_pg is not None:
+            self._psql(f'CREATE DATABASE "{self.tracker_pg}"')
         (self.tmp / "endpoints.yml").write_text(
             f"action_endpoint:\n  url: http://127.0.0.1:{self.actions_port}/webhook\n"
             + self._tracker_store_config()
@@ -228,7 +230,6 @@ class LiveStack:
         store = "tracker_store:\n  type: bot.tracker_store.RedactingSQLTrackerStore\n"
         if self.tracker_pg is None:
             return f"{store}  dialect: sqlite\n  db: {self.tracker_db}\n"
-        self._psql(f'CREATE DATABASE "{self.tracker_pg}"')
         server = urllib.parse.urlsplit(PG_URL)
         return (
             f"{store}  dialect: postgresql\n  url: {server.hostname}\n  port: {server.port or 5432}\n"
