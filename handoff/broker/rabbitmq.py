@@ -12,8 +12,9 @@ taken (up to ``prefetch``) are stored in the same transaction, in the
 order received, and acknowledged after its commit: under load one commit
 serves many messages, and a lone message is handled at once. A batch the
 database refuses an event of is stored again with a savepoint per event,
-which leaves out only that event (``handoff.broker.common.apply_events``). A redelivered message is dropped by its event key;
-an unreadable one is logged and acknowledged, so it never blocks the queue.
+which leaves out only that event (``handoff.broker.common.apply_events``).
+A redelivered message is dropped by its event key; an unreadable one is
+logged and acknowledged, so it never blocks the queue.
 ``connect_robust`` reconnects and resumes consuming when RabbitMQ restarts.
 """
 
