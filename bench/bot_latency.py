@@ -350,7 +350,9 @@ def cpu_per_turn(pids: dict[str, int], before: dict[str, float], turns: float) -
     """CPU milliseconds each process used per turn of a cell, from
     /proc/<pid>/stat before and after: what a turn costs, whatever else the
     machine is doing meanwhile."""
-    used = {proc: (cpu_seconds(pid) or 0.0) - before.get(proc, 0.0) for proc, pid in pids.items()}
+    after = {proc: cpu_seconds(pid) for proc, pid in pids.items()}
+    # a process gone by the end (it exited in the cell) counts 0, not minus what it had
+    used = {proc: 0.0 if now is None else now - before.get(proc, 0.0) for proc, now in after.items()}
     return {proc: round(1000 * seconds / max(turns, 1), 1) for proc, seconds in used.items()}
 
 

@@ -24,7 +24,7 @@ $(BENCH_STAMP): requirements/bench.txt $(RULES_PROJECT)
 	$(BENCH_PY) -m pip install -q --no-deps -e rules
 	touch $@
 
-# all of them but the profile, one after the other (about 80 minutes on 2 cores)
+# all of them but the profile, one after the other (about 85 minutes on 2 cores)
 bench: bench-setup
 	$(MAKE) --no-print-directory bench-bot
 	$(MAKE) --no-print-directory bench-bot-replicas

@@ -234,6 +234,7 @@ class LiveStack:
         return (
             f"{store}  dialect: postgresql\n  url: {server.hostname}\n  port: {server.port or 5432}\n"
             f"  db: {self.tracker_pg}\n  username: {server.username or 'postgres'}\n"
+            + (f"  password: {server.password}\n" if server.password else "")
         )
 
     def _psql(self, command: str) -> None:
@@ -271,10 +272,15 @@ class LiveStack:
             process.wait(timeout=10)
 
     def stop(self) -> None:
-        for name in list(self.processes):
-            self.stop_process(name)
-        if self.tracker_pg is not None:
-            self._psql(f'DROP DATABASE IF EXISTS "{self.tracker_pg}" WITH (FORCE)')
+        try:
+            for name in list(self.processes):
+                self.stop_process(name)
+        finally:
+            if self.tracker_pg is not None:
+                try:
+                    self._psql(f'DROP DATABASE IF EXISTS "{self.tracker_pg}" WITH (FORCE)')
+                except (OSError, subprocess.CalledProcessError) as exc:
+                    print(f"could not drop the tracker database {self.tracker_pg}: {exc}")
 
     # the customer over REST ----------------------------------------------------
 

@@ -8,6 +8,7 @@ import logging
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handoff.db import hold_transaction
 from handoff.live_bus import LiveBus, LiveUpdate
 from handoff.services.abandon import CANCELLED
 from handoff.services.channel import ChannelError, CustomerChannel
@@ -30,8 +31,11 @@ async def apply_events(
     ``careful``: no savepoint per event (two statements fewer per stored
     line), and an event the database refuses fails the whole batch with
     ``REFUSED``; the caller rolls back and stores the batch again
-    ``careful``ly, where ``apply_event`` skips just that event."""
+    ``careful``ly, where ``apply_event`` skips just that event (inside a
+    real transaction: on SQLite a savepoint opened outside one would commit
+    its event on its own, ``hold_transaction``)."""
     if careful:
+        await hold_transaction(session)
         return [(event, await apply_event(session, event)) for event in events]
     return [(event, await record_event(session=session, event=event)) for event in events]
 

@@ -8,7 +8,9 @@ locked (an update first) and updated in the transaction that stores the
 events it covers, so a restart resumes where the last commit left off and
 two replicas never process one batch at the same time. The rows after the
 follower's own position are read before the lock and used when nobody
-moved the cursor meanwhile (one read a batch), and the events are stored
+moved the cursor meanwhile and no id is missing among them (then a batch
+that finds rows reads Rasa's table once; a read that finds none also asks
+for the newest id, on the same connection), and the events are stored
 without a savepoint each unless the database refuses one
 (``handoff.broker.common.apply_events``).
 
@@ -164,6 +166,11 @@ def _looks(tries: int, consumed: int, ended: str | None) -> int:
 
 async def _newest(conn: AsyncConnection) -> int | None:
     return await conn.scalar(select(func.max(EVENTS.c.id)))
+
+
+def _without_gaps(rows: list[Row[Any]], position: int) -> bool:
+    """Whether the rows' ids follow ``position`` one by one."""
+    return all(row.id == position + offset for offset, row in enumerate(rows, start=1))
 
 
 class SqlEventSource:
@@ -322,14 +329,16 @@ class SqlEventSource:
                 return 0
         else:
             # the rows after where this follower left off, read before the
-            # lock: they are the batch unless another replica moved the cursor
-            ahead = await _on_events_db(engine, lambda conn: self._read(conn, known))
-            if not ahead and (await _on_events_db(engine, _newest) or 0) >= known:
-                return 0
+            # lock: they are the batch unless another replica moved the
+            # cursor meanwhile, or an id is missing among them (it may
+            # commit while the lock is awaited: read again under the lock)
+            ahead, newest = await _on_events_db(engine, lambda conn: self._read_ahead(conn, known))
+            if not ahead and (newest or 0) >= known:
+                return 0  # nothing new (an emptied table goes on below: the cursor restarts at 0)
         consumed = 0
         async with self.sessionmaker() as session, session.begin():
             stored = await conversations_repo.lock_cursor(session=session, name=self.cursor)
-            if ahead is not None and stored == known:
+            if ahead is not None and stored == known and _without_gaps(ahead, known):
                 rows = ahead
             else:
                 rows = await _on_events_db(engine, lambda conn: self._read(conn, stored))
@@ -357,6 +366,12 @@ class SqlEventSource:
         self.consumed += consumed
         await after_commit(self.bus, self.channel, applied)
         return consumed
+
+    async def _read_ahead(self, conn: AsyncConnection, position: int) -> tuple[list[Row[Any]], int | None]:
+        """The rows after ``position``; when there are none, also the newest
+        id (on the same connection), to notice a table that started again."""
+        rows = await self._read(conn, position)
+        return rows, None if rows else await _newest(conn)
 
     async def _read(self, conn: AsyncConnection, position: int) -> list[Row[Any]]:
         stmt = select(EVENTS.c.id, EVENTS.c.sender_id, EVENTS.c.data).where(EVENTS.c.id > position)

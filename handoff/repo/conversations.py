@@ -148,7 +148,9 @@ async def lock_cursor(*, session: AsyncSession, name: str) -> int:
     opens the transaction (and takes the single writer lock) before any
     savepoint, so the batch and its cursor commit together; on PostgreSQL
     the updated (or ``FOR UPDATE``) row makes a second replica wait for the
-    first's commit. An existing cursor costs one statement."""
+    first's commit. An existing cursor costs one statement (its
+    ``updated_at`` is written again by ``set_cursor``, or stays this
+    batch's start when the batch moved nothing)."""
     touched = await session.execute(
         update(BrokerCursor)
         .where(BrokerCursor.name == name)

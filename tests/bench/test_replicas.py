@@ -22,7 +22,7 @@ def test_cpu_per_turn_is_the_cpu_used_since_before_divided_by_the_turns() -> Non
         pass
     used = cpu_per_turn({"me": me}, {"me": before}, 4)
     assert 45 <= used["me"] <= 80  # 200 ms over 4 turns, at the clock tick's resolution
-    assert cpu_per_turn({"gone": 2**22 + 1}, {"gone": 0.0}, 4) == {"gone": 0.0}  # no such process
+    assert cpu_per_turn({"gone": 2**22 + 1}, {"gone": 3.0}, 4) == {"gone": 0.0}  # exited during the cell
 
 
 def test_one_rasa_server_keeps_make_runs_stores(tmp_path: Path) -> None:

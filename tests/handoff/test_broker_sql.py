@@ -9,6 +9,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import asyncpg
 import pytest
@@ -16,22 +17,24 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from handoff.broker import ConsumerTask
-from handoff.broker.sql import RECHECKS, SqlEventSource
+from handoff.broker.sql import RECHECKS, SqlEventSource, _without_gaps
 from handoff.db import make_engine, make_sessionmaker
 from handoff.live_bus import InMemoryLiveBus
 from handoff.services.bootstrap import sync_departments
 from handoff.settings import REPO_ROOT
-from tests.handoff.conftest import PG_ADMIN_URL, _empty
+from tests.handoff.conftest import PG_ADMIN_URL, Collected, Seed, _empty
 from tests.handoff.helpers import _eq, _true, until
 from tests.handoff.rasa_events import (
     T0,
     SqlBroker,
     cursor,
+    customer_line_update,
     drain,
     open_ticket,
     rasa_events_table,
     refusing_line,
     source,
+    statements,
     ticket_messages,
     transcript,
     user_event,
@@ -84,20 +87,55 @@ async def test_malformed_rows_are_skipped(
     assert lines[1].intent is None
 
 
-async def test_a_line_the_database_refuses_is_skipped_and_its_batch_kept(
+def test_rows_read_before_the_lock_are_used_only_without_a_missing_id() -> None:
+    rows = [SimpleNamespace(id=i) for i in (5, 6, 7)]
+    assert _without_gaps(rows, 4) and _without_gaps([], 4)
+    assert not _without_gaps(rows, 3)  # id 4 may still commit
+    assert not _without_gaps([SimpleNamespace(id=5), SimpleNamespace(id=7)], 4)
+
+
+async def test_a_batch_is_stored_without_a_savepoint_per_event(
     broker: SqlBroker, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession], bus: InMemoryLiveBus
 ) -> None:
+    for i in range(3):
+        await broker.put(user_event("fast-1", f"satır {i}", T0 + i))
+    with statements(engine) as seen:
+        await drain(source(broker.url, sessionmaker, bus))
+    assert [line.text for line in await transcript(sessionmaker, "fast-1")] == [f"satır {i}" for i in range(3)]
+    assert seen.count("INSERT") == 4 and "SAVEPOINT" not in seen  # the new cursor, then each line
+
+
+async def test_a_line_the_database_refuses_is_skipped_and_its_batch_kept(
+    broker: SqlBroker,
+    engine: AsyncEngine,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    bus: InMemoryLiveBus,
+    collected: Collected,
+    seed: Seed,
+) -> None:
     """A batch is stored without a savepoint per line; when the database
-    refuses one line the batch is stored again, line by line, and only that
-    line is left out (logged), the cursor past all of them."""
+    refuses one line the batch is rolled back and stored again, line by
+    line, and only that line is left out (logged), the cursor past all of
+    them; the console hears of each stored line once, none of the attempt
+    that was rolled back."""
     conv = "refused-1"
+    ticket = await open_ticket(sessionmaker, conv, claimed_by=seed.agents["fin"])
     async with refusing_line(engine, "refuse me"):
         for i, text in enumerate(["before", "refuse me", "after"]):
-            await broker.put(user_event(conv, text, T0 + i))
+            await broker.put(user_event(conv, text, T0 + 1 + i))
         src = source(broker.url, sessionmaker, bus)
-        await drain(src)
+        with statements(engine) as seen:
+            await drain(src)
     assert [line.text for line in await transcript(sessionmaker, conv)] == ["before", "after"]
+    assert [m.text for m in await ticket_messages(sessionmaker, ticket) if m.sender == "customer"][-2:] == [
+        "before",
+        "after",
+    ]
     assert await cursor(sessionmaker, broker.url) == 3 and src.consumed == 3
+    assert seen.count("SAVEPOINT") == 3  # the second attempt, one per event
+    await until(lambda: _true(len(collected.events) >= 2))
+    await asyncio.sleep(0.05)
+    assert collected.events == [customer_line_update(ticket, seed.agents["fin"].id)] * 2
 
 
 async def test_waits_for_rasa_to_create_the_table(
