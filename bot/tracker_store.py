@@ -66,7 +66,7 @@ from rasa.shared.core.events import ActiveLoop, Event, SessionStarted, SlotSet, 
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
-from bot import kept_sessions, schema_checks
+from bot import event_types, kept_sessions, schema_checks
 from support_rules.masking import mask_secrets
 
 __all__ = ["RedactingSQLTrackerStore", "embedded_sqlite", "redact", "MASK", "REDACTED_SLOT"]
@@ -136,6 +136,7 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         schema_checks.install()  # the Rasa server builds this store: see bot/schema_checks.py
         kept_sessions.install()
+        event_types.install()
         super().__init__(*args, **kwargs)
         rasas = cast(sa.engine.Engine, getattr(self, "engine"))  # noqa: B009 (Rasa's attribute is untyped)
         self.engine = embedded_sqlite(rasas)
