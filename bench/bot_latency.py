@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import json
 import os
 import shutil
@@ -112,18 +113,6 @@ class VanillaServer:
 # targets: each opens a conversation whose ``say`` is one timed turn ----------------
 
 
-class Spread:
-    """The server each new conversation goes to: the next one, in turn."""
-
-    def __init__(self, urls: list[str]) -> None:
-        self.urls = urls
-        self.opened = 0
-
-    def next(self) -> str:
-        self.opened += 1
-        return self.urls[(self.opened - 1) % len(self.urls)]
-
-
 class RestTarget:
     def __init__(self, name: str, urls: list[str], *, issues_conversations: bool = True) -> None:
         """``issues_conversations``: our REST channel, which picks the
@@ -133,7 +122,7 @@ class RestTarget:
         a proxy spreads customers."""
         self.name = name
         self.issues_conversations = issues_conversations
-        self.urls = Spread([f"{url}/webhooks/rest/webhook" for url in urls])
+        self.urls = itertools.cycle([f"{url}/webhooks/rest/webhook" for url in urls])
         self.session: Any = None
 
     async def open(self) -> None:
@@ -152,7 +141,7 @@ class RestTarget:
         # the first answer (bot/channels/rest_input.py); Rasa's own channel
         # takes the sender as given and issues nothing
         issued: dict[str, str] = {}
-        url = self.urls.next()
+        url = next(self.urls)
 
         async def say(text: str) -> int:
             body = {"sender": issued.get("id", sender), "message": text}
@@ -177,7 +166,7 @@ class SocketTarget:
     def __init__(self, name: str, urls: list[str], origin: str) -> None:
         """Several ``urls``: each customer's socket on the next server, as
         the proxy's address hash spreads customers."""
-        self.name, self.urls, self.origin = name, Spread(urls), origin
+        self.name, self.urls, self.origin = name, itertools.cycle(urls), origin
 
     async def open(self) -> None:
         pass
@@ -195,7 +184,7 @@ class SocketTarget:
         client.on("session_confirm", lambda data: None if confirmed.done() else confirmed.set_result(data))
         client.on("bot_uttered", lambda data: received.append(data))
         await client.connect(
-            self.urls.next(),
+            next(self.urls),
             transports=["websocket"],
             socketio_path="/socket.io",
             headers={"Origin": self.origin},

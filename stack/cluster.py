@@ -28,14 +28,13 @@ from typing import Any
 
 import yaml
 
-from stack.live import ROOT, free_port
+from stack.live import PG_URL, ROOT, free_port
 
 __all__ = ["ClusterStack", "compose", "interpolate", "NGINX", "LOCAL_ADDRESSES", "IMAGE_VENV"]
 
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 NGINX_TEMPLATE = ROOT / "deploy" / "nginx" / "triage.conf.template"
 NGINX = ROOT / "build" / "nginx" / "usr" / "sbin" / "nginx"
-PG_ADMIN = os.environ.get("HANDOFF_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 # the virtual environment that stands for each image
 IMAGE_VENV = {
     "triage-bot:latest": ROOT / ".venv" / "bot" / "bin",
@@ -174,7 +173,7 @@ class ClusterStack:
             "handoff": free_port(),
         }
         self.spec = compose()
-        self.pg_base = PG_ADMIN.rsplit("/", 1)[0]
+        self.pg_base = PG_URL.rsplit("/", 1)[0]
 
     # where things are ---------------------------------------------------------
 
@@ -246,7 +245,7 @@ class ClusterStack:
     async def _databases(self, create: bool) -> None:
         import asyncpg
 
-        conn = await asyncpg.connect(PG_ADMIN)
+        conn = await asyncpg.connect(PG_URL)
         try:
             for name in (self.handoff_db, self.rasa_db):
                 if create:

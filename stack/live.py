@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BOT_BIN = ROOT / ".venv" / "bot" / "bin"
 HANDOFF_PY = ROOT / ".venv" / "handoff" / "bin" / "python"
 MODEL = ROOT / "models" / "triage.tar.gz"
-# the PostgreSQL whose server holds the tracker store of several Rasa servers
+# the PostgreSQL whose server holds the stacks' own databases (several Rasa servers' tracker store here, stack/cluster.py's)
 PG_URL = os.environ.get("HANDOFF_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 SERVICE_TOKEN = "live-test-service-token-0123456789abcdef"
 RASA_JWT_SECRET = "live-test-rasa-jwt-secret-0123456789abcdef"
@@ -113,8 +113,8 @@ class LiveStack:
         self.rasa_port, self.actions_port, self.handoff_port = free_port(), free_port(), free_port()
         self.rasa_ports = [self.rasa_port, *(free_port() for _ in range(rasa_servers - 1))]
         self.rasa_urls = [f"http://127.0.0.1:{port}" for port in self.rasa_ports]
-        self.redis_prefix = re.sub(r"[^a-z0-9]", "", f"live{os.getpid()}{tmp.name}".lower())
-        self.tracker_pg = f"{self.redis_prefix}_tracker" if rasa_servers > 1 else None
+        self.run_name = re.sub(r"[^a-z0-9]", "", f"live{os.getpid()}{tmp.name}".lower())
+        self.tracker_pg = f"{self.run_name}_tracker" if rasa_servers > 1 else None
         # support mail as `make run` has it: an SMTP server in the handoff
         # service, and the desk's own mail written as files (a directory relay)
         self.smtp_port = free_port()
@@ -155,7 +155,7 @@ class LiveStack:
             **(
                 {
                     "SOCKETIO_REDIS_URL": "redis://127.0.0.1:6379/2",
-                    "SOCKETIO_REDIS_CHANNEL": f"socketio_{self.redis_prefix}",
+                    "SOCKETIO_REDIS_CHANNEL": f"socketio_{self.run_name}",
                 }
                 if rasa_servers > 1
                 else {}
@@ -243,9 +243,7 @@ class LiveStack:
     def _lock_store_config(self) -> str:
         if len(self.rasa_ports) == 1:
             return "lock_store:\n  type: in_memory\n"
-        return (
-            f"lock_store:\n  type: redis\n  url: 127.0.0.1\n  port: 6379\n  db: 3\n  key_prefix: {self.redis_prefix}\n"
-        )
+        return f"lock_store:\n  type: redis\n  url: 127.0.0.1\n  port: 6379\n  db: 3\n  key_prefix: {self.run_name}\n"
 
     def _broker_config(self) -> str:
         if self.broker == "rabbitmq":

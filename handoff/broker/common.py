@@ -24,6 +24,11 @@ Applied = tuple[BrokerEvent, LiveUpdate]
 log = logging.getLogger("handoff.broker")
 
 
+# what the database refuses an event with: the event is skipped (a batch
+# stored without savepoints is stored again carefully)
+REFUSED = (DataError, IntegrityError)
+
+
 async def apply_events(
     session: AsyncSession, events: list[BrokerEvent], *, careful: bool
 ) -> list[tuple[BrokerEvent, LiveUpdate | None]]:
@@ -40,10 +45,6 @@ async def apply_events(
     return [(event, await record_event(session=session, event=event)) for event in events]
 
 
-# what a batch stored without savepoints may fail with: store it again carefully
-REFUSED = (DataError, IntegrityError)
-
-
 async def apply_event(session: AsyncSession, event: BrokerEvent) -> LiveUpdate | None:
     """``record_event`` in a savepoint: an event the database refuses (bad
     data, a ticket purged meanwhile) is logged and skipped, never retried
@@ -51,7 +52,7 @@ async def apply_event(session: AsyncSession, event: BrokerEvent) -> LiveUpdate |
     try:
         async with session.begin_nested():
             return await record_event(session=session, event=event)
-    except (DataError, IntegrityError) as exc:
+    except REFUSED as exc:
         ref = conversation_ref(event.conversation_id)
         log.warning("skipped event %s of conversation %s: %s", event.key[:12], ref, exc.orig)
         return None

@@ -8,7 +8,7 @@ import os
 import time
 from pathlib import Path
 
-from bench.bot_latency import RestTarget, SocketTarget, Spread, cpu_per_turn
+from bench.bot_latency import RestTarget, SocketTarget, cpu_per_turn
 from bench.common import cpu_seconds
 from stack.live import LiveStack
 
@@ -40,17 +40,18 @@ def test_several_rasa_servers_are_configured_as_replicas(tmp_path: Path) -> None
     ports = [args[args.index("--port") + 1] for name, (args, _) in stack._commands.items() if name.startswith("rasa")]
     assert sorted(ports) == sorted(str(p) for p in stack.rasa_ports)
     lock = stack._lock_store_config()
-    assert "type: redis" in lock and f"key_prefix: {stack.redis_prefix}" in lock
-    assert stack.redis_prefix.isalnum()  # a Redis key prefix and a PostgreSQL name of this run's own
-    assert stack.env["SOCKETIO_REDIS_CHANNEL"] == f"socketio_{stack.redis_prefix}"
-    assert stack.tracker_pg == f"{stack.redis_prefix}_tracker"
+    assert "type: redis" in lock and f"key_prefix: {stack.run_name}" in lock
+    assert stack.run_name.isalnum()  # a Redis key prefix and a PostgreSQL name of this run's own
+    assert stack.env["SOCKETIO_REDIS_CHANNEL"] == f"socketio_{stack.run_name}"
+    assert stack.tracker_pg == f"{stack.run_name}_tracker"
     store = stack._tracker_store_config()
     assert "dialect: postgresql" in store and f"db: {stack.tracker_pg}" in store
 
 
 def test_conversations_are_spread_over_the_servers_in_turn() -> None:
     rest = RestTarget("ours_rest", ["http://a", "http://b"])
-    assert [rest.urls.next() for _ in range(5)] == [f"http://{h}/webhooks/rest/webhook" for h in "ababa"]
+    assert [next(rest.urls) for _ in range(5)] == [f"http://{h}/webhooks/rest/webhook" for h in "ababa"]
     socket = SocketTarget("ours_socketio", ["http://a", "http://b", "http://c"], "http://o")
-    assert [socket.urls.next() for _ in range(4)] == ["http://a", "http://b", "http://c", "http://a"]
-    assert [Spread(["http://only"]).next() for _ in range(2)] == ["http://only"] * 2
+    assert [next(socket.urls) for _ in range(4)] == ["http://a", "http://b", "http://c", "http://a"]
+    single = RestTarget("vanilla", ["http://only"])
+    assert [next(single.urls) for _ in range(2)] == ["http://only/webhooks/rest/webhook"] * 2
