@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import ColumnElement, TextClause, bindparam, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-__all__ = ["make_engine", "make_sessionmaker", "is_sqlite", "normalise_url", "insert_for", "hold_transaction"]
+__all__ = [
+    "make_engine",
+    "make_sessionmaker",
+    "is_sqlite",
+    "normalise_url",
+    "insert_for",
+    "compiled_once",
+    "hold_transaction",
+]
 
 
 def normalise_url(url: str) -> str:
@@ -51,6 +61,34 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 def insert_for(session: AsyncSession) -> Any:
     """The dialect's ``insert`` (PostgreSQL or SQLite), for ``ON CONFLICT DO NOTHING``."""
     return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+
+
+# the dialects the statements of ``compiled_once`` are written in, with
+# named binds (the drivers' own dialects render them as ``?`` or ``$1``)
+_NAMED_DIALECTS = {"postgresql": postgresql.dialect, "sqlite": sqlite.dialect}
+_COMPILED: dict[tuple[str, Callable[..., Any]], TextClause] = {}
+
+
+def compiled_once(session: AsyncSession, build: Callable[[Any], Any], *returning: ColumnElement[Any]) -> TextClause:
+    """``build(insert)``'s statement (``insert``: the dialect's, as
+    ``insert_for`` gives it; every value a named ``bindparam``), compiled
+    once per dialect. SQLAlchemy finds a statement's compiled form by a key
+    it derives from the statement, and the dialects' ``ON CONFLICT`` inserts
+    have none, so they were compiled anew on every execution: a third of
+    the cost of storing a transcript line (bench/follower_replay.py). Their
+    SQL as a text statement is cached like any other; its binds keep their
+    columns' types (what is sent is what the insert sent) and ``returning``
+    are its result's columns."""
+    name = session.bind.dialect.name
+    found = _COMPILED.get((name, build))
+    if found is None:
+        compiled = build(insert_for(session)).compile(dialect=_NAMED_DIALECTS[name](paramstyle="named"))
+        binds = [bindparam(key, type_=bind.type) for key, bind in compiled.binds.items()]
+        found = text(compiled.string).bindparams(*binds)
+        if returning:
+            found = found.columns(*returning)  # type: ignore[assignment]
+        _COMPILED[(name, build)] = found
+    return found
 
 
 async def hold_transaction(session: AsyncSession) -> None:

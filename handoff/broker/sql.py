@@ -45,7 +45,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, Text, func, inspect, select
+from sqlalchemy import Column, Integer, MetaData, String, Table, Text, bindparam, func, inspect, select
 from sqlalchemy.engine import Row, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -164,8 +164,11 @@ def _looks(tries: int, consumed: int, ended: str | None) -> int:
     return 1 if ended == "report" else tries + 1
 
 
+_NEWEST = select(func.max(EVENTS.c.id))
+
+
 async def _newest(conn: AsyncConnection) -> int | None:
-    return await conn.scalar(select(func.max(EVENTS.c.id)))
+    return await conn.scalar(_NEWEST)
 
 
 def _without_gaps(rows: list[Row[Any]], position: int) -> bool:
@@ -210,6 +213,13 @@ class SqlEventSource:
         self._position: int | None = None
         self._gap: tuple[int, float] | None = None
         self.consumed = 0  # rows moved past (committed) since start
+        # made once: it runs after every commit of Rasa's
+        self._after = (
+            select(EVENTS.c.id, EVENTS.c.sender_id, EVENTS.c.data)
+            .where(EVENTS.c.id > bindparam("position"))
+            .order_by(EVENTS.c.id)
+            .limit(batch_size)
+        )
 
     async def run(self) -> None:
         """Follow until cancelled; errors (a database down) are retried with backoff."""
@@ -374,8 +384,7 @@ class SqlEventSource:
         return rows, None if rows else await _newest(conn)
 
     async def _read(self, conn: AsyncConnection, position: int) -> list[Row[Any]]:
-        stmt = select(EVENTS.c.id, EVENTS.c.sender_id, EVENTS.c.data).where(EVENTS.c.id > position)
-        return list((await conn.execute(stmt.order_by(EVENTS.c.id).limit(self.batch_size))).all())
+        return list((await conn.execute(self._after, {"position": position})).all())
 
     def _gap_pending(self, row_id: int) -> bool:
         """Ids below ``row_id`` are missing: on PostgreSQL an insert with a

@@ -9,10 +9,10 @@ import hashlib
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, func, select, update
+from sqlalchemy import CursorResult, Table, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handoff.db import insert_for
+from handoff.db import compiled_once, insert_for
 from handoff.models import (
     BrokerCursor,
     ConversationEvent,
@@ -53,40 +53,63 @@ async def add_event(
     response: str | None = None,
 ) -> bool:
     """Insert unless ``event_key`` exists; True when inserted."""
-    stmt = (
-        insert_for(session)(ConversationEvent)
-        .values(
-            conversation_id=conversation_id,
-            event_key=event_key,
-            kind=kind,
-            text=mask_secrets(text),
-            channel=channel,
-            intent=intent,
-            confidence=confidence,
-            faq=faq,
-            response=response,
-            timestamp=timestamp,
-            created_at=utcnow(),
-        )
+    values = {
+        "conversation_id": conversation_id,
+        "event_key": event_key,
+        "kind": kind,
+        "text": mask_secrets(text),
+        "channel": channel,
+        "intent": intent,
+        "confidence": confidence,
+        "faq": faq,
+        "response": response,
+        "timestamp": timestamp,
+        "created_at": utcnow(),
+    }
+    stmt = compiled_once(session, _insert_event, ConversationEvent.__table__.c.id)
+    return (await session.execute(stmt, values)).scalar_one_or_none() is not None
+
+
+def _insert_event(insert: Any) -> Any:
+    table = ConversationEvent.__table__
+    return (
+        insert(table)
+        .values({column: bindparam(column) for column in _EVENT_VALUES})
         .on_conflict_do_nothing(index_elements=["event_key"])
-        .returning(ConversationEvent.id)
+        .returning(table.c.id)
     )
-    return (await session.execute(stmt)).scalar_one_or_none() is not None
+
+
+_EVENT_VALUES = (
+    "conversation_id",
+    "event_key",
+    "kind",
+    "text",
+    "channel",
+    "intent",
+    "confidence",
+    "faq",
+    "response",
+    "timestamp",
+    "created_at",
+)
 
 
 async def set_language(*, session: AsyncSession, conversation_id: str, language: str, at: datetime) -> None:
     """Keep the conversation's language: the latest ``language`` slot event
     wins (a redelivered older one changes nothing)."""
+    values = {"conversation_id": conversation_id, "language": language, "updated_at": at}
+    await session.execute(compiled_once(session, _upsert_language), values)
+
+
+def _upsert_language(insert: Any) -> Any:
     table = ConversationLanguage.__table__
-    stmt = insert_for(session)(ConversationLanguage).values(
-        conversation_id=conversation_id, language=language, updated_at=at
-    )
-    stmt = stmt.on_conflict_do_update(
+    stmt = insert(table).values({column: bindparam(column) for column in ("conversation_id", "language", "updated_at")})
+    return stmt.on_conflict_do_update(
         index_elements=["conversation_id"],
         set_={"language": stmt.excluded.language, "updated_at": stmt.excluded.updated_at},
         where=table.c.updated_at <= stmt.excluded.updated_at,
     )
-    await session.execute(stmt)
 
 
 async def list_events(
@@ -118,13 +141,30 @@ async def customer_events_after(
 
 
 async def latest_open_ticket(*, session: AsyncSession, conversation_id: str) -> Ticket | None:
-    stmt = (
-        select(Ticket)
-        .where(Ticket.conversation_id == conversation_id, Ticket.status.in_(OPEN_STATUSES))
-        .order_by(Ticket.id.desc())
-        .limit(1)
-    )
-    return (await session.execute(stmt)).scalar_one_or_none()
+    return (await session.execute(_LATEST_OPEN_TICKET, {"conversation_id": conversation_id})).scalar_one_or_none()
+
+
+# the statements run for every line a broker follower stores, made once
+# (building one anew for every call was a tenth of the follower's time,
+# bench/follower_replay.py)
+_LATEST_OPEN_TICKET = (
+    select(Ticket)
+    .where(Ticket.conversation_id == bindparam("conversation_id"), Ticket.status.in_(OPEN_STATUSES))
+    .order_by(Ticket.id.desc())
+    .limit(1)
+)
+_CURSORS = cast(Table, BrokerCursor.__table__)
+_TOUCH_CURSOR = (
+    update(_CURSORS)
+    .where(_CURSORS.c.name == bindparam("cursor"))
+    .values(updated_at=bindparam("now"))
+    .returning(_CURSORS.c.position)
+)
+_MOVE_CURSOR = (
+    update(_CURSORS)
+    .where(_CURSORS.c.name == bindparam("cursor"))
+    .values(position=bindparam("to"), updated_at=bindparam("now"))
+)
 
 
 _LOCK_CLASS = 0x48414E44  # "HAND": our advisory locks, apart from anyone else's
@@ -151,12 +191,7 @@ async def lock_cursor(*, session: AsyncSession, name: str) -> int:
     first's commit. An existing cursor costs one statement (its
     ``updated_at`` is written again by ``set_cursor``, or stays this
     batch's start when the batch moved nothing)."""
-    touched = await session.execute(
-        update(BrokerCursor)
-        .where(BrokerCursor.name == name)
-        .values(updated_at=utcnow())
-        .returning(BrokerCursor.position)
-    )
+    touched = await session.execute(_TOUCH_CURSOR, {"cursor": name, "now": utcnow()})
     position = touched.scalar_one_or_none()
     if position is not None:
         return int(position)
@@ -170,9 +205,7 @@ async def lock_cursor(*, session: AsyncSession, name: str) -> int:
 
 
 async def set_cursor(*, session: AsyncSession, name: str, position: int) -> None:
-    await session.execute(
-        update(BrokerCursor).where(BrokerCursor.name == name).values(position=position, updated_at=utcnow())
-    )
+    await session.execute(_MOVE_CURSOR, {"cursor": name, "to": position, "now": utcnow()})
 
 
 async def purge_conversations_before(*, session: AsyncSession, cutoff: datetime) -> int:

@@ -7,11 +7,12 @@ it: this is the one place transcript text is written.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handoff.db import insert_for
+from handoff.db import compiled_once
 from handoff.models import Message
 from support_rules.masking import mask_secrets
 
@@ -30,22 +31,28 @@ async def add_message(
     channel: str | None = None,
 ) -> bool:
     """Insert ``text`` masked unless ``(ticket_id, source_id)`` exists; True when inserted."""
-    insert = insert_for(session)
-    stmt = (
-        insert(Message)
-        .values(
-            ticket_id=ticket_id,
-            source_id=source_id,
-            sender=sender,
-            text=mask_secrets(text),
-            agent_id=agent_id,
-            channel=channel,
-            created_at=created_at,
-        )
+    values = {
+        "ticket_id": ticket_id,
+        "source_id": source_id,
+        "sender": sender,
+        "text": mask_secrets(text),
+        "agent_id": agent_id,
+        "channel": channel,
+        "created_at": created_at,
+    }
+    stmt = compiled_once(session, _insert_message, Message.__table__.c.id)
+    return (await session.execute(stmt, values)).scalar_one_or_none() is not None
+
+
+def _insert_message(insert: Any) -> Any:
+    table = Message.__table__
+    values = ("ticket_id", "source_id", "sender", "text", "agent_id", "channel", "created_at")
+    return (
+        insert(table)
+        .values({column: bindparam(column) for column in values})
         .on_conflict_do_nothing(index_elements=["ticket_id", "source_id"])
-        .returning(Message.id)
+        .returning(table.c.id)
     )
-    return (await session.execute(stmt)).scalar_one_or_none() is not None
 
 
 async def list_messages(*, session: AsyncSession, ticket_id: int) -> list[Message]:

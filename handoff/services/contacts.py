@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.errors import Conflict, NotFound
@@ -103,21 +103,24 @@ async def ticket_of_contact(
     *, session: AsyncSession, conversation_id: str, open_only: bool = True
 ) -> tuple[Ticket, TicketContact] | None:
     """The ticket ``conversation_id`` joined (not its own ticket), with the contact."""
-    stmt = (
-        select(Ticket, TicketContact)
-        .join(TicketContact, TicketContact.ticket_id == Ticket.id)
-        .where(
-            TicketContact.conversation_id == conversation_id,
-            TicketContact.split_at.is_(None),
-            Ticket.conversation_id != conversation_id,
-        )
-        .order_by(TicketContact.id.desc())
-        .limit(1)
-    )
-    if open_only:
-        stmt = stmt.where(Ticket.status.in_(OPEN_STATUSES))
-    row = (await session.execute(stmt)).first()
+    stmt = _OPEN_TICKET_OF_CONTACT if open_only else _TICKET_OF_CONTACT
+    row = (await session.execute(stmt, {"conversation_id": conversation_id})).first()
     return None if row is None else (row[0], row[1])
+
+
+# made once: the broker followers ask for every customer line
+_TICKET_OF_CONTACT = (
+    select(Ticket, TicketContact)
+    .join(TicketContact, TicketContact.ticket_id == Ticket.id)
+    .where(
+        TicketContact.conversation_id == bindparam("conversation_id"),
+        TicketContact.split_at.is_(None),
+        Ticket.conversation_id != bindparam("conversation_id"),
+    )
+    .order_by(TicketContact.id.desc())
+    .limit(1)
+)
+_OPEN_TICKET_OF_CONTACT = _TICKET_OF_CONTACT.where(Ticket.status.in_(OPEN_STATUSES))
 
 
 def contact_json(contact: TicketContact, ticket: Ticket) -> dict[str, Any]:
