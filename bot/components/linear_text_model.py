@@ -52,6 +52,9 @@ from support_rules.text import fold
 __all__ = ["ModelConfig", "LinearTextModel", "prefixes"]
 
 _WORD_PATTERN = r"(?u)\b\w+\b"
+# up to this many texts are scored one by one (LinearTextModel._margins):
+# a message at a time, as the bot asks; more (training, tests) as a matrix
+_ONE_BY_ONE = 4
 
 
 def prefixes(text: str, length: int) -> str:
@@ -202,6 +205,11 @@ class LinearTextModel:
         # the features' product with it, laid out for a sparse row times a
         # dense matrix (transposed on every message, it took three times as long)
         self._coef_columns = np.ascontiguousarray(coef.T)
+        # what ``_margins`` needs of each vectorizer (L2-normalised TF-IDF)
+        self._blocks = [
+            (v.build_analyzer(), v.vocabulary_, np.asarray(v.idf_, dtype=np.float64), bool(v.sublinear_tf))
+            for v in vectorizers
+        ]
         self._intercept = intercept
         self.calibration = calibration
 
@@ -260,8 +268,39 @@ class LinearTextModel:
 
     def scores(self, texts: Sequence[str]) -> np.ndarray:
         """One score per text and label (in ``labels``' order), before calibration."""
-        margins = np.asarray(self.features(texts) @ self._coef_columns) + self._intercept
+        if 0 < len(texts) <= _ONE_BY_ONE:
+            margins = np.vstack([self._margins(text) for text in texts])
+        else:
+            margins = np.asarray(self.features(texts) @ self._coef_columns) + self._intercept
         return label_scores(margins, self._label_units)
+
+    def _margins(self, text: str) -> np.ndarray:
+        """One text's margins, as ``features([text]) @ coef`` gives them,
+        without the sparse matrices: the customer's message, one at a time,
+        took 0.7 ms that way (scikit-learn's and SciPy's checks and
+        conversions for a matrix of one row) against 0.1 ms here. Each
+        block's TF-IDF as the vectorizer computes it (its own analyzer,
+        counts, sublinear or not, IDF, L2 norm), times the block's weight, times
+        the coefficients of its terms."""
+        margins = self._intercept.astype(np.float64)
+        offset = 0
+        for (analyzer, vocabulary, idf, sublinear), weight in zip(self._blocks, self._weights, strict=True):
+            counts: dict[int, int] = {}
+            for term in analyzer(text):
+                column = vocabulary.get(term)
+                if column is not None:
+                    counts[column] = counts.get(column, 0) + 1
+            if counts:
+                columns = np.fromiter(sorted(counts), dtype=np.intp, count=len(counts))
+                tf = np.array([counts[c] for c in columns], dtype=np.float64)
+                values = (np.log(tf) + 1.0 if sublinear else tf) * idf[columns]
+                values *= weight / np.sqrt(values @ values)
+                margins = margins + values @ self._coef_columns[offset + columns]
+            offset += len(idf)
+        hits = [offset + i for i, pattern in enumerate(self._compiled) if pattern.search(text)]
+        if hits:
+            margins = margins + self._coef_columns[hits].sum(axis=0, dtype=np.float64)
+        return margins
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """One row per text, one column per label (in ``labels``' order): the

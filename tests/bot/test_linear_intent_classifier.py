@@ -18,7 +18,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.metrics import f1_score
 
 from bot.components.linear_intent_classifier import LinearIntentClassifier
-from bot.components.linear_text_model import LinearTextModel, ModelConfig
+from bot.components.linear_text_model import _ONE_BY_ONE, LinearTextModel, ModelConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPONENT = "bot.components.linear_intent_classifier.LinearIntentClassifier"
@@ -216,6 +216,33 @@ def test_confidences_are_calibrated_on_held_out_messages(ours) -> None:
     bins = np.minimum((confidence * 10).astype(int), 9)
     error = sum(abs(confidence[bins == b].mean() - right[bins == b].mean()) * (bins == b).mean() for b in set(bins))
     assert error < 0.08, f"expected calibration error {error:.3f}"
+
+
+def _scored_alone_and_together(model: LinearTextModel, texts: list[str]) -> None:
+    """A message alone (what the bot asks: LinearTextModel._margins, no
+    sparse matrices) scores as it does among many (the matrix product)."""
+    assert len(texts) > _ONE_BY_ONE
+    alone = np.vstack([model.scores([text]) for text in texts])
+    together = model.scores(texts)
+    np.testing.assert_allclose(alone, together, rtol=0, atol=1e-9)
+    assert (alone.argmax(axis=1) == together.argmax(axis=1)).all()
+
+
+def test_a_message_alone_scores_as_among_many(ours) -> None:
+    texts = [text for name in sorted(FLOORS) for text in _held_out(name)[0]]
+    _scored_alone_and_together(ours._model, [*texts, "", "ŞİFREMİ UNUTTUM!!!", "zzzz qqqq"])
+
+
+def test_a_message_alone_scores_as_among_many_with_patterns_and_plain_counts() -> None:
+    texts = ["where is my ticket", "my ticket please", "what about T-4521", "hello", "hi", "hey there hey"]
+    labels = ["ticket", "ticket", "ticket", "greet", "greet", "greet"]
+    model = LinearTextModel.fit(texts, labels, ModelConfig(calibration_folds=2), [r"\bT-?\d{3,9}\b"])
+    _scored_alone_and_together(model, [*texts, "t-98765", "hey hey hey ticket"])
+    for vectorizer in model._vectorizers:
+        vectorizer.sublinear_tf = False
+    plain = LinearTextModel.from_storage(*model.to_storage())
+    assert not any(v.sublinear_tf for v in plain._vectorizers)
+    _scored_alone_and_together(plain, [*texts, "hey hey hey ticket ticket"])
 
 
 def test_the_training_datas_regular_expressions_are_features(tmp_path) -> None:
