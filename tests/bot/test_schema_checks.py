@@ -123,3 +123,69 @@ def test_rejects_the_posted_events_rasa_rejects_with_a_bad_request(body) -> None
         rasa.server.validate_events_in_request_body(SimpleNamespace(json=body))
     assert ours.value.status == 400
     assert str(rasa_error.value) in ours.value.error_info["message"]
+
+
+def _every_kind_of_event() -> list[dict]:
+    """One event of each kind Rasa serialises, as the action server and the
+    handoff service send them."""
+    from rasa.shared.core import events as e
+
+    made = [
+        e.UserUttered("merhaba", {"name": "greet", "confidence": 0.9}, [], message_id="m1", input_channel="rest"),
+        e.BotUttered("Hello", {"elements": None}, {"sender": "agent"}),
+        e.SlotSet("topic", "withdrawal"),
+        e.SlotSet("requested_slot", None),
+        e.ActionExecuted("action_listen", policy="RulePolicy", confidence=1.0),
+        e.ActiveLoop("triage_form"),
+        e.ActiveLoop(None),
+        e.SessionStarted(),
+        e.FollowupAction("action_handoff"),
+        e.ConversationPaused(),
+        e.ConversationResumed(),
+        e.Restarted(),
+        e.AllSlotsReset(),
+        e.UserUtteranceReverted(),
+        e.ActionReverted(),
+        e.StoryExported(),
+        e.AgentUttered("text"),
+        e.LoopInterrupted(True),
+        e.ActionExecutionRejected("triage_form"),
+        e.ReminderScheduled("EXTERNAL_reminder", __import__("datetime").datetime(2026, 12, 8, 10, 0)),
+        e.ReminderCancelled(name="r1"),
+        e.EntitiesAdded([{"entity": "username", "value": "ayse_k", "start": 0, "end": 6}]),
+        e.DefinePrevUserUtteredFeaturization(False),
+    ]
+    return [event.as_dict() for event in made]
+
+
+def _broken(event: dict) -> list[dict]:
+    """The event with each of its fields given a value of another type."""
+    return [{**event, key: 5 if not isinstance(value, int) else "five"} for key, value in event.items()]
+
+
+def test_events_are_checked_by_their_name_with_rasas_answer() -> None:
+    check = schema_checks.events_check()
+    assert check.by_name is not None  # Rasa's schema has one kind per event name: the shortcut is on
+    full = schema_checks.events_validator()
+    good = _every_kind_of_event()
+    assert {event["event"] for event in good} <= set(check.by_name)
+    for event in good:
+        assert full.is_valid([event]), event
+        assert check.fits([event]), event
+    assert check.fits(good) and check.fits([])
+    variants = [broken for event in good for broken in _broken(event)] + [{"event": "no_such_event"}, {"text": "x"}, 5]
+    for variant in variants:
+        # never accepted when Rasa's schema would not; the rest go through the whole schema
+        assert not check.fits([variant]) or full.is_valid([variant]), variant
+        assert not check.fits([*good, variant]) or full.is_valid([*good, variant]), variant
+    assert any(not full.is_valid([variant]) for variant in variants)
+    assert not check.fits("not a list")
+
+
+def test_a_result_with_every_kind_of_event_is_accepted_without_the_whole_schema(monkeypatch) -> None:
+    result = {"events": _every_kind_of_event(), "responses": [{"text": "hi"}]}
+    assert _rasa_result_check(result)
+    monkeypatch.setattr(schema_checks, "response_validator", lambda: pytest.fail("the whole schema was used"))
+    assert RemoteAction("action_x", None)._validate_action_result(result) is True
+    monkeypatch.setattr(schema_checks, "events_validator", lambda: pytest.fail("the whole schema was used"))
+    assert rasa.server.validate_events_in_request_body(SimpleNamespace(json=result["events"])) is None
