@@ -66,7 +66,7 @@ from rasa.shared.core.events import ActiveLoop, Event, SessionStarted, SlotSet, 
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
-from bot import event_types, kept_sessions, schema_checks
+from bot import event_types, graph_runner, kept_sessions, schema_checks
 from support_rules.masking import mask_secrets
 
 __all__ = ["RedactingSQLTrackerStore", "embedded_sqlite", "redact", "MASK", "REDACTED_SLOT"]
@@ -137,6 +137,7 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         schema_checks.install()  # the Rasa server builds this store: see bot/schema_checks.py
         kept_sessions.install()
         event_types.install()
+        graph_runner.install()
         super().__init__(*args, **kwargs)
         rasas = cast(sa.engine.Engine, getattr(self, "engine"))  # noqa: B009 (Rasa's attribute is untyped)
         self.engine = embedded_sqlite(rasas)
