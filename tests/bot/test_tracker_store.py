@@ -413,3 +413,17 @@ def test_an_event_stamped_before_the_sessions_start_is_left_out_as_rasa_does(sto
     tracker.update(UserUttered("geride kalan saat", {"name": "greet", "confidence": 0.9}, timestamp=start - 0.05))
     asyncio.run(ours.save(tracker))
     assert _dicts(asyncio.run(ours.retrieve("kept-6"))) == _dicts(asyncio.run(rasas.retrieve("kept-6")))
+
+
+def test_rows_are_read_as_pythons_json_reads_them() -> None:
+    import json
+    import math
+
+    from bot.tracker_store import _loads
+
+    row = json.dumps({"event": "slot", "name": "age_attempts", "value": 2.5, "timestamp": 1765000000.123456})
+    assert _loads(row) == json.loads(row)
+    # what orjson refuses and json writes
+    assert math.isnan(_loads(json.dumps({"value": float("nan")}))["value"])
+    assert _loads(json.dumps({"value": 2**70}))["value"] == 2**70
+    assert _loads('{"text": "\\u015fifre"}')["text"] == "şifre"
