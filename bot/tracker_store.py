@@ -67,7 +67,7 @@ from rasa.shared.core.events import ActiveLoop, Event, SessionStarted, SlotSet, 
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
-from bot import domain_empty, event_types, graph_runner, kept_sessions, schema_checks
+from bot import domain_empty, event_types, graph_runner, kept_sessions, past_states, schema_checks
 from support_rules.masking import mask_secrets
 
 __all__ = ["RedactingSQLTrackerStore", "embedded_sqlite", "redact", "MASK", "REDACTED_SLOT"]
@@ -151,6 +151,7 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         event_types.install()
         graph_runner.install()
         domain_empty.install()
+        past_states.install()
         super().__init__(*args, **kwargs)
         rasas = cast(sa.engine.Engine, getattr(self, "engine"))  # noqa: B009 (Rasa's attribute is untyped)
         self.engine = embedded_sqlite(rasas)
