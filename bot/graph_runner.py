@@ -16,8 +16,9 @@ after the nodes it needs, with their outputs in the order the schema lists
 them, and the inputs are added (and refused when a name clashes) by Rasa's
 own code. Results and errors are Rasa's: a ``RuntimeError`` becomes
 ``GraphRunError`` as before, any other error of a node goes up as it is.
-Called where ``bot.kept_sessions.install`` is; nothing is patched on
-import.
+Called where ``bot.kept_sessions.install`` is (so in a Rasa server the
+graphs of ``POST /model/train`` run this way too, with the same results);
+nothing is patched on import.
 """
 
 from __future__ import annotations
@@ -55,7 +56,9 @@ def _run(
 
     def output(name: str) -> Any:
         if name not in done:
-            task = graph[name]
+            task = graph.get(name)
+            if task is None:
+                return name  # as dask passes a name that is not in the graph: the node refuses it
             # a node and the names of what it needs; an input is its (name, value) already
             done[name] = task[0](*[output(need) for need in task[1:]]) if callable(task[0]) else task
         return done[name]

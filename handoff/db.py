@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import ColumnElement, TextClause, bindparam, event, text
+from sqlalchemy import ColumnElement, Result, TextClause, bindparam, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -18,6 +18,7 @@ __all__ = [
     "normalise_url",
     "insert_for",
     "compiled_once",
+    "run_compiled",
     "hold_transaction",
 ]
 
@@ -66,7 +67,7 @@ def insert_for(session: AsyncSession) -> Any:
 # the dialects the statements of ``compiled_once`` are written in, with
 # named binds (the drivers' own dialects render them as ``?`` or ``$1``)
 _NAMED_DIALECTS = {"postgresql": postgresql.dialect, "sqlite": sqlite.dialect}
-_COMPILED: dict[tuple[str, Callable[..., Any]], TextClause] = {}
+_COMPILED: dict[tuple[str, Callable[..., Any], tuple[ColumnElement[Any], ...]], TextClause] = {}
 
 
 def compiled_once(session: AsyncSession, build: Callable[[Any], Any], *returning: ColumnElement[Any]) -> TextClause:
@@ -80,15 +81,28 @@ def compiled_once(session: AsyncSession, build: Callable[[Any], Any], *returning
     columns' types (what is sent is what the insert sent) and ``returning``
     are its result's columns."""
     name = session.bind.dialect.name
-    found = _COMPILED.get((name, build))
+    key = (name, build, returning)
+    found = _COMPILED.get(key)
     if found is None:
         compiled = build(insert_for(session)).compile(dialect=_NAMED_DIALECTS[name](paramstyle="named"))
         binds = [bindparam(key, type_=bind.type) for key, bind in compiled.binds.items()]
         found = text(compiled.string).bindparams(*binds)
         if returning:
             found = found.columns(*returning)  # type: ignore[assignment]
-        _COMPILED[(name, build)] = found
+        _COMPILED[key] = found
     return found
+
+
+async def run_compiled(
+    session: AsyncSession, build: Callable[[Any], Any], values: dict[str, Any], *returning: ColumnElement[Any]
+) -> Result[Any]:
+    """``compiled_once``'s statement run with ``values``. The session's
+    pending changes are written first, as SQLAlchemy does before an ORM
+    statement (autoflush) and not before a text one: a line for an object
+    added just before still finds it."""
+    if session.autoflush and (session.new or session.dirty or session.deleted):
+        await session.flush()
+    return await session.execute(compiled_once(session, build, *returning), values)
 
 
 async def hold_transaction(session: AsyncSession) -> None:

@@ -205,11 +205,15 @@ class LinearTextModel:
         # the features' product with it, laid out for a sparse row times a
         # dense matrix (transposed on every message, it took three times as long)
         self._coef_columns = np.ascontiguousarray(coef.T)
-        # what ``_margins`` needs of each vectorizer (L2-normalised TF-IDF)
-        self._blocks = [
+        # what ``_margins`` needs of each vectorizer; None: a vectorizer set
+        # up otherwise than ``_margins`` computes it (L2-normalised TF-IDF
+        # of counts), scored as a matrix
+        self._blocks: list[tuple[Any, dict[str, int], np.ndarray, bool]] | None = [
             (v.build_analyzer(), v.vocabulary_, np.asarray(v.idf_, dtype=np.float64), bool(v.sublinear_tf))
             for v in vectorizers
         ]
+        if not all(v.norm == "l2" and v.use_idf and not v.binary and v.dtype == np.float64 for v in vectorizers):
+            self._blocks = None
         self._intercept = intercept
         self.calibration = calibration
 
@@ -268,7 +272,7 @@ class LinearTextModel:
 
     def scores(self, texts: Sequence[str]) -> np.ndarray:
         """One score per text and label (in ``labels``' order), before calibration."""
-        if 0 < len(texts) <= _ONE_BY_ONE:
+        if 0 < len(texts) <= _ONE_BY_ONE and self._blocks is not None:
             margins = np.vstack([self._margins(text) for text in texts])
         else:
             margins = np.asarray(self.features(texts) @ self._coef_columns) + self._intercept
@@ -282,6 +286,7 @@ class LinearTextModel:
         block's TF-IDF as the vectorizer computes it (its own analyzer,
         counts, sublinear or not, IDF, L2 norm), times the block's weight, times
         the coefficients of its terms."""
+        assert self._blocks is not None
         margins = self._intercept.astype(np.float64)
         offset = 0
         for (analyzer, vocabulary, idf, sublinear), weight in zip(self._blocks, self._weights, strict=True):

@@ -218,7 +218,7 @@ class SqlEventSource:
             select(EVENTS.c.id, EVENTS.c.sender_id, EVENTS.c.data)
             .where(EVENTS.c.id > bindparam("position"))
             .order_by(EVENTS.c.id)
-            .limit(batch_size)
+            .limit(bindparam("batch_size"))
         )
 
     async def run(self) -> None:
@@ -384,7 +384,7 @@ class SqlEventSource:
         return rows, None if rows else await _newest(conn)
 
     async def _read(self, conn: AsyncConnection, position: int) -> list[Row[Any]]:
-        return list((await conn.execute(self._after, {"position": position})).all())
+        return list((await conn.execute(self._after, {"position": position, "batch_size": self.batch_size})).all())
 
     def _gap_pending(self, row_id: int) -> bool:
         """Ids below ``row_id`` are missing: on PostgreSQL an insert with a

@@ -12,7 +12,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, Table, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handoff.db import compiled_once, insert_for
+from handoff.db import insert_for, run_compiled
 from handoff.models import (
     BrokerCursor,
     ConversationEvent,
@@ -66,8 +66,8 @@ async def add_event(
         "timestamp": timestamp,
         "created_at": utcnow(),
     }
-    stmt = compiled_once(session, _insert_event, ConversationEvent.__table__.c.id)
-    return (await session.execute(stmt, values)).scalar_one_or_none() is not None
+    inserted = await run_compiled(session, _insert_event, values, ConversationEvent.__table__.c.id)
+    return inserted.scalar_one_or_none() is not None
 
 
 def _insert_event(insert: Any) -> Any:
@@ -99,7 +99,7 @@ async def set_language(*, session: AsyncSession, conversation_id: str, language:
     """Keep the conversation's language: the latest ``language`` slot event
     wins (a redelivered older one changes nothing)."""
     values = {"conversation_id": conversation_id, "language": language, "updated_at": at}
-    await session.execute(compiled_once(session, _upsert_language), values)
+    await run_compiled(session, _upsert_language, values)
 
 
 def _upsert_language(insert: Any) -> Any:

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handoff.db import compiled_once
+from handoff.db import run_compiled
 from handoff.models import Message
 from support_rules.masking import mask_secrets
 
@@ -40,8 +40,8 @@ async def add_message(
         "channel": channel,
         "created_at": created_at,
     }
-    stmt = compiled_once(session, _insert_message, Message.__table__.c.id)
-    return (await session.execute(stmt, values)).scalar_one_or_none() is not None
+    inserted = await run_compiled(session, _insert_message, values, Message.__table__.c.id)
+    return inserted.scalar_one_or_none() is not None
 
 
 def _insert_message(insert: Any) -> Any:

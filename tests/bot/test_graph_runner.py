@@ -138,3 +138,13 @@ def test_install_replaces_the_run_once() -> None:
     graph_runner.install()
     graph_runner.install()
     assert DaskGraphRunner.run is graph_runner._run
+
+
+def test_a_missing_input_fails_as_with_rasas_runner(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    failures = []
+    for run in (graph_runner.RASAS_RUN, graph_runner._run):
+        monkeypatch.setattr(DaskGraphRunner, "run", run)
+        with pytest.raises(Exception) as failed:
+            _runner(tmp_path, failing=False).run(inputs={}, targets=["second"])
+        failures.append((type(failed.value), str(failed.value)))
+    assert failures[0] == failures[1]

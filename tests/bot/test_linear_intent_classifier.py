@@ -290,3 +290,15 @@ def test_feature_blocks_have_the_weights_of_the_config() -> None:
     assert [weighted.labels[i] for i in weighted.predict_proba(probe).argmax(axis=1)] == ["password", "locked"]
     with pytest.raises(ValueError, match="weight 0"):
         LinearTextModel.fit(texts, labels, ModelConfig(char_weight=0.0, word_weight=0.0, prefix_length=0))
+
+
+def test_vectorizers_set_up_otherwise_are_scored_as_a_matrix() -> None:
+    texts = ["where is my ticket", "my ticket please", "what about T-4521", "hello", "hi", "hey there hey"]
+    labels = ["ticket", "ticket", "ticket", "greet", "greet", "greet"]
+    model = LinearTextModel.fit(texts, labels, ModelConfig(calibration_folds=2))
+    assert model._blocks is not None
+    for vectorizer in model._vectorizers:
+        vectorizer.norm = "l1"
+    l1 = LinearTextModel(model.labels, model._vectorizers, model._coef, model._intercept, model.calibration)
+    assert l1._blocks is None  # not what _margins computes
+    _scored_alone_and_together(l1, [*texts, "ticket hey"])

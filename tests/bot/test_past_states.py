@@ -75,3 +75,17 @@ def test_predictions_are_unchanged(agent: Agent, monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(DialogueStateTracker, "past_states", past_states._past_states)
     assert asyncio.run(predictions()) == rasas
     assert len({action for action, _ in rasas}) > 1
+
+
+def test_a_full_event_history_is_worked_out_anew(agent: Agent, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With ``max_event_history`` the deque drops its first event as it
+    takes a new one: the number of events stays, the last one changes."""
+    monkeypatch.setattr(DialogueStateTracker, "past_states", past_states._past_states)
+    tracker = DialogueStateTracker.from_events(
+        "past-states-full", list(_tracker(agent).events), slots=agent.domain.slots, max_event_history=6
+    )
+    before = tracker.past_states(agent.domain)
+    count = len(tracker.events)
+    tracker.update(UserUttered("again", {"name": "deny", "confidence": 0.8}))
+    assert len(tracker.events) == count  # full: the first event went
+    assert tracker.past_states(agent.domain) == past_states.RASAS_PAST_STATES(tracker, agent.domain) != before

@@ -425,5 +425,7 @@ def test_rows_are_read_as_pythons_json_reads_them() -> None:
     assert _loads(row) == json.loads(row)
     # what orjson refuses and json writes
     assert math.isnan(_loads(json.dumps({"value": float("nan")}))["value"])
-    assert _loads(json.dumps({"value": 2**70}))["value"] == 2**70
+    for big in (2**70 + 1, -(2**63) - 1, 2**64, 10**30 + 7):
+        value = _loads(json.dumps({"value": big, "text": "x"}))["value"]
+        assert type(value) is int and value == big
     assert _loads('{"text": "\\u015fifre"}')["text"] == "şifre"

@@ -106,3 +106,23 @@ async def test_the_database_gets_what_the_orm_would_store(sessionmaker: async_se
         ).all()
     by_key = {row[0]: tuple(row[1:]) for row in rows}
     assert by_key["raw-insert"] == by_key["raw-orm"]
+
+
+async def test_pending_changes_are_written_first(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    """As before an ORM statement (autoflush): a line added to the session
+    and not yet written is there for the insert's conflict check."""
+    values = {"conversation_id": "c-pending", "kind": "bot", "text": "hello", "timestamp": AT}
+    async with sessionmaker() as session, session.begin():
+        session.add(ConversationEvent(event_key="pending", created_at=AT, **values))
+        assert not await conversations_repo.add_event(session=session, event_key="pending", **values)
+    async with sessionmaker() as session:
+        keys = (await session.execute(select(ConversationEvent.event_key))).scalars().all()
+    assert keys == ["pending"]
+
+
+async def test_each_returning_has_its_statement(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    async with sessionmaker() as session:
+        bare = compiled_once(session, _insert_event)
+        returning = compiled_once(session, _insert_event, ConversationEvent.__table__.c.id)
+    assert bare is not returning
+    assert "RETURNING" in str(bare)  # the statement's own RETURNING; the columns only type the result
