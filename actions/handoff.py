@@ -72,8 +72,17 @@ class ActionHandoff(ServiceAction):
 
     @staticmethod
     def _idempotency_key(tracker: Tracker) -> str:
+        """One key per customer message that hands off: the message's own id
+        from the customer's channel when it has one (the web chat's), which
+        stays the same when the message is sent again after its Rasa server
+        died mid-turn, where Rasa's id for it is new; else Rasa's id."""
         latest = tracker.latest_message or {}
-        marker = latest.get("message_id") or str(len(tracker.events or []))
+        metadata = latest.get("metadata")
+        sent_as = metadata.get("message_id") if isinstance(metadata, dict) else None
+        if isinstance(sent_as, str) and sent_as:
+            marker = f"sent:{sent_as}"
+        else:
+            marker = latest.get("message_id") or str(len(tracker.events or []))
         # the conversation's reference, not its id: the key is logged by the
         # outbox worker (support_rules.conversations)
         return f"{conversation_ref(tracker.sender_id)}:{marker}"

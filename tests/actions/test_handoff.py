@@ -197,3 +197,22 @@ def test_a_second_chat_of_a_signed_in_customer_on_the_same_topic_joins_the_open_
     assert (
         responses_of(dispatcher) == ["utter_handoff_created"] and dispatcher.messages[0]["ticket_number"] == "T-000002"
     )
+
+
+def test_a_confirmation_sent_again_after_its_server_died_hands_off_once(tmp_path, handoff_service) -> None:
+    """The customer's "yes" reached a Rasa server that ran the handoff and
+    died before it stored the turn; the web chat sends the message again
+    with its own id, and another server handles it anew, under a message id
+    of Rasa's own: still one ticket."""
+    services = make_services(tmp_path, handoff_service.url)
+    for rasa_message_id, resend in (("rasa-first", False), ("rasa-second", True)):
+        tracker = handoff_tracker()
+        tracker.latest_message = {
+            **tracker.latest_message,
+            "message_id": rasa_message_id,
+            "metadata": {"message_id": "web-7f3a9c", "resend": resend},
+        }
+        _, events = run(ActionHandoff(services), tracker)
+        assert slots_of(events)["ticket_number"] == "T-000001"
+    assert len(handoff_service.tickets) == 1
+    assert len(handoff_service.received) == 2  # the second post was the same request again
