@@ -7,31 +7,22 @@ the two: 2 % of a busy Rasa's samples (`make bench-profile`, 50
 customers), for an answer that cannot change, since Rasa never changes a
 domain after building it (a new model brings a new domain object).
 
-``install()`` keeps each domain's first answer on the domain itself.
-Called where ``bot.kept_sessions.install`` is; nothing is patched on
-import.
+``is_empty`` keeps each domain's first answer on the domain itself
+(bot/installs.py puts it in place of ``Domain.is_empty``).
 """
 
 from __future__ import annotations
 
 from rasa.shared.core.domain import Domain
 
-__all__ = ["install"]
+__all__ = ["is_empty"]
 
-_MARK = "_triage_is_empty_kept"
 _KEPT = "_triage_is_empty"
 RASAS_IS_EMPTY = Domain.is_empty  # Rasa's own, for the tests that compare
 
 
-def _is_empty(self: Domain) -> bool:
+def is_empty(self: Domain) -> bool:
     kept = self.__dict__.get(_KEPT)
     if kept is None:
         kept = self.__dict__[_KEPT] = RASAS_IS_EMPTY(self)
     return bool(kept)
-
-
-def install() -> None:
-    if getattr(Domain, _MARK, False):
-        return
-    Domain.is_empty = _is_empty
-    setattr(Domain, _MARK, True)

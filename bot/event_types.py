@@ -15,8 +15,8 @@ own search found for each type name; a name it has not seen (or that Rasa
 does not know) goes to Rasa's search as before, so the default, the
 ``topic`` case and the error are Rasa's. The classes are all defined when
 Rasa is imported, so what the search finds for a name does not change while
-the server runs. Called where bot/schema_checks.py is installed (the
-channels' blueprints and the tracker store); nothing is patched on import.
+the server runs. Installed by bot/installs.py; nothing is patched on
+import.
 """
 
 from __future__ import annotations

@@ -9,16 +9,15 @@ For our graph of nine small nodes that bookkeeping costs more than most
 nodes: 8 % of a busy Rasa's samples in `make bench-profile` at 50
 customers, and a message's parse takes 0.66 ms with it, 0.41 without.
 
-``install()`` gives ``DaskGraphRunner`` a ``run`` that does the same
-sequentially: the targets' part of the graph is worked out once per set
+``run`` does the same sequentially (bot/installs.py puts it in place of
+``DaskGraphRunner.run``): the targets' part of the graph is worked out once per set
 of targets (the graph does not change after loading), each node runs once,
 after the nodes it needs, with their outputs in the order the schema lists
 them, and the inputs are added (and refused when a name clashes) by Rasa's
 own code. Results and errors are Rasa's: a ``RuntimeError`` becomes
 ``GraphRunError`` as before, any other error of a node goes up as it is.
-Called where ``bot.kept_sessions.install`` is (so in a Rasa server the
-graphs of ``POST /model/train`` run this way too, with the same results);
-nothing is patched on import.
+In a Rasa server the graphs of ``POST /model/train`` run this way too, with
+the same results.
 """
 
 from __future__ import annotations
@@ -29,9 +28,8 @@ from rasa.engine.exceptions import GraphRunError
 from rasa.engine.graph import GraphSchema
 from rasa.engine.runner.dask import DaskGraphRunner
 
-__all__ = ["install"]
+__all__ = ["run"]
 
-_MARK = "_triage_in_order"
 _SCHEMAS = "_triage_minimal_schemas"
 RASAS_RUN = DaskGraphRunner.run  # Rasa's own, for the tests that compare
 
@@ -45,7 +43,7 @@ def _minimal_schema(runner: DaskGraphRunner, targets: list[str]) -> GraphSchema:
     return schema
 
 
-def _run(
+def run(
     self: DaskGraphRunner, inputs: dict[str, Any] | None = None, targets: list[str] | None = None
 ) -> dict[str, Any]:
     run_targets = targets if targets else self._graph_schema.target_names
@@ -67,10 +65,3 @@ def _run(
         return dict(output(target) for target in run_targets)
     except RuntimeError as e:
         raise GraphRunError("Error running runner.") from e
-
-
-def install() -> None:
-    if getattr(DaskGraphRunner, _MARK, False):
-        return
-    DaskGraphRunner.run = _run
-    setattr(DaskGraphRunner, _MARK, True)

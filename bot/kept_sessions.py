@@ -17,9 +17,8 @@ The session's connector drops a connection after ``IDLE_SECONDS`` unused,
 before the action server's keep-alive timeout (Sanic's 5 s) closes it from
 its side: a request is then never written to a connection the server is
 closing. Nothing else about a request changes; a failure is Rasa's as
-before. Called where ``bot.schema_checks.install`` is (the channels and the
-tracker store), so every Rasa server with our credentials or endpoints has
-it; nothing is patched on import.
+before. Installed by bot/installs.py, so every Rasa server with our
+credentials or endpoints has it; nothing is patched on import.
 """
 
 from __future__ import annotations

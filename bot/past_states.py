@@ -9,13 +9,13 @@ policy and the rule policy's first look), and a turn makes three or four
 predictions: half of a prediction's time (0.23 of 1.36 ms for each ask
 in a conversation of 28 events, measured on the trained model).
 
-``install()`` keeps, on the tracker itself, the states of each set of
+``past_states`` keeps, on the tracker itself, the states of each set of
 arguments for as long as the tracker has the same events (same number, same
 last event object: Rasa only ever appends to a tracker's events, and a
 full deque that drops its first event has a new last one), and the same
 domain; each caller gets its own copy of the states, which the
-featurisers change in place. Called where ``bot.kept_sessions.install`` is;
-nothing is patched on import.
+featurisers change in place. bot/installs.py puts it in place of
+``DialogueStateTracker.past_states``.
 """
 
 from __future__ import annotations
@@ -25,9 +25,8 @@ from typing import Any
 from rasa.shared.core.domain import Domain, State
 from rasa.shared.core.trackers import DialogueStateTracker
 
-__all__ = ["install"]
+__all__ = ["past_states"]
 
-_MARK = "_triage_past_states_kept"
 _KEPT = "_triage_past_states"
 RASAS_PAST_STATES = DialogueStateTracker.past_states  # Rasa's own, for the tests that compare
 
@@ -37,7 +36,7 @@ def _copy(states: list[State]) -> list[State]:
     return [{key: dict(sub_state) for key, sub_state in state.items()} for state in states]
 
 
-def _past_states(
+def past_states(
     self: DialogueStateTracker,
     domain: Domain,
     omit_unset_slots: bool = False,
@@ -60,10 +59,3 @@ def _past_states(
             rule_only_data=rule_only_data,
         )
     return _copy(states)
-
-
-def install() -> None:
-    if getattr(DialogueStateTracker, _MARK, False):
-        return
-    DialogueStateTracker.past_states = _past_states
-    setattr(DialogueStateTracker, _MARK, True)

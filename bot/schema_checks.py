@@ -29,8 +29,7 @@ the event fits the schema without the ``oneOf`` and the kind of its name:
 that is checked first, and only what it does not accept goes through the
 whole schema, for Rasa's answer and error.
 
-Building a channel of bot/channels/ (its blueprint) or the tracker store of
-bot/tracker_store.py calls it, so every Rasa server with our credentials or
+bot/installs.py installs it, so every Rasa server with our credentials or
 endpoints has it; nothing is patched on import. A Rasa without these
 functions is left alone.
 """

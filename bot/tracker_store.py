@@ -68,7 +68,7 @@ from rasa.shared.core.events import ActiveLoop, Event, SessionStarted, SlotSet, 
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
-from bot import domain_empty, event_types, graph_runner, kept_sessions, past_states, schema_checks
+from bot import installs
 from support_rules.masking import mask_secrets
 
 __all__ = ["RedactingSQLTrackerStore", "embedded_sqlite", "redact", "MASK", "REDACTED_SLOT"]
@@ -155,12 +155,7 @@ def embedded_sqlite(engine: sa.engine.Engine) -> sa.engine.Engine:
 
 class RedactingSQLTrackerStore(SQLTrackerStore):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        schema_checks.install()  # the Rasa server builds this store: see bot/schema_checks.py
-        kept_sessions.install()
-        event_types.install()
-        graph_runner.install()
-        domain_empty.install()
-        past_states.install()
+        installs.install()  # the Rasa server builds this store: see bot/installs.py
         super().__init__(*args, **kwargs)
         rasas = cast(sa.engine.Engine, getattr(self, "engine"))  # noqa: B009 (Rasa's attribute is untyped)
         self.engine = embedded_sqlite(rasas)

@@ -18,6 +18,7 @@ __all__ = [
     "normalise_url",
     "insert_for",
     "compiled_once",
+    "named_values",
     "run_compiled",
     "hold_transaction",
 ]
@@ -92,6 +93,13 @@ def compiled_once(session: AsyncSession, build: Callable[[Any], Any], *returning
             found = found.columns(*returning)  # type: ignore[assignment]
         _COMPILED[key] = found
     return found
+
+
+def named_values(table: Any, *, leave_out: tuple[str, ...] = ("id",)) -> dict[str, Any]:
+    """A named ``bindparam`` for each column of ``table`` but ``leave_out``
+    (the id the database gives), for an insert's ``values`` in a
+    ``compiled_once`` builder: the values are given by name when it runs."""
+    return {c.name: bindparam(c.name) for c in table.columns if c.name not in leave_out}
 
 
 async def run_compiled(

@@ -27,7 +27,7 @@ from typing import Any
 
 from rasa.core.channels.channel import UserMessage
 
-from bot import domain_empty, event_types, graph_runner, kept_sessions, past_states, schema_checks
+from bot import installs
 from bot.channels.access import warn_if_key_generated
 from bot.channels.held import HeldOutput
 from bot.channels.notices import load_channel_notices
@@ -56,19 +56,10 @@ class Turn:
 
 
 def prepare_server(settings: Settings) -> None:
-    """What a channel needs before it serves: the schema checks, the kept
-    action-server connections, the event classes by name, the model's
-    graph run in order, the domain's emptiness and the tracker's past states
-    kept installed in this Rasa server (bot/schema_checks.py,
-    bot/kept_sessions.py, bot/event_types.py, bot/graph_runner.py,
-    bot/domain_empty.py, bot/past_states.py) and its notices loaded (a broken
+    """What a channel needs before it serves: our changes to Rasa installed
+    in this Rasa server (bot/installs.py) and its notices loaded (a broken
     notices file stops the server at start, not a customer's turn)."""
-    schema_checks.install()
-    kept_sessions.install()
-    event_types.install()
-    graph_runner.install()
-    domain_empty.install()
-    past_states.install()
+    installs.install()
     load_channel_notices(settings.channel_notices_path)
     warn_if_key_generated(settings)
 

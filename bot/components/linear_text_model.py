@@ -208,12 +208,15 @@ class LinearTextModel:
         # what ``_margins`` needs of each vectorizer; None: a vectorizer set
         # up otherwise than ``_margins`` computes it (L2-normalised TF-IDF
         # of counts), scored as a matrix
-        self._blocks: list[tuple[Any, dict[str, int], np.ndarray, bool]] | None = [
-            (v.build_analyzer(), v.vocabulary_, np.asarray(v.idf_, dtype=np.float64), bool(v.sublinear_tf))
-            for v in vectorizers
-        ]
-        if not all(v.norm == "l2" and v.use_idf and not v.binary and v.dtype == np.float64 for v in vectorizers):
-            self._blocks = None
+        reproduced = all(v.norm == "l2" and v.use_idf and not v.binary and v.dtype == np.float64 for v in vectorizers)
+        self._blocks: list[tuple[Any, dict[str, int], np.ndarray, bool]] | None = (
+            [
+                (v.build_analyzer(), v.vocabulary_, np.asarray(v.idf_, dtype=np.float64), bool(v.sublinear_tf))
+                for v in vectorizers
+            ]
+            if reproduced
+            else None
+        )
         self._intercept = intercept
         self.calibration = calibration
 

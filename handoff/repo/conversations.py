@@ -12,7 +12,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, Table, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handoff.db import insert_for, run_compiled
+from handoff.db import insert_for, named_values, run_compiled
 from handoff.models import (
     BrokerCursor,
     ConversationEvent,
@@ -74,25 +74,10 @@ def _insert_event(insert: Any) -> Any:
     table = ConversationEvent.__table__
     return (
         insert(table)
-        .values({column: bindparam(column) for column in _EVENT_VALUES})
+        .values(named_values(table))
         .on_conflict_do_nothing(index_elements=["event_key"])
         .returning(table.c.id)
     )
-
-
-_EVENT_VALUES = (
-    "conversation_id",
-    "event_key",
-    "kind",
-    "text",
-    "channel",
-    "intent",
-    "confidence",
-    "faq",
-    "response",
-    "timestamp",
-    "created_at",
-)
 
 
 async def set_language(*, session: AsyncSession, conversation_id: str, language: str, at: datetime) -> None:
@@ -104,7 +89,7 @@ async def set_language(*, session: AsyncSession, conversation_id: str, language:
 
 def _upsert_language(insert: Any) -> Any:
     table = ConversationLanguage.__table__
-    stmt = insert(table).values({column: bindparam(column) for column in ("conversation_id", "language", "updated_at")})
+    stmt = insert(table).values(named_values(table))
     return stmt.on_conflict_do_update(
         index_elements=["conversation_id"],
         set_={"language": stmt.excluded.language, "updated_at": stmt.excluded.updated_at},

@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handoff.db import run_compiled
+from handoff.db import named_values, run_compiled
 from handoff.models import Message
 from support_rules.masking import mask_secrets
 
@@ -46,10 +46,9 @@ async def add_message(
 
 def _insert_message(insert: Any) -> Any:
     table = Message.__table__
-    values = ("ticket_id", "source_id", "sender", "text", "agent_id", "channel", "created_at")
     return (
         insert(table)
-        .values({column: bindparam(column) for column in values})
+        .values(named_values(table, leave_out=("id", "delivered_at")))
         .on_conflict_do_nothing(index_elements=["ticket_id", "source_id"])
         .returning(table.c.id)
     )

@@ -6,12 +6,12 @@ from __future__ import annotations
 import pytest
 from rasa.shared.core.domain import Domain
 
-from bot import domain_empty
+from bot import domain_empty, installs
 from bot.settings import ROOT
 
 
 def test_the_answer_is_rasas_and_is_computed_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    domain_empty.install()
+    installs.install()
     ours = Domain.load(str(ROOT / "domain"))
     empty = Domain.empty()
     assert (

@@ -15,7 +15,7 @@ from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.shared.core.events import ActionExecuted, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot import graph_runner
+from bot import graph_runner, installs
 from bot.settings import ROOT
 
 MODEL = ROOT / "models" / "triage.tar.gz"
@@ -42,7 +42,7 @@ def _with_rasas_runner(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _with_ours(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(DaskGraphRunner, "run", graph_runner._run)
+    monkeypatch.setattr(DaskGraphRunner, "run", graph_runner.run)
 
 
 async def _parses(agent: Agent) -> list[dict[str, Any]]:
@@ -123,7 +123,7 @@ def _runner(tmp_path: Any, failing: bool) -> DaskGraphRunner:
 
 def test_a_nodes_output_and_error_are_rasas(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     outcomes = []
-    for run in (graph_runner.RASAS_RUN, graph_runner._run):
+    for run in (graph_runner.RASAS_RUN, graph_runner.run):
         monkeypatch.setattr(DaskGraphRunner, "run", run)
         result = _runner(tmp_path, failing=False).run(inputs={"__input__": 7}, targets=["second"])
         with pytest.raises(Exception) as failed:
@@ -135,14 +135,14 @@ def test_a_nodes_output_and_error_are_rasas(tmp_path: Any, monkeypatch: pytest.M
 
 
 def test_install_replaces_the_run_once() -> None:
-    graph_runner.install()
-    graph_runner.install()
-    assert DaskGraphRunner.run is graph_runner._run
+    installs.install()
+    installs.install()
+    assert DaskGraphRunner.run is graph_runner.run
 
 
 def test_a_missing_input_fails_as_with_rasas_runner(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     failures = []
-    for run in (graph_runner.RASAS_RUN, graph_runner._run):
+    for run in (graph_runner.RASAS_RUN, graph_runner.run):
         monkeypatch.setattr(DaskGraphRunner, "run", run)
         with pytest.raises(Exception) as failed:
             _runner(tmp_path, failing=False).run(inputs={}, targets=["second"])

@@ -37,7 +37,7 @@ def _tracker(agent: Agent) -> DialogueStateTracker:
 
 
 def test_the_same_states_as_rasas_as_the_events_grow(agent: Agent, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(DialogueStateTracker, "past_states", past_states._past_states)
+    monkeypatch.setattr(DialogueStateTracker, "past_states", past_states.past_states)
     tracker = _tracker(agent)
     for step in range(3):
         for ask in ASKS:
@@ -72,7 +72,7 @@ def test_predictions_are_unchanged(agent: Agent, monkeypatch: pytest.MonkeyPatch
 
     monkeypatch.setattr(DialogueStateTracker, "past_states", past_states.RASAS_PAST_STATES)
     rasas = asyncio.run(predictions())
-    monkeypatch.setattr(DialogueStateTracker, "past_states", past_states._past_states)
+    monkeypatch.setattr(DialogueStateTracker, "past_states", past_states.past_states)
     assert asyncio.run(predictions()) == rasas
     assert len({action for action, _ in rasas}) > 1
 
@@ -80,7 +80,7 @@ def test_predictions_are_unchanged(agent: Agent, monkeypatch: pytest.MonkeyPatch
 def test_a_full_event_history_is_worked_out_anew(agent: Agent, monkeypatch: pytest.MonkeyPatch) -> None:
     """With ``max_event_history`` the deque drops its first event as it
     takes a new one: the number of events stays, the last one changes."""
-    monkeypatch.setattr(DialogueStateTracker, "past_states", past_states._past_states)
+    monkeypatch.setattr(DialogueStateTracker, "past_states", past_states.past_states)
     tracker = DialogueStateTracker.from_events(
         "past-states-full", list(_tracker(agent).events), slots=agent.domain.slots, max_event_history=6
     )
